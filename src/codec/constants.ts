@@ -1,0 +1,197 @@
+/**
+ * Every number the spec allocates or relies on, each defined once. The C header's `#define`s are
+ * generated from these tables.
+ *
+ * @module
+ */
+
+/** Feature bit: the device can verify and run offloaded XDP programs. Requires `VIRTIO_NET_F_CTRL_VQ`. */
+export const VIRTIO_NET_F_XDP_OFFLOAD = 71;
+/** Feature bit of the control virtqueue, which the offload feature requires. */
+export const VIRTIO_NET_F_CTRL_VQ = 17;
+
+/** The control class of XDP offload commands. */
+export const VIRTIO_NET_CTRL_XDP_OFFLOAD = 10;
+
+/** The `ack` values of the virtio-net control virtqueue. */
+export const VIRTIO_NET_OK = 0;
+/** See {@link VIRTIO_NET_OK}. */
+export const VIRTIO_NET_ERR = 1;
+
+/** The commands of class {@link VIRTIO_NET_CTRL_XDP_OFFLOAD}, by spec name. */
+export const XdpCommand = {
+  CAPS_GET: 0,
+  MAP_CREATE: 1,
+  MAP_FREE: 2,
+  MAP_UPDATE: 3,
+  MAP_LOOKUP: 4,
+  MAP_DELETE: 5,
+  MAP_GET_NEXT_KEY: 6,
+  PROG_LOAD: 7,
+  PROG_UNLOAD: 8,
+  QUERY: 9,
+} as const;
+/** A command's spec name. */
+export type XdpCommandName = keyof typeof XdpCommand;
+
+/** Status codes (the errno values Linux uses for the same conditions). */
+export const XdpStatus = {
+  OK: 0,
+  ENOENT: 2,
+  E2BIG: 7,
+  EBADF: 9,
+  ENOMEM: 12,
+  EACCES: 13,
+  EBUSY: 16,
+  EEXIST: 17,
+  EINVAL: 22,
+  ENOSPC: 28,
+  EOPNOTSUPP: 95,
+} as const;
+/** A status's spec name. */
+export type XdpStatusName = keyof typeof XdpStatus;
+
+/** Map types that can be offloaded (Linux `enum bpf_map_type` values). */
+export const BpfMapType = {
+  HASH: 1,
+  ARRAY: 2,
+} as const;
+
+/** `MAP_UPDATE` flags (Linux `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`): an enumeration, not a bit set. */
+export const BpfUpdateFlag = {
+  ANY: 0,
+  NOEXIST: 1,
+  EXIST: 2,
+} as const;
+
+/** `MAP_GET_NEXT_KEY` flags. */
+export const NextKeyFlag = {
+  /** No key is given: the device returns the first key. */
+  FIRST: 1,
+} as const;
+
+/** `PROG_LOAD` flags. */
+export const ProgLoadFlag = {
+  /** The program's license is GPL-compatible (lets it call GPL-only helpers, as in Linux). */
+  GPL_COMPATIBLE: 1,
+} as const;
+
+/** `PROG_LOAD` log levels (Linux's `log_level` values). */
+export const LogLevel = {
+  NONE: 0,
+  BASIC: 1,
+  VERBOSE: 2,
+} as const;
+
+/** RFC 9669 conformance groups, as bits of `isa_groups`. */
+export const IsaGroup = {
+  BASE32: 1 << 0,
+  BASE64: 1 << 1,
+  ATOMIC32: 1 << 2,
+  ATOMIC64: 1 << 3,
+  DIVMUL32: 1 << 4,
+  DIVMUL64: 1 << 5,
+  PACKET: 1 << 6,
+} as const;
+
+/** Program features beyond RFC 9669, as bits of `prog_features`. */
+export const ProgFeature = {
+  /** BPF-to-BPF calls (`call` with `src_reg` = 1). */
+  BPF_TO_BPF_CALLS: 1 << 0,
+  /** `ld_imm64` with `src_reg` = 2 (`BPF_PSEUDO_MAP_VALUE`): direct map-value addresses. */
+  MAP_VALUE_ADDR: 1 << 1,
+  /** `bpf_xdp_adjust_meta` and `data_meta`. */
+  DATA_META: 1 << 2,
+} as const;
+
+/** `QUERY` result flags. */
+export const QueryFlag = {
+  /** A program is loaded and attached. */
+  PROG_ATTACHED: 1,
+} as const;
+
+/**
+ * The helpers an offloaded program may call, by Linux `BPF_FUNC_*` id. A device advertises a subset
+ * in `helpers`; no other id may be advertised.
+ */
+export const OffloadHelper = {
+  map_lookup_elem: 1,
+  map_update_elem: 2,
+  map_delete_elem: 3,
+  ktime_get_ns: 5,
+  get_prandom_u32: 7,
+  redirect: 23,
+  csum_diff: 28,
+  csum_update: 40,
+  xdp_adjust_head: 44,
+  redirect_map: 51,
+  xdp_adjust_meta: 54,
+  xdp_adjust_tail: 65,
+  strtol: 105,
+  strtoul: 106,
+  xdp_load_bytes: 189,
+  xdp_store_bytes: 190,
+} as const;
+
+/** Size of the helper bitmap in bytes (256 ids; Linux's last helper id is 211). */
+export const HELPER_BITMAP_BYTES = 32;
+
+/** `enum xdp_action`. */
+export const XdpAction = {
+  ABORTED: 0,
+  DROP: 1,
+  PASS: 2,
+  TX: 3,
+  REDIRECT: 4,
+} as const;
+
+/** `ld_imm64` `src_reg` values the wire format gives meaning to. */
+export const BpfPseudo = {
+  /** `imm` carries a device map handle (Linux: `BPF_PSEUDO_MAP_FD`). */
+  MAP_FD: 1,
+  /** `imm` carries a map handle and the next slot's `imm` an offset into its value (`BPF_PSEUDO_MAP_VALUE`). */
+  MAP_VALUE: 2,
+} as const;
+
+/** The `ld_imm64` opcode (`BPF_LD | BPF_IMM | BPF_DW`), which spans two instruction slots. */
+export const BPF_LD_IMM64 = 0x18;
+
+/** tun/tap: `TUNGETFEATURES` reports this bit when the tap can run an offloaded XDP program. */
+export const IFF_XDP_OFFLOAD = 0x00010000;
+
+/** tun/tap ioctl number of `TUNXDPOFFLOAD`. */
+export const TUN_XDP_OFFLOAD_NR = 233;
+
+/** Operations of `TUNXDPOFFLOAD`. */
+export const TunXdpOffloadOp = {
+  ATTACH: 1,
+  DETACH: 2,
+  QUERY: 3,
+} as const;
+
+/** Size in bytes of `struct tun_xdp_offload`, the ioctl argument. */
+export const TUN_XDP_OFFLOAD_SIZE = 64;
+
+/** Linux `_IOWR(type, nr, size)` on x86-64: direction 3 in bits 30-31, size in 16-29. */
+export function iowr(type: number, nr: number, size: number): number {
+  return ((3 << 30) | (size << 16) | (type << 8) | nr) >>> 0;
+}
+
+/** `TUNXDPOFFLOAD` = `_IOWR('T', 233, struct tun_xdp_offload)`. */
+export const TUNXDPOFFLOAD = iowr(0x54, TUN_XDP_OFFLOAD_NR, TUN_XDP_OFFLOAD_SIZE);
+
+/** Reverse lookup: the spec name of a value in a constant table, if any. */
+export function nameOf<T extends Readonly<Record<string, number>>>(
+  table: T,
+  value: number,
+): keyof T | undefined {
+  for (const [name, v] of Object.entries(table)) if (v === value) return name as keyof T;
+  return undefined;
+}
+
+/** Inverts a name → value table for enumerated fields. */
+export function invert(table: Readonly<Record<string, number>>): Readonly<Record<number, string>> {
+  const out: Record<number, string> = {};
+  for (const [name, value] of Object.entries(table)) out[value] = name;
+  return out;
+}

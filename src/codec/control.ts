@@ -1,0 +1,271 @@
+/**
+ * Control-queue framing for class VIRTIO_NET_CTRL_XDP_OFFLOAD: the device-readable part (header and
+ * request data) and the device-writable part (ack, status header and result).
+ *
+ * @module
+ */
+import * as r from 'restructure';
+import {
+  VIRTIO_NET_CTRL_XDP_OFFLOAD,
+  VIRTIO_NET_ERR,
+  VIRTIO_NET_OK,
+  XdpCommand,
+  XdpStatus,
+  type XdpCommandName,
+} from './constants.js';
+import { CodecError } from './errors.js';
+import { describe } from './fields.js';
+import { encodeChecked, expectEnd, type Layout, type ValueOf } from './layout.js';
+import {
+  ctrlAck,
+  ctrlHeader,
+  xdpCaps,
+  xdpMapCreate,
+  xdpMapDelete,
+  xdpMapGetNextKey,
+  xdpMapHandle,
+  xdpMapKey,
+  xdpMapLookup,
+  xdpMapUpdate,
+  xdpMapValue,
+  xdpProgLoad,
+  xdpProgLoadResult,
+  xdpQuery,
+  xdpStatus,
+} from './structs.js';
+
+/** How one command is framed: its request layout and its result layout (either may be absent). */
+export interface CommandFrame {
+  /** The command's value in the header's `command` byte. */
+  readonly value: number;
+  /** Layout of the device-readable data after the header, or null when the command has none. */
+  readonly request: Layout | null;
+  /** Layout of the result after the status header, or null when the command returns none. */
+  readonly result: Layout | null;
+  /** True when the result is also written with an error status (PROG_LOAD's verifier log). */
+  readonly resultOnError: boolean;
+}
+
+const frame = (
+  name: XdpCommandName,
+  request: Layout | null,
+  result: Layout | null,
+  resultOnError = false,
+): CommandFrame => ({ value: XdpCommand[name], request, result, resultOnError });
+
+/** The framing of every command of the class, by spec name. */
+export const COMMAND_FRAMES = {
+  CAPS_GET: frame('CAPS_GET', null, xdpCaps),
+  MAP_CREATE: frame('MAP_CREATE', xdpMapCreate, xdpMapHandle),
+  MAP_FREE: frame('MAP_FREE', xdpMapHandle, null),
+  MAP_UPDATE: frame('MAP_UPDATE', xdpMapUpdate, null),
+  MAP_LOOKUP: frame('MAP_LOOKUP', xdpMapLookup, xdpMapValue),
+  MAP_DELETE: frame('MAP_DELETE', xdpMapDelete, null),
+  MAP_GET_NEXT_KEY: frame('MAP_GET_NEXT_KEY', xdpMapGetNextKey, xdpMapKey),
+  PROG_LOAD: frame('PROG_LOAD', xdpProgLoad, xdpProgLoadResult, true),
+  PROG_UNLOAD: frame('PROG_UNLOAD', null, null),
+  QUERY: frame('QUERY', null, xdpQuery),
+} as const satisfies Record<XdpCommandName, CommandFrame>;
+
+/** Request data of each command (null for commands without data). */
+export interface RequestData {
+  CAPS_GET: null;
+  MAP_CREATE: ValueOf<typeof xdpMapCreate>;
+  MAP_FREE: ValueOf<typeof xdpMapHandle>;
+  MAP_UPDATE: ValueOf<typeof xdpMapUpdate>;
+  MAP_LOOKUP: ValueOf<typeof xdpMapLookup>;
+  MAP_DELETE: ValueOf<typeof xdpMapDelete>;
+  MAP_GET_NEXT_KEY: ValueOf<typeof xdpMapGetNextKey>;
+  PROG_LOAD: ValueOf<typeof xdpProgLoad>;
+  PROG_UNLOAD: null;
+  QUERY: null;
+}
+
+/** Result data of each command (null for commands without a result). */
+export interface ResultData {
+  CAPS_GET: ValueOf<typeof xdpCaps>;
+  MAP_CREATE: ValueOf<typeof xdpMapHandle>;
+  MAP_FREE: null;
+  MAP_UPDATE: null;
+  MAP_LOOKUP: ValueOf<typeof xdpMapValue>;
+  MAP_DELETE: null;
+  MAP_GET_NEXT_KEY: ValueOf<typeof xdpMapKey>;
+  PROG_LOAD: ValueOf<typeof xdpProgLoadResult>;
+  PROG_UNLOAD: null;
+  QUERY: ValueOf<typeof xdpQuery>;
+}
+
+/** A decoded device-readable part: one command of the class with its data. */
+export type ControlRequest = {
+  [C in XdpCommandName]: { readonly command: C; readonly data: RequestData[C] };
+}[XdpCommandName];
+
+/** A decoded device-writable part. */
+export type ControlResult = {
+  [C in XdpCommandName]: {
+    readonly command: C;
+    /** `VIRTIO_NET_OK` or `VIRTIO_NET_ERR`. */
+    readonly ack: number;
+    /** A `VIRTIO_NET_XDP_S_*` value. */
+    readonly status: number;
+    /** The result, or null when none was written. */
+    readonly result: ResultData[C] | null;
+  };
+}[XdpCommandName];
+
+/** Size of the device-writable part before the result: ack (1) and status header (8). */
+export const WRITABLE_HEADER_SIZE = 1 + 8;
+
+/** The spec name of a command value. */
+export function commandName(value: number): XdpCommandName | undefined {
+  for (const [name, v] of Object.entries(XdpCommand)) if (v === value) return name as XdpCommandName;
+  return undefined;
+}
+
+/** Decodes a whole device-readable part: the header, then exactly the command's data. */
+export function decodeRequest(bytes: Uint8Array): ControlRequest {
+  const stream = new r.DecodeStream(bytes);
+  const header = ctrlHeader.decodeAt(stream);
+  const name = commandName(header.command) as XdpCommandName; // the header layout admits only defined values
+  const { request } = COMMAND_FRAMES[name];
+  const data = request === null ? null : request.decodeAt(stream);
+  expectEnd(stream, 'command-specific-data');
+  return { command: name, data } as ControlRequest;
+}
+
+function frameOf(command: unknown, offset: number): CommandFrame & { name: XdpCommandName } {
+  if (typeof command !== 'string' || !(command in COMMAND_FRAMES)) {
+    throw new CodecError('unknown', 'command', offset, `undefined command ${describe(command)}`);
+  }
+  const name = command as XdpCommandName;
+  return { ...COMMAND_FRAMES[name], name };
+}
+
+/** Encodes a device-readable part. */
+export function encodeRequest(request: ControlRequest): Uint8Array {
+  const frameInfo = frameOf((request as { command?: unknown }).command, 1);
+  const header = { class: VIRTIO_NET_CTRL_XDP_OFFLOAD, command: frameInfo.value };
+  const data = (request as { data?: unknown }).data;
+  if (frameInfo.request === null && data !== null) {
+    throw new CodecError('length', 'command-specific-data', 2, `${frameInfo.name} carries no data`);
+  }
+  const layout = frameInfo.request;
+  const size = 2 + (layout === null ? 0 : layout.sizeOf(data));
+  return encodeChecked(
+    (stream) => {
+      ctrlHeader.encodeAt(stream, header);
+      layout?.encodeAt(stream, data);
+    },
+    size,
+    'command-specific-data',
+  );
+}
+
+/** Bytes the driver must make device-writable for a request: ack, status header and the largest result. */
+export function writableSize(request: ControlRequest): number {
+  const d = request.data as Record<string, number> | null;
+  switch (request.command) {
+    case 'CAPS_GET':
+      return WRITABLE_HEADER_SIZE + (xdpCaps.fixedSize as number);
+    case 'MAP_CREATE':
+      return WRITABLE_HEADER_SIZE + (xdpMapHandle.fixedSize as number);
+    case 'MAP_LOOKUP':
+      return WRITABLE_HEADER_SIZE + (d?.value_size ?? 0);
+    case 'MAP_GET_NEXT_KEY':
+      return WRITABLE_HEADER_SIZE + (d?.key_size ?? 0);
+    case 'PROG_LOAD':
+      return WRITABLE_HEADER_SIZE + xdpProgLoadResult.headerSize + (d?.log_size ?? 0);
+    case 'QUERY':
+      return WRITABLE_HEADER_SIZE + (xdpQuery.fixedSize as number);
+    default:
+      return WRITABLE_HEADER_SIZE;
+  }
+}
+
+/**
+ * Decodes the bytes a device wrote into the device-writable part (its used length) for a request:
+ * ack, status header, and a result of exactly `result_len` bytes.
+ */
+export function decodeResult(request: ControlRequest, bytes: Uint8Array): ControlResult {
+  const { result: layout, resultOnError } = COMMAND_FRAMES[request.command];
+  const stream = new r.DecodeStream(bytes);
+  const { ack } = ctrlAck.decodeAt(stream);
+  const header = xdpStatus.decodeAt(stream);
+  const ok = header.status === XdpStatus.OK;
+  if ((ack === VIRTIO_NET_OK) !== ok) {
+    throw new CodecError('inconsistent', 'ack', 0, `ack ${ack} with status ${header.status}`);
+  }
+  const left = stream.length - stream.pos;
+  if (header.result_len > left) {
+    throw new CodecError(
+      'truncated',
+      'result',
+      stream.pos,
+      `result_len is ${header.result_len}, ${left} bytes follow`,
+    );
+  }
+  if (header.result_len < left) {
+    throw new CodecError(
+      'trailing',
+      'result',
+      stream.pos + header.result_len,
+      `${left - header.result_len} bytes after result_len`,
+    );
+  }
+  const expectResult = layout !== null && (ok || (resultOnError && header.result_len > 0));
+  if (!expectResult) {
+    if (header.result_len !== 0) {
+      throw new CodecError(
+        'length',
+        'result_len',
+        5,
+        `must be 0 for ${request.command} with status ${header.status}`,
+      );
+    }
+    return { command: request.command, ack, status: header.status, result: null } as ControlResult;
+  }
+  const result = layout.decodeAt(stream, { request: request.data });
+  expectEnd(stream, 'result');
+  return { command: request.command, ack, status: header.status, result } as ControlResult;
+}
+
+/** Encodes a device-writable part for a request (the used bytes: ack, status header and result). */
+export function encodeResult(request: ControlRequest, answer: ControlResult): Uint8Array {
+  const { result: layout, resultOnError } = COMMAND_FRAMES[request.command];
+  if (answer.command !== request.command) {
+    throw new CodecError(
+      'inconsistent',
+      'command',
+      0,
+      `result of ${answer.command} for a ${request.command} request`,
+    );
+  }
+  const ok = answer.status === XdpStatus.OK;
+  const ack = ok ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
+  if (answer.ack !== ack) {
+    throw new CodecError('inconsistent', 'ack', 0, `ack ${answer.ack} with status ${answer.status}`);
+  }
+  const outer = { request: request.data };
+  const mayCarry = layout !== null && (ok || resultOnError);
+  if (answer.result !== null && !mayCarry) {
+    throw new CodecError(
+      'length',
+      'result',
+      WRITABLE_HEADER_SIZE,
+      `${request.command} with status ${answer.status} carries no result`,
+    );
+  }
+  if (answer.result === null && layout !== null && ok) {
+    throw new CodecError('type', 'result', WRITABLE_HEADER_SIZE, `${request.command} needs a result`);
+  }
+  const resultLen = answer.result === null || layout === null ? 0 : layout.sizeOf(answer.result, outer);
+  return encodeChecked(
+    (stream) => {
+      ctrlAck.encodeAt(stream, { ack });
+      xdpStatus.encodeAt(stream, { status: answer.status, result_len: resultLen });
+      if (answer.result !== null) layout?.encodeAt(stream, answer.result, outer);
+    },
+    WRITABLE_HEADER_SIZE + resultLen,
+    'result',
+  );
+}

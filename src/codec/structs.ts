@@ -1,0 +1,407 @@
+/**
+ * The wire structures of the spec, one layout each. These layouts are the single source of truth:
+ * the codecs run them, the spec's struct tables and the C header are generated from them.
+ *
+ * @module
+ */
+import {
+  BpfMapType,
+  BpfUpdateFlag,
+  BPF_LD_IMM64,
+  HELPER_BITMAP_BYTES,
+  IsaGroup,
+  LogLevel,
+  NextKeyFlag,
+  OffloadHelper,
+  ProgFeature,
+  ProgLoadFlag,
+  QueryFlag,
+  TunXdpOffloadOp,
+  VIRTIO_NET_CTRL_XDP_OFFLOAD,
+  VIRTIO_NET_ERR,
+  VIRTIO_NET_OK,
+  XdpCommand,
+  XdpStatus,
+  invert,
+} from './constants.js';
+import { CodecError } from './errors.js';
+import {
+  arrayOf,
+  ascii,
+  bytes,
+  fixedBytes,
+  intOf,
+  le16,
+  le32,
+  le64,
+  nibblePair,
+  reserved,
+  s16,
+  s32,
+  u8,
+} from './fields.js';
+import { defineLayout, type ValueOf } from './layout.js';
+
+/** The two bytes that open every control-queue command (`struct virtio_net_ctrl_hdr`). */
+export const ctrlHeader = defineLayout({
+  cName: 'virtio_net_ctrl_hdr',
+  doc: 'Control virtqueue command header (device-readable).',
+  fields: [
+    u8('class', 'Command class; VIRTIO_NET_CTRL_XDP_OFFLOAD (10) for every command of this section.', {
+      values: { [VIRTIO_NET_CTRL_XDP_OFFLOAD]: 'VIRTIO_NET_CTRL_XDP_OFFLOAD' },
+    }),
+    u8('command', 'Command within the class (VIRTIO_NET_CTRL_XDP_*).', { values: invert(XdpCommand) }),
+  ],
+});
+
+/** The `ack` byte that opens the device-writable part. */
+export const ctrlAck = defineLayout({
+  cName: 'virtio_net_ctrl_ack',
+  doc: 'The first device-writable byte: VIRTIO_NET_OK (0) or VIRTIO_NET_ERR (1).',
+  fields: [
+    u8('ack', 'VIRTIO_NET_OK when status is OK, else VIRTIO_NET_ERR.', {
+      values: { [VIRTIO_NET_OK]: 'VIRTIO_NET_OK', [VIRTIO_NET_ERR]: 'VIRTIO_NET_ERR' },
+    }),
+  ],
+});
+
+/** The status header written right after `ack` for every command of the class. */
+export const xdpStatus = defineLayout({
+  cName: 'virtio_net_xdp_status',
+  doc: 'Status header; device-writable, immediately after ack.',
+  fields: [
+    le16('status', 'VIRTIO_NET_XDP_S_*: OK or the errno-like reason of the failure.', {
+      values: invert(XdpStatus),
+    }),
+    reserved('reserved', 2),
+    le32('result_len', 'Number of command-specific result bytes the device wrote after this header.'),
+  ],
+});
+
+/** Bit `n` of `map_types` stands for map type `n`. */
+const MAP_TYPE_BITS: Record<string, bigint> = Object.fromEntries(
+  Object.entries(BpfMapType).map(([name, value]) => [name, 1n << BigInt(value)]),
+);
+
+const HELPER_IDS: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
+
+/** Result of `CAPS_GET`. */
+export const xdpCaps = defineLayout({
+  cName: 'virtio_net_xdp_caps',
+  doc: 'Capabilities and limits of the device (CAPS_GET result).',
+  fields: [
+    le32('max_maps', 'Maximum number of maps that may exist at once.'),
+    le32('max_entries', 'Maximum max_entries of one map.'),
+    le64(
+      'max_map_memory',
+      'Maximum total map memory in bytes, as the device accounts it (see the limits section).',
+    ),
+    le32('max_key_size', 'Maximum key_size of a map, in bytes.'),
+    le32('max_value_size', 'Maximum value_size of a map, in bytes.'),
+    le32('max_insns', 'Maximum insn_cnt of a program (ld_imm64 counts as two).'),
+    le32('max_log_size', 'Maximum log_size the device honours; larger requests are clamped to it.'),
+    le64('map_types', 'Bit n set: map type n can be created (only HASH (1) and ARRAY (2) are defined).', {
+      flags: MAP_TYPE_BITS,
+    }),
+    le32('isa_groups', 'RFC 9669 conformance groups the device executes (VIRTIO_NET_XDP_ISA_*).', {
+      flags: IsaGroup,
+    }),
+    le32('prog_features', 'Program features beyond RFC 9669 (VIRTIO_NET_XDP_PROG_F_*).', {
+      flags: ProgFeature,
+    }),
+    le16('xdp_headroom', 'Bytes of headroom before the packet data (bpf_xdp_adjust_head can grow into it).'),
+    le16('max_frame_len', 'Largest frame, in bytes, given to the program in one buffer.'),
+    reserved('reserved', 4),
+    fixedBytes(
+      'helpers',
+      'Bitmap of callable helpers: bit (id % 8) of byte (id / 8) set means helper id is supported.',
+      HELPER_BITMAP_BYTES,
+    ),
+  ],
+  rule: (value, base) => {
+    const offset = base + 56;
+    value.helpers.forEach((byte, i) => {
+      for (let bit = 0; bit < 8; bit++) {
+        if ((byte >> bit) & 1 && !HELPER_IDS.has(i * 8 + bit)) {
+          throw new CodecError(
+            'reserved',
+            'helpers',
+            offset + i,
+            `helper id ${i * 8 + bit} is not offloadable`,
+          );
+        }
+      }
+    });
+  },
+});
+
+/** Request of `MAP_CREATE`. */
+export const xdpMapCreate = defineLayout({
+  cName: 'virtio_net_xdp_map_create',
+  doc: 'MAP_CREATE request (device-readable).',
+  fields: [
+    le32('map_type', 'BPF_MAP_TYPE_HASH (1) or BPF_MAP_TYPE_ARRAY (2).', { values: invert(BpfMapType) }),
+    le32('key_size', 'Key size in bytes (4 for an array).', { min: 1 }),
+    le32('value_size', 'Value size in bytes.', { min: 1 }),
+    le32('max_entries', 'Maximum number of elements.', { min: 1 }),
+    le32('map_flags', 'Creation flags; none are defined, so MUST be zero.', { flags: {} }),
+    reserved('reserved', 4),
+  ],
+});
+
+/** `MAP_CREATE` result and `MAP_FREE` request: a device-assigned map handle. */
+export const xdpMapHandle = defineLayout({
+  cName: 'virtio_net_xdp_map_handle',
+  doc: 'A map handle: MAP_CREATE result (device-writable) and MAP_FREE request (device-readable).',
+  fields: [le32('map_handle', 'Device-assigned map handle; never 0.', { min: 1 }), reserved('reserved', 4)],
+});
+
+const handleField = () => le32('map_handle', 'Handle returned by MAP_CREATE.', { min: 1 });
+const keySizeField = () => le32('key_size', "Key size in bytes; MUST equal the map's key_size.", { min: 1 });
+
+/** Request of `MAP_UPDATE`. */
+export const xdpMapUpdate = defineLayout({
+  cName: 'virtio_net_xdp_map_update',
+  doc: 'MAP_UPDATE request (device-readable).',
+  fields: [
+    handleField(),
+    keySizeField(),
+    le32('value_size', "Value size in bytes; MUST equal the map's value_size.", { min: 1 }),
+    le32('flags', 'BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2).', { values: invert(BpfUpdateFlag) }),
+    bytes('key', 'The key.', 'key_size', (s) => intOf(s, 'key_size')),
+    bytes('value', 'The value.', 'value_size', (s) => intOf(s, 'value_size')),
+  ],
+});
+
+/** Request of `MAP_LOOKUP`. */
+export const xdpMapLookup = defineLayout({
+  cName: 'virtio_net_xdp_map_lookup',
+  doc: 'MAP_LOOKUP request (device-readable); the value comes back as the result.',
+  fields: [
+    handleField(),
+    keySizeField(),
+    le32('value_size', "Size of the value result; MUST equal the map's value_size.", { min: 1 }),
+    reserved('reserved', 4),
+    bytes('key', 'The key.', 'key_size', (s) => intOf(s, 'key_size')),
+  ],
+});
+
+/** Request of `MAP_DELETE`. */
+export const xdpMapDelete = defineLayout({
+  cName: 'virtio_net_xdp_map_delete',
+  doc: 'MAP_DELETE request (device-readable).',
+  fields: [handleField(), keySizeField(), bytes('key', 'The key.', 'key_size', (s) => intOf(s, 'key_size'))],
+});
+
+/** Request of `MAP_GET_NEXT_KEY`. */
+export const xdpMapGetNextKey = defineLayout({
+  cName: 'virtio_net_xdp_map_get_next_key',
+  doc: 'MAP_GET_NEXT_KEY request (device-readable); the next key comes back as the result.',
+  fields: [
+    handleField(),
+    keySizeField(),
+    le32('flags', 'VIRTIO_NET_XDP_NEXT_KEY_F_FIRST (1): no key follows; return the first key.', {
+      flags: NextKeyFlag,
+    }),
+    reserved('reserved', 4),
+    bytes('key', 'The current key; absent (0 bytes) when FIRST is set.', 'FIRST ? 0 : key_size', (s) =>
+      intOf(s, 'flags') & NextKeyFlag.FIRST ? 0 : intOf(s, 'key_size'),
+    ),
+  ],
+});
+
+/** `struct bpf_insn` in the RFC 9669 little-endian encoding. */
+export const bpfInsn = defineLayout({
+  cName: 'bpf_insn',
+  doc: 'One eBPF instruction slot, RFC 9669 encoding, little-endian.',
+  fields: [
+    u8('code', 'Opcode.'),
+    ...nibblePair(
+      'dst_reg',
+      'Destination register (low nibble).',
+      'src_reg',
+      'Source register (high nibble).',
+    ),
+    s16('off', 'Signed offset.'),
+    s32('imm', 'Signed immediate.'),
+  ],
+});
+
+/** A decoded instruction slot. */
+export type BpfInsn = ValueOf<typeof bpfInsn>;
+
+/**
+ * The program-level framing rule: an `ld_imm64` occupies two slots, and its second slot carries only
+ * the upper 32 bits of the immediate (code, registers and offset zero). Offsets are of the first
+ * instruction byte in the buffer; `base` is where the instruction array starts.
+ */
+export function checkInsnPairs(insns: readonly BpfInsn[], base: number, field = 'insns'): void {
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i] as BpfInsn;
+    if (insn.code !== BPF_LD_IMM64) continue;
+    const next = insns[i + 1];
+    if (next === undefined) {
+      throw new CodecError('truncated', `${field}[${i}]`, base + i * 8, 'ld_imm64 needs a second slot');
+    }
+    if (next.code !== 0 || next.dst_reg !== 0 || next.src_reg !== 0 || next.off !== 0) {
+      throw new CodecError(
+        'reserved',
+        `${field}[${i + 1}]`,
+        base + (i + 1) * 8,
+        'second slot of ld_imm64 must have code, registers and offset zero',
+      );
+    }
+    i++;
+  }
+}
+
+/** Request of `PROG_LOAD`. */
+export const xdpProgLoad = defineLayout({
+  cName: 'virtio_net_xdp_prog_load',
+  doc: 'PROG_LOAD request (device-readable).',
+  fields: [
+    le32('insn_cnt', 'Number of instruction slots that follow.', { min: 1 }),
+    le32('log_size', 'Size of the log area the driver provides in the result; 0 with log_level NONE.'),
+    le32('log_level', 'VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2).', {
+      values: invert(LogLevel),
+    }),
+    le32('prog_flags', 'VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1).', { flags: ProgLoadFlag }),
+    arrayOf('insns', 'The program.', bpfInsn, 'insn_cnt', (s) => intOf(s, 'insn_cnt')),
+  ],
+  rule: (value, base) => {
+    if ((value.log_level === LogLevel.NONE) !== (value.log_size === 0)) {
+      throw new CodecError(
+        'inconsistent',
+        'log_size',
+        base + 4,
+        'log_size must be 0 exactly when log_level is NONE',
+      );
+    }
+    checkInsnPairs(value.insns, base + xdpProgLoadHeaderSize);
+  },
+});
+
+/** Bytes before the first instruction of a `PROG_LOAD` request's data. */
+const xdpProgLoadHeaderSize = 16;
+
+/** What a result layout may consult of its request. */
+interface RequestContext {
+  readonly request: Readonly<Record<string, unknown>>;
+}
+function requestInt(outer: unknown, key: string): number {
+  const request = (outer as Partial<RequestContext> | undefined)?.request;
+  return request === undefined ? NaN : intOf(request, key);
+}
+
+/** Result of `PROG_LOAD`. */
+export const xdpProgLoadResult = defineLayout({
+  cName: 'virtio_net_xdp_prog_load_result',
+  doc: 'PROG_LOAD result (device-writable), written on success and on verifier rejection.',
+  fields: [
+    le32('insns_processed', 'Instructions the verifier processed (its measure of effort).'),
+    le32('log_len', 'Bytes of log that follow; at most the request log_size.'),
+    ascii('log', 'Verifier log: printable ASCII, tab and newline, no terminator.', 'log_len', (s) =>
+      intOf(s, 'log_len'),
+    ),
+  ],
+  rule: (value, base, outer) => {
+    const limit = requestInt(outer, 'log_size');
+    if (!(value.log_len <= limit)) {
+      throw new CodecError(
+        'length',
+        'log_len',
+        base + 4,
+        `${value.log_len} exceeds the request's log_size ${limit}`,
+      );
+    }
+  },
+});
+
+/** Result of `MAP_LOOKUP`. */
+export const xdpMapValue = defineLayout({
+  cName: 'virtio_net_xdp_map_value',
+  doc: 'MAP_LOOKUP result (device-writable): the value, request value_size bytes.',
+  fields: [bytes('value', 'The value.', 'value_size', (_s, outer) => requestInt(outer, 'value_size'))],
+});
+
+/** Result of `MAP_GET_NEXT_KEY`. */
+export const xdpMapKey = defineLayout({
+  cName: 'virtio_net_xdp_map_key',
+  doc: 'MAP_GET_NEXT_KEY result (device-writable): the next key, request key_size bytes.',
+  fields: [bytes('next_key', 'The next key.', 'key_size', (_s, outer) => requestInt(outer, 'key_size'))],
+});
+
+/** Result of `QUERY`. */
+export const xdpQuery = defineLayout({
+  cName: 'virtio_net_xdp_query',
+  doc: 'QUERY result (device-writable): offload state and per-action counters.',
+  fields: [
+    le32('flags', 'VIRTIO_NET_XDP_QUERY_F_PROG_ATTACHED (1).', { flags: QueryFlag }),
+    le32('insn_cnt', 'insn_cnt of the attached program; 0 when none.'),
+    le32('map_count', 'Number of maps that exist.'),
+    reserved('reserved', 4),
+    le64('map_memory', 'Map memory in use, in bytes, as the device accounts it.'),
+    le64('packets', 'Packets the attached programs have run on since reset.'),
+    le64('aborted', 'Runs that returned XDP_ABORTED or faulted.'),
+    le64('drop', 'Runs that returned XDP_DROP (or an undefined action).'),
+    le64('pass', 'Runs that returned XDP_PASS.'),
+    le64('tx', 'Runs that returned XDP_TX.'),
+    le64('redirect', 'Runs that returned XDP_REDIRECT.'),
+  ],
+  rule: (value, base) => {
+    if (!(value.flags & QueryFlag.PROG_ATTACHED) && value.insn_cnt !== 0) {
+      throw new CodecError('inconsistent', 'insn_cnt', base + 4, 'must be 0 when no program is attached');
+    }
+  },
+});
+
+/** Argument of the tun/tap ioctl `TUNXDPOFFLOAD` (host byte order; little-endian here). */
+export const tunXdpOffload = defineLayout({
+  cName: 'tun_xdp_offload',
+  doc: 'Argument of TUNXDPOFFLOAD (host byte order; the codec encodes a little-endian host).',
+  fields: [
+    le32('op', 'TUN_XDP_OFFLOAD_ATTACH (1), _DETACH (2) or _QUERY (3).', {
+      values: invert(TunXdpOffloadOp),
+      cType: '__u32',
+      wire: 'u32',
+    }),
+    s32('prog_fd', 'ATTACH: fd of a loaded XDP program; otherwise -1.', { min: -1 }),
+    le32('flags', 'None defined; MUST be zero.', { flags: {}, cType: '__u32', wire: 'u32' }),
+    le32('prog_id', 'QUERY (out): id of the attached program, 0 if none; in: MUST be zero.', {
+      cType: '__u32',
+      wire: 'u32',
+    }),
+    le64('packets', 'QUERY (out): packets the program ran on.', { cType: '__u64' }),
+    le64('aborted', 'QUERY (out): XDP_ABORTED runs and faults.', { cType: '__u64' }),
+    le64('drop', 'QUERY (out): XDP_DROP runs.', { cType: '__u64' }),
+    le64('pass', 'QUERY (out): XDP_PASS runs.', { cType: '__u64' }),
+    le64('tx', 'QUERY (out): XDP_TX runs.', { cType: '__u64' }),
+    le64('redirect', 'QUERY (out): XDP_REDIRECT runs.', { cType: '__u64' }),
+  ],
+  rule: (value, base) => {
+    if ((value.op === TunXdpOffloadOp.ATTACH) !== value.prog_fd >= 0) {
+      throw new CodecError('inconsistent', 'prog_fd', base + 4, 'must be an fd for ATTACH and -1 otherwise');
+    }
+  },
+});
+
+/** Every layout, in the order the spec presents them. */
+export const ALL_LAYOUTS = [
+  ctrlHeader,
+  ctrlAck,
+  xdpStatus,
+  xdpCaps,
+  xdpMapCreate,
+  xdpMapHandle,
+  xdpMapUpdate,
+  xdpMapLookup,
+  xdpMapValue,
+  xdpMapDelete,
+  xdpMapGetNextKey,
+  xdpMapKey,
+  bpfInsn,
+  xdpProgLoad,
+  xdpProgLoadResult,
+  xdpQuery,
+  tunXdpOffload,
+] as const;
