@@ -185,7 +185,7 @@ export function nameOf<T extends Readonly<Record<string, number>>>(
   table: T,
   value: number,
 ): keyof T | undefined {
-  for (const [name, v] of Object.entries(table)) if (v === value) return name as keyof T;
+  for (const [name, v] of Object.entries(table)) if (v === value) return name;
   return undefined;
 }
 

@@ -222,7 +222,16 @@ export function decodeResult(request: ControlRequest, bytes: Uint8Array): Contro
         `must be 0 for ${request.command} with status ${header.status}`,
       );
     }
-    return { command: request.command, ack, status: header.status, result: null } as ControlResult;
+    return { command: request.command, ack, status: header.status, result: null };
+  }
+  const exact = request.command === 'PROG_LOAD' ? undefined : writableSize(request) - WRITABLE_HEADER_SIZE;
+  if (exact !== undefined && header.result_len !== exact) {
+    throw new CodecError(
+      'length',
+      'result_len',
+      5,
+      `${request.command} returns ${exact} bytes, result_len is ${header.result_len}`,
+    );
   }
   const result = layout.decodeAt(stream, { request: request.data });
   expectEnd(stream, 'result');

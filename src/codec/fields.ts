@@ -96,11 +96,20 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
-  if (typeof value === 'object') return 'an object';
-  return String(value);
+  if (typeof value === 'object' || typeof value === 'function') return `a ${typeof value}`;
+  if (typeof value === 'symbol') return value.toString();
+  return `${value as number | boolean | undefined}`;
 }
 
 type IntWidth = 1 | 2 | 4;
+
+/** What an integer field allows: bounds, and either an enumeration or a mask of defined bits. */
+export interface IntConstraints {
+  readonly min: number;
+  readonly max: number;
+  readonly values: Readonly<Record<number, string>> | undefined;
+  readonly mask: number | undefined;
+}
 
 interface IntOptions {
   /** Inclusive bounds the spec allows (default: the full range of the wire type). */
@@ -206,9 +215,9 @@ class IntField<N extends string, H extends boolean> implements Field<N, number, 
     return this.width;
   }
 
-  /** The names of the defined values or flags, for documentation. */
-  get enumeration(): Readonly<Record<number, string>> | undefined {
-    return this.options.values;
+  /** The spec's constraints on the value, for documentation and test generators. */
+  get constraints(): IntConstraints {
+    return { min: this.min, max: this.max, values: this.options.values, mask: this.mask };
   }
 }
 
@@ -238,7 +247,7 @@ export function s32<N extends string>(name: N, doc: string, options?: IntOptions
 /** A reserved 8-, 16- or 32-bit field: written as zero, and a nonzero value is rejected. */
 export function reserved<N extends string>(name: N, width: IntWidth): Field<N, never, true> {
   const doc = 'Reserved; MUST be zero.';
-  return new IntField(name, doc, width, false, true) as unknown as Field<N, never, true>;
+  return new IntField(name, doc, width, false, true);
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -261,6 +270,11 @@ class U64Field<N extends string> implements Field<N, bigint> {
     if (options.cType !== undefined) this.c = { type: options.cType };
     this.mask =
       options.flags === undefined ? undefined : Object.values(options.flags).reduce((a, b) => a | b, 0n);
+  }
+
+  /** The defined bits when the field is a flag word, else undefined. */
+  get definedBits(): bigint | undefined {
+    return this.mask;
   }
 
   private check(value: bigint, offset: number): void {
@@ -328,6 +342,11 @@ class NibbleField<N extends string> implements Field<N, number> {
   ) {
     this.wire = high ? 'u4 (bits 4-7)' : 'u4 (bits 0-3)';
     this.fixedSize = high ? 1 : 0;
+  }
+
+  /** A nibble holds 0..15. */
+  get constraints(): IntConstraints {
+    return { min: 0, max: 15, values: undefined, mask: undefined };
   }
 
   decode(stream: r.DecodeStream): number {
@@ -411,6 +430,11 @@ class BytesField<N extends string> implements Field<N, Uint8Array> {
     this.c = { type: '__u8', array: typeof length === 'number' ? length : 'flex' };
   }
 
+  /** The byte length this field has given the fields before it and the outer context (NaN if unknown). */
+  lengthGiven(self: Readonly<Record<string, unknown>>, outer: unknown): number {
+    return typeof this.length === 'number' ? this.length : this.length(self, outer);
+  }
+
   private lengthFor(self: Record<string, unknown>, outer: unknown, offset: number): number {
     return typeof this.length === 'number'
       ? this.length
@@ -441,7 +465,10 @@ class BytesField<N extends string> implements Field<N, Uint8Array> {
     stream.writeBuffer(value);
   }
 
-  size(_value: unknown, ctx: r.EncodeContext): number {
+  // Sized by the value actually given, never by a length field alone: a length field is checked
+  // against the value while encoding, and must not be able to make the encoder allocate.
+  size(value: unknown, ctx: r.EncodeContext): number {
+    if (value instanceof Uint8Array) return value.length;
     return typeof this.length === 'number' ? this.length : safeLength(this.length, ctx.val, ctx.parent);
   }
 }
@@ -480,6 +507,11 @@ class AsciiField<N extends string> implements Field<N, string> {
     private readonly length: LengthOf,
     readonly wire: string,
   ) {}
+
+  /** The byte length given the fields before it (NaN if unknown). */
+  lengthGiven(self: Readonly<Record<string, unknown>>, outer: unknown): number {
+    return this.length(self, outer);
+  }
 
   decode(stream: r.DecodeStream, parent: Record<string, unknown>): string {
     const n = lengthOrThrow(this.length, parent, outerOf(parent), this.name, stream.pos);
@@ -523,8 +555,8 @@ class AsciiField<N extends string> implements Field<N, string> {
     }
   }
 
-  size(_value: unknown, ctx: r.EncodeContext): number {
-    return safeLength(this.length, ctx.val, ctx.parent);
+  size(value: unknown): number {
+    return typeof value === 'string' ? value.length : 0;
   }
 }
 
@@ -568,6 +600,11 @@ class ArrayField<N extends string, V> implements Field<N, V[]> {
   ) {
     this.c = { type: `struct ${element.cName}`, array: 'flex' };
     this.wire = `struct ${element.cName}[${countExpr}]`;
+  }
+
+  /** The element count given the fields before it (NaN if unknown). */
+  lengthGiven(self: Readonly<Record<string, unknown>>, outer: unknown): number {
+    return this.count(self, outer);
   }
 
   /** Re-labels an element's error with the array index so the path reads `insns[3].code`. */
@@ -614,8 +651,8 @@ class ArrayField<N extends string, V> implements Field<N, V[]> {
     });
   }
 
-  size(_value: unknown, ctx: r.EncodeContext): number {
-    return safeLength(this.count, ctx.val, ctx.parent) * (this.element.fixedSize ?? 0);
+  size(value: unknown): number {
+    return Array.isArray(value) ? value.length * (this.element.fixedSize ?? 0) : 0;
   }
 }
 

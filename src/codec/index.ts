@@ -17,6 +17,7 @@ export * from './structs.js';
 export { Layout, defineLayout, type ValueOf, type LayoutDefinition, type LayoutRule } from './layout.js';
 export type {
   AnyField,
+  IntConstraints,
   Field,
   FieldInfo,
   FieldsValue,

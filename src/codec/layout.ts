@@ -95,8 +95,10 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
   encodeAt(stream: r.EncodeStream, value: unknown, outer?: unknown): void {
     const base = stream.pos;
     const record = this.expectRecord(value, base);
-    this.rule?.(record as FieldsValue<F>, base, outer);
+    // Fields first, so that a cross-field rule only ever sees well-typed values. On failure the bytes
+    // written so far are unspecified; `encode` discards them.
     this.struct.encode(stream, record, outer);
+    this.rule?.(record as FieldsValue<F>, base, outer);
   }
 
   /** Encoded size of a value (never throws; an unusable value is caught by {@link encodeAt}). */
