@@ -27,6 +27,8 @@ export interface LayoutDefinition<F extends readonly AnyField[]> {
   readonly rule?: LayoutRule<FieldsValue<F>>;
   /** Extra prose for the spec table (how lengths relate to other structures). */
   readonly note?: string;
+  /** The existing header that already declares this structure (`<linux/bpf.h>`), if any. */
+  readonly external?: string;
 }
 
 /**
@@ -42,6 +44,8 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
   readonly doc: string;
   /** Extra prose for the spec. */
   readonly note: string | undefined;
+  /** The existing header that declares the structure, or undefined when the spec's header does. */
+  readonly external: string | undefined;
   /** The fields in wire order. */
   readonly fields: F;
   /** Size in bytes when every field is fixed, else undefined. */
@@ -56,6 +60,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
     this.cName = definition.cName;
     this.doc = definition.doc;
     this.note = definition.note;
+    this.external = definition.external;
     this.fields = definition.fields;
     this.rule = definition.rule;
     const byName: Record<string, r.FieldType> = {};

@@ -46,6 +46,7 @@ import { defineLayout, type ValueOf } from './layout.js';
 export const ctrlHeader = defineLayout({
   cName: 'virtio_net_ctrl_hdr',
   doc: 'Control virtqueue command header (device-readable).',
+  external: '<linux/virtio_net.h>',
   fields: [
     u8('class', 'Command class; VIRTIO_NET_CTRL_XDP_OFFLOAD (10) for every command of this section.', {
       values: { [VIRTIO_NET_CTRL_XDP_OFFLOAD]: 'VIRTIO_NET_CTRL_XDP_OFFLOAD' },
@@ -57,6 +58,7 @@ export const ctrlHeader = defineLayout({
 /** The `ack` byte that opens the device-writable part. */
 export const ctrlAck = defineLayout({
   cName: 'virtio_net_ctrl_ack',
+  external: '<linux/virtio_net.h>',
   doc: 'The first device-writable byte: VIRTIO_NET_OK (0) or VIRTIO_NET_ERR (1).',
   fields: [
     u8('ack', 'VIRTIO_NET_OK when status is OK, else VIRTIO_NET_ERR.', {
@@ -213,6 +215,7 @@ export const xdpMapGetNextKey = defineLayout({
 /** `struct bpf_insn` in the RFC 9669 little-endian encoding. */
 export const bpfInsn = defineLayout({
   cName: 'bpf_insn',
+  external: '<linux/bpf.h>',
   doc: 'One eBPF instruction slot, RFC 9669 encoding, little-endian.',
   fields: [
     u8('code', 'Opcode.'),

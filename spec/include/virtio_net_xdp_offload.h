@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause */
+/*
+ * virtio-net XDP offload: wire structures and constants (VIRTIO_NET_F_XDP_OFFLOAD).
+ * Generated from the codec layouts by `npm run gen`; the spec text is normative, and this
+ * header is checked against the codecs byte for byte by the test suite. Do not edit.
+ * All virtio fields are little-endian; tun_xdp_offload is in host byte order.
+ */
+#ifndef VIRTIO_NET_XDP_OFFLOAD_H
+#define VIRTIO_NET_XDP_OFFLOAD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/bpf.h>        /* struct bpf_insn, BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */
+#include <linux/virtio_net.h> /* struct virtio_net_ctrl_hdr, virtio_net_ctrl_ack */
+
+/* Feature bit (requires VIRTIO_NET_F_CTRL_VQ) and control class */
+#define VIRTIO_NET_F_XDP_OFFLOAD 71
+#define VIRTIO_NET_CTRL_XDP_OFFLOAD 10
+
+/* Commands of class VIRTIO_NET_CTRL_XDP_OFFLOAD */
+#define VIRTIO_NET_CTRL_XDP_CAPS_GET 0
+#define VIRTIO_NET_CTRL_XDP_MAP_CREATE 1
+#define VIRTIO_NET_CTRL_XDP_MAP_FREE 2
+#define VIRTIO_NET_CTRL_XDP_MAP_UPDATE 3
+#define VIRTIO_NET_CTRL_XDP_MAP_LOOKUP 4
+#define VIRTIO_NET_CTRL_XDP_MAP_DELETE 5
+#define VIRTIO_NET_CTRL_XDP_MAP_GET_NEXT_KEY 6
+#define VIRTIO_NET_CTRL_XDP_PROG_LOAD 7
+#define VIRTIO_NET_CTRL_XDP_PROG_UNLOAD 8
+#define VIRTIO_NET_CTRL_XDP_QUERY 9
+
+/* Status codes (Linux errno values) */
+#define VIRTIO_NET_XDP_S_OK 0
+#define VIRTIO_NET_XDP_S_ENOENT 2
+#define VIRTIO_NET_XDP_S_E2BIG 7
+#define VIRTIO_NET_XDP_S_EBADF 9
+#define VIRTIO_NET_XDP_S_ENOMEM 12
+#define VIRTIO_NET_XDP_S_EACCES 13
+#define VIRTIO_NET_XDP_S_EBUSY 16
+#define VIRTIO_NET_XDP_S_EEXIST 17
+#define VIRTIO_NET_XDP_S_EINVAL 22
+#define VIRTIO_NET_XDP_S_ENOSPC 28
+#define VIRTIO_NET_XDP_S_EOPNOTSUPP 95
+
+/* MAP_GET_NEXT_KEY flags */
+#define VIRTIO_NET_XDP_NEXT_KEY_F_FIRST 1
+
+/* PROG_LOAD flags */
+#define VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE 1
+
+/* PROG_LOAD log levels */
+#define VIRTIO_NET_XDP_LOG_NONE 0
+#define VIRTIO_NET_XDP_LOG_BASIC 1
+#define VIRTIO_NET_XDP_LOG_VERBOSE 2
+
+/* isa_groups bits: RFC 9669 conformance groups */
+#define VIRTIO_NET_XDP_ISA_BASE32 0x01
+#define VIRTIO_NET_XDP_ISA_BASE64 0x02
+#define VIRTIO_NET_XDP_ISA_ATOMIC32 0x04
+#define VIRTIO_NET_XDP_ISA_ATOMIC64 0x08
+#define VIRTIO_NET_XDP_ISA_DIVMUL32 0x10
+#define VIRTIO_NET_XDP_ISA_DIVMUL64 0x20
+#define VIRTIO_NET_XDP_ISA_PACKET 0x40
+
+/* prog_features bits */
+#define VIRTIO_NET_XDP_PROG_F_BPF_TO_BPF_CALLS 0x01
+#define VIRTIO_NET_XDP_PROG_F_MAP_VALUE_ADDR 0x02
+#define VIRTIO_NET_XDP_PROG_F_DATA_META 0x04
+
+/* QUERY flags */
+#define VIRTIO_NET_XDP_QUERY_F_PROG_ATTACHED 1
+
+/* Size of the helpers bitmap */
+#define VIRTIO_NET_XDP_HELPER_BITMAP_BYTES 32
+
+/* tun/tap: TUNGETFEATURES bit */
+#define IFF_XDP_OFFLOAD 0x00010000
+
+/* tun/tap: TUNXDPOFFLOAD operations */
+#define TUN_XDP_OFFLOAD_ATTACH 1
+#define TUN_XDP_OFFLOAD_DETACH 2
+#define TUN_XDP_OFFLOAD_QUERY 3
+
+/* TUNXDPOFFLOAD: attach, detach or query the offloaded XDP program of a tap */
+#define TUNXDPOFFLOAD _IOWR('T', 233, struct tun_xdp_offload)
+
+/* Status header; device-writable, immediately after ack. */
+struct virtio_net_xdp_status {
+	__le16 status;
+	__le16 reserved;
+	__le32 result_len;
+};
+
+/* Capabilities and limits of the device (CAPS_GET result). */
+struct virtio_net_xdp_caps {
+	__le32 max_maps;
+	__le32 max_entries;
+	__le64 max_map_memory;
+	__le32 max_key_size;
+	__le32 max_value_size;
+	__le32 max_insns;
+	__le32 max_log_size;
+	__le64 map_types;
+	__le32 isa_groups;
+	__le32 prog_features;
+	__le16 xdp_headroom;
+	__le16 max_frame_len;
+	__le32 reserved;
+	__u8 helpers[32];
+};
+
+/* MAP_CREATE request (device-readable). */
+struct virtio_net_xdp_map_create {
+	__le32 map_type;
+	__le32 key_size;
+	__le32 value_size;
+	__le32 max_entries;
+	__le32 map_flags;
+	__le32 reserved;
+};
+
+/* A map handle: MAP_CREATE result (device-writable) and MAP_FREE request (device-readable). */
+struct virtio_net_xdp_map_handle {
+	__le32 map_handle;
+	__le32 reserved;
+};
+
+/* MAP_UPDATE request (device-readable). */
+struct virtio_net_xdp_map_update {
+	__le32 map_handle;
+	__le32 key_size;
+	__le32 value_size;
+	__le32 flags;
+	__u8 key_value[]; /* key, then value */
+};
+
+/* MAP_LOOKUP request (device-readable); the value comes back as the result. */
+struct virtio_net_xdp_map_lookup {
+	__le32 map_handle;
+	__le32 key_size;
+	__le32 value_size;
+	__le32 reserved;
+	__u8 key[];
+};
+
+/* MAP_LOOKUP result (device-writable): the value, request value_size bytes. */
+/* struct virtio_net_xdp_map_value is a bare byte string: u8[value_size] value. */
+
+/* MAP_DELETE request (device-readable). */
+struct virtio_net_xdp_map_delete {
+	__le32 map_handle;
+	__le32 key_size;
+	__u8 key[];
+};
+
+/* MAP_GET_NEXT_KEY request (device-readable); the next key comes back as the result. */
+struct virtio_net_xdp_map_get_next_key {
+	__le32 map_handle;
+	__le32 key_size;
+	__le32 flags;
+	__le32 reserved;
+	__u8 key[];
+};
+
+/* MAP_GET_NEXT_KEY result (device-writable): the next key, request key_size bytes. */
+/* struct virtio_net_xdp_map_key is a bare byte string: u8[key_size] next_key. */
+
+/* PROG_LOAD request (device-readable). */
+struct virtio_net_xdp_prog_load {
+	__le32 insn_cnt;
+	__le32 log_size;
+	__le32 log_level;
+	__le32 prog_flags;
+	struct bpf_insn insns[];
+};
+
+/* PROG_LOAD result (device-writable), written on success and on verifier rejection. */
+struct virtio_net_xdp_prog_load_result {
+	__le32 insns_processed;
+	__le32 log_len;
+	char log[];
+};
+
+/* QUERY result (device-writable): offload state and per-action counters. */
+struct virtio_net_xdp_query {
+	__le32 flags;
+	__le32 insn_cnt;
+	__le32 map_count;
+	__le32 reserved;
+	__le64 map_memory;
+	__le64 packets;
+	__le64 aborted;
+	__le64 drop;
+	__le64 pass;
+	__le64 tx;
+	__le64 redirect;
+};
+
+/* Argument of TUNXDPOFFLOAD (host byte order; the codec encodes a little-endian host). */
+struct tun_xdp_offload {
+	__u32 op;
+	__s32 prog_fd;
+	__u32 flags;
+	__u32 prog_id;
+	__u64 packets;
+	__u64 aborted;
+	__u64 drop;
+	__u64 pass;
+	__u64 tx;
+	__u64 redirect;
+};
+
+#endif /* VIRTIO_NET_XDP_OFFLOAD_H */

@@ -1,0 +1,211 @@
+/**
+ * Renders the layouts and constants as the spec's struct tables (Markdown) and as the normative C
+ * header, so that neither can drift from the codecs.
+ *
+ * @module
+ */
+import {
+  IFF_XDP_OFFLOAD,
+  IsaGroup,
+  LogLevel,
+  NextKeyFlag,
+  ProgFeature,
+  ProgLoadFlag,
+  QueryFlag,
+  TunXdpOffloadOp,
+  TUN_XDP_OFFLOAD_NR,
+  VIRTIO_NET_CTRL_XDP_OFFLOAD,
+  VIRTIO_NET_F_XDP_OFFLOAD,
+  XdpCommand,
+  XdpStatus,
+  HELPER_BITMAP_BYTES,
+} from './constants.js';
+import type { AnyField } from './fields.js';
+import type { Layout } from './layout.js';
+import { ALL_LAYOUTS } from './structs.js';
+
+/** One group of `#define`s in the header: a prefix and a name → value table. */
+export interface ConstantGroup {
+  /** What the group is. */
+  readonly doc: string;
+  /** Prefix of every macro name. */
+  readonly prefix: string;
+  /** Name → value. */
+  readonly values: Readonly<Record<string, number>>;
+  /** Print values in hex. */
+  readonly hex?: boolean;
+}
+
+/** Every constant group the header defines, in order. */
+export const CONSTANT_GROUPS: readonly ConstantGroup[] = [
+  {
+    doc: 'Feature bit (requires VIRTIO_NET_F_CTRL_VQ) and control class',
+    prefix: '',
+    values: { VIRTIO_NET_F_XDP_OFFLOAD, VIRTIO_NET_CTRL_XDP_OFFLOAD },
+  },
+  {
+    doc: 'Commands of class VIRTIO_NET_CTRL_XDP_OFFLOAD',
+    prefix: 'VIRTIO_NET_CTRL_XDP_',
+    values: XdpCommand,
+  },
+  { doc: 'Status codes (Linux errno values)', prefix: 'VIRTIO_NET_XDP_S_', values: XdpStatus },
+  { doc: 'MAP_GET_NEXT_KEY flags', prefix: 'VIRTIO_NET_XDP_NEXT_KEY_F_', values: NextKeyFlag },
+  { doc: 'PROG_LOAD flags', prefix: 'VIRTIO_NET_XDP_PROG_LOAD_F_', values: ProgLoadFlag },
+  { doc: 'PROG_LOAD log levels', prefix: 'VIRTIO_NET_XDP_LOG_', values: LogLevel },
+  {
+    doc: 'isa_groups bits: RFC 9669 conformance groups',
+    prefix: 'VIRTIO_NET_XDP_ISA_',
+    values: IsaGroup,
+    hex: true,
+  },
+  { doc: 'prog_features bits', prefix: 'VIRTIO_NET_XDP_PROG_F_', values: ProgFeature, hex: true },
+  { doc: 'QUERY flags', prefix: 'VIRTIO_NET_XDP_QUERY_F_', values: QueryFlag },
+  {
+    doc: 'Size of the helpers bitmap',
+    prefix: '',
+    values: { VIRTIO_NET_XDP_HELPER_BITMAP_BYTES: HELPER_BITMAP_BYTES },
+  },
+  { doc: 'tun/tap: TUNGETFEATURES bit', prefix: '', values: { IFF_XDP_OFFLOAD }, hex: true },
+  { doc: 'tun/tap: TUNXDPOFFLOAD operations', prefix: 'TUN_XDP_OFFLOAD_', values: TunXdpOffloadOp },
+];
+
+/**
+ * The C member that stands for a layout's variable part: C allows one flexible array, so several
+ * variable fields share one member named after all of them (`key_value`). Undefined when fixed.
+ */
+export function flexMemberName(layout: Layout): string | undefined {
+  const names = layout.fields.filter((f) => f.fixedSize === undefined).map((f) => f.name);
+  return names.length === 0 ? undefined : names.join('_');
+}
+
+function fieldDeclaration(field: AnyField, variableNames: readonly string[]): string {
+  const c = field.c;
+  const name = field.name;
+  if (c.bits !== undefined) return `${c.type} ${name}:${c.bits};`;
+  if (c.array === 'flex') {
+    if (variableNames.length <= 1) return `${c.type} ${name}[];`;
+    return `${c.type} ${variableNames.join('_')}[]; /* ${variableNames.join(', then ')} */`;
+  }
+  if (typeof c.array === 'number') return `${c.type} ${name}[${c.array}];`;
+  return `${c.type} ${name};`;
+}
+
+/** The C declaration of one layout, or a comment when C cannot declare it (a lone flexible array). */
+export function renderCStruct(layout: Layout): string {
+  const lines = [`/* ${layout.doc} */`];
+  const fixed = layout.fields.filter((f) => f.fixedSize !== undefined);
+  const variable = layout.fields.filter((f) => f.fixedSize === undefined);
+  if (fixed.length === 0) {
+    const v = variable.map((f) => `${f.wire} ${f.name}`).join(', ');
+    lines.push(`/* struct ${layout.cName} is a bare byte string: ${v}. */`);
+    return lines.join('\n');
+  }
+  lines.push(`struct ${layout.cName} {`);
+  for (const field of fixed) lines.push(`\t${fieldDeclaration(field, [])}`);
+  if (variable.length > 0) {
+    lines.push(
+      `\t${fieldDeclaration(
+        variable[0] as AnyField,
+        variable.map((f) => f.name),
+      )}`,
+    );
+  }
+  lines.push('};');
+  return lines.join('\n');
+}
+
+function renderConstants(group: ConstantGroup): string {
+  const lines = [`/* ${group.doc} */`];
+  for (const [name, value] of Object.entries(group.values)) {
+    const text = group.hex
+      ? `0x${value.toString(16).padStart(group.prefix === '' ? 8 : 2, '0')}`
+      : String(value);
+    lines.push(`#define ${group.prefix}${name} ${text}`);
+  }
+  return lines.join('\n');
+}
+
+/** The complete normative C header. */
+export function renderCHeader(): string {
+  const parts = [
+    '/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause */',
+    '/*',
+    ' * virtio-net XDP offload: wire structures and constants (VIRTIO_NET_F_XDP_OFFLOAD).',
+    ' * Generated from the codec layouts by `npm run gen`; the spec text is normative, and this',
+    ' * header is checked against the codecs byte for byte by the test suite. Do not edit.',
+    ' * All virtio fields are little-endian; tun_xdp_offload is in host byte order.',
+    ' */',
+    '#ifndef VIRTIO_NET_XDP_OFFLOAD_H',
+    '#define VIRTIO_NET_XDP_OFFLOAD_H',
+    '',
+    '#include <linux/types.h>',
+    '#include <linux/ioctl.h>',
+    '#include <linux/bpf.h>        /* struct bpf_insn, BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */',
+    '#include <linux/virtio_net.h> /* struct virtio_net_ctrl_hdr, virtio_net_ctrl_ack */',
+    '',
+    ...CONSTANT_GROUPS.map((g) => renderConstants(g) + '\n'),
+    '/* TUNXDPOFFLOAD: attach, detach or query the offloaded XDP program of a tap */',
+    `#define TUNXDPOFFLOAD _IOWR('T', ${TUN_XDP_OFFLOAD_NR}, struct tun_xdp_offload)`,
+    '',
+    ...ALL_LAYOUTS.filter((l) => l.external === undefined).map((l) => renderCStruct(l) + '\n'),
+    '#endif /* VIRTIO_NET_XDP_OFFLOAD_H */',
+    '',
+  ];
+  return parts.join('\n');
+}
+
+function sizeText(field: AnyField): string {
+  if (field.bitWidth !== undefined) return `${field.bitWidth} bits`;
+  if (field.fixedSize !== undefined) return String(field.fixedSize);
+  const m = /\[(.*)\]$/.exec(field.wire);
+  return m?.[1] === undefined ? 'variable' : field.json === 'array' ? `8 × ${m[1]}` : m[1];
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+/**
+ * The spec's table for one layout: offset, size, type, field, meaning. Offsets after the first
+ * variable field are written relative to it.
+ */
+export function renderStructTable(layout: Layout): string {
+  const rows = ['| offset | size | type | field | meaning |', '|---|---|---|---|---|'];
+  let offset = 0;
+  let variableBase: string | undefined;
+  let bit = 0;
+  for (const field of layout.fields) {
+    const at =
+      variableBase === undefined
+        ? String(offset)
+        : offset === 0
+          ? variableBase
+          : `${variableBase} + ${offset}`;
+    const where = field.bitWidth !== undefined ? `${at} (bits ${bit}-${bit + field.bitWidth - 1})` : at;
+    rows.push(
+      `| ${where} | ${sizeText(field)} | \`${escapeCell(field.wire.split(' ')[0] as string)}\` | \`${field.name}\` | ${escapeCell(field.doc)} |`,
+    );
+    if (field.bitWidth !== undefined) bit = (bit + field.bitWidth) % 8;
+    if (field.fixedSize === undefined) {
+      variableBase =
+        variableBase === undefined
+          ? `${offset} + ${sizeText(field)}`
+          : `${variableBase} + ${sizeText(field)}`;
+      offset = 0;
+    } else {
+      offset += field.fixedSize;
+    }
+  }
+  const total = layout.fixedSize === undefined ? `${layout.headerSize} + variable` : String(layout.fixedSize);
+  const origin = layout.external === undefined ? '' : ` Declared in ${layout.external}.`;
+  return `**struct ${layout.cName}** (${total} bytes). ${layout.doc}${origin}\n\n${rows.join('\n')}\n`;
+}
+
+/** Replaces every `<!-- struct:NAME -->…<!-- /struct -->` block of a Markdown text with its table. */
+export function fillStructTables(markdown: string): string {
+  return markdown.replace(/<!-- struct:([a-z0-9_]+) -->[\s\S]*?<!-- \/struct -->/g, (_all, name: string) => {
+    const layout = ALL_LAYOUTS.find((l) => l.cName === name);
+    if (layout === undefined) throw new Error(`spec names an unknown struct ${name}`);
+    return `<!-- struct:${name} -->\n${renderStructTable(layout)}<!-- /struct -->`;
+  });
+}
