@@ -1,0 +1,8 @@
+/**
+ * Golden vectors: schema validation and replay through the codecs.
+ *
+ * @module vectors
+ */
+export * from './codec-vectors.js';
+export * from './replay.js';
+export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';

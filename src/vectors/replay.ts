@@ -1,0 +1,78 @@
+/**
+ * Replays every vector file under a directory, dispatching on each file's `format`.
+ *
+ * @module
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './codec-vectors.js';
+
+/** The outcomes of one vector file. */
+export interface FileOutcome {
+  /** Path of the file, relative to the directory replayed. */
+  readonly file: string;
+  /** The file's format tag. */
+  readonly format: string;
+  readonly outcomes: readonly VectorOutcome[];
+}
+
+/** A whole replay. */
+export interface ReplaySummary {
+  readonly files: readonly FileOutcome[];
+  readonly passed: number;
+  readonly failed: number;
+}
+
+const REPLAYERS: Record<string, (document: unknown) => VectorOutcome[]> = {
+  [CODEC_VECTORS_FORMAT]: replayCodecFile,
+};
+
+/** The vector files (JSON, outside `schema/` folders) under a path, sorted. */
+export function vectorFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  const out: string[] = [];
+  for (const name of readdirSync(path).sort()) {
+    const child = join(path, name);
+    if (statSync(child).isDirectory()) {
+      if (name !== 'schema') out.push(...vectorFiles(child));
+    } else if (name.endsWith('.json')) out.push(child);
+  }
+  return out;
+}
+
+/** Replays one file. An unreadable file or an unknown format is one failed outcome. */
+export function replayFile(path: string, root = path): FileOutcome {
+  const file = relative(root, path) || path;
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return { file, format: '?', outcomes: [{ name: 'read', passed: false, detail: String(error) }] };
+  }
+  const format = (document as { format?: unknown } | null)?.format;
+  const replay = typeof format === 'string' ? REPLAYERS[format] : undefined;
+  if (replay === undefined) {
+    return {
+      file,
+      format: String(format),
+      outcomes: [{ name: 'format', passed: false, detail: `unknown format ${String(format)}` }],
+    };
+  }
+  return { file, format: format as string, outcomes: replay(document) };
+}
+
+/** Replays every vector file under the given paths. */
+export function replayPaths(paths: readonly string[]): ReplaySummary {
+  const files: FileOutcome[] = [];
+  for (const root of paths) {
+    const isDir = statSync(root).isDirectory();
+    for (const path of vectorFiles(root)) files.push(replayFile(path, isDir ? root : path));
+  }
+  let passed = 0;
+  let failed = 0;
+  for (const f of files)
+    for (const o of f.outcomes)
+      if (o.passed) passed++;
+      else failed++;
+  return { files, passed, failed };
+}
