@@ -43,7 +43,7 @@ const requestArbitrary: fc.Arbitrary<ControlRequest> = fc
     return c.values.map((data) => ({ command: name, data }) as ControlRequest);
   });
 
-describe('device-readable part [wire-readable-only] [wire-class-command]', () => {
+describe('device-readable part [dev-wire-malformed] [drv-wire-well-formed]', () => {
   test('every request round-trips and starts with class 10 and its command byte', () => {
     fc.assert(
       fc.property(requestArbitrary, (request) => {
@@ -84,7 +84,7 @@ describe('device-readable part [wire-readable-only] [wire-class-command]', () =>
     expectCodecError(() => decodeRequest(hex('0a ff')), 'unknown', 'command', 1);
   });
 
-  test('commands without data reject any data byte [wire-no-data]', () => {
+  test('commands without data reject any data byte [dev-wire-malformed]', () => {
     for (const name of ['CAPS_GET', 'PROG_UNLOAD', 'QUERY'] as const) {
       assert.deepEqual(decodeRequest(Uint8Array.of(10, XdpCommand[name])), { command: name, data: null });
       expectCodecError(
@@ -117,7 +117,7 @@ const lookup: ControlRequest = {
   data: { map_handle: 3, key_size: 4, value_size: 2, key: Uint8Array.of(1, 0, 0, 0) },
 };
 
-describe('device-writable part [wire-result-after-ack] [wire-status]', () => {
+describe('device-writable part [drv-wire-check-result] [drv-wire-writable-size]', () => {
   test('a lookup result: ack, status header, then exactly value_size bytes', () => {
     const bytes = hex('00 0000 0000 02000000 beef');
     const result = decodeResult(lookup, bytes);
@@ -131,7 +131,7 @@ describe('device-writable part [wire-result-after-ack] [wire-status]', () => {
     assert.equal(writableSize(lookup), bytes.length);
   });
 
-  test('an error status carries no result, and ack must agree with status [wire-ack-status]', () => {
+  test('an error status carries no result, and ack must agree with status [drv-wire-check-result]', () => {
     const notFound = hex('01 0200 0000 00000000');
     assert.deepEqual(decodeResult(lookup, notFound), {
       command: 'MAP_LOOKUP',
@@ -161,7 +161,7 @@ describe('device-writable part [wire-result-after-ack] [wire-status]', () => {
     );
   });
 
-  test('a missing ack byte, a short status header, an undefined status, reserved bytes', () => {
+  test('a missing ack byte, a short status header, an undefined status, reserved bytes [drv-status-undefined]', () => {
     expectCodecError(() => decodeResult(lookup, new Uint8Array(0)), 'truncated', 'ack', 0);
     expectCodecError(() => decodeResult(lookup, hex('02')), 'unknown', 'ack', 0);
     expectCodecError(() => decodeResult(lookup, hex('00 0000 00')), 'truncated', 'reserved', 3);
@@ -169,7 +169,7 @@ describe('device-writable part [wire-result-after-ack] [wire-status]', () => {
     expectCodecError(() => decodeResult(lookup, hex('01 0200 0100 00000000')), 'reserved', 'reserved', 3);
   });
 
-  test('PROG_LOAD carries its log with an error status too, bounded by log_size [wire-prog-log]', () => {
+  test('PROG_LOAD carries its log with an error status too, bounded by log_size [drv-wire-check-result]', () => {
     const load: ControlRequest = {
       command: 'PROG_LOAD',
       data: {

@@ -51,7 +51,7 @@ function checkLayout({ layout, outer, values }: LayoutCase): void {
       );
     });
 
-    test('encode(decode(b)) = b for every buffer that decodes, and nothing but CodecError otherwise', () => {
+    test('encode(decode(b)) = b for every buffer that decodes, and nothing but CodecError otherwise [dev-wire-malformed] [drv-wire-check-result]', () => {
       const max = (layout.fixedSize ?? layout.headerSize + 48) + 4;
       fc.assert(
         fc.property(fc.uint8Array({ minLength: 0, maxLength: max }), (bytes) => {
@@ -87,7 +87,7 @@ function checkLayout({ layout, outer, values }: LayoutCase): void {
       );
     });
 
-    test('encoders refuse values of the wrong shape with CodecError only', () => {
+    test('encoders refuse values of the wrong shape with CodecError only [drv-wire-well-formed]', () => {
       fc.assert(
         fc.property(values, fc.anything(), fc.nat(), (v, junk, pick) => {
           const keys = Object.keys(v);

@@ -170,7 +170,7 @@ before(() => {
   );
 });
 
-test('every struct has the size and field offsets of its layout [wire-layout-tables] [wire-le]', () => {
+test('every struct has the size and field offsets of its layout [drv-prog-le]', () => {
   for (const layout of STRUCTS) {
     const size = output.get(`sizeof ${layout.cName}`);
     assert.equal(Number(size), layout.fixedSize ?? layout.headerSize, `sizeof ${layout.cName}`);
@@ -203,7 +203,7 @@ test('gcc encodes the same bytes as the codecs for sample values of every struct
   for (const s of samples) assert.equal(output.get(`encode ${s.id}`), s.expected, s.id);
 });
 
-test("every constant of the header, and Linux's own, has the codec's value [wire-numbers]", () => {
+test("every constant of the header, and Linux's own, has the codec's value", () => {
   for (const g of CONSTANT_GROUPS) {
     for (const [name, value] of Object.entries(g.values))
       assert.equal(Number(output.get(`const ${g.prefix}${name}`)), value, name);

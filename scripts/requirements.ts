@@ -1,0 +1,69 @@
+// The spec's requirement identifiers, the places that cite them, and the conformance lists built
+// from them.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A normative statement: its identifier and the file it is stated in. */
+export interface Requirement {
+  readonly id: string;
+  readonly file: string;
+  readonly text: string;
+}
+
+const STATEMENT = /^- \[((?:drv|dev|tun)-[a-z0-9-]+)\] ([\s\S]*?)(?=\n- |\n\n|\n#|(?![\s\S]))/gm;
+const CITATION = /\b((?:drv|dev|tun)-[a-z0-9]+(?:-[a-z0-9]+)*)\b/g;
+
+/** Every requirement stated in the spec's Markdown files, in document order. */
+export function requirements(dir = 'spec'): Requirement[] {
+  const out: Requirement[] = [];
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.md'))
+    .sort()) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    for (const m of text.matchAll(STATEMENT)) {
+      out.push({ id: m[1] as string, file: name, text: (m[2] as string).replace(/\s+/g, ' ').trim() });
+    }
+  }
+  return out;
+}
+
+function files(dir: string, suffixes: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...files(path, suffixes));
+    else if (suffixes.some((s) => name.endsWith(s))) out.push(path);
+  }
+  return out;
+}
+
+/** Identifier → the test and vector files citing it (tests in `test/`, vectors' `spec` fields). */
+export function citations(): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (id: string, where: string) => {
+    const set = out.get(id) ?? new Set<string>();
+    set.add(where);
+    out.set(id, set);
+  };
+  for (const path of files('test', ['.test.ts'])) {
+    for (const m of readFileSync(path, 'utf8').matchAll(CITATION)) add(m[1] as string, path);
+  }
+  for (const path of files('vectors', ['.json'])) {
+    if (path.includes('schema')) continue;
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as { vectors?: { spec?: string }[] };
+    for (const v of doc.vectors ?? [])
+      for (const m of (v.spec ?? '').matchAll(CITATION)) add(m[1] as string, path);
+  }
+  return out;
+}
+
+/** Replaces each `<!-- conformance:PREFIX -->…<!-- /conformance -->` block with its requirement list. */
+export function fillConformance(markdown: string, all: readonly Requirement[]): string {
+  return markdown.replace(
+    /<!-- conformance:(drv|dev|tun) -->[\s\S]*?<!-- \/conformance -->/g,
+    (_m, prefix: string) => {
+      const ids = all.filter((r) => r.id.startsWith(prefix + '-')).map((r) => `\`[${r.id}]\``);
+      return `<!-- conformance:${prefix} -->\n${ids.join(', ')}.\n<!-- /conformance -->`;
+    },
+  );
+}
