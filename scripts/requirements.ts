@@ -67,3 +67,24 @@ export function fillConformance(markdown: string, all: readonly Requirement[]): 
     },
   );
 }
+
+const KEYWORD = /\b(MUST|SHOULD|SHALL|REQUIRED|RECOMMENDED|MAY|OPTIONAL)\b/;
+
+/**
+ * Lines that use a normative keyword outside a requirement statement (the conventions section,
+ * which defines the keywords, is exempt): every MUST must carry an identifier.
+ */
+export function untaggedNormativeLines(dir = 'spec'): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.md'))
+    .sort()) {
+    const text = readFileSync(join(dir, name), 'utf8')
+      .replace(STATEMENT, '')
+      .replace(/^## X\.1 Conventions[\s\S]*?(?=^## )/m, '');
+    text.split('\n').forEach((line) => {
+      if (KEYWORD.test(line)) out.push(`${name}: ${line.trim()}`);
+    });
+  }
+  return out;
+}

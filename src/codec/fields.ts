@@ -246,7 +246,7 @@ export function s32<N extends string>(name: N, doc: string, options?: IntOptions
 }
 /** A reserved 8-, 16- or 32-bit field: written as zero, and a nonzero value is rejected. */
 export function reserved<N extends string>(name: N, width: IntWidth): Field<N, never, true> {
-  const doc = 'Reserved; MUST be zero.';
+  const doc = 'Reserved; zero ([drv-wire-well-formed], [dev-wire-reserved-result]).';
   return new IntField(name, doc, width, false, true);
 }
 

@@ -183,7 +183,7 @@ export function renderStructTable(layout: Layout): string {
           : `${variableBase} + ${offset}`;
     const where = field.bitWidth !== undefined ? `${at} (bits ${bit}-${bit + field.bitWidth - 1})` : at;
     rows.push(
-      `| ${where} | ${sizeText(field)} | \`${escapeCell(field.wire.split(' ')[0] as string)}\` | \`${field.name}\` | ${escapeCell(field.doc)} |`,
+      `| ${where} | ${sizeText(field)} | \`${escapeCell(field.bitWidth === undefined ? field.wire : 'u4')}\` | \`${field.name}\` | ${escapeCell(field.doc)} |`,
     );
     if (field.bitWidth !== undefined) bit = (bit + field.bitWidth) % 8;
     if (field.fixedSize === undefined) {

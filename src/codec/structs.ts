@@ -146,7 +146,7 @@ export const xdpMapCreate = defineLayout({
     le32('key_size', 'Key size in bytes (4 for an array).', { min: 1 }),
     le32('value_size', 'Value size in bytes.', { min: 1 }),
     le32('max_entries', 'Maximum number of elements.', { min: 1 }),
-    le32('map_flags', 'Creation flags; none are defined, so MUST be zero.', { flags: {} }),
+    le32('map_flags', 'Creation flags; none are defined, so zero ([drv-wire-well-formed]).', { flags: {} }),
     reserved('reserved', 4),
   ],
 });
@@ -159,7 +159,8 @@ export const xdpMapHandle = defineLayout({
 });
 
 const handleField = () => le32('map_handle', 'Handle returned by MAP_CREATE.', { min: 1 });
-const keySizeField = () => le32('key_size', "Key size in bytes; MUST equal the map's key_size.", { min: 1 });
+const keySizeField = () =>
+  le32('key_size', "Key size in bytes; the map's key_size ([drv-map-sizes]).", { min: 1 });
 
 /** Request of `MAP_UPDATE`. */
 export const xdpMapUpdate = defineLayout({
@@ -168,7 +169,7 @@ export const xdpMapUpdate = defineLayout({
   fields: [
     handleField(),
     keySizeField(),
-    le32('value_size', "Value size in bytes; MUST equal the map's value_size.", { min: 1 }),
+    le32('value_size', "Value size in bytes; the map's value_size ([drv-map-sizes]).", { min: 1 }),
     le32('flags', 'BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2).', { values: invert(BpfUpdateFlag) }),
     bytes('key', 'The key.', 'key_size', (s) => intOf(s, 'key_size')),
     bytes('value', 'The value.', 'value_size', (s) => intOf(s, 'value_size')),
@@ -182,7 +183,7 @@ export const xdpMapLookup = defineLayout({
   fields: [
     handleField(),
     keySizeField(),
-    le32('value_size', "Size of the value result; MUST equal the map's value_size.", { min: 1 }),
+    le32('value_size', "Size of the value result; the map's value_size ([drv-map-sizes]).", { min: 1 }),
     reserved('reserved', 4),
     bytes('key', 'The key.', 'key_size', (s) => intOf(s, 'key_size')),
   ],
@@ -369,8 +370,8 @@ export const tunXdpOffload = defineLayout({
       wire: 'u32',
     }),
     s32('prog_fd', 'ATTACH: fd of a loaded XDP program; otherwise -1.', { min: -1 }),
-    le32('flags', 'None defined; MUST be zero.', { flags: {}, cType: '__u32', wire: 'u32' }),
-    le32('prog_id', 'QUERY (out): id of the attached program, 0 if none; in: MUST be zero.', {
+    le32('flags', 'None defined; zero.', { flags: {}, cType: '__u32', wire: 'u32' }),
+    le32('prog_id', 'QUERY (out): id of the attached program, 0 if none; zero on input.', {
       cType: '__u32',
       wire: 'u32',
     }),

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { citations, requirements } from '../../scripts/requirements.js';
+import { citations, requirements, untaggedNormativeLines } from '../../scripts/requirements.js';
 
 const all = requirements();
 const cited = citations();
@@ -25,6 +25,10 @@ test('requirement identifiers are unique and every one is drv-, dev- or tun-', (
 test('every normative statement says MUST, MUST NOT, SHOULD or MAY', () => {
   const vague = all.filter((r) => !/\b(MUST|SHOULD|MAY|SHALL|REQUIRED)\b/.test(r.text)).map((r) => r.id);
   assert.deepEqual(vague, []);
+});
+
+test('no normative keyword appears outside an identified requirement statement', () => {
+  assert.deepEqual(untaggedNormativeLines(), []);
 });
 
 test('every citation names a requirement that exists', () => {
