@@ -10,7 +10,16 @@ import {
   resultToJson,
   type Json,
 } from '../codec/index.js';
-import { EXIT, UsageError, jsonText, parse, readArgument, type Output, type Subcommand } from './io.js';
+import {
+  EXIT,
+  UsageError,
+  jsonText,
+  parse,
+  readArgument,
+  stringOption,
+  type Output,
+  type Subcommand,
+} from './io.js';
 
 function hexArgument(text: string, what: string): Uint8Array {
   const bytes = parseHex(readArgument(text).trim());
@@ -54,7 +63,9 @@ standard input.
 exit: 0 decoded, 2 bad usage or malformed bytes (the reason names the field and
 byte offset)`,
   run(args: string[], out: Output): number {
-    const { values, positionals } = parse(args, { result: { type: 'string' }, json: { type: 'boolean' } });
+    const parsed = parse(args, { result: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parsed;
+    const resultHex = stringOption(parsed, 'result');
     if (values.help) {
       out.stdout(this.help);
       return EXIT.ok;
@@ -62,8 +73,8 @@ byte offset)`,
     if (positionals.length !== 1) throw new UsageError('decode takes exactly one hex argument');
     const request = decodeRequest(hexArgument(positionals[0] as string, 'the buffer'));
     let doc: { [key: string]: Json } = requestToJson(request);
-    if (values.result !== undefined) {
-      const result = decodeResult(request, hexArgument(values.result, '--result'));
+    if (resultHex !== undefined) {
+      const result = decodeResult(request, hexArgument(resultHex, '--result'));
       doc = { ...doc, ...resultToJson(result) };
     }
     if (values.json) out.stdout(jsonText(doc));

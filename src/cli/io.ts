@@ -1,5 +1,5 @@
 // Shared plumbing of the subcommands: exit codes, usage errors, argument parsing and output.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { CodecError } from '../codec/index.js';
 
@@ -23,22 +23,31 @@ export interface Output {
   stderr(text: string): void;
 }
 
-/** Parses options strictly; unknown options and missing values are usage errors. */
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  allowPositionals = true,
-) {
+/** Parsed options: strings for string options, booleans for flags. */
+export interface Parsed {
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: string[];
+}
+
+/** Parses options strictly (plus `--help`); unknown options and missing values are usage errors. */
+export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): Parsed {
   try {
-    return parseArgs({
+    const { values, positionals } = parseArgs({
       args,
       options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals,
+      allowPositionals: true,
       strict: true,
     });
+    return { values, positionals };
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message.split('\n')[0] : String(error));
   }
+}
+
+/** A string option's value, or undefined. */
+export function stringOption(parsed: Parsed, name: string): string | undefined {
+  const v = parsed.values[name];
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** An argument given inline, or `@path` to read it from a file, or `-` for standard input. */

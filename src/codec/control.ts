@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as r from 'restructure';
+import { newDecodeStream } from './streams.js';
 import {
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
@@ -124,7 +124,7 @@ export function commandName(value: number): XdpCommandName | undefined {
 
 /** Decodes a whole device-readable part: the header, then exactly the command's data. */
 export function decodeRequest(bytes: Uint8Array): ControlRequest {
-  const stream = new r.DecodeStream(bytes);
+  const stream = newDecodeStream(bytes);
   const header = ctrlHeader.decodeAt(stream);
   const name = commandName(header.command) as XdpCommandName; // the header layout admits only defined values
   const { request } = COMMAND_FRAMES[name];
@@ -188,7 +188,7 @@ export function writableSize(request: ControlRequest): number {
  */
 export function decodeResult(request: ControlRequest, bytes: Uint8Array): ControlResult {
   const { result: layout, resultOnError } = COMMAND_FRAMES[request.command];
-  const stream = new r.DecodeStream(bytes);
+  const stream = newDecodeStream(bytes);
   const { ack } = ctrlAck.decodeAt(stream);
   const header = xdpStatus.decodeAt(stream);
   const ok = header.status === XdpStatus.OK;

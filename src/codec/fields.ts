@@ -9,7 +9,7 @@
  *
  * @module
  */
-import * as r from 'restructure';
+import type { DecodeStream, EncodeContext, EncodeStream, FieldType } from './streams.js';
 import { CodecError } from './errors.js';
 
 /** How a field is declared in the C header. */
@@ -46,7 +46,7 @@ export interface FieldInfo {
  * A field: restructure's field protocol plus {@link FieldInfo}. `N` is the name, `V` the decoded
  * value type and `H` whether the field is hidden (reserved).
  */
-export interface Field<N extends string, V, H extends boolean = false> extends r.FieldType, FieldInfo {
+export interface Field<N extends string, V, H extends boolean = false> extends FieldType, FieldInfo {
   readonly name: N;
   readonly hidden: H;
   /** Phantom member that carries the value type; never present at run time. */
@@ -68,7 +68,7 @@ export type FieldsValue<F extends readonly AnyField[]> = {
 };
 
 /** Checks that `n` more bytes are available before a read, so nothing reads out of bounds. */
-export function need(stream: r.DecodeStream, n: number, field: string): void {
+export function need(stream: DecodeStream, n: number, field: string): void {
   const available = stream.length - stream.pos;
   if (n > available) {
     throw new CodecError(
@@ -125,14 +125,14 @@ interface IntOptions {
   readonly wire?: string;
 }
 
-const INT_READ: Record<string, (s: r.DecodeStream) => number> = {
+const INT_READ: Record<string, (s: DecodeStream) => number> = {
   u1: (s) => s.readUInt8(),
   u2: (s) => s.readUInt16LE(),
   u4: (s) => s.readUInt32LE(),
   s2: (s) => s.readInt16LE(),
   s4: (s) => s.readInt32LE(),
 };
-const INT_WRITE: Record<string, (s: r.EncodeStream, v: number) => void> = {
+const INT_WRITE: Record<string, (s: EncodeStream, v: number) => void> = {
   u1: (s, v) => s.writeUInt8(v),
   u2: (s, v) => s.writeUInt16LE(v),
   u4: (s, v) => s.writeUInt32LE(v),
@@ -149,8 +149,8 @@ class IntField<N extends string, H extends boolean> implements Field<N, number, 
   readonly json = 'number' as const;
   private readonly min: number;
   private readonly max: number;
-  private readonly read: (s: r.DecodeStream) => number;
-  private readonly write: (s: r.EncodeStream, v: number) => void;
+  private readonly read: (s: DecodeStream) => number;
+  private readonly write: (s: EncodeStream, v: number) => void;
   private readonly mask: number | undefined;
 
   constructor(
@@ -196,7 +196,7 @@ class IntField<N extends string, H extends boolean> implements Field<N, number, 
     }
   }
 
-  decode(stream: r.DecodeStream): number | undefined {
+  decode(stream: DecodeStream): number | undefined {
     const offset = stream.pos;
     need(stream, this.width, this.name);
     const value = this.read(stream);
@@ -204,7 +204,7 @@ class IntField<N extends string, H extends boolean> implements Field<N, number, 
     return this.hidden ? undefined : value;
   }
 
-  encode(stream: r.EncodeStream, value: unknown): void {
+  encode(stream: EncodeStream, value: unknown): void {
     const offset = stream.pos;
     const v = this.hidden ? 0 : expectInteger(value, this.name, offset);
     this.check(v, offset);
@@ -284,7 +284,7 @@ class U64Field<N extends string> implements Field<N, bigint> {
     }
   }
 
-  decode(stream: r.DecodeStream): bigint {
+  decode(stream: DecodeStream): bigint {
     const offset = stream.pos;
     need(stream, 8, this.name);
     const value = stream.view.getBigUint64(stream.pos, true);
@@ -293,7 +293,7 @@ class U64Field<N extends string> implements Field<N, bigint> {
     return value;
   }
 
-  encode(stream: r.EncodeStream, value: unknown): void {
+  encode(stream: EncodeStream, value: unknown): void {
     const offset = stream.pos;
     if (value === undefined) throw new CodecError('type', this.name, offset, 'missing');
     if (typeof value !== 'bigint') {
@@ -349,7 +349,7 @@ class NibbleField<N extends string> implements Field<N, number> {
     return { min: 0, max: 15, values: undefined, mask: undefined };
   }
 
-  decode(stream: r.DecodeStream): number {
+  decode(stream: DecodeStream): number {
     need(stream, 1, this.name);
     const byte = stream.view.getUint8(stream.pos);
     if (!this.high) return byte & 0x0f;
@@ -357,7 +357,7 @@ class NibbleField<N extends string> implements Field<N, number> {
     return byte >>> 4;
   }
 
-  encode(stream: r.EncodeStream, value: unknown, ctx: r.EncodeContext): void {
+  encode(stream: EncodeStream, value: unknown, ctx: EncodeContext): void {
     const v = expectInteger(value, this.name, stream.pos);
     if (v < 0 || v > 15) throw new CodecError('range', this.name, stream.pos, `${v} outside 0..15`);
     if (!this.high) return;
@@ -441,13 +441,13 @@ class BytesField<N extends string> implements Field<N, Uint8Array> {
       : lengthOrThrow(this.length, self, outer, this.name, offset);
   }
 
-  decode(stream: r.DecodeStream, parent: Record<string, unknown>): Uint8Array {
+  decode(stream: DecodeStream, parent: Record<string, unknown>): Uint8Array {
     const n = this.lengthFor(parent, outerOf(parent), stream.pos);
     need(stream, n, this.name);
     return Uint8Array.from(stream.readBuffer(n));
   }
 
-  encode(stream: r.EncodeStream, value: unknown, ctx: r.EncodeContext): void {
+  encode(stream: EncodeStream, value: unknown, ctx: EncodeContext): void {
     const offset = stream.pos;
     if (value === undefined) throw new CodecError('type', this.name, offset, 'missing');
     if (!(value instanceof Uint8Array)) {
@@ -467,7 +467,7 @@ class BytesField<N extends string> implements Field<N, Uint8Array> {
 
   // Sized by the value actually given, never by a length field alone: a length field is checked
   // against the value while encoding, and must not be able to make the encoder allocate.
-  size(value: unknown, ctx: r.EncodeContext): number {
+  size(value: unknown, ctx: EncodeContext): number {
     if (value instanceof Uint8Array) return value.length;
     return typeof this.length === 'number' ? this.length : safeLength(this.length, ctx.val, ctx.parent);
   }
@@ -513,7 +513,7 @@ class AsciiField<N extends string> implements Field<N, string> {
     return this.length(self, outer);
   }
 
-  decode(stream: r.DecodeStream, parent: Record<string, unknown>): string {
+  decode(stream: DecodeStream, parent: Record<string, unknown>): string {
     const n = lengthOrThrow(this.length, parent, outerOf(parent), this.name, stream.pos);
     need(stream, n, this.name);
     const start = stream.pos;
@@ -532,7 +532,7 @@ class AsciiField<N extends string> implements Field<N, string> {
     return String.fromCharCode(...raw);
   }
 
-  encode(stream: r.EncodeStream, value: unknown, ctx: r.EncodeContext): void {
+  encode(stream: EncodeStream, value: unknown, ctx: EncodeContext): void {
     const offset = stream.pos;
     if (typeof value !== 'string') {
       throw new CodecError('type', this.name, offset, `expected a string, got ${describe(value)}`);
@@ -577,9 +577,9 @@ export interface ElementCodec<V> {
   /** Fixed element size in bytes. */
   readonly fixedSize: number | undefined;
   /** Decodes one element at the stream's position. */
-  decodeAt(stream: r.DecodeStream, outer: unknown): V;
+  decodeAt(stream: DecodeStream, outer: unknown): V;
   /** Encodes one element at the stream's position. */
-  encodeAt(stream: r.EncodeStream, value: unknown, outer: unknown): void;
+  encodeAt(stream: EncodeStream, value: unknown, outer: unknown): void;
 }
 
 /** An array of fixed-size structures whose count comes from other fields. */
@@ -613,7 +613,7 @@ class ArrayField<N extends string, V> implements Field<N, V[]> {
     return new CodecError(error.kind, `${this.name}[${index}].${error.field}`, error.offset, error.detail);
   }
 
-  decode(stream: r.DecodeStream, parent: Record<string, unknown>): V[] {
+  decode(stream: DecodeStream, parent: Record<string, unknown>): V[] {
     const n = lengthOrThrow(this.count, parent, outerOf(parent), this.name, stream.pos);
     // Bound the allocation by the bytes actually present before building anything.
     need(stream, n * (this.element.fixedSize ?? 1), this.name);
@@ -628,7 +628,7 @@ class ArrayField<N extends string, V> implements Field<N, V[]> {
     return out;
   }
 
-  encode(stream: r.EncodeStream, value: unknown, ctx: r.EncodeContext): void {
+  encode(stream: EncodeStream, value: unknown, ctx: EncodeContext): void {
     const offset = stream.pos;
     if (!Array.isArray(value)) {
       throw new CodecError('type', this.name, offset, `expected an array, got ${describe(value)}`);

@@ -5,6 +5,13 @@
  * @module
  */
 import * as r from 'restructure';
+import {
+  newDecodeStream,
+  newEncodeStream,
+  type DecodeStream,
+  type EncodeStream,
+  type FieldType,
+} from './streams.js';
 import { CodecError } from './errors.js';
 import type { AnyField, ElementCodec, FieldsValue } from './fields.js';
 import { describe } from './fields.js';
@@ -63,7 +70,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
     this.external = definition.external;
     this.fields = definition.fields;
     this.rule = definition.rule;
-    const byName: Record<string, r.FieldType> = {};
+    const byName: Record<string, FieldType> = {};
     let fixed: number | undefined = 0;
     let header = 0;
     let seenVariable = false;
@@ -85,7 +92,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
   }
 
   /** Decodes one structure at the stream's position (the stream may hold more after it). */
-  decodeAt(stream: r.DecodeStream, outer?: unknown): FieldsValue<F> {
+  decodeAt(stream: DecodeStream, outer?: unknown): FieldsValue<F> {
     const base = stream.pos;
     const raw = this.struct.decode(stream, outer);
     // restructure adds hidden bookkeeping properties; hand back a plain object in wire order.
@@ -97,7 +104,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
   }
 
   /** Encodes one structure at the stream's position, after checking the value's keys and rules. */
-  encodeAt(stream: r.EncodeStream, value: unknown, outer?: unknown): void {
+  encodeAt(stream: EncodeStream, value: unknown, outer?: unknown): void {
     const base = stream.pos;
     const record = this.expectRecord(value, base);
     // Fields first, so that a cross-field rule only ever sees well-typed values. On failure the bytes
@@ -114,7 +121,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
 
   /** Decodes a buffer that must hold exactly one structure: truncation and trailing bytes are errors. */
   decode(bytes: Uint8Array, outer?: unknown): FieldsValue<F> {
-    const stream = new r.DecodeStream(bytes);
+    const stream = newDecodeStream(bytes);
     const value = this.decodeAt(stream, outer);
     expectEnd(stream, this.cName);
     return value;
@@ -144,7 +151,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
 }
 
 /** Rejects bytes left over after the last field. */
-export function expectEnd(stream: r.DecodeStream, what: string): void {
+export function expectEnd(stream: DecodeStream, what: string): void {
   const left = stream.length - stream.pos;
   if (left !== 0) {
     throw new CodecError('trailing', what, stream.pos, `${left} byte${left === 1 ? '' : 's'} after the end`);
@@ -155,13 +162,9 @@ export function expectEnd(stream: r.DecodeStream, what: string): void {
  * Runs an encoder into a buffer of `size` bytes and checks that it filled it exactly, so that a
  * size computation and an encoder can never silently disagree.
  */
-export function encodeChecked(
-  write: (stream: r.EncodeStream) => void,
-  size: number,
-  what: string,
-): Uint8Array {
+export function encodeChecked(write: (stream: EncodeStream) => void, size: number, what: string): Uint8Array {
   const out = new Uint8Array(size);
-  const stream = new r.EncodeStream(out);
+  const stream = newEncodeStream(out);
   write(stream);
   if (stream.pos !== size) {
     throw new CodecError('length', what, stream.pos, `encoder wrote ${stream.pos} bytes of ${size}`);

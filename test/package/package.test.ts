@@ -1,0 +1,69 @@
+// The built package as a consumer sees it: its exports resolve, its declarations type-check without
+// skipLibCheck (no dependency on restructure's missing types), and the main job and the binary run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve('.');
+
+test('dist is built (npm ci runs prepare, npm test runs build)', () => {
+  assert.ok(
+    existsSync('dist/index.js') && existsSync('dist/codec/index.d.ts') && existsSync('dist/cli/main.js'),
+  );
+});
+
+test('the package exports resolve by name and decode a buffer', () => {
+  const script = `
+    import { decodeRequest, parseHex } from 'virtio-xdp-offload/codec';
+    import { replayPaths } from 'virtio-xdp-offload/vectors';
+    import * as all from 'virtio-xdp-offload';
+    const r = decodeRequest(parseHex('0a09'));
+    console.log(JSON.stringify({ command: r.command, replay: typeof replayPaths, root: typeof all.encodeRequest }));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  assert.deepEqual(JSON.parse(out), { command: 'QUERY', replay: 'function', root: 'function' });
+});
+
+test('the published declarations type-check in a strict consumer without skipLibCheck', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xdp-consumer-'));
+  writeFileSync(
+    join(dir, 'consumer.ts'),
+    `import { encodeRequest, decodeResult, type ControlRequest, CodecError } from '${root}/dist/codec/index.js';
+const request: ControlRequest = { command: 'MAP_FREE', data: { map_handle: 7 } };
+const bytes: Uint8Array = encodeRequest(request);
+try { decodeResult(request, bytes); } catch (e) { if (e instanceof CodecError) { const f: string = e.field; void f; } }
+`,
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'ES2022',
+        types: [],
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: ['consumer.ts'],
+    }),
+  );
+  const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], {
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+});
+
+test('npm start (the main job) replays the shipped vectors and prints the summary', () => {
+  const result = spawnSync(process.execPath, ['dist/cli/main.js', 'replay'], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout.trim().split('\n').at(-1) ?? '', /^\d+ passed, 0 failed$/);
+});
