@@ -20,15 +20,25 @@ export const VIRTIO_NET_ERR = 1;
 
 /** The commands of class {@link VIRTIO_NET_CTRL_XDP_OFFLOAD}, by spec name. */
 export const XdpCommand = {
+  /** Read the capabilities and limits (X.6). */
   CAPS_GET: 0,
+  /** Create a map; returns its handle (X.7). */
   MAP_CREATE: 1,
+  /** Free a map (X.7). */
   MAP_FREE: 2,
+  /** Create or replace an element (X.7). */
   MAP_UPDATE: 3,
+  /** Read an element (X.7). */
   MAP_LOOKUP: 4,
+  /** Delete an element (X.7). */
   MAP_DELETE: 5,
+  /** Iterate over keys (X.7). */
   MAP_GET_NEXT_KEY: 6,
+  /** Verify and attach a program (X.8). */
   PROG_LOAD: 7,
+  /** Detach and discard the program (X.8). */
   PROG_UNLOAD: 8,
+  /** Read the offload state and counters (X.8). */
   QUERY: 9,
 } as const;
 /** A command's spec name. */
@@ -36,16 +46,27 @@ export type XdpCommandName = keyof typeof XdpCommand;
 
 /** Status codes (the errno values Linux uses for the same conditions). */
 export const XdpStatus = {
+  /** Success. */
   OK: 0,
+  /** No such key; end of iteration; no program to unload. */
   ENOENT: 2,
+  /** Above a size limit; map full; array index out of range. */
   E2BIG: 7,
+  /** Unknown map handle. */
   EBADF: 9,
+  /** Map memory limit reached. */
   ENOMEM: 12,
+  /** The verifier rejected the program. */
   EACCES: 13,
+  /** Map in use by the loaded program. */
   EBUSY: 16,
+  /** Key exists (BPF_NOEXIST). */
   EEXIST: 17,
+  /** Malformed command or invalid combination of values. */
   EINVAL: 22,
+  /** Map count limit reached. */
   ENOSPC: 28,
+  /** Undefined command or unsupported map type. */
   EOPNOTSUPP: 95,
 } as const;
 /** A status's spec name. */
@@ -53,14 +74,19 @@ export type XdpStatusName = keyof typeof XdpStatus;
 
 /** Map types that can be offloaded (Linux `enum bpf_map_type` values). */
 export const BpfMapType = {
+  /** `BPF_MAP_TYPE_HASH`. */
   HASH: 1,
+  /** `BPF_MAP_TYPE_ARRAY`. */
   ARRAY: 2,
 } as const;
 
 /** `MAP_UPDATE` flags (Linux `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`): an enumeration, not a bit set. */
 export const BpfUpdateFlag = {
+  /** `BPF_ANY`: create or replace. */
   ANY: 0,
+  /** `BPF_NOEXIST`: create only. */
   NOEXIST: 1,
+  /** `BPF_EXIST`: replace only. */
   EXIST: 2,
 } as const;
 
@@ -78,19 +104,29 @@ export const ProgLoadFlag = {
 
 /** `PROG_LOAD` log levels (Linux's `log_level` values). */
 export const LogLevel = {
+  /** No log. */
   NONE: 0,
+  /** Linux log level 1. */
   BASIC: 1,
+  /** Linux log level 2. */
   VERBOSE: 2,
 } as const;
 
 /** RFC 9669 conformance groups, as bits of `isa_groups`. */
 export const IsaGroup = {
+  /** RFC 9669 base32. */
   BASE32: 1 << 0,
+  /** RFC 9669 base64. */
   BASE64: 1 << 1,
+  /** RFC 9669 atomic32. */
   ATOMIC32: 1 << 2,
+  /** RFC 9669 atomic64. */
   ATOMIC64: 1 << 3,
+  /** RFC 9669 divmul32. */
   DIVMUL32: 1 << 4,
+  /** RFC 9669 divmul64. */
   DIVMUL64: 1 << 5,
+  /** RFC 9669 packet (legacy packet loads). */
   PACKET: 1 << 6,
 } as const;
 
@@ -115,21 +151,37 @@ export const QueryFlag = {
  * in `helpers`; no other id may be advertised.
  */
 export const OffloadHelper = {
+  /** `bpf_map_lookup_elem` (`BPF_FUNC_map_lookup_elem`). */
   map_lookup_elem: 1,
+  /** `bpf_map_update_elem` (`BPF_FUNC_map_update_elem`). */
   map_update_elem: 2,
+  /** `bpf_map_delete_elem` (`BPF_FUNC_map_delete_elem`). */
   map_delete_elem: 3,
+  /** `bpf_ktime_get_ns` (`BPF_FUNC_ktime_get_ns`). */
   ktime_get_ns: 5,
+  /** `bpf_get_prandom_u32` (`BPF_FUNC_get_prandom_u32`). */
   get_prandom_u32: 7,
+  /** `bpf_redirect` (`BPF_FUNC_redirect`). */
   redirect: 23,
+  /** `bpf_csum_diff` (`BPF_FUNC_csum_diff`). */
   csum_diff: 28,
+  /** `bpf_csum_update` (`BPF_FUNC_csum_update`). */
   csum_update: 40,
+  /** `bpf_xdp_adjust_head` (`BPF_FUNC_xdp_adjust_head`). */
   xdp_adjust_head: 44,
+  /** `bpf_redirect_map` (`BPF_FUNC_redirect_map`). */
   redirect_map: 51,
+  /** `bpf_xdp_adjust_meta` (`BPF_FUNC_xdp_adjust_meta`). */
   xdp_adjust_meta: 54,
+  /** `bpf_xdp_adjust_tail` (`BPF_FUNC_xdp_adjust_tail`). */
   xdp_adjust_tail: 65,
+  /** `bpf_strtol` (`BPF_FUNC_strtol`). */
   strtol: 105,
+  /** `bpf_strtoul` (`BPF_FUNC_strtoul`). */
   strtoul: 106,
+  /** `bpf_xdp_load_bytes` (`BPF_FUNC_xdp_load_bytes`). */
   xdp_load_bytes: 189,
+  /** `bpf_xdp_store_bytes` (`BPF_FUNC_xdp_store_bytes`). */
   xdp_store_bytes: 190,
 } as const;
 
@@ -138,10 +190,15 @@ export const HELPER_BITMAP_BYTES = 32;
 
 /** `enum xdp_action`. */
 export const XdpAction = {
+  /** `XDP_ABORTED`: error; discard. */
   ABORTED: 0,
+  /** `XDP_DROP`: discard. */
   DROP: 1,
+  /** `XDP_PASS`: deliver. */
   PASS: 2,
+  /** `XDP_TX`: send back out. */
   TX: 3,
+  /** `XDP_REDIRECT`: send elsewhere. */
   REDIRECT: 4,
 } as const;
 
@@ -164,8 +221,11 @@ export const TUN_XDP_OFFLOAD_NR = 233;
 
 /** Operations of `TUNXDPOFFLOAD`. */
 export const TunXdpOffloadOp = {
+  /** Attach `prog_fd`, replacing any attached program. */
   ATTACH: 1,
+  /** Detach the attached program. */
   DETACH: 2,
+  /** Read `prog_id` and the counters. */
   QUERY: 3,
 } as const;
 

@@ -55,54 +55,90 @@ const frame = (
 
 /** The framing of every command of the class, by spec name. */
 export const COMMAND_FRAMES = {
+  /** Framing of CAPS_GET. */
   CAPS_GET: frame('CAPS_GET', null, xdpCaps),
+  /** Framing of MAP_CREATE. */
   MAP_CREATE: frame('MAP_CREATE', xdpMapCreate, xdpMapHandle),
+  /** Framing of MAP_FREE. */
   MAP_FREE: frame('MAP_FREE', xdpMapHandle, null),
+  /** Framing of MAP_UPDATE. */
   MAP_UPDATE: frame('MAP_UPDATE', xdpMapUpdate, null),
+  /** Framing of MAP_LOOKUP. */
   MAP_LOOKUP: frame('MAP_LOOKUP', xdpMapLookup, xdpMapValue),
+  /** Framing of MAP_DELETE. */
   MAP_DELETE: frame('MAP_DELETE', xdpMapDelete, null),
+  /** Framing of MAP_GET_NEXT_KEY. */
   MAP_GET_NEXT_KEY: frame('MAP_GET_NEXT_KEY', xdpMapGetNextKey, xdpMapKey),
+  /** Framing of PROG_LOAD. */
   PROG_LOAD: frame('PROG_LOAD', xdpProgLoad, xdpProgLoadResult, true),
+  /** Framing of PROG_UNLOAD. */
   PROG_UNLOAD: frame('PROG_UNLOAD', null, null),
+  /** Framing of QUERY. */
   QUERY: frame('QUERY', null, xdpQuery),
 } as const satisfies Record<XdpCommandName, CommandFrame>;
 
 /** Request data of each command (null for commands without data). */
 export interface RequestData {
+  /** Request data of CAPS_GET. */
   CAPS_GET: null;
+  /** Request data of MAP_CREATE. */
   MAP_CREATE: ValueOf<typeof xdpMapCreate>;
+  /** Request data of MAP_FREE. */
   MAP_FREE: ValueOf<typeof xdpMapHandle>;
+  /** Request data of MAP_UPDATE. */
   MAP_UPDATE: ValueOf<typeof xdpMapUpdate>;
+  /** Request data of MAP_LOOKUP. */
   MAP_LOOKUP: ValueOf<typeof xdpMapLookup>;
+  /** Request data of MAP_DELETE. */
   MAP_DELETE: ValueOf<typeof xdpMapDelete>;
+  /** Request data of MAP_GET_NEXT_KEY. */
   MAP_GET_NEXT_KEY: ValueOf<typeof xdpMapGetNextKey>;
+  /** Request data of PROG_LOAD. */
   PROG_LOAD: ValueOf<typeof xdpProgLoad>;
+  /** Request data of PROG_UNLOAD. */
   PROG_UNLOAD: null;
+  /** Request data of QUERY. */
   QUERY: null;
 }
 
 /** Result data of each command (null for commands without a result). */
 export interface ResultData {
+  /** Result of CAPS_GET. */
   CAPS_GET: ValueOf<typeof xdpCaps>;
+  /** Result of MAP_CREATE. */
   MAP_CREATE: ValueOf<typeof xdpMapHandle>;
+  /** Result of MAP_FREE. */
   MAP_FREE: null;
+  /** Result of MAP_UPDATE. */
   MAP_UPDATE: null;
+  /** Result of MAP_LOOKUP. */
   MAP_LOOKUP: ValueOf<typeof xdpMapValue>;
+  /** Result of MAP_DELETE. */
   MAP_DELETE: null;
+  /** Result of MAP_GET_NEXT_KEY. */
   MAP_GET_NEXT_KEY: ValueOf<typeof xdpMapKey>;
+  /** Result of PROG_LOAD. */
   PROG_LOAD: ValueOf<typeof xdpProgLoadResult>;
+  /** Result of PROG_UNLOAD. */
   PROG_UNLOAD: null;
+  /** Result of QUERY. */
   QUERY: ValueOf<typeof xdpQuery>;
 }
 
 /** A decoded device-readable part: one command of the class with its data. */
 export type ControlRequest = {
-  [C in XdpCommandName]: { readonly command: C; readonly data: RequestData[C] };
+  [C in XdpCommandName]: {
+    /** The command's spec name. */
+    readonly command: C;
+    /** Its data, or null for commands without data. */
+    readonly data: RequestData[C];
+  };
 }[XdpCommandName];
 
 /** A decoded device-writable part. */
 export type ControlResult = {
   [C in XdpCommandName]: {
+    /** The command this answers. */
     readonly command: C;
     /** `VIRTIO_NET_OK` or `VIRTIO_NET_ERR`. */
     readonly ack: number;

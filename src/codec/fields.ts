@@ -105,9 +105,13 @@ type IntWidth = 1 | 2 | 4;
 
 /** What an integer field allows: bounds, and either an enumeration or a mask of defined bits. */
 export interface IntConstraints {
+  /** Smallest allowed value. */
   readonly min: number;
+  /** Largest allowed value. */
   readonly max: number;
+  /** The enumeration (value → spec name), when the field is one. */
   readonly values: Readonly<Record<number, string>> | undefined;
+  /** The defined bits, when the field is a flag word. */
   readonly mask: number | undefined;
 }
 

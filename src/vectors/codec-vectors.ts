@@ -29,27 +29,48 @@ export const CODEC_VECTORS_FORMAT = 'virtio-xdp-offload/codec-vectors/1';
 
 /** One vector of a codec vector file. */
 export interface CodecVector {
+  /** What the vector shows. */
   readonly name: string;
+  /** `valid`: decodes to `value` and back; `malformed`: fails with `error`. */
   readonly kind: 'valid' | 'malformed';
+  /** Spec sections and requirement identifiers the vector exercises. */
   readonly spec: string;
+  /** The bytes, in hex. */
   readonly hex: string;
+  /** For `struct` files: the structure's C name. */
   readonly struct?: string;
+  /** For `result` files: the device-readable part the result answers, in hex. */
   readonly request?: string;
+  /** For valid vectors: the JSON form of the decoded value. */
   readonly value?: Json;
-  readonly error?: { readonly kind: string; readonly field: string; readonly offset: number };
+  /** For malformed vectors: the exact error. */
+  readonly error?: {
+    /** The {@link CodecError} kind. */
+    readonly kind: string;
+    /** The field named. */
+    readonly field: string;
+    /** The byte offset named. */
+    readonly offset: number;
+  };
 }
 
 /** A codec vector file. */
 export interface CodecVectorFile {
+  /** The format tag. */
   readonly format: typeof CODEC_VECTORS_FORMAT;
+  /** What the file covers. */
   readonly description?: string;
+  /** What each vector's bytes are: a device-readable part, a device-writable part, or one structure. */
   readonly target: 'request' | 'result' | 'struct';
+  /** The vectors. */
   readonly vectors: readonly CodecVector[];
 }
 
 /** The outcome of one vector. */
 export interface VectorOutcome {
+  /** The vector's name. */
   readonly name: string;
+  /** Whether it replayed as stated. */
   readonly passed: boolean;
   /** Why it failed (empty when it passed). */
   readonly detail: string;

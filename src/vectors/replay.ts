@@ -13,13 +13,17 @@ export interface FileOutcome {
   readonly file: string;
   /** The file's format tag. */
   readonly format: string;
+  /** One outcome per vector (or one failed outcome for an unusable file). */
   readonly outcomes: readonly VectorOutcome[];
 }
 
 /** A whole replay. */
 export interface ReplaySummary {
+  /** Per-file outcomes. */
   readonly files: readonly FileOutcome[];
+  /** Vectors that replayed as stated. */
   readonly passed: number;
+  /** Vectors that did not (and unusable files). */
   readonly failed: number;
 }
 

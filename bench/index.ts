@@ -1,0 +1,74 @@
+// npm run bench: codec throughput. Figures come from tinybench on this machine; compare only runs
+// taken with the same tool on the same machine.
+import { Bench } from 'tinybench';
+import {
+  decodeRequest,
+  decodeResult,
+  encodeRequest,
+  encodeResult,
+  parseHex,
+  type ControlRequest,
+} from '../src/codec/index.js';
+
+const update: ControlRequest = {
+  command: 'MAP_UPDATE',
+  data: {
+    map_handle: 1,
+    key_size: 4,
+    value_size: 8,
+    flags: 0,
+    key: Uint8Array.of(6, 0, 0, 0),
+    value: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0),
+  },
+};
+const updateBytes = encodeRequest(update);
+const lookup = decodeRequest(parseHex('0a04 01000000 04000000 08000000 00000000 06000000') as Uint8Array);
+const lookupResult = parseHex('000000000008000000 2a00000000000000') as Uint8Array;
+const program: ControlRequest = {
+  command: 'PROG_LOAD',
+  data: {
+    insn_cnt: 64,
+    log_size: 0,
+    log_level: 0,
+    prog_flags: 0,
+    insns: Array.from({ length: 64 }, (_, i) => ({
+      code: i === 63 ? 0x95 : 0xb7,
+      dst_reg: 0,
+      src_reg: 0,
+      off: 0,
+      imm: i,
+    })),
+  },
+};
+const programBytes = encodeRequest(program);
+
+const bench = new Bench({ time: 1000, warmupTime: 200 });
+bench
+  .add('MAP_UPDATE encode+decode (k4 v8, 30 bytes)', () => {
+    decodeRequest(encodeRequest(update));
+  })
+  .add('MAP_UPDATE decode', () => {
+    decodeRequest(updateBytes);
+  })
+  .add('MAP_UPDATE encode', () => {
+    encodeRequest(update);
+  })
+  .add('MAP_LOOKUP result decode+encode', () => {
+    encodeResult(lookup, decodeResult(lookup, lookupResult));
+  })
+  .add('PROG_LOAD 64 insns decode', () => {
+    decodeRequest(programBytes);
+  });
+
+await bench.run();
+
+const rows = bench.tasks.map((task) => {
+  const r = task.result;
+  if (r === undefined || !('throughput' in r)) return { task: task.name, 'ops/s': 'n/a', 'median ns': 'n/a' };
+  return {
+    task: task.name,
+    'ops/s': Math.round(r.throughput.mean).toLocaleString('en-US'),
+    'median ns': Math.round((r.latency.p50 ?? 0) * 1e6).toLocaleString('en-US'),
+  };
+});
+console.table(rows);

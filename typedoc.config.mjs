@@ -1,0 +1,15 @@
+// The rendered reference: the spec documents and the API of the three public entry points.
+/** @type {Partial<import('typedoc').TypeDocOptions>} */
+export default {
+  entryPoints: ['src/index.ts', 'src/codec/index.ts', 'src/vectors/index.ts'],
+  tsconfig: 'tsconfig.build.json',
+  out: 'docs/site',
+  name: 'virtio-xdp-offload',
+  readme: 'README.md',
+  projectDocuments: ['spec/*.md', 'docs/*.md'],
+  disableSources: true,
+  excludePrivate: true,
+  excludeInternal: true,
+  validation: { notExported: true, invalidLink: true, notDocumented: true },
+  treatWarningsAsErrors: true,
+};
