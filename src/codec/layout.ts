@@ -22,6 +22,8 @@ import { describe } from './fields.js';
  */
 export type LayoutRule<V> = (value: V, base: number, outer: unknown) => void;
 
+const RESTRUCTURE_RESERVED = new Set(['parent', '_startOffset', '_currentOffset', '_length']);
+
 /** Definition of a layout. */
 export interface LayoutDefinition<F extends readonly AnyField[]> {
   /** The C struct name (`virtio_net_xdp_map_create`). */
@@ -76,6 +78,11 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
     let seenVariable = false;
     for (const field of definition.fields) {
       if (field.name in byName) throw new TypeError(`${this.cName}: duplicate field ${field.name}`);
+      // restructure lays fields out in property order (integer-like keys would jump ahead) and
+      // keeps bookkeeping under these names on decoded objects.
+      if (/^\d+$/.test(field.name) || RESTRUCTURE_RESERVED.has(field.name)) {
+        throw new TypeError(`${this.cName}: field name ${field.name} cannot be used with restructure`);
+      }
       byName[field.name] = field;
       if (field.fixedSize === undefined) {
         fixed = undefined;

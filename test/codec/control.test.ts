@@ -239,3 +239,11 @@ describe('device-writable part [drv-wire-check-result] [drv-wire-writable-size]'
     );
   });
 });
+
+test('a layout refuses field names restructure would misplace or clobber', async () => {
+  const { defineLayout } = await import('../../src/codec/layout.js');
+  const { u8 } = await import('../../src/codec/fields.js');
+  assert.throws(() => defineLayout({ cName: 'x', doc: '', fields: [u8('a', ''), u8('1', '')] }), TypeError);
+  assert.throws(() => defineLayout({ cName: 'x', doc: '', fields: [u8('parent', '')] }), TypeError);
+  assert.throws(() => defineLayout({ cName: 'x', doc: '', fields: [u8('a', ''), u8('a', '')] }), TypeError);
+});
