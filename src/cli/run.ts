@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { decode } from './decode.js';
 import { encode } from './encode.js';
 import { replay } from './replay.js';
+import { conformance } from './conformance.js';
+import { bpfPlugin } from './bpf-plugin.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay];
+const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay, conformance, bpfPlugin];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.name.length));

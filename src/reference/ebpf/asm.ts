@@ -225,6 +225,16 @@ function assembleLine(text: string, line: number, out: Pending[]): void {
   if (mnemonic === 'lddw') {
     const ops = operands(rest);
     expectCount(ops, 2, mnemonic, line);
+    // Extension for offloaded programs: `map[H]` loads the map with handle H (src_reg 1), and
+    // `map_value[H]+off` the address of offset `off` in element 0 of array H (src_reg 2).
+    const pseudo = /^(map|map_value)\[(\d+)\](?:\s*\+\s*(\d+))?$/.exec((ops[1] as string).trim());
+    if (pseudo !== null) {
+      const handle = parseImm32(pseudo[2] as string, line);
+      const isValue = pseudo[1] === 'map_value';
+      if (!isValue && pseudo[3] !== undefined) throw new AsmError(line, 'map[H] takes no offset');
+      push(insn(Cls.LD | Mode.IMM | Size.DW, parseReg(ops[0] as string, line), isValue ? 2 : 1, 0, handle));
+      return push(insn(0, 0, 0, 0, isValue ? parseImm32(pseudo[3] ?? '0', line) : 0));
+    }
     const v = parseImm64(ops[1] as string, line);
     const lo = Number(BigInt.asIntN(32, v & 0xffffffffn));
     const hi = Number(BigInt.asIntN(32, v >> 32n));
@@ -390,18 +400,31 @@ export function disassemble(insns: readonly BpfInsn[]): string[] {
   for (let pc = 0; pc < insns.length; pc++) {
     const i = insns[pc] as BpfInsn;
     const next = insns[pc + 1];
-    if (
+    const pair =
       i.code === (Cls.LD | Mode.IMM | Size.DW) &&
-      i.src_reg === 0 &&
       i.off === 0 &&
       next !== undefined &&
       next.code === 0 &&
       next.dst_reg === 0 &&
       next.src_reg === 0 &&
-      next.off === 0
-    ) {
+      next.off === 0;
+    if (pair && i.src_reg === 0) {
       const v = (BigInt(next.imm >>> 0) << 32n) | BigInt(i.imm >>> 0);
       out.push(`lddw %r${i.dst_reg}, 0x${v.toString(16)}`);
+      pc++;
+      continue;
+    }
+    if (
+      pair &&
+      (i.src_reg === 1 || i.src_reg === 2) &&
+      i.imm >= 0 &&
+      (i.src_reg === 2 ? next.imm >= 0 : next.imm === 0)
+    ) {
+      out.push(
+        i.src_reg === 1
+          ? `lddw %r${i.dst_reg}, map[${i.imm}]`
+          : `lddw %r${i.dst_reg}, map_value[${i.imm}]+${next.imm}`,
+      );
       pc++;
       continue;
     }

@@ -1,0 +1,45 @@
+// `xdp-offload bpf-plugin`: the bpf_conformance plugin protocol, so the suite's own runner can drive
+// the engine: program bytes as hex on standard input, memory hex as the first argument, r0 in hex on
+// standard output.
+import { readFileSync } from 'node:fs';
+import { EngineFault } from '../reference/ebpf/fault.js';
+import { runConformanceProgram } from '../reference/ebpf/conformance.js';
+import { slotsFromBytes } from '../reference/ebpf/bytes.js';
+import { EXIT, UsageError, type Output, type Subcommand } from './io.js';
+
+function hexBytes(text: string, what: string): Uint8Array {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new UsageError(`${what} is not hex`);
+  return Uint8Array.from(clean.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+export const bpfPlugin: Subcommand = {
+  name: 'bpf-plugin',
+  summary: "speak the bpf_conformance plugin protocol (for the suite's own runner)",
+  help: `usage: xdp-offload bpf-plugin [<memory-hex>] [--<runner option>...]
+
+Reads the program as hex bytes (whitespace allowed) from standard input, runs it
+with the memory given as the first argument (none if absent), and prints r0 in
+hex. Options the runner passes through (--jit, --interpret...) are accepted and
+ignored: there is one engine.
+
+exit: 0 ran (r0 printed), 1 the program faulted (reason on standard error),
+2 bad input`,
+  run(args: string[], out: Output): number {
+    if (args.includes('--help') || args.includes('-h')) {
+      out.stdout(this.help);
+      return EXIT.ok;
+    }
+    const positionals = args.filter((a) => !a.startsWith('--'));
+    if (positionals.length > 1) throw new UsageError('bpf-plugin takes at most one memory argument');
+    const memory = hexBytes(positionals[0] ?? '', 'the memory argument');
+    const program = slotsFromBytes(hexBytes(readFileSync(0, 'utf8'), 'the program on standard input'));
+    const result = runConformanceProgram(program, memory);
+    if (result instanceof EngineFault) {
+      out.stderr(result.message);
+      return EXIT.failed;
+    }
+    out.stdout(result.toString(16));
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,51 @@
+// `xdp-offload conformance`: runs bpf_conformance test files through the engine in one process.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runConformanceFile, type ConformanceOutcome } from '../reference/ebpf/conformance.js';
+import { EXIT, UsageError, jsonText, parse, type Output, type Subcommand } from './io.js';
+
+function dataFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((n) => n.endsWith('.data'))
+    .sort()
+    .map((n) => join(path, n));
+}
+
+export const conformance: Subcommand = {
+  name: 'conformance',
+  summary: 'run bpf_conformance test files through the eBPF engine',
+  help: `usage: xdp-offload conformance <file.data|dir>... [--json] [--verbose]
+
+Runs bpf_conformance-format files (sections -- asm or -- raw, -- mem, -- result
+or -- error) in one process: r1 points at the memory, r2 holds its length, r10
+is the top of a 512-byte stack, helper 5 returns r1. Ends with the line
+'N passed, N failed'.
+
+  --json     print per-test outcomes as JSON
+  --verbose  list passing tests too
+
+exit: 0 all passed, 1 a test failed, 2 bad usage or a missing path`,
+  run(args: string[], out: Output): number {
+    const { values, positionals } = parse(args, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+    if (values.help) {
+      out.stdout(this.help);
+      return EXIT.ok;
+    }
+    if (positionals.length === 0) throw new UsageError('conformance needs at least one file or directory');
+    for (const p of positionals) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
+    const outcomes: ConformanceOutcome[] = positionals.flatMap(dataFiles).map(runConformanceFile);
+    const passed = outcomes.filter((o) => o.passed).length;
+    const failed = outcomes.length - passed;
+    if (values.json) {
+      out.stdout(jsonText({ tests: outcomes, passed, failed }));
+    } else {
+      for (const o of outcomes) {
+        if (!o.passed) out.stdout(`FAIL ${o.name}: ${o.detail}`);
+        else if (values.verbose) out.stdout(`ok   ${o.name}: ${o.detail}`);
+      }
+      out.stdout(`${passed} passed, ${failed} failed`);
+    }
+    return failed === 0 ? EXIT.ok : EXIT.failed;
+  },
+};

@@ -1,0 +1,157 @@
+/**
+ * The XDP context: a frame laid out as Linux's `BPF_PROG_TEST_RUN` lays it out (a 4096-byte frame,
+ * 256 bytes of headroom, room for `struct skb_shared_info` at the tail), `struct xdp_md` loads, and the
+ * bookkeeping the adjust helpers change.
+ *
+ * @module
+ */
+import { EngineFault } from './fault.js';
+import type { AddressSpace, Region } from './memory.js';
+import { REGION_TAG } from './memory.js';
+import type { Pair } from './arith.js';
+import type { ContextReader } from './vm.js';
+
+/** `XDP_PACKET_HEADROOM`. */
+export const XDP_HEADROOM = 256;
+/** The frame size of a test run (one page). */
+export const XDP_FRAME_SIZE = 4096;
+/** `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` on x86-64. */
+export const XDP_TAILROOM = 320;
+/** Largest linear frame a test run accepts: 4096 - 256 - 320. */
+export const XDP_MAX_LINEAR = XDP_FRAME_SIZE - XDP_HEADROOM - XDP_TAILROOM;
+/** `sizeof(struct xdp_frame)`: headroom the frame metadata keeps from `bpf_xdp_adjust_head`. */
+export const XDP_FRAME_STRUCT = 40;
+/** `ETH_HLEN`. */
+export const ETH_HLEN = 14;
+/** `sizeof(struct xdp_md)`. */
+export const XDP_MD_SIZE = 24;
+
+/** One frame and its `struct xdp_md` view. */
+export class XdpBuffer implements ContextReader {
+  /** The whole frame, headroom included. */
+  readonly frame = new Uint8Array(XDP_FRAME_SIZE);
+  /** The packet region (its window follows data_meta and data_end). */
+  readonly packet: Region;
+  /** The context region `r1` points at. */
+  readonly ctx: Region;
+  /** Offsets into the frame. */
+  data = XDP_HEADROOM;
+  dataEnd = XDP_HEADROOM;
+  dataMeta = XDP_HEADROOM;
+  /** `struct xdp_md` fields that are not pointers. */
+  ingressIfindex = 0;
+  rxQueueIndex = 0;
+  /** Target of the last `bpf_redirect`, if any. */
+  redirectTarget: number | undefined;
+
+  constructor(space: AddressSpace) {
+    this.packet = space.alloc('packet', this.frame);
+    this.ctx = space.alloc('ctx', new Uint8Array(XDP_MD_SIZE), false);
+  }
+
+  /** The frame bytes a run may have written: [dirtyStart, dirtyEnd), zeroed again before the next run. */
+  private dirtyStart = 0;
+  private dirtyEnd = XDP_FRAME_SIZE;
+
+  /** Places a packet at the standard headroom (the rest of the frame zero) and resets the context. */
+  reset(packet: Uint8Array): void {
+    // A program writes only inside [data_meta, data_end) windows, so only what those windows
+    // covered needs clearing; the first reset clears the whole frame.
+    if (this.dirtyEnd > this.dirtyStart) this.frame.fill(0, this.dirtyStart, this.dirtyEnd);
+    this.frame.set(packet, XDP_HEADROOM);
+    this.data = XDP_HEADROOM;
+    this.dataMeta = XDP_HEADROOM;
+    this.dataEnd = XDP_HEADROOM + packet.length;
+    this.redirectTarget = undefined;
+    this.dirtyStart = this.dataMeta;
+    this.dirtyEnd = this.dataEnd;
+    this.syncWindow();
+  }
+
+  /** Keeps the packet region's window equal to [data_meta, data_end). */
+  syncWindow(): void {
+    this.packet.start = this.dataMeta;
+    this.packet.end = this.dataEnd;
+    if (this.dataMeta < this.dirtyStart) this.dirtyStart = this.dataMeta;
+    if (this.dataEnd > this.dirtyEnd) this.dirtyEnd = this.dataEnd;
+  }
+
+  /** The bytes from data_meta to data_end. */
+  output(): Uint8Array {
+    return this.frame.slice(this.dataMeta, this.dataEnd);
+  }
+
+  /** The packet from data to data_end. */
+  packetBytes(): Uint8Array {
+    return this.frame.slice(this.data, this.dataEnd);
+  }
+
+  /** `struct xdp_md` loads: 4-byte loads of its six fields; pointers come back as packet pointers. */
+  load(offset: number, size: number, pc: number, out: Pair): void {
+    if (size !== 4 || offset % 4 !== 0 || offset >= XDP_MD_SIZE) {
+      throw new EngineFault('bad-context-access', pc, `${size}-byte load at xdp_md+${offset}`);
+    }
+    const tag = REGION_TAG + this.packet.id;
+    switch (offset) {
+      case 0:
+        out.hi = tag;
+        out.lo = this.data;
+        return;
+      case 4:
+        out.hi = tag;
+        out.lo = this.dataEnd;
+        return;
+      case 8:
+        out.hi = tag;
+        out.lo = this.dataMeta;
+        return;
+      case 12:
+        out.hi = 0;
+        out.lo = this.ingressIfindex | 0;
+        return;
+      case 16:
+        out.hi = 0;
+        out.lo = this.rxQueueIndex | 0;
+        return;
+      default:
+        out.hi = 0;
+        out.lo = 0;
+    }
+  }
+
+  /** `bpf_xdp_adjust_head`: 0, or -EINVAL (as Linux 6.1 checks it). */
+  adjustHead(delta: number): number {
+    const metalen = this.data - this.dataMeta;
+    const dataStart = XDP_FRAME_STRUCT + metalen;
+    const data = this.data + delta;
+    if (data < dataStart || data > this.dataEnd - ETH_HLEN) return -22;
+    if (metalen > 0) this.frame.copyWithin(this.dataMeta + delta, this.dataMeta, this.data);
+    this.dataMeta += delta;
+    this.data = data;
+    this.syncWindow();
+    return 0;
+  }
+
+  /** `bpf_xdp_adjust_meta`: 0, -EINVAL or -EACCES. */
+  adjustMeta(delta: number): number {
+    const meta = this.dataMeta + delta;
+    const metalen = this.data - meta;
+    if (meta < XDP_FRAME_STRUCT || meta > this.data) return -22;
+    if (metalen % 4 !== 0 || metalen > 32) return -13;
+    this.dataMeta = meta;
+    this.syncWindow();
+    return 0;
+  }
+
+  /** `bpf_xdp_adjust_tail`: 0 or -EINVAL; growth is zero-filled. */
+  adjustTail(delta: number): number {
+    const hardEnd = XDP_FRAME_SIZE - XDP_TAILROOM;
+    const end = this.dataEnd + delta;
+    if (end > hardEnd) return -22;
+    if (end < this.data + ETH_HLEN) return -22;
+    if (delta > 0) this.frame.fill(0, this.dataEnd, end);
+    this.dataEnd = end;
+    this.syncWindow();
+    return 0;
+  }
+}
