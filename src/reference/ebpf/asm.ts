@@ -438,6 +438,7 @@ export function disassemble(insns: readonly BpfInsn[]): string[] {
 
 function disassembleOne(i: BpfInsn): string | undefined {
   const { code, dst_reg: d, src_reg: s, off, imm } = i;
+  if (d > 10 || s > 10) return undefined; // registers r11-r15 have no name; keep the raw form
   const cls = code & 7;
   const x = (code & Src.X) !== 0;
   if (cls === Cls.ALU || cls === Cls.ALU64) {
