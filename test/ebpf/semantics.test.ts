@@ -9,7 +9,6 @@ import { I } from '../support/insns.js';
 
 const M64 = (1n << 64n) - 1n;
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
-const s64 = (v: bigint) => BigInt.asIntN(64, v);
 const u32 = (v: bigint) => BigInt.asUintN(32, v);
 const s32 = (v: bigint) => BigInt.asIntN(32, v);
 
