@@ -44,7 +44,10 @@ test('bad context accesses abort the run', () => {
   ]) {
     const r = runAsm(text);
     assert.equal(r.action, 0, text);
-    assert.ok(r.fault !== undefined && ['bad-context-access', 'out-of-bounds', 'read-only'].includes(r.fault.kind), text);
+    assert.ok(
+      r.fault !== undefined && ['bad-context-access', 'out-of-bounds', 'read-only'].includes(r.fault.kind),
+      text,
+    );
   }
 });
 
