@@ -1,6 +1,8 @@
 // npm run bench: codec throughput. Figures come from tinybench on this machine; compare only runs
 // taken with the same tool on the same machine.
 import { Bench } from 'tinybench';
+import { XdpEngine, assemble } from '../src/reference/ebpf/index.js';
+import { XDP1, XDP2, PROTO_COUNTERS, udpFrame } from '../src/reference/ebpf/samples.js';
 import {
   decodeRequest,
   decodeResult,
@@ -42,6 +44,12 @@ const program: ControlRequest = {
 };
 const programBytes = encodeRequest(program);
 
+const engine = new XdpEngine();
+engine.createMap(PROTO_COUNTERS);
+const xdp1 = engine.load(assemble(XDP1));
+const xdp2 = engine.load(assemble(XDP2));
+const frame = udpFrame();
+
 const bench = new Bench({ time: 1000, warmupTime: 200 });
 bench
   .add('MAP_UPDATE encode+decode (k4 v8, 30 bytes)', () => {
@@ -58,6 +66,12 @@ bench
   })
   .add('PROG_LOAD 64 insns decode', () => {
     decodeRequest(programBytes);
+  })
+  .add('xdp1 run (parse, count in array map, XDP_DROP), 62-byte frame', () => {
+    engine.runFast(xdp1, frame);
+  })
+  .add('xdp2 run (parse, count, MAC swap, XDP_TX), 62-byte frame', () => {
+    engine.runFast(xdp2, frame);
   });
 
 await bench.run();

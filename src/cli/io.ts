@@ -25,12 +25,15 @@ export interface Output {
 
 /** Parsed options: strings for string options, booleans for flags. */
 export interface Parsed {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   readonly positionals: string[];
 }
 
 /** Parses options strictly (plus `--help`); unknown options and missing values are usage errors. */
-export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): Parsed {
+export function parse(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
+): Parsed {
   try {
     const { values, positionals } = parseArgs({
       args,

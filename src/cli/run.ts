@@ -5,10 +5,11 @@ import { encode } from './encode.js';
 import { replay } from './replay.js';
 import { conformance } from './conformance.js';
 import { bpfPlugin } from './bpf-plugin.js';
+import { runXdp } from './run-xdp.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay, conformance, bpfPlugin];
+const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay, conformance, bpfPlugin, runXdp];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.name.length));

@@ -89,3 +89,9 @@ export function udpFrame(): Uint8Array {
   f.set([0x30, 0x39, 0x00, 0x35, 0, 28, 0, 0], 34);
   return f;
 }
+
+/** The samples by name, with the maps (in `run --map` notation) they expect as handles 1, 2, ... */
+export const SAMPLES: Readonly<Record<string, { readonly text: string; readonly maps: string[] }>> = {
+  xdp1: { text: XDP1, maps: ['array:8:256'] },
+  xdp2: { text: XDP2, maps: ['array:8:256'] },
+};
