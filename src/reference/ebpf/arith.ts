@@ -8,7 +8,9 @@
 
 /** A 64-bit result, written into a reusable pair to avoid allocation. */
 export interface Pair {
+  /** Upper 32 bits. */
   hi: number;
+  /** Lower 32 bits. */
   lo: number;
 }
 

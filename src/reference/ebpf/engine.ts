@@ -26,7 +26,9 @@ export class TestRunError extends Error {
 
 /** Optional `struct xdp_md` input of a test run. */
 export interface XdpRunContext {
+  /** `ingress_ifindex` the program reads (default 0). */
   readonly ingress_ifindex?: number;
+  /** `rx_queue_index` the program reads (default 0). */
   readonly rx_queue_index?: number;
 }
 

@@ -82,11 +82,18 @@ export function csumPartial(data: Uint8Array, seed: number): number {
   return Number(r) | 0;
 }
 
+/** A parsed number: bytes consumed (sign and prefix included), magnitude and sign. */
+export interface StrtoullResult {
+  /** Bytes consumed. */
+  consumed: number;
+  /** The magnitude. */
+  value: bigint;
+  /** Whether a minus sign preceded it. */
+  negative: boolean;
+}
+
 /** Linux's `__bpf_strtoull`: the consumed length (and the value) or a negative errno. */
-export function bpfStrtoull(
-  buf: Uint8Array,
-  flags: number,
-): { consumed: number; value: bigint; negative: boolean } | number {
+export function bpfStrtoull(buf: Uint8Array, flags: number): StrtoullResult | number {
   if (buf.length === 0) return -22;
   if (flags & ~0x1f) return -22;
   let base = flags & 0x1f;

@@ -10,7 +10,14 @@ export * from './maps.js';
 export * from './asm.js';
 export * from './bytes.js';
 export * from './conformance.js';
-export { deterministicEnvironment, csumPartial, bpfStrtoull, type HelperEnvironment } from './helpers.js';
+export {
+  deterministicEnvironment,
+  csumPartial,
+  bpfStrtoull,
+  type HelperEnvironment,
+  type StrtoullResult,
+} from './helpers.js';
+export type { Pair } from './arith.js';
 export { decodeProgram, type DecodedProgram, type PseudoResolver } from './program.js';
 export { Vm, DEFAULT_BUDGET, type Helper, type ContextReader } from './vm.js';
 export { AddressSpace, REGION_TAG, pointerOf, type Region, type RegionKind } from './memory.js';

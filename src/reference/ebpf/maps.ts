@@ -11,11 +11,17 @@ import type { AddressSpace, Region } from './memory.js';
 
 /** Linux errno values the map operations return (negated in helpers, as Linux does). */
 export const Errno = {
+  /** No such element. */
   ENOENT: 2,
+  /** Full, or an index out of range. */
   E2BIG: 7,
+  /** Invalid argument. */
   EINVAL: 22,
+  /** The element exists. */
   EEXIST: 17,
+  /** Out of memory. */
   ENOMEM: 12,
+  /** Not supported. */
   EOPNOTSUPP: 95,
 } as const;
 
@@ -23,8 +29,11 @@ export const Errno = {
 export interface MapDefinition {
   /** `BPF_MAP_TYPE_HASH` (1) or `BPF_MAP_TYPE_ARRAY` (2). */
   readonly type: number;
+  /** Key size in bytes (4 for an array). */
   readonly keySize: number;
+  /** Value size in bytes. */
   readonly valueSize: number;
+  /** Maximum number of elements. */
   readonly maxEntries: number;
 }
 
@@ -41,6 +50,7 @@ export class MapCreateError extends Error {
 
 /** A map: the operations the syscall side (and the device's control commands) use. */
 export interface BpfMap {
+  /** What the map was created with. */
   readonly definition: MapDefinition;
   /** The region a map pointer (`ld_imm64` with a map) names. */
   readonly region: Region;

@@ -15,13 +15,17 @@ export type RegionKind = 'mem' | 'stack' | 'packet' | 'ctx' | 'map' | 'map-value
 export interface Region {
   /** Identifier; the pointer's upper word is `REGION_TAG + id`. */
   readonly id: number;
+  /** What the region holds. */
   readonly kind: RegionKind;
   /** Backing bytes (for `ctx` and `map`, none). */
   bytes: Uint8Array;
+  /** A view over the backing bytes. */
   view: DataView;
   /** Accessible window: offsets in [start, end). */
   start: number;
+  /** See `start`. */
   end: number;
+  /** Whether programs may write it. */
   readonly writable: boolean;
   /** For `map` and `map-value` regions: the map. */
   readonly owner?: unknown;

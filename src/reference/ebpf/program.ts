@@ -8,25 +8,28 @@
  */
 import type { BpfInsn } from '../../codec/index.js';
 import { Alu, Cls, Jmp, Mode, Size } from './opcodes.js';
+import type { Pair } from './arith.js';
 
 /** Resolves a `ld_imm64` pseudo source (map handle or map value) to the 64-bit value it loads. */
-export type PseudoResolver = (
-  srcReg: number,
-  imm: number,
-  nextImm: number,
-) => { hi: number; lo: number } | string;
+export type PseudoResolver = (srcReg: number, imm: number, nextImm: number) => Pair | string;
 
 /** A program ready to run. */
 export interface DecodedProgram {
   /** Number of slots (a sentinel invalid slot follows them). */
   readonly length: number;
+  /** Opcodes (0 for invalid slots). */
   readonly code: Uint8Array;
+  /** Destination registers. */
   readonly dst: Uint8Array;
+  /** Source registers. */
   readonly src: Uint8Array;
+  /** Offsets. */
   readonly off: Int16Array;
+  /** Immediates. */
   readonly imm: Int32Array;
   /** For `ld_imm64`: the upper and lower words of the value loaded. */
   readonly wideHi: Int32Array;
+  /** See `wideHi`. */
   readonly wideLo: Int32Array;
   /** Why a slot is invalid (its code is rewritten to 0), by slot index. */
   readonly invalid: ReadonlyMap<number, string>;

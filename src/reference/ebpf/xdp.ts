@@ -36,10 +36,13 @@ export class XdpBuffer implements ContextReader {
   readonly ctx: Region;
   /** Offsets into the frame. */
   data = XDP_HEADROOM;
+  /** Offset of data_end. */
   dataEnd = XDP_HEADROOM;
+  /** Offset of data_meta. */
   dataMeta = XDP_HEADROOM;
   /** `struct xdp_md` fields that are not pointers. */
   ingressIfindex = 0;
+  /** `rx_queue_index`. */
   rxQueueIndex = 0;
   /** Target of the last `bpf_redirect`, if any. */
   redirectTarget: number | undefined;
