@@ -5,4 +5,5 @@
  */
 export * from './codec-vectors.js';
 export * from './replay.js';
+export * from './xdp-vectors.js';
 export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';

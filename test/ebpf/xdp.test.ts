@@ -2,7 +2,13 @@
 // packet copies, and the xdp1/xdp2 samples.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { XdpEngine, TestRunError, assemble, XDP_MAX_LINEAR } from '../../src/reference/ebpf/index.js';
+import {
+  XdpEngine,
+  TestRunError,
+  assemble,
+  XDP_MAX_LINEAR,
+  XDP_MAX_FRAME,
+} from '../../src/reference/ebpf/index.js';
 import { XDP1, XDP2, PROTO_COUNTERS, udpFrame } from '../../src/reference/ebpf/samples.js';
 
 const frame = (n: number) => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
@@ -12,22 +18,73 @@ function runAsm(text: string, packet = frame(64), ctx = {}) {
   return e.run(e.load(assemble(text)), packet, ctx);
 }
 
-test('test-run input: frames under 14 bytes and over 3520 bytes are EINVAL, the limits themselves run', () => {
+test('test-run input: under 14 bytes is EINVAL; beyond 3520 the rest goes to fragments; beyond 17 fragments ENOMEM', () => {
   const e = new XdpEngine();
-  const p = e.load(assemble('mov %r0, 2\nexit'));
-  for (const n of [0, 13, XDP_MAX_LINEAR + 1]) {
+  const len = e.load(assemble('ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit'));
+  for (const n of [0, 13]) {
     assert.throws(
-      () => e.run(p, new Uint8Array(n)),
+      () => e.run(len, new Uint8Array(n)),
       (err: unknown) => err instanceof TestRunError && err.errno === 22,
     );
   }
-  assert.equal(e.run(p, frame(14)).action, 2);
-  assert.equal(e.run(p, frame(XDP_MAX_LINEAR)).output.length, XDP_MAX_LINEAR);
+  assert.equal(e.run(len, frame(14)).retval, 14);
+  assert.equal(e.run(len, frame(XDP_MAX_LINEAR)).output.length, XDP_MAX_LINEAR);
+  const big = e.run(len, frame(XDP_MAX_LINEAR + 80));
+  assert.equal(big.retval, XDP_MAX_LINEAR, 'the program sees the linear part only');
+  assert.deepEqual(big.output, frame(XDP_MAX_LINEAR + 80), 'the output carries the fragments');
+  assert.equal(e.run(len, new Uint8Array(XDP_MAX_FRAME)).output.length, XDP_MAX_FRAME);
+  assert.throws(
+    () => e.run(len, new Uint8Array(XDP_MAX_FRAME + 1)),
+    (err: unknown) => err instanceof TestRunError && err.errno === 12,
+  );
 });
+
+test('with fragments, the tail helper shrinks and grows the last fragment and the copy helpers reach it', () => {
+  const shrunk = runAsm(adjust(65, -100), frame(XDP_MAX_LINEAR + 80));
+  assert.equal(shrunk.retval, 0);
+  assert.equal(
+    shrunk.output.length,
+    XDP_MAX_LINEAR - 20,
+    'the 80 fragment bytes go first, then 20 linear ones',
+  );
+  const grown = runAsm(adjust(65, 16), frame(XDP_MAX_LINEAR + 80));
+  assert.equal(grown.output.length, XDP_MAX_LINEAR + 96);
+  const load = runAsm(
+    `
+    mov %r2, ${XDP_MAX_LINEAR - 2}
+    mov %r3, %r10
+    add %r3, -8
+    mov %r4, 4
+    call 189
+    jne %r0, 0, out
+    ldxw %r0, [%r10-8]
+  out:
+    exit`,
+    frame(XDP_MAX_LINEAR + 80),
+  );
+  const f = frame(XDP_MAX_LINEAR + 80);
+  const want = f.slice(XDP_MAX_LINEAR - 2, XDP_MAX_LINEAR + 2);
+  assert.equal(
+    load.retval,
+    new DataView(want.buffer).getUint32(0, true) >>> 0,
+    'a copy across the linear end into the fragment',
+  );
+});
+
+const adjust = (helper: number, delta: number) => `
+  mov %r6, %r1
+  mov %r2, ${delta}
+  call ${helper}
+  exit`;
 
 test('struct xdp_md: data_end - data is the length; ingress_ifindex and rx_queue_index as given', () => {
   const len = runAsm('ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit', frame(77));
   assert.equal(len.retval, 77);
+  assert.equal(
+    runAsm('ldxw %r0, [%r1+12]\nexit', frame(20)).retval,
+    1,
+    'the loopback device, as Linux reports it',
+  );
   assert.equal(runAsm('ldxw %r0, [%r1+12]\nexit', frame(20), { ingress_ifindex: 9 }).retval, 9);
   assert.equal(runAsm('ldxw %r0, [%r1+16]\nexit', frame(20), { rx_queue_index: 3 }).retval, 3);
   assert.equal(runAsm('ldxw %r0, [%r1+20]\nexit').retval, 0);
@@ -57,12 +114,6 @@ test('packet accesses are bounded by data_end', () => {
   const bad = runAsm('ldxw %r2, [%r1+0]\nldxb %r0, [%r2+64]\nexit', frame(64));
   assert.equal(bad.fault?.kind, 'out-of-bounds');
 });
-
-const adjust = (helper: number, delta: number) => `
-  mov %r6, %r1
-  mov %r2, ${delta}
-  call ${helper}
-  exit`;
 
 test('bpf_xdp_adjust_head grows into headroom (zeros) and refuses what Linux refuses', () => {
   const grown = runAsm(adjust(44, -4), frame(20));

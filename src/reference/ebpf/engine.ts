@@ -11,7 +11,7 @@ import { createMap, type BpfMap, type MapDefinition } from './maps.js';
 import { AddressSpace, REGION_TAG } from './memory.js';
 import { decodeProgram, type DecodedProgram } from './program.js';
 import { DEFAULT_BUDGET, Vm } from './vm.js';
-import { ETH_HLEN, XDP_MAX_LINEAR, XdpBuffer } from './xdp.js';
+import { ETH_HLEN, XDP_MAX_FRAME, XdpBuffer } from './xdp.js';
 
 /** Thrown when a test run's input is refused, with the errno Linux's `BPF_PROG_TEST_RUN` returns. */
 export class TestRunError extends Error {
@@ -24,9 +24,12 @@ export class TestRunError extends Error {
   }
 }
 
-/** Optional `struct xdp_md` input of a test run. */
+/**
+ * Optional `struct xdp_md` input of a test run. Without one, Linux runs the program as received on
+ * queue 0 of the caller's loopback device, whose ifindex is 1.
+ */
 export interface XdpRunContext {
-  /** `ingress_ifindex` the program reads (default 0). */
+  /** `ingress_ifindex` the program reads (default 1, the loopback device). */
   readonly ingress_ifindex?: number;
   /** `rx_queue_index` the program reads (default 0). */
   readonly rx_queue_index?: number;
@@ -124,12 +127,14 @@ export class XdpEngine {
     context: XdpRunContext = {},
     budget = DEFAULT_BUDGET,
   ): XdpRunResult {
-    if (packet.length < ETH_HLEN || packet.length > XDP_MAX_LINEAR) {
-      throw new TestRunError(22, `data_size_in ${packet.length} outside ${ETH_HLEN}..${XDP_MAX_LINEAR}`);
+    if (packet.length < ETH_HLEN)
+      throw new TestRunError(22, `data_size_in ${packet.length} is below ${ETH_HLEN}`);
+    if (packet.length > XDP_MAX_FRAME) {
+      throw new TestRunError(12, `data_size_in ${packet.length} needs more than 17 fragments`);
     }
     const xdp = this.xdp;
     xdp.reset(packet);
-    xdp.ingressIfindex = context.ingress_ifindex ?? 0;
+    xdp.ingressIfindex = context.ingress_ifindex ?? 1;
     xdp.rxQueueIndex = context.rx_queue_index ?? 0;
     const vm = this.vm;
     vm.hi[1] = REGION_TAG + xdp.ctx.id;
@@ -163,6 +168,8 @@ export class XdpEngine {
   runFast(program: DecodedProgram, packet: Uint8Array): number {
     const xdp = this.xdp;
     xdp.reset(packet);
+    xdp.ingressIfindex = 1;
+    xdp.rxQueueIndex = 0;
     const vm = this.vm;
     vm.hi[1] = REGION_TAG + xdp.ctx.id;
     vm.lo[1] = 0;

@@ -227,12 +227,9 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
       const offset = (vm.lo[2] as number) >>> 0;
       const len = (vm.lo[4] as number) >>> 0;
       if (vm.hi[2] !== 0 || vm.hi[4] !== 0 || offset > 0xffff || len > 0xffff) return setR0(vm, -14);
-      if (offset + len > xdp.dataEnd - xdp.data) return setR0(vm, -22);
-      if (len === 0) return setR0(vm, 0);
+      if (len === 0) return setR0(vm, offset > xdp.dataEnd - xdp.data + xdp.fragsLength() ? -22 : 0);
       const { region: buf, at } = region(vm, 3, len, !store, pc);
-      const start = xdp.data + offset;
-      if (store) xdp.frame.set(buf.bytes.subarray(at, at + len), start);
-      else buf.bytes.set(xdp.frame.subarray(start, start + len), at);
+      if (!xdp.copy(offset, buf.bytes.subarray(at, at + len), store)) return setR0(vm, -22);
       setR0(vm, 0);
     };
   };

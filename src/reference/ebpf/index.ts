@@ -21,4 +21,12 @@ export type { Pair } from './arith.js';
 export { decodeProgram, type DecodedProgram, type PseudoResolver } from './program.js';
 export { Vm, DEFAULT_BUDGET, type Helper, type ContextReader } from './vm.js';
 export { AddressSpace, REGION_TAG, pointerOf, type Region, type RegionKind } from './memory.js';
-export { XDP_HEADROOM, XDP_MAX_LINEAR, XDP_FRAME_SIZE, XDP_TAILROOM, ETH_HLEN, XdpBuffer } from './xdp.js';
+export {
+  XDP_HEADROOM,
+  XDP_MAX_LINEAR,
+  XDP_MAX_FRAME,
+  XDP_FRAME_SIZE,
+  XDP_TAILROOM,
+  ETH_HLEN,
+  XdpBuffer,
+} from './xdp.js';

@@ -25,6 +25,12 @@ export const XDP_FRAME_STRUCT = 40;
 export const ETH_HLEN = 14;
 /** `sizeof(struct xdp_md)`. */
 export const XDP_MD_SIZE = 24;
+/** `MAX_SKB_FRAGS`: fragments a test run may add after the linear part. */
+export const XDP_MAX_FRAGS = 17;
+/** Size of one fragment page. */
+export const XDP_FRAG_SIZE = 4096;
+/** Largest frame a test run accepts: the linear part plus every fragment. */
+export const XDP_MAX_FRAME = XDP_MAX_LINEAR + XDP_MAX_FRAGS * XDP_FRAG_SIZE;
 
 /** One frame and its `struct xdp_md` view. */
 export class XdpBuffer implements ContextReader {
@@ -46,6 +52,12 @@ export class XdpBuffer implements ContextReader {
   rxQueueIndex = 0;
   /** Target of the last `bpf_redirect`, if any. */
   redirectTarget: number | undefined;
+  /**
+   * Bytes beyond the linear part, in page-sized fragments as a test run builds them: the program
+   * sees only [data, data_end), the fragments come back in the output, and the tail and byte-copy
+   * helpers reach them as Linux's do.
+   */
+  frags: Uint8Array[] = [];
 
   constructor(space: AddressSpace) {
     this.packet = space.alloc('packet', this.frame);
@@ -56,8 +68,16 @@ export class XdpBuffer implements ContextReader {
   private dirtyStart = 0;
   private dirtyEnd = XDP_FRAME_SIZE;
 
-  /** Places a packet at the standard headroom (the rest of the frame zero) and resets the context. */
-  reset(packet: Uint8Array): void {
+  /**
+   * Places a packet at the standard headroom (the rest of the frame zero) and resets the context.
+   * Bytes beyond {@link XDP_MAX_LINEAR} go into fragments of up to 4096 bytes.
+   */
+  reset(frame: Uint8Array): void {
+    const packet = frame.length > XDP_MAX_LINEAR ? frame.subarray(0, XDP_MAX_LINEAR) : frame;
+    this.frags = [];
+    for (let at = XDP_MAX_LINEAR; at < frame.length; at += XDP_FRAG_SIZE) {
+      this.frags.push(frame.slice(at, Math.min(frame.length, at + XDP_FRAG_SIZE)));
+    }
     // A program writes only inside [data_meta, data_end) windows, so only what those windows
     // covered needs clearing; the first reset clears the whole frame.
     if (this.dirtyEnd > this.dirtyStart) this.frame.fill(0, this.dirtyStart, this.dirtyEnd);
@@ -79,9 +99,45 @@ export class XdpBuffer implements ContextReader {
     if (this.dataEnd > this.dirtyEnd) this.dirtyEnd = this.dataEnd;
   }
 
-  /** The bytes from data_meta to data_end. */
+  /** The bytes from data_meta to data_end, then the fragments. */
   output(): Uint8Array {
-    return this.frame.slice(this.dataMeta, this.dataEnd);
+    const linear = this.frame.subarray(this.dataMeta, this.dataEnd);
+    if (this.frags.length === 0) return linear.slice();
+    const out = new Uint8Array(linear.length + this.fragsLength());
+    out.set(linear, 0);
+    let at = linear.length;
+    for (const f of this.frags) {
+      out.set(f, at);
+      at += f.length;
+    }
+    return out;
+  }
+
+  /** Bytes held in fragments. */
+  fragsLength(): number {
+    return this.frags.reduce((n, f) => n + f.length, 0);
+  }
+
+  /** Copies between the packet (data onwards, fragments included) and `buf`; false if out of range. */
+  copy(offset: number, buf: Uint8Array, store: boolean): boolean {
+    const linear = this.dataEnd - this.data;
+    if (offset + buf.length > linear + this.fragsLength()) return false;
+    let done = 0;
+    let at = offset;
+    const move = (target: Uint8Array, start: number, n: number) => {
+      if (store) target.set(buf.subarray(done, done + n), start);
+      else buf.set(target.subarray(start, start + n), done);
+      done += n;
+      at += n;
+    };
+    if (at < linear) move(this.frame, this.data + at, Math.min(buf.length, linear - at));
+    let base = linear;
+    for (const f of this.frags) {
+      if (done === buf.length) break;
+      if (at < base + f.length) move(f, at - base, Math.min(buf.length - done, base + f.length - at));
+      base += f.length;
+    }
+    return true;
   }
 
   /** The packet from data to data_end. */
@@ -148,6 +204,7 @@ export class XdpBuffer implements ContextReader {
 
   /** `bpf_xdp_adjust_tail`: 0 or -EINVAL; growth is zero-filled. */
   adjustTail(delta: number): number {
+    if (this.frags.length > 0) return this.adjustFragsTail(delta);
     const hardEnd = XDP_FRAME_SIZE - XDP_TAILROOM;
     const end = this.dataEnd + delta;
     if (end > hardEnd) return -22;
@@ -155,6 +212,32 @@ export class XdpBuffer implements ContextReader {
     if (delta > 0) this.frame.fill(0, this.dataEnd, end);
     this.dataEnd = end;
     this.syncWindow();
+    return 0;
+  }
+
+  /** The tail of a fragmented frame: grow the last fragment within its page, or shrink from the end. */
+  private adjustFragsTail(delta: number): number {
+    const last = this.frags[this.frags.length - 1] as Uint8Array;
+    if (delta > 0) {
+      if (delta > XDP_FRAG_SIZE - last.length) return -22;
+      const grown = new Uint8Array(last.length + delta);
+      grown.set(last);
+      this.frags[this.frags.length - 1] = grown;
+      return 0;
+    }
+    let shrink = -delta;
+    if (shrink > this.dataEnd - this.data + this.fragsLength() - ETH_HLEN) return -22;
+    while (shrink > 0 && this.frags.length > 0) {
+      const f = this.frags[this.frags.length - 1] as Uint8Array;
+      const n = Math.min(shrink, f.length);
+      shrink -= n;
+      if (n === f.length) this.frags.pop();
+      else this.frags[this.frags.length - 1] = f.subarray(0, f.length - n);
+    }
+    if (this.frags.length === 0 && shrink > 0) {
+      this.dataEnd -= shrink;
+      this.syncWindow();
+    }
     return 0;
   }
 }

@@ -1,0 +1,77 @@
+// The oracle corpus: each program with the maps it uses (handles 1, 2, ... in order) and the frames
+// it runs on. The kernel's answers for these become the golden XDP run vectors.
+import { readFileSync } from 'node:fs';
+import { XDP1, XDP2 } from '../src/reference/ebpf/samples.js';
+import type { MapDefinition } from '../src/reference/ebpf/index.js';
+import { handFrames, randomFrames } from './packets.js';
+
+export interface CorpusProgram {
+  /** Name; also the vector file's name. */
+  readonly name: string;
+  /** Where its source lives. */
+  readonly source: string;
+  /** Assembler text. */
+  readonly text: string;
+  /** Maps, created in order as handles 1, 2, ... */
+  readonly maps: readonly MapDefinition[];
+  /** Frames to run, in order (maps keep their state between runs). */
+  readonly frames: readonly [string, number[]][];
+}
+
+const ARRAY_COUNTERS: MapDefinition = { type: 2, keySize: 4, valueSize: 8, maxEntries: 256 };
+const file = (name: string) => readFileSync(new URL(`programs/${name}.s`, import.meta.url), 'utf8');
+
+/** Frames beyond 3520 bytes: the kernel keeps the rest in fragments. */
+const bigFrames = (): [string, number[]][] => [
+  [
+    'ipv4_udp_3600_frags',
+    [...(handFrames().find(([n]) => n === 'ipv4_udp_3520')?.[1] ?? []), ...new Array<number>(80).fill(0xef)],
+  ],
+];
+
+/** The largest frame a test run can hold (3520 linear bytes and 17 fragments of 4096) and one more byte. */
+const limitFrames = (): [string, number[]][] => {
+  const max = 3520 + 17 * 4096;
+  const frame = (n: number) => Array.from({ length: n }, (_, i) => (i < 12 ? 2 : i * 7) & 0xff);
+  return [
+    ['max_frags', frame(max)],
+    ['max_frags_plus_one', frame(max + 1)],
+  ];
+};
+
+export function corpus(): CorpusProgram[] {
+  const hand = handFrames();
+  const programs: Omit<CorpusProgram, 'frames'>[] = [
+    { name: 'xdp1', source: 'src/reference/ebpf/samples.ts (XDP1)', text: XDP1, maps: [ARRAY_COUNTERS] },
+    { name: 'xdp2', source: 'src/reference/ebpf/samples.ts (XDP2)', text: XDP2, maps: [ARRAY_COUNTERS] },
+    {
+      name: 'flow_limit',
+      source: 'oracle/programs/flow_limit.s',
+      text: file('flow_limit'),
+      maps: [{ type: 1, keySize: 4, valueSize: 8, maxEntries: 8 }],
+    },
+    { name: 'vlan_push', source: 'oracle/programs/vlan_push.s', text: file('vlan_push'), maps: [] },
+    { name: 'tail_fix', source: 'oracle/programs/tail_fix.s', text: file('tail_fix'), maps: [] },
+    {
+      name: 'l4_filter',
+      source: 'oracle/programs/l4_filter.s',
+      text: file('l4_filter'),
+      maps: [
+        { type: 2, keySize: 4, valueSize: 4, maxEntries: 1 },
+        { type: 2, keySize: 4, valueSize: 8, maxEntries: 3 },
+      ],
+    },
+    { name: 'ip_csum', source: 'oracle/programs/ip_csum.s', text: file('ip_csum'), maps: [] },
+    { name: 'ctx_probe', source: 'oracle/programs/ctx_probe.s', text: file('ctx_probe'), maps: [] },
+  ];
+  const withFrags = new Set(['xdp1', 'l4_filter', 'tail_fix', 'ctx_probe']);
+  return programs.map((p, i) => ({
+    ...p,
+    frames: [
+      ...hand,
+      ...(withFrags.has(p.name) ? bigFrames() : []),
+      ...(p.name === 'ctx_probe' ? limitFrames() : []),
+      ...randomFrames(1000 + i, 50),
+    ],
+  }));
+}

@@ -1,0 +1,219 @@
+// Regenerates the golden XDP run vectors from a real Linux kernel: builds the static driver, writes
+// the corpus as a driver script, packs a busybox initramfs, boots the pinned Debian kernel under
+// QEMU (TCG, bounded by a timeout) with the BPF JIT off (the interpreter follows the ISA), and turns
+// the driver's answers into vectors/xdp/*.json.
+//
+//   npm run oracle              (needs: gcc, qemu-system-x86, busybox-static and
+//                                linux-image-6.1.0-56-cloud-amd64 from Debian; see oracle/README.md)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { assemble, slotsToBytes } from '../src/reference/ebpf/index.js';
+import { toHex } from '../src/codec/index.js';
+import { corpus, type CorpusProgram } from './corpus.js';
+
+const KERNEL = process.env.ORACLE_KERNEL ?? '/boot/vmlinuz-6.1.0-56-cloud-amd64';
+const WORK = '.tmp/oracle';
+const OUT = 'vectors/xdp';
+
+/** The driver script for the whole corpus. Map indexes are the program's own handles. */
+function script(programs: readonly CorpusProgram[]): string {
+  const lines: string[] = [];
+  for (const p of programs) {
+    p.maps.forEach((m, i) =>
+      lines.push(`map ${i + 1} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries}`),
+    );
+    lines.push(`prog ${p.name} ${toHex(slotsToBytes(assemble(p.text)))}`);
+    lines.push(`load ${p.name}`);
+    for (const [, frame] of p.frames) {
+      lines.push(`run ${p.name} ${toHex(Uint8Array.from(frame))}`);
+      p.maps.forEach((_, i) => lines.push(`dump ${i + 1}`));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A newc cpio archive of the given files (directories are listed with a trailing slash). */
+function cpio(entries: readonly { name: string; data?: Uint8Array; mode: number }[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const pad = (n: number) => new Uint8Array((4 - (n % 4)) % 4);
+  let ino = 1;
+  const add = (name: string, mode: number, data: Uint8Array) => {
+    const fields = [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, name.length + 1, 0];
+    const header = '070701' + fields.map((f) => f.toString(16).padStart(8, '0')).join('');
+    const head = new TextEncoder().encode(header + name + '\0');
+    parts.push(head, pad(head.length), data, pad(data.length));
+  };
+  for (const e of entries) add(e.name, e.mode, e.data ?? new Uint8Array(0));
+  add('TRAILER!!!', 0, new Uint8Array(0));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const INIT = `#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+echo 0 > /proc/sys/net/core/bpf_jit_enable
+/xdp_oracle < /spec.txt > /dev/ttyS1 2>&1
+/bin/busybox poweroff -f
+`;
+
+interface Run {
+  readonly name: string;
+  readonly packet: string;
+  readonly errno: number;
+  readonly retval: number | null;
+  readonly output: string | null;
+  readonly maps: { handle: number; entries: [string, string][] }[];
+}
+
+function parseResults(text: string, programs: readonly CorpusProgram[]) {
+  const lines = text.replace(/\r/g, '').split('\n');
+  const kernel = lines.find((l) => l.startsWith('UNAME '))?.slice(6) ?? 'unknown';
+  if (!lines.includes('END'))
+    throw new Error('the driver did not finish (no END line); see .tmp/oracle/console.log');
+  let i = lines.findIndex((l) => l.startsWith('UNAME ')) + 1;
+  const next = () => lines[i++] ?? '';
+  const files = [];
+  for (const p of programs) {
+    const maps = p.maps.map((m, h) => {
+      const l = next();
+      if (!l.startsWith(`MAPCREATE ${h + 1} ok`))
+        throw new Error(`expected MAPCREATE for ${p.name}, got ${l}`);
+      return {
+        handle: h + 1,
+        type: m.type,
+        key_size: m.keySize,
+        value_size: m.valueSize,
+        max_entries: m.maxEntries,
+      };
+    });
+    // skip to this program's LOAD line
+    while (i < lines.length && !(lines[i] ?? '').startsWith(`LOAD ${p.name} `)) i++;
+    const load = next();
+    const loadErrno = load.includes(' ok') ? 0 : Number(/errno=(\d+)/.exec(load)?.[1] ?? -1);
+    const log: string[] = [];
+    while ((lines[i] ?? '').startsWith(`VLOG ${p.name} `)) log.push(next().slice(`VLOG ${p.name} `.length));
+    const runs: Run[] = [];
+    for (const [name, frame] of p.frames) {
+      const r = next();
+      const m = /^RUN \S+ (ok retval=(\d+) size=(\d+) out=([0-9a-f]*)|fail errno=(\d+))$/.exec(r);
+      if (m === null) throw new Error(`unexpected line for ${p.name}/${name}: ${r}`);
+      const dumped: { handle: number; entries: [string, string][] }[] = [];
+      for (let h = 1; h <= p.maps.length; h++) {
+        const entries: [string, string][] = [];
+        for (let l = next(); l !== `MAPEND ${h}`; l = next()) {
+          const e = /^MAP (\d+) ([0-9a-f]+) ([0-9a-f]+)$/.exec(l);
+          if (e === null) throw new Error(`unexpected map line ${l}`);
+          entries.push([e[2] as string, e[3] as string]);
+        }
+        dumped.push({ handle: h, entries: entries.sort(([a], [b]) => a.localeCompare(b)) });
+      }
+      runs.push({
+        name,
+        packet: toHex(Uint8Array.from(frame)),
+        errno: m[5] === undefined ? 0 : Number(m[5]),
+        retval: m[2] === undefined ? null : Number(m[2]),
+        output: m[4] ?? null,
+        maps: dumped,
+      });
+    }
+    files.push({
+      format: 'virtio-xdp-offload/xdp-runs/1',
+      description: `Runs of ${p.name} through BPF_PROG_TEST_RUN on Linux ${kernel} (interpreter, JIT off), in order: maps keep their state from run to run.`,
+      kernel,
+      program: { name: p.name, source: p.source, insns: toHex(slotsToBytes(assemble(p.text))) },
+      maps,
+      load: { accepted: loadErrno === 0, errno: loadErrno, log },
+      runs,
+    });
+  }
+  return files;
+}
+
+function boot(programs: readonly CorpusProgram[], results: string): void {
+  mkdirSync(WORK, { recursive: true });
+  execFileSync(
+    'gcc',
+    ['-O2', '-Wall', '-Wextra', '-static', '-o', join(WORK, 'xdp_oracle'), 'oracle/xdp_oracle.c'],
+    { stdio: 'inherit' },
+  );
+  const spec = script(programs);
+  writeFileSync(join(WORK, 'spec.txt'), spec);
+  const initramfs = gzipSync(
+    cpio([
+      { name: 'bin', mode: 0o40755 },
+      { name: 'dev', mode: 0o40755 },
+      { name: 'proc', mode: 0o40755 },
+      { name: 'init', mode: 0o100755, data: new TextEncoder().encode(INIT) },
+      { name: 'bin/busybox', mode: 0o100755, data: readFileSync('/bin/busybox') },
+      { name: 'xdp_oracle', mode: 0o100755, data: readFileSync(join(WORK, 'xdp_oracle')) },
+      { name: 'spec.txt', mode: 0o100644, data: new TextEncoder().encode(spec) },
+    ]),
+  );
+  writeFileSync(join(WORK, 'initramfs.cpio.gz'), initramfs);
+  writeFileSync(results, '');
+  const console_ = execFileSync(
+    'timeout',
+    [
+      '--kill-after=10',
+      '600',
+      'qemu-system-x86_64',
+      '-accel',
+      'tcg',
+      '-nographic',
+      '-no-reboot',
+      '-m',
+      '512',
+      '-smp',
+      '1',
+      '-kernel',
+      KERNEL,
+      '-initrd',
+      join(WORK, 'initramfs.cpio.gz'),
+      '-append',
+      'console=ttyS0 panic=-1 quiet loglevel=3',
+      '-serial',
+      'mon:stdio',
+      '-serial',
+      `file:${results}`,
+      '-nic',
+      'none',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+  );
+  writeFileSync(join(WORK, 'console.log'), console_);
+}
+
+/** Re-parses the last run's results without booting again (ORACLE_REPARSE=1). */
+function reparse(): boolean {
+  return process.env.ORACLE_REPARSE === '1' && existsSync(join(WORK, 'results.txt'));
+}
+
+function main(): void {
+  if (!existsSync(KERNEL))
+    throw new Error(`${KERNEL} is missing: apt-get install linux-image-6.1.0-56-cloud-amd64`);
+  const programs = corpus();
+  const results = join(WORK, 'results.txt');
+  const started = Date.now();
+  if (!reparse()) boot(programs, results);
+  const files = parseResults(readFileSync(results, 'utf8'), programs);
+  mkdirSync(OUT, { recursive: true });
+  let runs = 0;
+  for (const f of files) {
+    writeFileSync(join(OUT, `${f.program.name}.json`), JSON.stringify(f, null, 1) + '\n');
+    runs += f.runs.length;
+  }
+  console.log(
+    `${files.length} programs, ${runs} runs from ${files[0]?.kernel ?? '?'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+main();

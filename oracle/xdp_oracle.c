@@ -1,0 +1,276 @@
+/*
+ * xdp_oracle: asks a real Linux kernel what an XDP program does. Reads a line-based script on
+ * standard input, talks to the kernel through raw bpf(2) calls (no libbpf), and prints one result
+ * line per action. Built static so it runs as the only program of a minimal initramfs.
+ *
+ * Script lines:
+ *   map <idx> <type> <key_size> <value_size> <max_entries>   create map number idx
+ *   prog <name> <hex>              instruction bytes; ld_imm64 with src_reg 1 names map idx in imm
+ *   load <name>                    BPF_PROG_LOAD as BPF_PROG_TYPE_XDP, license GPL, log level 1
+ *   run <name> <packet hex>        BPF_PROG_TEST_RUN once
+ *   dump <idx>                     every element (arrays: nonzero values only), then MAPEND
+ *   clear <idx>                    arrays: zero every value; hashes: delete every key
+ * Output lines: UNAME, MAPCREATE, LOAD, VLOG, RUN, MAP, MAPEND, END.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define MAX_MAPS 16
+#define MAX_PROGS 64
+#define MAX_INSNS 4096
+#define LOG_SIZE (1 << 20)
+#define OUT_SIZE (1 << 18)
+
+struct prog {
+	char name[64];
+	struct bpf_insn insns[MAX_INSNS];
+	unsigned count;
+	int fd;
+};
+
+static int map_fd[MAX_MAPS];
+static unsigned map_key[MAX_MAPS], map_value[MAX_MAPS], map_entries[MAX_MAPS], map_type[MAX_MAPS];
+static struct prog progs[MAX_PROGS];
+static unsigned nprogs;
+static char log_buf[LOG_SIZE];
+static unsigned char out_buf[OUT_SIZE];
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses hex into buf; returns the byte count or -1. */
+static long parse_hex(const char *text, unsigned char *buf, size_t cap)
+{
+	size_t n = 0;
+	while (*text && *text != '\n') {
+		int hi = hex_value(text[0]), lo = hi < 0 ? -1 : hex_value(text[1]);
+		if (hi < 0 || lo < 0 || n >= cap)
+			return -1;
+		buf[n++] = (unsigned char)(hi << 4 | lo);
+		text += 2;
+	}
+	return (long)n;
+}
+
+static void print_hex(const unsigned char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", buf[i]);
+}
+
+static struct prog *find_prog(const char *name)
+{
+	for (unsigned i = 0; i < nprogs; i++)
+		if (strcmp(progs[i].name, name) == 0)
+			return &progs[i];
+	return NULL;
+}
+
+static void do_map(unsigned idx, unsigned type, unsigned key, unsigned value, unsigned entries)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = type;
+	attr.key_size = key;
+	attr.value_size = value;
+	attr.max_entries = entries;
+	int fd = idx < MAX_MAPS ? (int)sys_bpf(BPF_MAP_CREATE, &attr) : (errno = EINVAL, -1);
+	if (fd < 0) {
+		printf("MAPCREATE %u fail errno=%d\n", idx, errno);
+		return;
+	}
+	map_fd[idx] = fd;
+	map_type[idx] = type;
+	map_key[idx] = key;
+	map_value[idx] = value;
+	map_entries[idx] = entries;
+	printf("MAPCREATE %u ok\n", idx);
+}
+
+static void do_load(struct prog *p)
+{
+	struct bpf_insn insns[MAX_INSNS];
+	union bpf_attr attr;
+	memcpy(insns, p->insns, p->count * sizeof(insns[0]));
+	for (unsigned i = 0; i + 1 < p->count; i++) {
+		if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD) {
+			unsigned idx = (unsigned)insns[i].imm;
+			insns[i].imm = idx < MAX_MAPS ? map_fd[idx] : -1;
+		}
+	}
+	memset(&attr, 0, sizeof(attr));
+	log_buf[0] = 0;
+	attr.prog_type = BPF_PROG_TYPE_XDP;
+	attr.insn_cnt = p->count;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.license = (uint64_t)(uintptr_t)"GPL";
+	attr.log_level = 1;
+	attr.log_size = LOG_SIZE;
+	attr.log_buf = (uint64_t)(uintptr_t)log_buf;
+	p->fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+	if (p->fd < 0)
+		printf("LOAD %s fail errno=%d\n", p->name, errno);
+	else
+		printf("LOAD %s ok\n", p->name);
+	/* the last three log lines carry the verdict and the reason */
+	size_t len = strlen(log_buf);
+	int lines = 0;
+	size_t start = len;
+	while (start > 0 && lines < 4) {
+		start--;
+		if (log_buf[start] == '\n' && start + 1 < len)
+			lines++;
+	}
+	char *line = strtok(log_buf + start, "\n");
+	while (line) {
+		printf("VLOG %s %s\n", p->name, line);
+		line = strtok(NULL, "\n");
+	}
+}
+
+static void do_run(struct prog *p, const char *hex)
+{
+	static unsigned char pkt[OUT_SIZE];
+	union bpf_attr attr;
+	long n = parse_hex(hex, pkt, sizeof(pkt));
+	if (n < 0) {
+		printf("RUN %s fail errno=%d\n", p->name, EINVAL);
+		return;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.test.prog_fd = (uint32_t)p->fd;
+	attr.test.data_in = (uint64_t)(uintptr_t)pkt;
+	attr.test.data_size_in = (uint32_t)n;
+	attr.test.data_out = (uint64_t)(uintptr_t)out_buf;
+	attr.test.data_size_out = sizeof(out_buf);
+	attr.test.repeat = 1;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &attr) < 0) {
+		printf("RUN %s fail errno=%d\n", p->name, errno);
+		return;
+	}
+	printf("RUN %s ok retval=%u size=%u out=", p->name, attr.test.retval, attr.test.data_size_out);
+	print_hex(out_buf, attr.test.data_size_out);
+	printf("\n");
+}
+
+static void elem(int op, unsigned idx, void *key, void *value)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)map_fd[idx];
+	attr.key = (uint64_t)(uintptr_t)key;
+	attr.value = (uint64_t)(uintptr_t)value;
+	sys_bpf(op, &attr);
+}
+
+static int next_key(unsigned idx, void *key, void *next)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)map_fd[idx];
+	attr.key = (uint64_t)(uintptr_t)key;
+	attr.next_key = (uint64_t)(uintptr_t)next;
+	return (int)sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr);
+}
+
+static void do_dump(unsigned idx, int clear)
+{
+	unsigned char key[512], next[512], value[4096], zero[4096];
+	memset(zero, 0, sizeof(zero));
+	void *cur = NULL;
+	while (next_key(idx, cur, next) == 0) {
+		memcpy(key, next, map_key[idx]);
+		cur = key;
+		if (clear) {
+			if (map_type[idx] == BPF_MAP_TYPE_ARRAY)
+				elem(BPF_MAP_UPDATE_ELEM, idx, key, zero);
+			continue;
+		}
+		memset(value, 0, sizeof(value));
+		elem(BPF_MAP_LOOKUP_ELEM, idx, key, value);
+		if (map_type[idx] == BPF_MAP_TYPE_ARRAY && memcmp(value, zero, map_value[idx]) == 0)
+			continue;
+		printf("MAP %u ", idx);
+		print_hex(key, map_key[idx]);
+		printf(" ");
+		print_hex(value, map_value[idx]);
+		printf("\n");
+	}
+	if (clear && map_type[idx] != BPF_MAP_TYPE_ARRAY) {
+		/* deleting while iterating restarts the walk, so delete the first key until none is left */
+		while (next_key(idx, NULL, next) == 0)
+			elem(BPF_MAP_DELETE_ELEM, idx, next, NULL);
+	}
+	if (!clear)
+		printf("MAPEND %u\n", idx);
+}
+
+int main(void)
+{
+	static char line[1 << 20];
+	struct utsname u;
+	uname(&u);
+	printf("UNAME %s\n", u.release);
+	while (fgets(line, sizeof(line), stdin)) {
+		char name[64], hex[8];
+		unsigned a, b, c, d, e;
+		int at = 0;
+		if (sscanf(line, "map %u %u %u %u %u", &a, &b, &c, &d, &e) == 5) {
+			do_map(a, b, c, d, e);
+		} else if (sscanf(line, "prog %63s %n", name, &at) == 1 && at > 0) {
+			struct prog *p = nprogs < MAX_PROGS ? &progs[nprogs++] : NULL;
+			long n = p ? parse_hex(line + at, (unsigned char *)p->insns, sizeof(p->insns)) : -1;
+			if (!p || n < 0 || n % 8) {
+				printf("PROG %s fail\n", name);
+				if (p)
+					nprogs--;
+				continue;
+			}
+			snprintf(p->name, sizeof(p->name), "%s", name);
+			p->count = (unsigned)(n / 8);
+			p->fd = -1;
+		} else if (sscanf(line, "load %63s", name) == 1) {
+			struct prog *p = find_prog(name);
+			if (p)
+				do_load(p);
+			else
+				printf("LOAD %s fail errno=%d\n", name, ENOENT);
+		} else if (sscanf(line, "run %63s %n", name, &at) == 1 && at > 0) {
+			struct prog *p = find_prog(name);
+			if (p)
+				do_run(p, line + at);
+			else
+				printf("RUN %s fail errno=%d\n", name, ENOENT);
+		} else if (sscanf(line, "dump %u", &a) == 1 && a < MAX_MAPS) {
+			do_dump(a, 0);
+		} else if (sscanf(line, "clear %u", &a) == 1 && a < MAX_MAPS) {
+			do_dump(a, 1);
+		} else if (sscanf(line, "%7s", hex) == 1 && hex[0] != '#') {
+			printf("BAD %s", line);
+		}
+		fflush(stdout);
+	}
+	printf("END\n");
+	return 0;
+}

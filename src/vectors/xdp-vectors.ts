@@ -1,0 +1,113 @@
+/**
+ * Replays XDP run vectors (a real kernel's BPF_PROG_TEST_RUN answers) through the engine: each run's
+ * refusal errno, or its retval and output bytes, and every map's contents after it, must be the same.
+ *
+ * @module
+ */
+import { parseHex, toHex } from '../codec/index.js';
+import { TestRunError, XdpEngine, slotsFromBytes, type BpfMap } from '../reference/ebpf/index.js';
+import type { VectorOutcome } from './codec-vectors.js';
+import { schemaErrors } from './schema.js';
+
+/** The format tag of XDP run vector files. */
+export const XDP_RUNS_FORMAT = 'virtio-xdp-offload/xdp-runs/1';
+
+/** One run of an XDP run vector file. */
+export interface XdpRunVector {
+  /** Name of the frame. */
+  readonly name: string;
+  /** The frame, hex. */
+  readonly packet: string;
+  /** The errno of a refused run, else 0. */
+  readonly errno: number;
+  /** The program's return value (null when refused). */
+  readonly retval: number | null;
+  /** The bytes from data_meta to data_end after the run (null when refused). */
+  readonly output: string | null;
+  /** Map contents after the run. */
+  readonly maps: readonly {
+    readonly handle: number;
+    readonly entries: readonly (readonly [string, string])[];
+  }[];
+}
+
+/** An XDP run vector file. */
+export interface XdpRunFile {
+  /** The format tag. */
+  readonly format: typeof XDP_RUNS_FORMAT;
+  /** The kernel that answered. */
+  readonly kernel: string;
+  /** The program. */
+  readonly program: { readonly name: string; readonly source: string; readonly insns: string };
+  /** Its maps, created in order. */
+  readonly maps: readonly {
+    readonly handle: number;
+    readonly type: number;
+    readonly key_size: number;
+    readonly value_size: number;
+    readonly max_entries: number;
+  }[];
+  /** Whether the kernel accepted the program. */
+  readonly load: { readonly accepted: boolean; readonly errno: number; readonly log: readonly string[] };
+  /** The runs, in order. */
+  readonly runs: readonly XdpRunVector[];
+}
+
+/** Map contents as the vectors record them: arrays' nonzero elements, hashes' every element, by key. */
+export function mapContents(map: BpfMap): [string, string][] {
+  return map
+    .entries()
+    .filter(([, v]) => map.definition.type !== 2 || v.some((b) => b !== 0))
+    .map(([k, v]): [string, string] => [toHex(k), toHex(v)])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Schema-checks and replays an XDP run file. */
+export function replayXdpRunFile(document: unknown): VectorOutcome[] {
+  const errors = schemaErrors('xdp-runs.schema.json', document);
+  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
+  const file = document as XdpRunFile;
+  const engine = new XdpEngine();
+  for (const m of file.maps) {
+    const handle = engine.createMap({
+      type: m.type,
+      keySize: m.key_size,
+      valueSize: m.value_size,
+      maxEntries: m.max_entries,
+    });
+    if (handle !== m.handle)
+      return [{ name: 'maps', passed: false, detail: `map ${m.handle} got handle ${handle}` }];
+  }
+  if (!file.load.accepted)
+    return [{ name: 'load', passed: true, detail: 'the kernel refused the program; no runs' }];
+  const program = engine.load(slotsFromBytes(parseHex(file.program.insns) ?? new Uint8Array(0)));
+  return file.runs.map((run, i) => {
+    const name = `${file.program.name}/${i}:${run.name}`;
+    const fail = (detail: string): VectorOutcome => ({ name, passed: false, detail });
+    let result;
+    try {
+      result = engine.run(program, parseHex(run.packet) ?? new Uint8Array(0));
+    } catch (error) {
+      if (!(error instanceof TestRunError)) throw error;
+      return error.errno === run.errno
+        ? { name, passed: true, detail: '' }
+        : fail(`refused with errno ${error.errno}, kernel ${run.errno}`);
+    }
+    if (run.errno !== 0)
+      return fail(`ran (retval ${result.retval}); the kernel refused with errno ${run.errno}`);
+    if (result.retval !== run.retval)
+      return fail(
+        `retval ${result.retval}, kernel ${String(run.retval)}${result.fault ? ` (${result.fault.message})` : ''}`,
+      );
+    const output = toHex(result.output);
+    if (output !== run.output) return fail(`output ${output}\n   kernel ${String(run.output)}`);
+    for (const m of run.maps) {
+      const map = engine.map(m.handle);
+      const got = map === undefined ? [] : mapContents(map);
+      if (JSON.stringify(got) !== JSON.stringify(m.entries)) {
+        return fail(`map ${m.handle}: ${JSON.stringify(got)}, kernel ${JSON.stringify(m.entries)}`);
+      }
+    }
+    return { name, passed: true, detail: '' };
+  });
+}
