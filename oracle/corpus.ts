@@ -2,7 +2,8 @@
 // it runs on. The kernel's answers for these become the golden XDP run vectors.
 import { readFileSync } from 'node:fs';
 import { XDP1, XDP2 } from '../src/reference/ebpf/samples.js';
-import type { MapDefinition } from '../src/reference/ebpf/index.js';
+import { assemble, loadElfProgram, type MapDefinition } from '../src/reference/ebpf/index.js';
+import type { BpfInsn } from '../src/codec/index.js';
 import { handFrames, randomFrames } from './packets.js';
 
 export interface CorpusProgram {
@@ -10,8 +11,8 @@ export interface CorpusProgram {
   readonly name: string;
   /** Where its source lives. */
   readonly source: string;
-  /** Assembler text. */
-  readonly text: string;
+  /** The instruction slots (map references as handles). */
+  readonly insns: BpfInsn[];
   /** Maps, created in order as handles 1, 2, ... */
   readonly maps: readonly MapDefinition[];
   /** Frames to run, in order (maps keep their state between runs). */
@@ -19,7 +20,16 @@ export interface CorpusProgram {
 }
 
 const ARRAY_COUNTERS: MapDefinition = { type: 2, keySize: 4, valueSize: 8, maxEntries: 256 };
-const file = (name: string) => readFileSync(new URL(`programs/${name}.s`, import.meta.url), 'utf8');
+const file = (name: string) => assemble(readFileSync(new URL(`programs/${name}.s`, import.meta.url), 'utf8'));
+const object = (name: string) => {
+  const p = loadElfProgram(readFileSync(new URL(`c/${name}.o`, import.meta.url)));
+  return {
+    name,
+    source: `oracle/c/${name}.c (compiled: oracle/c/${name}.o, section ${p.section})`,
+    insns: p.insns,
+    maps: p.maps,
+  };
+};
 
 /** Frames beyond 3520 bytes: the kernel keeps the rest in fragments. */
 const bigFrames = (): [string, number[]][] => [
@@ -42,29 +52,42 @@ const limitFrames = (): [string, number[]][] => {
 export function corpus(): CorpusProgram[] {
   const hand = handFrames();
   const programs: Omit<CorpusProgram, 'frames'>[] = [
-    { name: 'xdp1', source: 'src/reference/ebpf/samples.ts (XDP1)', text: XDP1, maps: [ARRAY_COUNTERS] },
-    { name: 'xdp2', source: 'src/reference/ebpf/samples.ts (XDP2)', text: XDP2, maps: [ARRAY_COUNTERS] },
+    {
+      name: 'xdp1',
+      source: 'src/reference/ebpf/samples.ts (XDP1)',
+      insns: assemble(XDP1),
+      maps: [ARRAY_COUNTERS],
+    },
+    {
+      name: 'xdp2',
+      source: 'src/reference/ebpf/samples.ts (XDP2)',
+      insns: assemble(XDP2),
+      maps: [ARRAY_COUNTERS],
+    },
     {
       name: 'flow_limit',
       source: 'oracle/programs/flow_limit.s',
-      text: file('flow_limit'),
+      insns: file('flow_limit'),
       maps: [{ type: 1, keySize: 4, valueSize: 8, maxEntries: 8 }],
     },
-    { name: 'vlan_push', source: 'oracle/programs/vlan_push.s', text: file('vlan_push'), maps: [] },
-    { name: 'tail_fix', source: 'oracle/programs/tail_fix.s', text: file('tail_fix'), maps: [] },
+    { name: 'vlan_push', source: 'oracle/programs/vlan_push.s', insns: file('vlan_push'), maps: [] },
+    { name: 'tail_fix', source: 'oracle/programs/tail_fix.s', insns: file('tail_fix'), maps: [] },
     {
       name: 'l4_filter',
       source: 'oracle/programs/l4_filter.s',
-      text: file('l4_filter'),
+      insns: file('l4_filter'),
       maps: [
         { type: 2, keySize: 4, valueSize: 4, maxEntries: 1 },
         { type: 2, keySize: 4, valueSize: 8, maxEntries: 3 },
       ],
     },
-    { name: 'ip_csum', source: 'oracle/programs/ip_csum.s', text: file('ip_csum'), maps: [] },
-    { name: 'ctx_probe', source: 'oracle/programs/ctx_probe.s', text: file('ctx_probe'), maps: [] },
+    { name: 'ip_csum', source: 'oracle/programs/ip_csum.s', insns: file('ip_csum'), maps: [] },
+    { name: 'ctx_probe', source: 'oracle/programs/ctx_probe.s', insns: file('ctx_probe'), maps: [] },
+    object('proto_count'),
+    object('mac_swap_tx'),
+    object('encap_trim'),
   ];
-  const withFrags = new Set(['xdp1', 'l4_filter', 'tail_fix', 'ctx_probe']);
+  const withFrags = new Set(['xdp1', 'l4_filter', 'tail_fix', 'ctx_probe', 'proto_count', 'encap_trim']);
   return programs.map((p, i) => ({
     ...p,
     frames: [

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { assemble, slotsToBytes } from '../src/reference/ebpf/index.js';
+import { slotsToBytes } from '../src/reference/ebpf/index.js';
 import { toHex } from '../src/codec/index.js';
 import { corpus, type CorpusProgram } from './corpus.js';
 
@@ -24,7 +24,7 @@ function script(programs: readonly CorpusProgram[]): string {
     p.maps.forEach((m, i) =>
       lines.push(`map ${i + 1} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries}`),
     );
-    lines.push(`prog ${p.name} ${toHex(slotsToBytes(assemble(p.text)))}`);
+    lines.push(`prog ${p.name} ${toHex(slotsToBytes(p.insns))}`);
     lines.push(`load ${p.name}`);
     for (const [, frame] of p.frames) {
       lines.push(`run ${p.name} ${toHex(Uint8Array.from(frame))}`);
@@ -129,7 +129,7 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
       format: 'virtio-xdp-offload/xdp-runs/1',
       description: `Runs of ${p.name} through BPF_PROG_TEST_RUN on Linux ${kernel} (interpreter, JIT off), in order: maps keep their state from run to run.`,
       kernel,
-      program: { name: p.name, source: p.source, insns: toHex(slotsToBytes(assemble(p.text))) },
+      program: { name: p.name, source: p.source, insns: toHex(slotsToBytes(p.insns)) },
       maps,
       load: { accepted: loadErrno === 0, errno: loadErrno, log },
       runs,

@@ -8,6 +8,9 @@ import {
   slotsFromBytes,
   AsmError,
   MapCreateError,
+  ElfError,
+  loadElfProgram,
+  type MapDefinition,
 } from '../reference/ebpf/index.js';
 import { SAMPLES } from '../reference/ebpf/samples.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
@@ -16,7 +19,8 @@ import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subc
 function loadProgram(
   prog: string | undefined,
   hex: string | undefined,
-): { insns: BpfInsn[]; maps: string[] } {
+  section: string | undefined,
+): { insns: BpfInsn[]; maps: (string | MapDefinition)[] } {
   if (hex !== undefined) return { insns: slotsFromHex(hex), maps: [] };
   if (prog === undefined) throw new UsageError('give --prog <sample|file> or --insns-hex <hex>');
   const sample = SAMPLES[prog];
@@ -25,7 +29,17 @@ function loadProgram(
     throw new UsageError(
       `--prog: no sample or file named ${prog} (samples: ${Object.keys(SAMPLES).join(', ')})`,
     );
-  const text = readFileSync(prog, 'utf8');
+  const raw = readFileSync(prog);
+  if (raw.subarray(0, 4).toString('latin1') === '\x7fELF') {
+    try {
+      const elf = loadElfProgram(new Uint8Array(raw), section);
+      return { insns: elf.insns, maps: elf.maps };
+    } catch (error) {
+      if (error instanceof ElfError) throw new UsageError(`${prog}: ${error.message}`);
+      throw error;
+    }
+  }
+  const text = raw.toString('utf8');
   if (/^[\s0-9a-fA-F]*$/.test(text)) return { insns: slotsFromHex(text), maps: [] };
   try {
     return { insns: assemble(text), maps: [] };
@@ -71,7 +85,8 @@ export const runXdp: Subcommand = {
 Runs an XDP program once on a packet, as BPF_PROG_TEST_RUN does (frames of 14
 to 3520 bytes, 256 bytes of headroom). The program is a sample (xdp1, xdp2), a
 file of assembler text (bpf_conformance syntax, with 'lddw %rN, map[H]' for map
-handle H) or of instruction hex, or --insns-hex. Maps get handles 1, 2, ... in
+handle H), of instruction hex, a BPF ELF object (clang -target bpf; --section
+picks the program, maps come from its 'maps' section), or --insns-hex. Maps get handles 1, 2, ... in
 the order given: --map array:VALUE_SIZE:ENTRIES or hash:KEY:VALUE:ENTRIES
 (samples create their own).
 
@@ -84,6 +99,7 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
     const parsed = parse(args, {
       prog: { type: 'string' },
       'insns-hex': { type: 'string' },
+      section: { type: 'string' },
       packet: { type: 'string' },
       map: { type: 'string', multiple: true },
       repeat: { type: 'string' },
@@ -99,14 +115,18 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
       packetText.startsWith('@') ? readFileSync(packetText.slice(1), 'utf8').trim() : packetText,
     );
     if (packet === undefined) throw new UsageError('--packet is not hex');
-    const { insns, maps } = loadProgram(stringOption(parsed, 'prog'), stringOption(parsed, 'insns-hex'));
+    const { insns, maps } = loadProgram(
+      stringOption(parsed, 'prog'),
+      stringOption(parsed, 'insns-hex'),
+      stringOption(parsed, 'section'),
+    );
     const repeat = Number(stringOption(parsed, 'repeat') ?? '1');
     if (!Number.isSafeInteger(repeat) || repeat < 1) throw new UsageError('--repeat is a positive integer');
     const engine = new XdpEngine();
     const given = parsed.values.map;
     const defs = [...maps, ...(Array.isArray(given) ? (given as string[]) : [])];
     try {
-      for (const def of defs) engine.createMap(mapDefinition(def));
+      for (const def of defs) engine.createMap(typeof def === 'string' ? mapDefinition(def) : def);
     } catch (error) {
       if (error instanceof MapCreateError)
         throw new UsageError(`map refused (errno ${error.errno}): ${error.message}`);

@@ -10,6 +10,7 @@ export * from './maps.js';
 export * from './asm.js';
 export * from './bytes.js';
 export * from './conformance.js';
+export * from './elf.js';
 export {
   deterministicEnvironment,
   csumPartial,
