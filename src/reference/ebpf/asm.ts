@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BpfInsn } from '../../codec/index.js';
+import { bpfInsn, type BpfInsn } from '../../codec/index.js';
 import { Alu, Atomic, Cls, Jmp, Mode, Size, Src } from './opcodes.js';
 
 /** An assembly error with the line it concerns (1-based). */
@@ -503,4 +503,138 @@ function disassembleOne(i: BpfInsn): string | undefined {
     return `lock ${imm & Atomic.FETCH ? 'fetch ' : ''}${name}${sfx} ${mem(d, off)}, %r${s}`;
   }
   return undefined;
+}
+
+const LLVM_ALU: Record<number, string> = {
+  [Alu.ADD]: '+=',
+  [Alu.SUB]: '-=',
+  [Alu.MUL]: '*=',
+  [Alu.DIV]: '/=',
+  [Alu.OR]: '|=',
+  [Alu.AND]: '&=',
+  [Alu.LSH]: '<<=',
+  [Alu.RSH]: '>>=',
+  [Alu.MOD]: '%=',
+  [Alu.XOR]: '^=',
+  [Alu.ARSH]: 's>>=',
+};
+const LLVM_JMP: Record<number, string> = {
+  [Jmp.JEQ]: '==',
+  [Jmp.JGT]: '>',
+  [Jmp.JGE]: '>=',
+  [Jmp.JSET]: '&',
+  [Jmp.JNE]: '!=',
+  [Jmp.JSGT]: 's>',
+  [Jmp.JSGE]: 's>=',
+  [Jmp.JLT]: '<',
+  [Jmp.JLE]: '<=',
+  [Jmp.JSLT]: 's<',
+  [Jmp.JSLE]: 's<=',
+};
+const LLVM_SIZE: Record<number, string> = { [Size.B]: '8', [Size.H]: '16', [Size.W]: '32', [Size.DW]: '64' };
+
+function llvmMem(reg: number, off: number): string {
+  return `r${reg} ${off < 0 ? '-' : '+'} ${Math.abs(off)}`;
+}
+
+/** One instruction in LLVM's BPF assembly syntax (as `llvm-objdump -d` prints it), or `<unknown>`. */
+function llvmOne(i: BpfInsn, next: BpfInsn | undefined): string {
+  const { code, dst_reg: d, src_reg: s, off, imm } = i;
+  if (d > 10 || s > 10) return '<unknown>';
+  const cls = code & 7;
+  const x = (code & Src.X) !== 0;
+  if (code === (Cls.LD | Mode.IMM | Size.DW) && next !== undefined) {
+    if (s === 1 || s === 2)
+      return s === 1 ? `r${d} = map[${imm}] ll` : `r${d} = map_value[${imm}]+${next.imm} ll`;
+    const v = BigInt.asIntN(64, (BigInt(next.imm >>> 0) << 32n) | BigInt(imm >>> 0));
+    return `r${d} = ${v} ll`;
+  }
+  if (cls === Cls.ALU || cls === Cls.ALU64) {
+    const r = cls === Cls.ALU64 ? 'r' : 'w';
+    const op = code & 0xf0;
+    if (op === Alu.NEG) return `${r}${d} = -${r}${d}`;
+    if (op === Alu.END)
+      return cls === Cls.ALU64 ? `r${d} = bswap${imm} r${d}` : `r${d} = ${x ? 'be' : 'le'}${imm} r${d}`;
+    if (op === Alu.MOV) {
+      if (x && off !== 0) return `${r}${d} = (s${off})${r}${s}`;
+      return x ? `${r}${d} = ${r}${s}` : `${r}${d} = ${imm}`;
+    }
+    let sym = LLVM_ALU[op];
+    if (sym === undefined) return '<unknown>';
+    if ((op === Alu.DIV || op === Alu.MOD) && off === 1) sym = `s${sym}`;
+    return `${r}${d} ${sym} ${x ? `${r}${s}` : imm}`;
+  }
+  if (cls === Cls.JMP || cls === Cls.JMP32) {
+    const op = code & 0xf0;
+    const jump = (n: number) => (n < 0 ? `${n}` : `+${n}`);
+    if (code === (Cls.JMP | Jmp.EXIT)) return 'exit';
+    if (code === (Cls.JMP | Jmp.CALL)) return `call ${imm}`;
+    if (code === (Cls.JMP | Jmp.CALL | Src.X)) return `callx r${d}`;
+    if (code === (Cls.JMP | Jmp.JA)) return `goto ${jump(off)}`;
+    if (code === (Cls.JMP32 | Jmp.JA)) return `gotol ${jump(imm)}`;
+    const sym = LLVM_JMP[op];
+    if (sym === undefined) return '<unknown>';
+    const r = cls === Cls.JMP ? 'r' : 'w';
+    return `if ${r}${d} ${sym} ${x ? `${r}${s}` : imm} goto ${jump(off)}`;
+  }
+  const size = LLVM_SIZE[code & 0x18] as string;
+  const mode = code & 0xe0;
+  if (cls === Cls.LDX && (mode === Mode.MEM || mode === Mode.MEMSX)) {
+    return `r${d} = *(${mode === Mode.MEMSX ? 's' : 'u'}${size} *)(${llvmMem(s, off)})`;
+  }
+  if (cls === Cls.ST && mode === Mode.MEM) return `*(u${size} *)(${llvmMem(d, off)}) = ${imm}`;
+  if (cls === Cls.STX && mode === Mode.MEM) return `*(u${size} *)(${llvmMem(d, off)}) = r${s}`;
+  if (cls === Cls.STX && mode === Mode.ATOMIC && (size === '32' || size === '64')) {
+    const w = size === '64' ? 'r' : 'w';
+    if (imm === Atomic.XCHG)
+      return size === '64'
+        ? `r${s} = xchg_64(${llvmMem(d, off)}, r${s})`
+        : `w${s} = xchg32_32(${llvmMem(d, off)}, w${s})`;
+    if (imm === Atomic.CMPXCHG) {
+      return size === '64'
+        ? `r0 = cmpxchg_64(${llvmMem(d, off)}, r0, r${s})`
+        : `w0 = cmpxchg32_32(${llvmMem(d, off)}, w0, w${s})`;
+    }
+    const base = imm & ~Atomic.FETCH;
+    const name = Object.entries(ATOMIC_OPS).find(([, v]) => v === base)?.[0];
+    if (name === undefined || (imm & ~0xf1) !== 0) return '<unknown>';
+    if (imm & Atomic.FETCH)
+      return `${w}${s} = atomic_fetch_${name}((u${size} *)(${llvmMem(d, off)}), ${w}${s})`;
+    const sym = { add: '+=', or: '|=', and: '&=', xor: '^=' }[name] as string;
+    return `lock *(u${size} *)(${llvmMem(d, off)}) ${sym} r${s}`;
+  }
+  return '<unknown>';
+}
+
+/** One line of {@link disassembleLlvm}: the first slot's index, its bytes, and the text. */
+export interface LlvmLine {
+  /** Index of the first slot. */
+  readonly index: number;
+  /** The slot bytes (16 for `ld_imm64`). */
+  readonly bytes: Uint8Array;
+  /** The instruction in LLVM's syntax. */
+  readonly text: string;
+}
+
+/** Disassembles slots as `llvm-objdump -d` does (one line per instruction, `ld_imm64` spanning two slots). */
+export function disassembleLlvm(insns: readonly BpfInsn[]): LlvmLine[] {
+  const bytesOf = (i: BpfInsn) => bpfInsn.encode(i);
+  const out: LlvmLine[] = [];
+  for (let pc = 0; pc < insns.length; pc++) {
+    const i = insns[pc] as BpfInsn;
+    const wide = i.code === (Cls.LD | Mode.IMM | Size.DW) && pc + 1 < insns.length;
+    const next = wide ? insns[pc + 1] : undefined;
+    const bytes = wide ? Uint8Array.from([...bytesOf(i), ...bytesOf(next as BpfInsn)]) : bytesOf(i);
+    out.push({ index: pc, bytes, text: llvmOne(i, next) });
+    if (wide) pc++;
+  }
+  return out;
+}
+
+/** The lines `llvm-objdump -d` prints for a section's instructions (address, bytes, text). */
+export function formatLlvm(lines: readonly LlvmLine[]): string[] {
+  return lines.map(
+    (l) =>
+      `${String(l.index).padStart(8)}:\t${Array.from(l.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')}\t${l.text}`,
+  );
 }
