@@ -2,15 +2,16 @@
 // the engine: program bytes as hex on standard input, memory hex as the first argument, r0 in hex on
 // standard output.
 import { readFileSync } from 'node:fs';
+import { parseHex } from '../codec/index.js';
 import { EngineFault } from '../reference/ebpf/fault.js';
 import { runConformanceProgram } from '../reference/ebpf/conformance.js';
 import { slotsFromBytes } from '../reference/ebpf/bytes.js';
 import { EXIT, UsageError, type Output, type Subcommand } from './io.js';
 
 function hexBytes(text: string, what: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new UsageError(`${what} is not hex`);
-  return Uint8Array.from(clean.match(/../g) ?? [], (b) => parseInt(b, 16));
+  const bytes = parseHex(text);
+  if (bytes === undefined) throw new UsageError(`${what} is not hex`);
+  return bytes;
 }
 
 export const bpfPlugin: Subcommand = {

@@ -11,8 +11,10 @@ import {
   ElfError,
   loadElfProgram,
   type MapDefinition,
+  type BpfMap,
 } from '../reference/ebpf/index.js';
 import { SAMPLES } from '../reference/ebpf/samples.js';
+import { mapContents } from '../vectors/index.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
 
 /** A program from a sample name, a file of assembler text or instruction hex, or inline hex. */
@@ -144,9 +146,7 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
     if (result === undefined) throw new UsageError('nothing ran');
     const mapDump = engine.mapHandles().map((handle) => ({
       handle,
-      entries: (engine.map(handle)?.entries() ?? [])
-        .filter(([, v]) => v.some((b) => b !== 0))
-        .map(([k, v]) => ({ key: toHex(k), value: toHex(v) })),
+      entries: mapContents(engine.map(handle) as BpfMap).map(([key, value]) => ({ key, value })),
     }));
     const action = String(nameOf(XdpAction, result.action) ?? result.action);
     const doc = {

@@ -133,12 +133,8 @@ export class XdpEngine {
       throw new TestRunError(12, `data_size_in ${packet.length} needs more than 17 fragments`);
     }
     const xdp = this.xdp;
-    xdp.reset(packet);
-    xdp.ingressIfindex = context.ingress_ifindex ?? 1;
-    xdp.rxQueueIndex = context.rx_queue_index ?? 0;
     const vm = this.vm;
-    vm.hi[1] = REGION_TAG + xdp.ctx.id;
-    vm.lo[1] = 0;
+    this.enter(packet, context.ingress_ifindex ?? 1, context.rx_queue_index ?? 0);
     const start = process.hrtime.bigint();
     let fault: EngineFault | undefined;
     try {
@@ -166,13 +162,8 @@ export class XdpEngine {
    * XDP_ABORTED on a fault. The packet stays readable through {@link lastPacket}.
    */
   runFast(program: DecodedProgram, packet: Uint8Array): number {
-    const xdp = this.xdp;
-    xdp.reset(packet);
-    xdp.ingressIfindex = 1;
-    xdp.rxQueueIndex = 0;
     const vm = this.vm;
-    vm.hi[1] = REGION_TAG + xdp.ctx.id;
-    vm.lo[1] = 0;
+    this.enter(packet, 1, 0);
     try {
       vm.execute(program);
     } catch (error) {
@@ -180,6 +171,16 @@ export class XdpEngine {
       return XdpAction.ABORTED;
     }
     return (vm.lo[0] as number) >>> 0;
+  }
+
+  /** Places the frame, sets the context fields and points r1 at the context. */
+  private enter(packet: Uint8Array, ingressIfindex: number, rxQueueIndex: number): void {
+    const xdp = this.xdp;
+    xdp.reset(packet);
+    xdp.ingressIfindex = ingressIfindex;
+    xdp.rxQueueIndex = rxQueueIndex;
+    this.vm.hi[1] = REGION_TAG + xdp.ctx.id;
+    this.vm.lo[1] = 0;
   }
 
   /** The packet (data to data_end) after the last run. */

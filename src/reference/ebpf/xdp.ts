@@ -57,7 +57,7 @@ export class XdpBuffer implements ContextReader {
    * sees only [data, data_end), the fragments come back in the output, and the tail and byte-copy
    * helpers reach them as Linux's do.
    */
-  frags: Uint8Array[] = [];
+  readonly frags: Uint8Array[] = [];
 
   constructor(space: AddressSpace) {
     this.packet = space.alloc('packet', this.frame);
@@ -74,7 +74,7 @@ export class XdpBuffer implements ContextReader {
    */
   reset(frame: Uint8Array): void {
     const packet = frame.length > XDP_MAX_LINEAR ? frame.subarray(0, XDP_MAX_LINEAR) : frame;
-    this.frags = [];
+    this.frags.length = 0;
     for (let at = XDP_MAX_LINEAR; at < frame.length; at += XDP_FRAG_SIZE) {
       this.frags.push(frame.slice(at, Math.min(frame.length, at + XDP_FRAG_SIZE)));
     }
