@@ -12,14 +12,23 @@ import { join } from 'node:path';
 import { slotsToBytes } from '../src/reference/ebpf/index.js';
 import { toHex } from '../src/codec/index.js';
 import { corpus, type CorpusProgram } from './corpus.js';
+import { verifierCorpus, type VerifierProgram } from './verifier-corpus.js';
 
 const KERNEL = process.env.ORACLE_KERNEL ?? '/boot/vmlinuz-6.1.0-56-cloud-amd64';
 const WORK = '.tmp/oracle';
 const OUT = 'vectors/xdp';
 
+/**
+ * The two ways a loader can be privileged. XDP needs CAP_BPF and CAP_NET_ADMIN. With CAP_PERFMON (or
+ * CAP_SYS_ADMIN) Linux allows pointer leaks and skips its Spectre v1 sanitizing; without them it
+ * allows neither leaks nor variable-offset packet pointers.
+ */
+const PRIVILEGED = 'root (all capabilities)';
+const UNPRIVILEGED = 'CAP_BPF and CAP_NET_ADMIN, without CAP_PERFMON and CAP_SYS_ADMIN';
+
 /** The driver script for the whole corpus. Map indexes are the program's own handles. */
-function script(programs: readonly CorpusProgram[]): string {
-  const lines: string[] = [];
+function script(programs: readonly CorpusProgram[], probes: readonly VerifierProgram[]): string {
+  const lines: string[] = ['caps full'];
   for (const p of programs) {
     p.maps.forEach((m, i) =>
       lines.push(`map ${i + 1} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries}`),
@@ -31,7 +40,55 @@ function script(programs: readonly CorpusProgram[]): string {
       p.maps.forEach((_, i) => lines.push(`dump ${i + 1}`));
     }
   }
+  probes.forEach((p, n) => {
+    p.maps.forEach((m, i) =>
+      lines.push(`map ${i + 1} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries}`),
+    );
+    lines.push(`prog v${n} ${toHex(slotsToBytes(p.insns))}`);
+    lines.push('caps full', `load v${n}`, `unload v${n}`, 'caps offload', `load v${n}`, `unload v${n}`);
+  });
   return lines.join('\n') + '\n';
+}
+
+/** The verifier's verdicts on the probes, from the LOAD and VLOG lines. */
+function parseVerdicts(text: string, probes: readonly VerifierProgram[], kernel: string) {
+  const lines = text.replace(/\r/g, '').split('\n');
+  const verdict = (at: number, n: number) => {
+    const load = lines[at] as string;
+    const log: string[] = [];
+    for (let i = at + 1; (lines[i] ?? '').startsWith(`VLOG v${n} `); i++)
+      log.push((lines[i] as string).slice(`VLOG v${n} `.length));
+    const errno = load.includes(' ok') ? 0 : Number(/errno=(\d+)/.exec(load)?.[1] ?? -1);
+    return { accepted: errno === 0, errno, log };
+  };
+  const entries = probes.map((p, n) => {
+    const first = lines.findIndex((l) => l.startsWith(`LOAD v${n} `));
+    const second = lines.findIndex((l, i) => i > first && l.startsWith(`LOAD v${n} `));
+    if (first < 0 || second < 0) throw new Error(`no verdicts for ${p.name}`);
+    return {
+      name: p.name,
+      origin: p.origin,
+      about: p.about,
+      insns: toHex(slotsToBytes(p.insns)),
+      maps: p.maps.map((m, i) => ({
+        handle: i + 1,
+        type: m.type,
+        key_size: m.keySize,
+        value_size: m.valueSize,
+        max_entries: m.maxEntries,
+      })),
+      privileged: verdict(first, n),
+      unprivileged: verdict(second, n),
+    };
+  });
+  return {
+    format: 'virtio-xdp-offload/verifier/1',
+    description: `BPF_PROG_LOAD verdicts of Linux ${kernel} for XDP programs, each loaded twice: privileged (${PRIVILEGED}) and unprivileged (${UNPRIVILEGED}). A rejected load's log is its last lines.`,
+    kernel,
+    privileged: PRIVILEGED,
+    unprivileged: UNPRIVILEGED,
+    programs: entries,
+  };
 }
 
 /** A newc cpio archive of the given files (directories are listed with a trailing slash). */
@@ -80,6 +137,8 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
   if (!lines.includes('END'))
     throw new Error('the driver did not finish (no END line); see .tmp/oracle/console.log');
   let i = lines.findIndex((l) => l.startsWith('UNAME ')) + 1;
+  if (lines[i] !== 'CAPS full ok') throw new Error(`could not set privileges: ${String(lines[i])}`);
+  i++;
   const next = () => lines[i++] ?? '';
   const files = [];
   for (const p of programs) {
@@ -127,7 +186,7 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
     }
     files.push({
       format: 'virtio-xdp-offload/xdp-runs/1',
-      description: `Runs of ${p.name} through BPF_PROG_TEST_RUN on Linux ${kernel} (interpreter, JIT off), in order: maps keep their state from run to run.`,
+      description: `Runs of ${p.name} through BPF_PROG_TEST_RUN on Linux ${kernel} (interpreter, JIT off; loaded as ${PRIVILEGED}), in order: maps keep their state from run to run.`,
       kernel,
       program: { name: p.name, source: p.source, insns: toHex(slotsToBytes(p.insns)) },
       maps,
@@ -145,7 +204,7 @@ function boot(programs: readonly CorpusProgram[], results: string): void {
     ['-O2', '-Wall', '-Wextra', '-static', '-o', join(WORK, 'xdp_oracle'), 'oracle/xdp_oracle.c'],
     { stdio: 'inherit' },
   );
-  const spec = script(programs);
+  const spec = script(programs, verifierCorpus());
   writeFileSync(join(WORK, 'spec.txt'), spec);
   const initramfs = gzipSync(
     cpio([
@@ -204,7 +263,15 @@ function main(): void {
   const results = join(WORK, 'results.txt');
   const started = Date.now();
   if (!reparse()) boot(programs, results);
-  const files = parseResults(readFileSync(results, 'utf8'), programs);
+  const text = readFileSync(results, 'utf8');
+  const files = parseResults(text, programs);
+  const verdicts = parseVerdicts(text, verifierCorpus(), files[0]?.kernel ?? 'unknown');
+  mkdirSync('oracle/verdicts', { recursive: true });
+  writeFileSync('oracle/verdicts/corpus.json', JSON.stringify(verdicts, null, 1) + '\n');
+  const ok = (k: 'privileged' | 'unprivileged') => verdicts.programs.filter((p) => p[k].accepted).length;
+  console.log(
+    `${verdicts.programs.length} programs: ${ok('privileged')} accepted privileged, ${ok('unprivileged')} unprivileged`,
+  );
   mkdirSync(OUT, { recursive: true });
   let runs = 0;
   for (const f of files) {

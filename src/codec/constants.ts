@@ -148,8 +148,8 @@ export const QueryFlag = {
 
 /**
  * The helpers an offloaded program may call, by Linux `BPF_FUNC_*` id. A device advertises a subset
- * in `helpers`; no other id may be advertised. The 2019 RFC also listed `csum_update` (40), `strtol`
- * (105) and `strtoul` (106), but Linux does not offer them to XDP programs, so they are left out.
+ * in `helpers`; no other id may be advertised. The 2019 RFC also listed `csum_update` (40), which
+ * Linux offers to skb programs only (its verifier refuses it in XDP programs), so it is left out.
  */
 export const OffloadHelper = {
   /** `bpf_map_lookup_elem` (`BPF_FUNC_map_lookup_elem`). */
@@ -174,6 +174,10 @@ export const OffloadHelper = {
   xdp_adjust_meta: 54,
   /** `bpf_xdp_adjust_tail` (`BPF_FUNC_xdp_adjust_tail`). */
   xdp_adjust_tail: 65,
+  /** `bpf_strtol` (`BPF_FUNC_strtol`). */
+  strtol: 105,
+  /** `bpf_strtoul` (`BPF_FUNC_strtoul`). */
+  strtoul: 106,
   /** `bpf_xdp_load_bytes` (`BPF_FUNC_xdp_load_bytes`). */
   xdp_load_bytes: 189,
   /** `bpf_xdp_store_bytes` (`BPF_FUNC_xdp_store_bytes`). */

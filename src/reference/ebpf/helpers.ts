@@ -11,10 +11,6 @@ import { REGION_TAG, type Region } from './memory.js';
 import type { Helper, Vm } from './vm.js';
 import type { XdpBuffer } from './xdp.js';
 
-/** Helper ids of `bpf_strtol` and `bpf_strtoul`. */
-const BPF_FUNC_STRTOL = 105;
-const BPF_FUNC_STRTOUL = 106;
-
 /** Sources of time and randomness for `bpf_ktime_get_ns` and `bpf_get_prandom_u32`. */
 export interface HelperEnvironment {
   /** Nanoseconds of a monotonic clock. */
@@ -223,10 +219,8 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
       setR0(vm, parsed.consumed);
     };
   };
-  // Linux offers these two only to cgroup sysctl programs; the engine has them for completeness,
-  // and a verifier that follows Linux refuses XDP programs that call them.
-  table[BPF_FUNC_STRTOL] = strto(true);
-  table[BPF_FUNC_STRTOUL] = strto(false);
+  table[OffloadHelper.strtol] = strto(true);
+  table[OffloadHelper.strtoul] = strto(false);
   const copy = (store: boolean): Helper => {
     return (vm, pc) => {
       xdpArg(vm, xdp, pc);
