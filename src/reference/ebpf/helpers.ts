@@ -148,7 +148,8 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
   const table: (Helper | undefined)[] = [];
   table[OffloadHelper.map_lookup_elem] = (vm, pc) => {
     const map = mapArg(vm, pc);
-    const value = map.valueRegion(bytesAt(vm, 2, map.definition.keySize, pc));
+    const key = region(vm, 2, map.definition.keySize, false, pc);
+    const value = map.valueRegionAt(key.region.bytes, key.at);
     vm.hi[0] = value === undefined ? 0 : REGION_TAG + value.id;
     vm.lo[0] = 0;
   };

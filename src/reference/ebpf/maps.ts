@@ -64,6 +64,8 @@ export interface BpfMap {
   nextKey(key: Uint8Array | null): Uint8Array | number;
   /** The region of an element's value, for a program's `bpf_map_lookup_elem`; undefined if absent. */
   valueRegion(key: Uint8Array): Region | undefined;
+  /** The same, with the key read in place from `bytes` at `at` (no copy on the per-packet path). */
+  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined;
   /** Every element in iteration order (keys and value copies). */
   entries(): [Uint8Array, Uint8Array][];
   /** Frees the map's regions. */
@@ -102,15 +104,21 @@ class ArrayMap implements BpfMap {
     this.region = space.alloc('map', new Uint8Array(0), false, this);
   }
 
-  private index(key: Uint8Array): number {
+  private index(key: Uint8Array, at = 0): number {
     return (
-      (key[0] as number) | ((key[1] as number) << 8) | ((key[2] as number) << 16) | ((key[3] as number) << 24)
+      (key[at] as number) |
+      ((key[at + 1] as number) << 8) |
+      ((key[at + 2] as number) << 16) |
+      ((key[at + 3] as number) << 24)
     );
   }
 
   valueRegion(key: Uint8Array): Region | undefined {
-    if (!checkSizes(key, 4)) return undefined;
-    const i = this.index(key) >>> 0;
+    return checkSizes(key, 4) ? this.valueRegionAt(key, 0) : undefined;
+  }
+
+  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
+    const i = this.index(bytes, at) >>> 0;
     if (i >= this.definition.maxEntries) return undefined;
     let region = this.elements[i];
     if (region === undefined) {
@@ -187,6 +195,10 @@ class HashMap implements BpfMap {
   valueRegion(key: Uint8Array): Region | undefined {
     if (!checkSizes(key, this.definition.keySize)) return undefined;
     return this.elements.get(keyOf(key))?.region;
+  }
+
+  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
+    return this.elements.get(keyOf(bytes.subarray(at, at + this.definition.keySize)))?.region;
   }
 
   lookup(key: Uint8Array): Uint8Array | number {

@@ -444,6 +444,25 @@ export class Vm {
             pc = frame.returnPc;
           }
           break;
+        // the common 64-bit conditional jumps, inline; the rest go through `branch`
+        case 0x15: // jeq imm
+          if (L[d] === imm[pc] && H[d] === (imm[pc] as number) >> 31) pc += off[pc] as number;
+          break;
+        case 0x55: // jne imm
+          if (L[d] !== imm[pc] || H[d] !== (imm[pc] as number) >> 31) pc += off[pc] as number;
+          break;
+        case 0x2d: // jgt reg
+          if (
+            cmpU64(
+              H[d] as number,
+              L[d] as number,
+              H[src[pc] as number] as number,
+              L[src[pc] as number] as number,
+            ) > 0
+          ) {
+            pc += off[pc] as number;
+          }
+          break;
         default: {
           const cls = c & 7;
           if ((cls === Cls.JMP || cls === Cls.JMP32) && c !== 0x06) {

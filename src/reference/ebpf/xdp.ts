@@ -74,7 +74,7 @@ export class XdpBuffer implements ContextReader {
    */
   reset(frame: Uint8Array): void {
     const packet = frame.length > XDP_MAX_LINEAR ? frame.subarray(0, XDP_MAX_LINEAR) : frame;
-    this.frags.length = 0;
+    if (this.frags.length > 0) this.frags.length = 0;
     for (let at = XDP_MAX_LINEAR; at < frame.length; at += XDP_FRAG_SIZE) {
       this.frags.push(frame.slice(at, Math.min(frame.length, at + XDP_FRAG_SIZE)));
     }
