@@ -6,10 +6,11 @@ import { replay } from './replay.js';
 import { conformance } from './conformance.js';
 import { bpfPlugin } from './bpf-plugin.js';
 import { runXdp } from './run-xdp.js';
+import { verify } from './verify.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay, conformance, bpfPlugin, runXdp];
+const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay, conformance, bpfPlugin, runXdp, verify];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.name.length));

@@ -33,6 +33,7 @@ const STRUCTURAL = [
   /^invalid access to map value pointer/,
   /^BPF_LDX uses reserved fields$/,
   /^call to invalid destination/,
+  /^JIT is required for calling kernel function$/,
 ];
 
 /** The kernel's reason line: the last log line that is neither an instruction dump nor the summary. */

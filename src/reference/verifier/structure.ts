@@ -111,6 +111,10 @@ function subprogStarts(insns: readonly BpfInsn[]): number[] | Rejection {
   const starts = new Set<number>([0]);
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i] as BpfInsn;
+    if (insn.code === 0x85 && insn.src_reg === 2) {
+      // kernel functions: with the JIT off (as the oracle runs Linux) they are refused outright
+      return reject(524, i, 'JIT is required for calling kernel function');
+    }
     if (insn.code === 0x85 && insn.src_reg === 1) {
       const target = i + insn.imm + 1;
       if (target < 0 || target >= insns.length) return reject(22, i, `call to invalid destination`);

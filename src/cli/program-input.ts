@@ -1,0 +1,54 @@
+// Where a program comes from on the command line: a sample, a file (assembler text, instruction hex
+// or a BPF ELF object), or inline instruction hex.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseHex, type BpfInsn } from '../codec/index.js';
+import {
+  assemble,
+  slotsFromBytes,
+  AsmError,
+  ElfError,
+  loadElfProgram,
+  type MapDefinition,
+} from '../reference/ebpf/index.js';
+import { SAMPLES } from '../reference/ebpf/samples.js';
+import { UsageError } from './io.js';
+
+/** A program from a sample name, a file of assembler text or instruction hex, or inline hex. */
+export function loadProgram(
+  prog: string | undefined,
+  hex: string | undefined,
+  section: string | undefined,
+): { insns: BpfInsn[]; maps: (string | MapDefinition)[] } {
+  if (hex !== undefined) return { insns: slotsFromHex(hex), maps: [] };
+  if (prog === undefined) throw new UsageError('give --prog <sample|file> or --insns-hex <hex>');
+  const sample = SAMPLES[prog];
+  if (sample !== undefined) return { insns: assemble(sample.text), maps: sample.maps };
+  if (!existsSync(prog))
+    throw new UsageError(
+      `--prog: no sample or file named ${prog} (samples: ${Object.keys(SAMPLES).join(', ')})`,
+    );
+  const raw = readFileSync(prog);
+  if (raw.subarray(0, 4).toString('latin1') === '\x7fELF') {
+    try {
+      const elf = loadElfProgram(new Uint8Array(raw), section);
+      return { insns: elf.insns, maps: elf.maps };
+    } catch (error) {
+      if (error instanceof ElfError) throw new UsageError(`${prog}: ${error.message}`);
+      throw error;
+    }
+  }
+  const text = raw.toString('utf8');
+  if (/^[\s0-9a-fA-F]*$/.test(text)) return { insns: slotsFromHex(text), maps: [] };
+  try {
+    return { insns: assemble(text), maps: [] };
+  } catch (error) {
+    if (error instanceof AsmError) throw new UsageError(`${prog}: ${error.message}`);
+    throw error;
+  }
+}
+
+function slotsFromHex(text: string): BpfInsn[] {
+  const bytes = parseHex(text.trim());
+  if (bytes === undefined) throw new UsageError('the program hex is not an even number of hex digits');
+  return slotsFromBytes(bytes);
+}

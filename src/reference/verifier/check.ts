@@ -1,0 +1,1043 @@
+/**
+ * The verifier's interpretation phase, after Linux 6.1's `do_check`: every path of the program is
+ * walked with abstract register and stack states (types, constant offsets, scalar bounds, packet
+ * ranges learned from comparisons with data_end, null checks after map lookups), each instruction
+ * checked as the kernel checks it. Paths are explored depth first, the fall-through of a branch
+ * before its target, as the kernel does, so that the first error found is the kernel's.
+ *
+ * @module
+ */
+import type { BpfInsn } from '../../codec/index.js';
+import type { MapDefinition } from '../ebpf/maps.js';
+import {
+  alu,
+  describeScalar,
+  empty,
+  includes,
+  isConst,
+  known,
+  meet,
+  neg,
+  unknown,
+  upTo,
+  zext32,
+  type Scalar,
+} from './scalar.js';
+import type { Rejection } from './structure.js';
+import { HELPERS, helperName, type ArgType } from './helpers.js';
+
+/** Register types (Linux's `enum bpf_reg_type`, the ones XDP programs meet). */
+export type RegType =
+  | 'not_init'
+  | 'scalar'
+  | 'ctx'
+  | 'pkt'
+  | 'pkt_end'
+  | 'pkt_meta'
+  | 'fp'
+  | 'map_ptr'
+  | 'map_value'
+  | 'map_value_or_null';
+
+/** An abstract register. For pointers, `s` is the variable part of the offset. */
+export interface Reg {
+  readonly type: RegType;
+  readonly s: Scalar;
+  /** Fixed offset of a pointer. */
+  readonly off: number;
+  /** Packet pointers: bytes known to be inside the packet from this pointer. */
+  readonly range: number;
+  /** Packet pointers with the same id move together; map_value_or_null: the lookup. */
+  readonly id: number;
+  readonly map?: MapDefinition;
+}
+
+const NOT_INIT: Reg = { type: 'not_init', s: unknown(), off: 0, range: 0, id: 0 };
+const scalarReg = (s: Scalar): Reg => ({ type: 'scalar', s, off: 0, range: 0, id: 0 });
+const ptr = (type: RegType, extra: Partial<Reg> = {}): Reg => ({
+  type,
+  s: known(0n),
+  off: 0,
+  range: 0,
+  id: 0,
+  ...extra,
+});
+
+/** Per stack byte: never written, some scalar, part of a spilled register, zero. */
+const Byte = { Invalid: 0, Misc: 1, Spill: 2, Zero: 3 } as const;
+
+interface Frame {
+  regs: Reg[];
+  bytes: Uint8Array; // 512 byte types, index = 512 + offset
+  spills: Map<number, Reg>; // by 8-byte slot start (offset from the frame pointer, e.g. -8)
+  callsite: number;
+}
+
+interface State {
+  frames: Frame[];
+  pc: number;
+  /** The helper being called (for argument messages). */
+  helperId: number;
+  /** The latest explored state on the way here. */
+  node: Node | undefined;
+}
+
+/**
+ * An explored state at a prune point. `branches` counts the paths still being explored through it
+ * (Linux's `branches`): while it is above zero the state is an ancestor of the current path, and a
+ * later state it includes means a loop without progress; at zero it is complete, and a later state
+ * it includes can be pruned.
+ */
+interface Node {
+  /** The state, while it is among the states kept for its instruction. */
+  frames: Frame[] | undefined;
+  readonly parent: Node | undefined;
+  branches: number;
+}
+
+/** What the interpretation needs. */
+export interface CheckOptions {
+  /** Maps by handle. */
+  readonly maps: ReadonlyMap<number, MapDefinition>;
+  /** CAP_PERFMON: pointer leaks, uninitialised stack reads and unsanitised pointer arithmetic. */
+  readonly privileged: boolean;
+  /** Helper ids the device allows (undefined: every helper Linux gives XDP). */
+  readonly helpers?: ReadonlySet<number>;
+  /** Instructions to process before giving up with E2BIG (default Linux's 1,000,000). */
+  readonly insnLimit?: number;
+}
+
+/** The result of interpretation: a rejection, or the number of instructions processed. */
+export type CheckResult = { readonly rejection: Rejection } | { readonly processed: number };
+
+/** Linux's limit on processed instructions. */
+export const PROCESSED_LIMIT = 1_000_000;
+/** Explored states kept per instruction. */
+const EXPLORED_PER_INSN = 64;
+
+class Reject extends Error {
+  constructor(readonly rejection: Rejection) {
+    super(rejection.message);
+  }
+}
+
+const fail = (errno: number, insn: number, message: string): never => {
+  throw new Reject({ errno, insn, message });
+};
+
+function cloneFrame(f: Frame): Frame {
+  return { regs: f.regs.slice(), bytes: f.bytes.slice(), spills: new Map(f.spills), callsite: f.callsite };
+}
+
+function cloneState(s: State): State {
+  return { frames: s.frames.map(cloneFrame), pc: s.pc, node: s.node, helperId: s.helperId };
+}
+
+function regIncludes(a: Reg, b: Reg): boolean {
+  if (a.type === 'not_init') return true;
+  if (a.type !== b.type) return false;
+  if (a.type === 'scalar') return includes(a.s, b.s);
+  return a.off === b.off && b.range >= a.range && includes(a.s, b.s) && a.map === b.map;
+}
+
+function frameIncludes(a: Frame, b: Frame): boolean {
+  for (let r = 0; r <= 10; r++) if (!regIncludes(a.regs[r] as Reg, b.regs[r] as Reg)) return false;
+  for (let i = 0; i < 512; i++) {
+    const x = a.bytes[i] as number;
+    if (x === Byte.Invalid) continue;
+    const y = b.bytes[i] as number;
+    if (y === Byte.Invalid) return false;
+    if (x === Byte.Zero && y !== Byte.Zero) return false;
+    if (x === Byte.Spill && y !== Byte.Spill) return false;
+  }
+  for (const [slot, reg] of a.spills) {
+    const other = b.spills.get(slot);
+    if (other === undefined || !regIncludes(reg, other)) return false;
+  }
+  return true;
+}
+
+function stateIncludes(a: Frame[], b: Frame[]): boolean {
+  return a.length === b.length && a.every((f, i) => frameIncludes(f, b[i] as Frame));
+}
+
+function isPointer(r: Reg): boolean {
+  return r.type !== 'scalar' && r.type !== 'not_init';
+}
+
+const TYPE_NAME: Record<RegType, string> = {
+  not_init: '?',
+  scalar: 'scalar',
+  ctx: 'ctx',
+  pkt: 'pkt',
+  pkt_end: 'pkt_end',
+  pkt_meta: 'pkt_meta',
+  fp: 'fp',
+  map_ptr: 'map_ptr',
+  map_value: 'map_value',
+  map_value_or_null: 'map_value_or_null',
+};
+
+const ALU_SYMBOL: Record<number, string> = {
+  0x00: '+=',
+  0x10: '-=',
+  0x20: '*=',
+  0x30: '/=',
+  0x40: '|=',
+  0x50: '&=',
+  0x60: '<<=',
+  0x70: '>>=',
+  0x90: '%=',
+  0xa0: '^=',
+  0xc0: 's>>=',
+};
+
+/** The interpreter of one program. */
+class Checker {
+  private idGen = 0;
+  private processed = 0;
+  private readonly explored = new Map<number, Node[]>();
+  private readonly prunePoints = new Set<number>();
+
+  constructor(
+    private readonly insns: readonly BpfInsn[],
+    private readonly options: CheckOptions,
+  ) {
+    insns.forEach((insn, i) => {
+      const cls = insn.code & 7;
+      if ((cls === 5 || cls === 6) && insn.code !== 0x95) {
+        if (insn.code === 0x85) {
+          this.prunePoints.add(i + 1);
+          if (insn.src_reg === 1) this.prunePoints.add(i + insn.imm + 1);
+        } else {
+          this.prunePoints.add(i + insn.off + 1);
+          if (insn.code !== 0x05) this.prunePoints.add(i + 1);
+        }
+      }
+    });
+  }
+
+  run(): number {
+    const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
+    regs[1] = ptr('ctx');
+    regs[10] = ptr('fp');
+    const pending: State[] = [
+      {
+        frames: [{ regs, bytes: new Uint8Array(512), spills: new Map(), callsite: -1 }],
+        pc: 0,
+        node: undefined,
+        helperId: 0,
+      },
+    ];
+    while (pending.length > 0) {
+      let state: State | undefined = pending.pop();
+      while (state !== undefined) state = this.step(state, pending);
+    }
+    return this.processed;
+  }
+
+  /** Executes one instruction; returns the state to continue with, or undefined when the path ends. */
+  private step(state: State, pending: State[]): State | undefined {
+    const pc = state.pc;
+    if (++this.processed > (this.options.insnLimit ?? PROCESSED_LIMIT))
+      fail(7, pc, `BPF program is too large. Processed ${this.processed} insn`);
+    if (this.prunePoints.has(pc)) {
+      const seen = this.explored.get(pc) ?? [];
+      for (const old of seen) {
+        if (old.frames === undefined || !stateIncludes(old.frames, state.frames)) continue;
+        // In depth-first order every state still in progress is an ancestor of this one.
+        if (old.branches > 0) fail(22, pc, `infinite loop detected at insn ${pc}`);
+        finish(state.node);
+        return undefined;
+      }
+      const node: Node = { frames: state.frames.map(cloneFrame), parent: state.node, branches: 1 };
+      seen.push(node);
+      // Only the latest states are kept per instruction: fewer prunes and loop checks, never an unsound one.
+      if (seen.length > EXPLORED_PER_INSN) (seen.shift() as Node).frames = undefined;
+      this.explored.set(pc, seen);
+      state.node = node;
+    }
+    const insn = this.insns[pc] as BpfInsn;
+    const cls = insn.code & 7;
+    switch (cls) {
+      case 4:
+      case 7:
+        this.alu(state, insn);
+        break;
+      case 1:
+        this.ldx(state, insn);
+        break;
+      case 2:
+      case 3:
+        this.store(state, insn);
+        break;
+      case 0:
+        this.ld(state, insn);
+        state.pc += 2;
+        return state;
+      default:
+        return this.jmp(state, insn, pending);
+    }
+    state.pc++;
+    return state;
+  }
+
+  private frame(state: State): Frame {
+    return state.frames[state.frames.length - 1] as Frame;
+  }
+
+  private read(state: State, r: number): Reg {
+    if (r > 10) fail(22, state.pc, `R${r} is invalid`);
+    const reg = this.frame(state).regs[r] as Reg;
+    if (reg.type === 'not_init') fail(13, state.pc, `R${r} !read_ok`);
+    return reg;
+  }
+
+  private writeCheck(state: State, r: number): void {
+    if (r > 10) fail(22, state.pc, `R${r} is invalid`);
+    if (r === 10) fail(13, state.pc, 'frame pointer is read only');
+  }
+
+  private set(state: State, r: number, reg: Reg): void {
+    this.frame(state).regs[r] = reg;
+  }
+
+  private alu(state: State, insn: BpfInsn): void {
+    const pc = state.pc;
+    const wide = (insn.code & 7) === 7;
+    const op = insn.code & 0xf0;
+    const x = (insn.code & 8) !== 0;
+    const { dst_reg: d, src_reg: s, off, imm } = insn;
+    if (op === 0x80) {
+      if (x || s !== 0 || off !== 0 || imm !== 0) fail(22, pc, 'BPF_NEG uses reserved fields');
+      const v = this.read(state, d);
+      this.writeCheck(state, d);
+      if (isPointer(v)) fail(13, pc, `R${d} pointer arithmetic prohibited`);
+      this.set(state, d, scalarReg(neg(v.s, wide)));
+      return;
+    }
+    if (op === 0xd0) {
+      if (s !== 0 || off !== 0 || (imm !== 16 && imm !== 32 && imm !== 64) || wide)
+        fail(22, pc, 'BPF_END uses reserved fields');
+      const v = this.read(state, d);
+      this.writeCheck(state, d);
+      if (isPointer(v)) fail(13, pc, `R${d} pointer arithmetic prohibited`);
+      this.set(state, d, scalarReg(imm === 64 ? unknown() : upTo((1n << BigInt(imm)) - 1n)));
+      return;
+    }
+    if (op === 0xb0) {
+      if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0) fail(22, pc, 'BPF_MOV uses reserved fields');
+      const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
+      this.writeCheck(state, d);
+      if (!wide) {
+        if (isPointer(src)) {
+          if (!this.options.privileged) fail(13, pc, `R${s} partial copy of pointer`);
+          this.set(state, d, scalarReg(upTo(0xffffffffn)));
+        } else this.set(state, d, scalarReg(zext32(src.s)));
+      } else {
+        this.set(state, d, x ? src : scalarReg(known(BigInt(imm))));
+      }
+      return;
+    }
+    if (op > 0xd0) fail(22, pc, `invalid BPF_ALU opcode ${op.toString(16)}`);
+    if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0) fail(22, pc, 'BPF_ALU uses reserved fields');
+    const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
+    const dst = this.read(state, d);
+    if ((op === 0x90 || op === 0x30) && !x && imm === 0) fail(22, pc, 'div by zero');
+    if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x && (imm < 0 || imm >= (wide ? 64 : 32)))
+      fail(22, pc, `invalid shift ${imm}`);
+    this.writeCheck(state, d);
+    if (isPointer(dst) || isPointer(src)) {
+      this.set(state, d, this.pointerAlu(state, insn, dst, src, wide));
+      return;
+    }
+    this.set(state, d, scalarReg(alu(op, dst.s, src.s, wide)));
+  }
+
+  /** Pointer arithmetic, with Linux's rules on which pointers and operators are allowed. */
+  private pointerAlu(state: State, insn: BpfInsn, dst: Reg, src: Reg, wide: boolean): Reg {
+    const pc = state.pc;
+    const op = insn.code & 0xf0;
+    const sym = ALU_SYMBOL[op] ?? '?';
+    const { dst_reg: d } = insn;
+    if (isPointer(dst) && isPointer(src)) {
+      if (op === 0x10 && this.options.privileged) return scalarReg(unknown());
+      return fail(13, pc, `R${d} pointer ${sym} pointer prohibited`);
+    }
+    if (!wide) {
+      if (op === 0x10 && this.options.privileged) return scalarReg(unknown());
+      return fail(13, pc, `R${d} 32-bit pointer arithmetic prohibited`);
+    }
+    const pointer = isPointer(dst) ? dst : src;
+    const offset = isPointer(dst) ? src : dst;
+    if (!isPointer(dst) && op !== 0x00) {
+      if (this.options.privileged) return scalarReg(unknown());
+      return fail(13, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
+    }
+    if (pointer.type === 'map_value_or_null')
+      return fail(13, pc, `R${d} pointer arithmetic on map_value_or_null prohibited, null-check it first`);
+    if (
+      pointer.type === 'pkt_end' ||
+      (pointer.type === 'map_ptr' && !(isConst(offset.s) && offset.s.value === 0n && op === 0x00))
+    ) {
+      return fail(13, pc, `R${d} pointer arithmetic on ${TYPE_NAME[pointer.type]} prohibited`);
+    }
+    if (op === 0x00 || op === 0x10) {
+      const sanitize = !this.options.privileged && (insn.code & 8) !== 0;
+      if (sanitize && pointer.type !== 'fp' && pointer.type !== 'map_value') {
+        return fail(
+          13,
+          pc,
+          `R${d} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`,
+        );
+      }
+    }
+    if (op === 0x10) {
+      if (!isPointer(dst)) return fail(13, pc, `R${d} tried to subtract pointer from scalar`);
+      if (pointer.type === 'fp' && !isConst(offset.s))
+        return fail(13, pc, `R${d} subtraction from stack pointer prohibited`);
+    } else if (op === 0x50 || op === 0x40 || op === 0xa0) {
+      return fail(13, pc, `R${d} bitwise operator ${sym} on pointer prohibited`);
+    } else if (op !== 0x00) {
+      return fail(13, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
+    }
+    if (isConst(offset.s)) {
+      const k = Number(BigInt.asIntN(64, offset.s.value));
+      const delta = op === 0x10 ? -k : k;
+      if (Math.abs(pointer.off + delta) >= 1 << 29)
+        return fail(13, pc, `value ${delta} makes ${TYPE_NAME[pointer.type]} pointer be out of bounds`);
+      return { ...pointer, off: pointer.off + delta };
+    }
+    if (offset.s.smin < -(1n << 29n) || offset.s.smax >= 1n << 29n) {
+      return fail(
+        13,
+        pc,
+        `math between ${TYPE_NAME[pointer.type]} pointer and register with unbounded min value is not allowed`,
+      );
+    }
+    const s = alu(0x00, pointer.s, offset.s, true);
+    const isPacket = pointer.type === 'pkt' || pointer.type === 'pkt_meta';
+    return { ...pointer, s, id: isPacket ? ++this.idGen : pointer.id, range: isPacket ? 0 : pointer.range };
+  }
+
+  private ld(state: State, insn: BpfInsn): void {
+    const pc = state.pc;
+    if (insn.code !== 0x18) fail(22, pc, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+    const next = this.insns[pc + 1] as BpfInsn;
+    this.writeCheck(state, insn.dst_reg);
+    if (insn.src_reg === 0) {
+      this.set(
+        state,
+        insn.dst_reg,
+        scalarReg(known((BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0))),
+      );
+    } else {
+      const map = this.options.maps.get(insn.imm) as MapDefinition;
+      this.set(
+        state,
+        insn.dst_reg,
+        insn.src_reg === 1 ? ptr('map_ptr', { map }) : ptr('map_value', { map, off: next.imm }),
+      );
+    }
+  }
+
+  /** Checks a memory access through register `r` at `off` of `size` bytes; returns the loaded value. */
+  private access(
+    state: State,
+    r: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    write: boolean,
+    value: Reg | undefined,
+    pc: number,
+  ): Reg {
+    const total = reg.off + off;
+    switch (reg.type) {
+      case 'ctx': {
+        if (!isConst(reg.s) || reg.off !== 0)
+          fail(13, pc, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
+        const ok = !write && total >= 0 && total < 24 && total % size === 0 && size === 4 && total !== 20;
+        if (!ok) fail(13, pc, `invalid bpf_context access off=${total} size=${size}`);
+        if (total === 0) return ptr('pkt');
+        if (total === 4) return ptr('pkt_end');
+        if (total === 8) return ptr('pkt_meta');
+        return scalarReg(upTo(0xffffffffn));
+      }
+      case 'pkt':
+      case 'pkt_meta': {
+        if (reg.s.smin < 0n)
+          fail(
+            13,
+            pc,
+            `R${r} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+          );
+        if (total < 0 || total + size > reg.range) {
+          fail(13, pc, `R${r} offset is outside of the packet`);
+        }
+        if (write && value !== undefined && isPointer(value) && !this.options.privileged)
+          fail(13, pc, `R${value === reg ? r : '?'} leaks addr into packet`);
+        return scalarReg(size === 8 ? unknown() : upTo((1n << BigInt(size * 8)) - 1n));
+      }
+      case 'map_value': {
+        const map = reg.map as MapDefinition;
+        const lo = BigInt(total) + reg.s.smin;
+        const hi = BigInt(total) + reg.s.umax;
+        if (reg.s.smin < 0n)
+          fail(
+            13,
+            pc,
+            `R${r} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+          );
+        if (lo < 0n || lo + BigInt(size) > BigInt(map.valueSize))
+          fail(13, pc, `R${r} min value is outside of the allowed memory range`);
+        if (hi + BigInt(size) > BigInt(map.valueSize))
+          fail(13, pc, `R${r} max value is outside of the allowed memory range`);
+        if (write && value !== undefined && isPointer(value) && !this.options.privileged)
+          fail(13, pc, `R${this.regIndex(state, value)} leaks addr into map`);
+        return scalarReg(size === 8 ? unknown() : upTo((1n << BigInt(size * 8)) - 1n));
+      }
+      case 'fp':
+        return this.stackAccess(state, r, reg, off, size, write, value, pc);
+      case 'scalar':
+      case 'pkt_end':
+      case 'map_ptr':
+      case 'map_value_or_null':
+        return fail(13, pc, `R${r} invalid mem access '${TYPE_NAME[reg.type]}'`);
+      default:
+        return fail(13, pc, `R${r} !read_ok`);
+    }
+  }
+
+  private regIndex(state: State, reg: Reg): number {
+    return this.frame(state).regs.indexOf(reg);
+  }
+
+  private stackAccess(
+    state: State,
+    r: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    write: boolean,
+    value: Reg | undefined,
+    pc: number,
+  ): Reg {
+    if (!isConst(reg.s)) fail(13, pc, `R${r} variable stack access is not modelled`);
+    const at = reg.off + off;
+    if (at < -512 || at + size > 0)
+      fail(13, pc, `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${at} size=${size}`);
+    if (at % size !== 0)
+      fail(13, pc, `misaligned stack access off (0x0; 0x0)+${reg.off}+${off} size ${size}`);
+    const frame = this.frame(state);
+    const slot = Math.floor(at / 8) * 8;
+    if (write) {
+      frame.spills.delete(slot);
+      if (size === 8 && value !== undefined && (isPointer(value) || value.type === 'scalar')) {
+        frame.bytes.fill(Byte.Spill, 512 + at, 512 + at + 8);
+        frame.spills.set(slot, value);
+      } else {
+        // a partial write over a spill turns the rest of the slot into plain data
+        for (let i = slot; i < slot + 8; i++)
+          if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
+        const zero =
+          value === undefined || (value.type === 'scalar' && isConst(value.s) && value.s.value === 0n);
+        frame.bytes.fill(zero ? Byte.Zero : Byte.Misc, 512 + at, 512 + at + size);
+      }
+      return NOT_INIT;
+    }
+    for (let i = at; i < at + size; i++) {
+      if (frame.bytes[512 + i] === Byte.Invalid && !this.options.privileged) {
+        fail(13, pc, `invalid read from stack off ${reg.off}+${off} size ${size}`);
+      }
+    }
+    const spilled = frame.spills.get(slot);
+    if (spilled !== undefined && size === 8 && at === slot) return spilled;
+    if (spilled !== undefined && isPointer(spilled) && !this.options.privileged)
+      fail(13, pc, 'invalid size of register fill');
+    let zero = true;
+    for (let i = at; i < at + size; i++) if (frame.bytes[512 + i] !== Byte.Zero) zero = false;
+    return scalarReg(zero ? known(0n) : size === 8 ? unknown() : upTo((1n << BigInt(size * 8)) - 1n));
+  }
+
+  private ldx(state: State, insn: BpfInsn): void {
+    const { dst_reg: d, src_reg: s, off } = insn;
+    const size = [4, 2, 1, 8][(insn.code >> 3) & 3] as number;
+    const src = this.read(state, s);
+    this.writeCheck(state, d);
+    this.set(state, d, this.access(state, s, src, off, size, false, undefined, state.pc));
+  }
+
+  private store(state: State, insn: BpfInsn): void {
+    const pc = state.pc;
+    const { dst_reg: d, src_reg: s, off, imm } = insn;
+    const size = [4, 2, 1, 8][(insn.code >> 3) & 3] as number;
+    const mode = insn.code & 0xe0;
+    if ((insn.code & 7) === 2) {
+      if (mode !== 0x60 || s !== 0) fail(22, pc, 'BPF_ST uses reserved fields');
+      const dst = this.read(state, d);
+      if (dst.type === 'ctx') fail(13, pc, `BPF_ST stores into R${d} ctx is not allowed`);
+      this.access(state, d, dst, off, size, true, scalarReg(known(BigInt(imm))), pc);
+      return;
+    }
+    if (mode === 0xc0) {
+      if (![0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1].includes(imm)) {
+        fail(22, pc, `BPF_ATOMIC uses invalid atomic opcode ${(imm >>> 0).toString(16).padStart(2, '0')}`);
+      }
+      if (size !== 4 && size !== 8) fail(22, pc, 'invalid atomic operand size');
+      if (imm === 0xf1) this.read(state, 0);
+      const src = this.read(state, s);
+      const dst = this.read(state, d);
+      if (isPointer(src) && !this.options.privileged) fail(13, pc, `R${s} leaks addr into mem`);
+      if (dst.type !== 'map_value' && dst.type !== 'fp')
+        fail(13, pc, `BPF_ATOMIC stores into R${d} ${TYPE_NAME[dst.type]} is not allowed`);
+      this.access(state, d, dst, off, size, false, undefined, pc);
+      this.access(state, d, dst, off, size, true, scalarReg(unknown()), pc);
+      if (imm & 1)
+        this.set(state, imm === 0xf1 ? 0 : s, scalarReg(size === 8 ? unknown() : upTo(0xffffffffn)));
+      return;
+    }
+    if (mode !== 0x60 || imm !== 0) fail(22, pc, 'BPF_STX uses reserved fields');
+    const src = this.read(state, s);
+    const dst = this.read(state, d);
+    this.access(state, d, dst, off, size, true, src, pc);
+  }
+
+  private jmp(state: State, insn: BpfInsn, pending: State[]): State | undefined {
+    const pc = state.pc;
+    const { code, dst_reg: d, src_reg: s, off, imm } = insn;
+    const op = code & 0xf0;
+    const x = (code & 8) !== 0;
+    const wide = (code & 7) === 5;
+    if (op === 0x00) {
+      if (x || imm !== 0 || s !== 0 || d !== 0 || !wide) fail(22, pc, 'BPF_JA uses reserved fields');
+      state.pc += off + 1;
+      return state;
+    }
+    if (op === 0x80) {
+      if (x || off !== 0 || (s !== 0 && s !== 1) || d !== 0 || !wide)
+        fail(22, pc, 'BPF_CALL uses reserved fields');
+      if (s === 1) {
+        if (state.frames.length >= 8)
+          fail(7, pc, `the call stack of ${state.frames.length + 1} frames is too deep`);
+        const caller = this.frame(state);
+        const regs: Reg[] = Array.from({ length: 11 }, (_, r) =>
+          r >= 1 && r <= 5 ? (caller.regs[r] as Reg) : NOT_INIT,
+        );
+        regs[10] = ptr('fp');
+        state.frames.push({ regs, bytes: new Uint8Array(512), spills: new Map(), callsite: pc });
+        state.pc += imm + 1;
+        return state;
+      }
+      this.helperCall(state, imm);
+      state.pc++;
+      return state;
+    }
+    if (op === 0x90) {
+      if (x || imm !== 0 || s !== 0 || d !== 0 || !wide) fail(22, pc, 'BPF_EXIT uses reserved fields');
+      const r0 = this.read(state, 0);
+      if (state.frames.length > 1) {
+        const callee = state.frames.pop() as Frame;
+        const caller = this.frame(state);
+        if (r0.type === 'fp') fail(13, pc, 'cannot return stack pointer to the caller');
+        caller.regs[0] = r0;
+        for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+        state.pc = callee.callsite + 1;
+        return state;
+      }
+      if (isPointer(r0) && !this.options.privileged) fail(13, pc, 'R0 leaks addr as return value');
+      finish(state.node);
+      return undefined;
+    }
+    if (op > 0xd0) fail(22, pc, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`);
+    if (x ? imm !== 0 : s !== 0) fail(22, pc, 'BPF_JMP/JMP32 uses reserved fields');
+    const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
+    const dst = this.read(state, d);
+    return this.branch(state, insn, dst, src, wide, pending);
+  }
+
+  /** A conditional jump: refines both successors and explores the fall-through first. */
+  private branch(
+    state: State,
+    insn: BpfInsn,
+    dst: Reg,
+    src: Reg,
+    wide: boolean,
+    pending: State[],
+  ): State | undefined {
+    const op = insn.code & 0xf0;
+    const { dst_reg: d, src_reg: s } = insn;
+    const x = (insn.code & 8) !== 0;
+    const taken = cloneState(state);
+    taken.pc = state.pc + insn.off + 1;
+    state.pc++;
+    let takenOk = true;
+    let fallOk = true;
+    if (dst.type === 'scalar' && src.type === 'scalar') {
+      const a = wide ? dst.s : zext32(dst.s);
+      const b = wide ? src.s : zext32(src.s);
+      const [t, f] = refine(op, a, b, wide);
+      takenOk = t !== undefined;
+      fallOk = f !== undefined;
+      if (wide && t !== undefined && f !== undefined) {
+        this.frame(taken).regs[d] = scalarReg(t[0]);
+        this.frame(state).regs[d] = scalarReg(f[0]);
+        if (x) {
+          this.frame(taken).regs[s] = scalarReg(t[1]);
+          this.frame(state).regs[s] = scalarReg(f[1]);
+        }
+      } else if (wide && t !== undefined && f === undefined) {
+        this.frame(taken).regs[d] = scalarReg(t[0]);
+      } else if (wide && f !== undefined && t === undefined) {
+        this.frame(state).regs[d] = scalarReg(f[0]);
+      }
+    } else if (
+      dst.type === 'map_value_or_null' &&
+      src.type === 'scalar' &&
+      isConst(src.s) &&
+      src.s.value === 0n &&
+      (op === 0x10 || op === 0x50) &&
+      wide
+    ) {
+      const isNull = op === 0x10 ? taken : state;
+      const notNull = op === 0x10 ? state : taken;
+      markNullable(isNull, dst.id, false);
+      markNullable(notNull, dst.id, true);
+    } else if (
+      isPointer(dst) &&
+      src.type === 'scalar' &&
+      isConst(src.s) &&
+      src.s.value === 0n &&
+      (op === 0x10 || op === 0x50) &&
+      dst.type !== 'map_value_or_null'
+    ) {
+      // a valid pointer is never NULL: the comparison's outcome is known
+      if (op === 0x10) takenOk = false;
+      else fallOk = false;
+    } else if (wide && this.packetCompare(op, dst, src, state, taken)) {
+      // ranges learned
+    } else if (isPointer(dst) && !this.options.privileged) {
+      fail(13, taken.pc - insn.off - 1, `R${d} pointer comparison prohibited`);
+    }
+    if (takenOk && fallOk) {
+      if (state.node !== undefined) state.node.branches++;
+      pending.push(taken);
+    } else if (takenOk) return taken;
+    if (fallOk) return state;
+    finish(state.node);
+    return undefined;
+  }
+
+  /** Learns packet ranges from comparing a packet pointer with data_end (or data with data_meta). */
+  private packetCompare(op: number, dst: Reg, src: Reg, fall: State, taken: State): boolean {
+    const match = (a: Reg, b: Reg) =>
+      (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_meta' && b.type === 'pkt');
+    const good = (st: State, reg: Reg, open: boolean) => {
+      if (reg.off < 0 || (reg.off === 0 && open)) return;
+      const range = reg.off + (open ? 1 : 0);
+      for (const frame of st.frames) {
+        frame.regs = frame.regs.map((r) =>
+          r.type === reg.type && r.id === reg.id ? { ...r, range: Math.max(r.range, range) } : r,
+        );
+        for (const [slot, r] of frame.spills) {
+          if (r.type === reg.type && r.id === reg.id)
+            frame.spills.set(slot, { ...r, range: Math.max(r.range, range) });
+        }
+      }
+    };
+    if (!match(dst, src) && !match(src, dst)) return false;
+    if (match(dst, src)) {
+      if (op === 0x20)
+        good(fall, dst, false); // pkt > end: in range when not taken
+      else if (op === 0xa0)
+        good(taken, dst, true); // pkt < end
+      else if (op === 0x30)
+        good(fall, dst, true); // pkt >= end
+      else if (op === 0xb0) good(taken, dst, false); // pkt <= end
+    } else if (match(src, dst)) {
+      if (op === 0x20)
+        good(taken, src, true); // end > pkt
+      else if (op === 0xa0)
+        good(fall, src, false); // end < pkt
+      else if (op === 0x30)
+        good(taken, src, false); // end >= pkt
+      else if (op === 0xb0) good(fall, src, true); // end <= pkt
+    }
+    return true;
+  }
+
+  private helperCall(state: State, id: number): void {
+    const pc = state.pc;
+    state.helperId = id;
+    const proto = HELPERS.get(id);
+    const name = helperName(id);
+    if (id < 0 || id >= 212) fail(22, pc, `invalid func unknown#${id}`);
+    const allowed =
+      proto !== undefined &&
+      (this.options.helpers === undefined || this.options.helpers.has(id)) &&
+      (proto.privileged !== true || this.options.privileged);
+    if (!allowed || proto === undefined) return fail(22, pc, `unknown func ${name}#${id}`);
+    const frame = this.frame(state);
+    const args = proto.args;
+    let mapArg: MapDefinition | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const r = i + 1;
+      const want = args[i] as ArgType;
+      const reg = frame.regs[r] as Reg;
+      if (reg.type === 'not_init') fail(13, pc, `R${r} !read_ok`);
+      mapArg = this.checkArg(state, r, reg, want, args[i + 1], mapArg, pc) ?? mapArg;
+    }
+    if (proto.changesPacket) {
+      for (const f of state.frames) {
+        f.regs = f.regs.map((r) =>
+          r.type === 'pkt' || r.type === 'pkt_end' || r.type === 'pkt_meta' ? scalarReg(unknown()) : r,
+        );
+        for (const [slot, r] of f.spills)
+          if (r.type === 'pkt' || r.type === 'pkt_end' || r.type === 'pkt_meta')
+            f.spills.set(slot, scalarReg(unknown()));
+      }
+    }
+    for (let r = 1; r <= 5; r++) frame.regs[r] = NOT_INIT;
+    frame.regs[0] =
+      proto.ret === 'map_value_or_null'
+        ? ptr('map_value_or_null', { map: mapArg as MapDefinition, id: ++this.idGen })
+        : scalarReg(proto.ret === 'u32' ? upTo(0xffffffffn) : unknown());
+  }
+
+  /** One helper argument; returns the map when the argument is the map. */
+  private checkArg(
+    state: State,
+    r: number,
+    reg: Reg,
+    want: ArgType,
+    next: ArgType | undefined,
+    map: MapDefinition | undefined,
+    pc: number,
+  ): MapDefinition | undefined {
+    const expect = (types: RegType[], text: string) => {
+      if (!types.includes(reg.type)) fail(13, pc, `R${r} type=${TYPE_NAME[reg.type]} expected=${text}`);
+    };
+    switch (want) {
+      case 'anything':
+        return undefined;
+      case 'ctx':
+        expect(['ctx'], 'ctx');
+        if (reg.off !== 0) fail(13, pc, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
+        return undefined;
+      case 'map':
+        expect(['map_ptr'], 'map_ptr');
+        if (
+          reg.map !== undefined &&
+          HELPERS.get(state.helperId)?.mapTypes?.includes(reg.map.type) === false
+        ) {
+          fail(
+            22,
+            pc,
+            `cannot pass map_type ${reg.map.type} into func ${helperName(state.helperId)}#${state.helperId}`,
+          );
+        }
+        return reg.map;
+      case 'long': {
+        expect(
+          ['fp', 'pkt', 'pkt_meta', 'map_value'],
+          'fp, pkt, pkt_meta, map_key, map_value, mem, alloc_mem, buf',
+        );
+        if (reg.type === 'fp') {
+          const at = reg.off;
+          if (at < -512 || at + 8 > 0 || at % 8 !== 0)
+            fail(13, pc, `invalid indirect access to stack R${r} off=${at} size=8`);
+          this.frame(state).bytes.fill(Byte.Misc, 512 + at, 512 + at + 8);
+          this.frame(state).spills.delete(at);
+        } else this.access(state, r, reg, 0, 8, true, undefined, pc);
+        return undefined;
+      }
+      case 'scalar':
+      case 'size':
+      case 'size_or_zero':
+        expect(['scalar'], 'scalar');
+        if (want !== 'scalar' && reg.s.smin < 0n)
+          fail(13, pc, `R${r} min value is negative, either use unsigned or 'var &= const'`);
+        if (want === 'size' && reg.s.umin === 0n) fail(13, pc, `R${r} invalid zero-sized read`);
+        return undefined;
+      case 'key':
+      case 'value':
+      case 'mem':
+      case 'mem_or_null':
+      case 'uninit_mem': {
+        if (want === 'mem_or_null' && reg.type === 'scalar' && isConst(reg.s) && reg.s.value === 0n) {
+          // NULL is allowed only with a size of zero (Linux: "zero-byte read from NULL")
+          if (this.sizeArg(state, r + 1, next) !== 0) fail(13, pc, `R${r} type=scalar expected=fp`);
+          return undefined;
+        }
+        expect(
+          ['fp', 'pkt', 'pkt_meta', 'map_value'],
+          'fp, pkt, pkt_meta, map_key, map_value, mem, alloc_mem, buf',
+        );
+        const size =
+          want === 'key'
+            ? (map as MapDefinition).keySize
+            : want === 'value'
+              ? (map as MapDefinition).valueSize
+              : this.sizeArg(state, r + 1, next);
+        if (size > 0) {
+          if (reg.type === 'fp') {
+            if (!isConst(reg.s)) fail(13, pc, `R${r} variable stack access is not modelled`);
+            const at = reg.off;
+            if (at < -512 || at + size > 0)
+              fail(
+                want === 'key' || want === 'value' ? 13 : 22,
+                pc,
+                `invalid indirect access to stack R${r} off=${at} size=${size}`,
+              );
+            const frame = this.frame(state);
+            if (want === 'uninit_mem') {
+              frame.bytes.fill(Byte.Misc, 512 + at, 512 + at + size);
+            } else {
+              for (let i = at; i < at + size; i++) {
+                if (frame.bytes[512 + i] === Byte.Invalid && !this.options.privileged) {
+                  fail(13, pc, `invalid indirect read from stack R${r} off ${at}+${i - at} size ${size}`);
+                }
+              }
+            }
+          } else {
+            this.access(state, r, reg, 0, size, want === 'uninit_mem', undefined, pc);
+          }
+        }
+        return undefined;
+      }
+    }
+  }
+
+  /** The size a size argument promises (its largest value). */
+  private sizeArg(state: State, r: number, type: ArgType | undefined): number {
+    if (type === undefined) return 0;
+    const reg = this.frame(state).regs[r] as Reg;
+    if (reg.type !== 'scalar') return 0;
+    return Number(reg.s.umax > 1n << 29n ? 1n << 29n : reg.s.umax);
+  }
+}
+
+/** A path ended: its nodes lose one branch each, up to the first one still shared with another path. */
+function finish(node: Node | undefined): void {
+  for (let n = node; n !== undefined; n = n.parent) {
+    if (--n.branches > 0) return;
+  }
+}
+
+function markNullable(state: State, id: number, notNull: boolean): void {
+  for (const frame of state.frames) {
+    frame.regs = frame.regs.map((r) =>
+      r.type === 'map_value_or_null' && r.id === id
+        ? notNull
+          ? { ...r, type: 'map_value' as const, id: 0 }
+          : scalarReg(known(0n))
+        : r,
+    );
+    for (const [slot, r] of frame.spills) {
+      if (r.type === 'map_value_or_null' && r.id === id) {
+        frame.spills.set(slot, notNull ? { ...r, type: 'map_value', id: 0 } : scalarReg(known(0n)));
+      }
+    }
+  }
+}
+
+/**
+ * What a comparison teaches about two scalars on each side: [taken, fall-through], each the refined
+ * pair or undefined when that side is impossible.
+ */
+function refine(
+  op: number,
+  a: Scalar,
+  b: Scalar,
+  wide: boolean,
+): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] {
+  const sgn = (v: bigint) => (wide ? v : BigInt.asIntN(32, v));
+  const aS = wide
+    ? a
+    : {
+        ...a,
+        smin: sgn(a.umin) <= sgn(a.umax) ? sgn(a.umin) : -(1n << 31n),
+        smax: sgn(a.umin) <= sgn(a.umax) ? sgn(a.umax) : (1n << 31n) - 1n,
+      };
+  const bS = wide
+    ? b
+    : {
+        ...b,
+        smin: sgn(b.umin) <= sgn(b.umax) ? sgn(b.umin) : -(1n << 31n),
+        smax: sgn(b.umin) <= sgn(b.umax) ? sgn(b.umax) : (1n << 31n) - 1n,
+      };
+  const side = (x: Scalar, y: Scalar): [Scalar, Scalar] | undefined =>
+    empty(x) || empty(y) ? undefined : [x, y];
+  const bc = isConst(b) ? b.value : undefined;
+  switch (op) {
+    case 0x10: // ==
+    case 0x50: {
+      const eq: [Scalar, Scalar] | undefined =
+        bc !== undefined
+          ? a.mask === 0n && a.value !== bc
+            ? undefined
+            : side(meet(a, { umin: bc, umax: bc }), b)
+          : side(meet(a, { umin: b.umin, umax: b.umax }), meet(b, { umin: a.umin, umax: a.umax }));
+      const neq: [Scalar, Scalar] | undefined =
+        isConst(a) && bc !== undefined && a.value === bc ? undefined : [a, b];
+      return op === 0x10 ? [eq, neq] : [neq, eq];
+    }
+    case 0x20: // >
+      return [
+        side(meet(a, { umin: b.umin + 1n }), meet(b, { umax: a.umax - 1n })),
+        side(meet(a, { umax: b.umax }), meet(b, { umin: a.umin })),
+      ];
+    case 0x30: // >=
+      return [
+        side(meet(a, { umin: b.umin }), meet(b, { umax: a.umax })),
+        side(meet(a, { umax: b.umax - 1n }), meet(b, { umin: a.umin + 1n })),
+      ];
+    case 0xa0: // <
+      return [
+        side(meet(a, { umax: b.umax - 1n }), meet(b, { umin: a.umin + 1n })),
+        side(meet(a, { umin: b.umin }), meet(b, { umax: a.umax })),
+      ];
+    case 0xb0: // <=
+      return [
+        side(meet(a, { umax: b.umax }), meet(b, { umin: a.umin })),
+        side(meet(a, { umin: b.umin + 1n }), meet(b, { umax: a.umax - 1n })),
+      ];
+    case 0x60: // s>
+      return [side(meet(aS, { smin: bS.smin + 1n }), bS), side(meet(aS, { smax: bS.smax }), bS)];
+    case 0x70: // s>=
+      return [side(meet(aS, { smin: bS.smin }), bS), side(meet(aS, { smax: bS.smax - 1n }), bS)];
+    case 0xc0: // s<
+      return [side(meet(aS, { smax: bS.smax - 1n }), bS), side(meet(aS, { smin: bS.smin }), bS)];
+    case 0xd0: // s<=
+      return [side(meet(aS, { smax: bS.smax }), bS), side(meet(aS, { smin: bS.smin + 1n }), bS)];
+    case 0x40: {
+      // jset: when both are known the outcome is too
+      if (isConst(a) && bc !== undefined)
+        return (a.value & bc) !== 0n ? [[a, b], undefined] : [undefined, [a, b]];
+      if (bc !== undefined && (a.value & bc) !== 0n) return [[a, b], undefined];
+      return [
+        [a, b],
+        [a, b],
+      ];
+    }
+  }
+  return [
+    [a, b],
+    [a, b],
+  ];
+}
+
+/** Interprets a program that passed the structural phase. */
+export function interpret(insns: readonly BpfInsn[], options: CheckOptions): CheckResult {
+  try {
+    return { processed: new Checker(insns, options).run() };
+  } catch (error) {
+    if (error instanceof Reject) return { rejection: error.rejection };
+    throw error;
+  }
+}
+
+/** For logs: a register's abstract value. */
+export function describeReg(r: Reg): string {
+  return r.type === 'scalar' ? describeScalar(r.s) : `${TYPE_NAME[r.type]}(off=${r.off},r=${r.range})`;
+}

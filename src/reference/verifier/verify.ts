@@ -1,0 +1,59 @@
+/**
+ * The verifier's entry point: structure, then interpretation, as Linux 6.1 verifies an XDP program.
+ *
+ * @module
+ */
+import type { BpfInsn } from '../../codec/index.js';
+import type { MapDefinition } from '../ebpf/maps.js';
+import { interpret } from './check.js';
+import { checkStructure } from './structure.js';
+
+/** How the program is loaded. */
+export interface VerifyOptions {
+  /** Maps by handle (1-based), as `ld_imm64` names them. */
+  readonly maps: ReadonlyMap<number, MapDefinition>;
+  /**
+   * A loader with CAP_PERFMON: pointer leaks, reads of uninitialised stack and unsanitised pointer
+   * arithmetic are allowed. Without it, as Linux for a loader with only CAP_BPF and CAP_NET_ADMIN.
+   */
+  readonly privileged: boolean;
+  /** Helper ids the device allows; undefined for every helper Linux gives XDP. */
+  readonly helpers?: ReadonlySet<number>;
+  /** Instructions to process before refusing with E2BIG (default Linux's 1,000,000). */
+  readonly insnLimit?: number;
+}
+
+/** The verdict. */
+export interface Verdict {
+  readonly accepted: boolean;
+  /** 0 when accepted, else the errno Linux returns. */
+  readonly errno: number;
+  /** Log lines: the failing instruction and the reason, or the summary. */
+  readonly log: readonly string[];
+  /** Instructions the interpretation processed (0 when the structural phase rejected). */
+  readonly insnsProcessed: number;
+}
+
+/** Verifies an XDP program. */
+export function verify(insns: readonly BpfInsn[], options: VerifyOptions): Verdict {
+  const structural = checkStructure(insns, { maps: options.maps, bpfCapable: true });
+  if (structural !== undefined) {
+    return {
+      accepted: false,
+      errno: structural.errno,
+      log: [`${structural.insn}: ${structural.message}`],
+      insnsProcessed: 0,
+    };
+  }
+  const result = interpret(insns, options);
+  if ('rejection' in result) {
+    const r = result.rejection;
+    return { accepted: false, errno: r.errno, log: [`${r.insn}: ${r.message}`], insnsProcessed: 0 };
+  }
+  return {
+    accepted: true,
+    errno: 0,
+    log: [`processed ${result.processed} insns`],
+    insnsProcessed: result.processed,
+  };
+}
