@@ -1,7 +1,9 @@
 // npm run bench: codec throughput. Figures come from tinybench on this machine; compare only runs
 // taken with the same tool on the same machine.
 import { Bench } from 'tinybench';
-import { XdpEngine, assemble } from '../src/reference/ebpf/index.js';
+import { XdpEngine, assemble, type MapDefinition } from '../src/reference/ebpf/index.js';
+import { verify } from '../src/reference/verifier/index.js';
+import type { BpfInsn } from '../src/codec/index.js';
 import { XDP1, XDP2, PROTO_COUNTERS, udpFrame } from '../src/reference/ebpf/samples.js';
 import {
   decodeRequest,
@@ -50,6 +52,23 @@ const xdp1 = engine.load(assemble(XDP1));
 const xdp2 = engine.load(assemble(XDP2));
 const frame = udpFrame();
 
+const counters = new Map<number, MapDefinition>([[1, PROTO_COUNTERS]]);
+const xdp1Insns = assemble(XDP1);
+const xdp2Insns = assemble(XDP2);
+/** A straight-line program of n instructions: register arithmetic, then r0 = 2; exit. */
+const straight = (n: number): BpfInsn[] => [
+  ...Array.from({ length: n - 2 }, (_, i) => ({
+    code: i % 2 ? 0x07 : 0xb7,
+    dst_reg: (i % 9) + 1,
+    src_reg: 0,
+    off: 0,
+    imm: i,
+  })),
+  { code: 0xb7, dst_reg: 0, src_reg: 0, off: 0, imm: 2 },
+  { code: 0x95, dst_reg: 0, src_reg: 0, off: 0, imm: 0 },
+];
+const lines = [1024, 4096, 16384].map((n) => [n, straight(n)] as const);
+
 const bench = new Bench({ time: 1000, warmupTime: 200 });
 bench
   .add('MAP_UPDATE encode+decode (k4 v8, 30 bytes)', () => {
@@ -72,7 +91,18 @@ bench
   })
   .add('xdp2 run (parse, count, MAC swap, XDP_TX), 62-byte frame', () => {
     engine.runFast(xdp2, frame);
+  })
+  .add('verify xdp1 (unprivileged)', () => {
+    verify(xdp1Insns, { maps: counters, privileged: false });
+  })
+  .add('verify xdp2 (unprivileged)', () => {
+    verify(xdp2Insns, { maps: counters, privileged: false });
   });
+for (const [n, insns] of lines) {
+  bench.add(`verify straight-line ${n} insns`, () => {
+    verify(insns, { maps: new Map(), privileged: false });
+  });
+}
 
 await bench.run();
 

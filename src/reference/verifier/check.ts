@@ -951,6 +951,19 @@ function refine(
   b: Scalar,
   wide: boolean,
 ): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] {
+  if (!wide) {
+    // 32-bit comparisons: only a comparison of two known values decides a side; the bounds of the
+    // low halves are not tracked separately, so nothing is refined (sound, if less precise)
+    if (isConst(a) && isConst(b)) {
+      const t = compare32(op, a.value & 0xffffffffn, b.value & 0xffffffffn);
+      return t ? [[a, b], undefined] : [undefined, [a, b]];
+    }
+    return [
+      [a, b],
+      [a, b],
+    ];
+  }
+
   const sgn = (v: bigint) => (wide ? v : BigInt.asIntN(32, v));
   const aS = wide
     ? a
@@ -1025,6 +1038,36 @@ function refine(
     [a, b],
     [a, b],
   ];
+}
+
+/** The outcome of a 32-bit comparison of two known values. */
+function compare32(op: number, a: bigint, b: bigint): boolean {
+  const sa = BigInt.asIntN(32, a);
+  const sb = BigInt.asIntN(32, b);
+  switch (op) {
+    case 0x10:
+      return a === b;
+    case 0x50:
+      return a !== b;
+    case 0x20:
+      return a > b;
+    case 0x30:
+      return a >= b;
+    case 0xa0:
+      return a < b;
+    case 0xb0:
+      return a <= b;
+    case 0x60:
+      return sa > sb;
+    case 0x70:
+      return sa >= sb;
+    case 0xc0:
+      return sa < sb;
+    case 0xd0:
+      return sa <= sb;
+    default:
+      return (a & b) !== 0n;
+  }
 }
 
 /** Interprets a program that passed the structural phase. */
