@@ -266,8 +266,8 @@ function main(): void {
   const text = readFileSync(results, 'utf8');
   const files = parseResults(text, programs);
   const verdicts = parseVerdicts(text, verifierCorpus(), files[0]?.kernel ?? 'unknown');
-  mkdirSync('oracle/verdicts', { recursive: true });
-  writeFileSync('oracle/verdicts/corpus.json', JSON.stringify(verdicts, null, 1) + '\n');
+  mkdirSync('vectors/verifier', { recursive: true });
+  writeFileSync('vectors/verifier/linux-6.1.json', JSON.stringify(verdicts, null, 1) + '\n');
   const ok = (k: 'privileged' | 'unprivileged') => verdicts.programs.filter((p) => p[k].accepted).length;
   console.log(
     `${verdicts.programs.length} programs: ${ok('privileged')} accepted privileged, ${ok('unprivileged')} unprivileged`,

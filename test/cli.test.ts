@@ -117,7 +117,7 @@ test('replay ends with "N passed, N failed" and exits 1 when a vector fails', ()
   const ok = run('replay', 'vectors');
   assert.equal(ok.code, 0);
   assert.match(ok.stdout.trim().split('\n').at(-1) ?? '', /^\d+ passed, 0 failed$/);
-  const json = run('replay', 'vectors', '--json');
+  const json = run('replay', 'vectors/codec', '--json');
   assert.equal((JSON.parse(json.stdout) as { failed: number }).failed, 0);
   const bad = run('replay', 'test/fixtures/broken-vectors.json');
   assert.equal(bad.code, 1);

@@ -21,7 +21,7 @@ interface Entry {
   privileged: Verdict;
   unprivileged: Verdict;
 }
-const corpus = JSON.parse(readFileSync('oracle/verdicts/corpus.json', 'utf8')) as {
+const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as {
   kernel: string;
   programs: Entry[];
 };

@@ -6,4 +6,5 @@
 export * from './codec-vectors.js';
 export * from './replay.js';
 export * from './xdp-vectors.js';
+export * from './verifier-vectors.js';
 export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';

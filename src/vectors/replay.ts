@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './codec-vectors.js';
 import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
+import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
 
 /** The outcomes of one vector file. */
 export interface FileOutcome {
@@ -31,6 +32,7 @@ export interface ReplaySummary {
 const REPLAYERS: Record<string, (document: unknown) => VectorOutcome[]> = {
   [CODEC_VECTORS_FORMAT]: replayCodecFile,
   [XDP_RUNS_FORMAT]: replayXdpRunFile,
+  [VERIFIER_FORMAT]: replayVerifierFile,
 };
 
 /** The vector files (JSON, outside `schema/` folders) under a path, sorted. */

@@ -20,7 +20,7 @@ interface Entry {
   privileged: Verdict;
   unprivileged: Verdict;
 }
-const corpus = JSON.parse(readFileSync('oracle/verdicts/corpus.json', 'utf8')) as { programs: Entry[] };
+const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as { programs: Entry[] };
 
 const STRUCTURAL = [
   /^jump out of range from insn \d+ to -?\d+$/,

@@ -722,7 +722,14 @@ class Checker {
     if (takenOk && fallOk) {
       if (state.node !== undefined) state.node.branches++;
       pending.push(taken);
-    } else if (takenOk) return taken;
+    } else if (takenOk !== fallOk && !this.options.privileged) {
+      // Without CAP_PERFMON Linux also walks the side the CPU might mispredict (its Spectre v1
+      // mitigation): the impossible side is explored too, from the state before the branch.
+      const speculative = takenOk ? state : taken;
+      if (state.node !== undefined) state.node.branches++;
+      pending.push(cloneState(speculative));
+    }
+    if (takenOk && !fallOk) return taken;
     if (fallOk) return state;
     finish(state.node);
     return undefined;

@@ -1,0 +1,75 @@
+/**
+ * Replays verifier vectors: for each program and each privilege mode, the reference verifier must
+ * accept or reject it as the kernel did, with the same errno.
+ *
+ * @module
+ */
+import { parseHex } from '../codec/index.js';
+import { slotsFromBytes, type MapDefinition } from '../reference/ebpf/index.js';
+import { verify } from '../reference/verifier/index.js';
+import type { VectorOutcome } from './codec-vectors.js';
+import { schemaErrors } from './schema.js';
+
+/** The format tag of verifier vector files. */
+export const VERIFIER_FORMAT = 'virtio-xdp-offload/verifier/1';
+
+/** A kernel's verdict. */
+export interface KernelVerdict {
+  /** Whether it loaded. */
+  readonly accepted: boolean;
+  /** 0, or the errno of the refusal. */
+  readonly errno: number;
+  /** The last log lines of a refusal. */
+  readonly log: readonly string[];
+}
+
+/** One program of a verifier vector file. */
+export interface VerifierVector {
+  /** Its name. */
+  readonly name: string;
+  /** probe, program or mutation. */
+  readonly origin: string;
+  /** What it checks. */
+  readonly about: string;
+  /** Instruction slots, hex. */
+  readonly insns: string;
+  /** Maps by handle. */
+  readonly maps: readonly {
+    readonly handle: number;
+    readonly type: number;
+    readonly key_size: number;
+    readonly value_size: number;
+    readonly max_entries: number;
+  }[];
+  /** Loaded as root. */
+  readonly privileged: KernelVerdict;
+  /** Loaded with CAP_BPF and CAP_NET_ADMIN only. */
+  readonly unprivileged: KernelVerdict;
+}
+
+/** Schema-checks and replays a verifier vector file. */
+export function replayVerifierFile(document: unknown): VectorOutcome[] {
+  const errors = schemaErrors('verifier.schema.json', document);
+  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
+  const programs = (document as { programs: readonly VerifierVector[] }).programs;
+  return programs.map((p) => {
+    const insns = slotsFromBytes(parseHex(p.insns) ?? new Uint8Array(0));
+    const maps = new Map<number, MapDefinition>(
+      p.maps.map((m) => [
+        m.handle,
+        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
+      ]),
+    );
+    const problems: string[] = [];
+    for (const mode of ['privileged', 'unprivileged'] as const) {
+      const ours = verify(insns, { maps, privileged: mode === 'privileged' });
+      const kernel = p[mode];
+      if (ours.accepted !== kernel.accepted || ours.errno !== kernel.errno) {
+        problems.push(
+          `${mode}: ${ours.accepted ? 'accepted' : `errno ${ours.errno} (${ours.log.join('; ')})`}, kernel ${kernel.accepted ? 'accepted' : `errno ${kernel.errno}`}`,
+        );
+      }
+    }
+    return { name: p.name, passed: problems.length === 0, detail: problems.join('; ') };
+  });
+}
