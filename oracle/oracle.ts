@@ -46,6 +46,7 @@ function script(programs: readonly CorpusProgram[], probes: readonly VerifierPro
     );
     lines.push(`prog v${n} ${toHex(slotsToBytes(p.insns))}`);
     lines.push('caps full', `load v${n}`, `unload v${n}`, 'caps offload', `load v${n}`, `unload v${n}`);
+    lines.push('caps full', 'strict on', `load v${n}`, `unload v${n}`, 'strict off');
   });
   return lines.join('\n') + '\n';
 }
@@ -64,7 +65,8 @@ function parseVerdicts(text: string, probes: readonly VerifierProgram[], kernel:
   const entries = probes.map((p, n) => {
     const first = lines.findIndex((l) => l.startsWith(`LOAD v${n} `));
     const second = lines.findIndex((l, i) => i > first && l.startsWith(`LOAD v${n} `));
-    if (first < 0 || second < 0) throw new Error(`no verdicts for ${p.name}`);
+    const third = lines.findIndex((l, i) => i > second && l.startsWith(`LOAD v${n} `));
+    if (first < 0 || second < 0 || third < 0) throw new Error(`no verdicts for ${p.name}`);
     return {
       name: p.name,
       origin: p.origin,
@@ -79,11 +81,12 @@ function parseVerdicts(text: string, probes: readonly VerifierProgram[], kernel:
       })),
       privileged: verdict(first, n),
       unprivileged: verdict(second, n),
+      strict: verdict(third, n),
     };
   });
   return {
     format: 'virtio-xdp-offload/verifier/1',
-    description: `BPF_PROG_LOAD verdicts of Linux ${kernel} for XDP programs, each loaded twice: privileged (${PRIVILEGED}) and unprivileged (${UNPRIVILEGED}). A rejected load's log is its last lines.`,
+    description: `BPF_PROG_LOAD verdicts of Linux ${kernel} for XDP programs, each loaded three times: privileged (${PRIVILEGED}), unprivileged (${UNPRIVILEGED}), and privileged with BPF_F_STRICT_ALIGNMENT. A rejected load's log is its last lines.`,
     kernel,
     privileged: PRIVILEGED,
     unprivileged: UNPRIVILEGED,

@@ -95,6 +95,49 @@ const PROBES: [string, string, string, MapDefinition[]][] = [
     `mov %r6, %r1\nmov %r2, -4\ncall 44\n${PKT.replace(/%r1/g, '%r6')}mov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, out\nldxb %r0, [%r2+0]\nexit\nout: mov %r0, 2\nexit`,
     [],
   ],
+  // alignment (checked only with BPF_F_STRICT_ALIGNMENT; packet data starts 2 bytes past an aligned address)
+  [
+    'align_pkt_u32_at_2',
+    'a 4-byte packet load at offset 2 (aligned given NET_IP_ALIGN)',
+    `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxw %r0, [%r2+2]\nexit\nout: mov %r0, 2\nexit`,
+    [],
+  ],
+  [
+    'align_pkt_u32_at_0',
+    'a 4-byte packet load at offset 0',
+    `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxw %r0, [%r2+0]\nexit\nout: mov %r0, 2\nexit`,
+    [],
+  ],
+  [
+    'align_pkt_u16_at_13',
+    'a 2-byte packet load at offset 12',
+    `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxh %r0, [%r2+12]\nexit\nout: mov %r0, 2\nexit`,
+    [],
+  ],
+  [
+    'align_pkt_u16_at_1',
+    'a 2-byte packet load at offset 1',
+    `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxh %r0, [%r2+1]\nexit\nout: mov %r0, 2\nexit`,
+    [],
+  ],
+  [
+    'align_pkt_u64_at_6',
+    'an 8-byte packet load at offset 6',
+    `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxdw %r0, [%r2+6]\nexit\nout: mov %r0, 2\nexit`,
+    [],
+  ],
+  [
+    'align_map_u32_at_2',
+    'a 4-byte map value load at offset 2',
+    `${LOOKUP}jeq %r0, 0, out\nldxw %r0, [%r0+2]\nexit\nout: mov %r0, 2\nexit`,
+    [ARRAY8],
+  ],
+  [
+    'align_map_u32_at_4',
+    'a 4-byte map value load at offset 4',
+    `${LOOKUP}jeq %r0, 0, out\nldxw %r0, [%r0+4]\nexit\nout: mov %r0, 2\nexit`,
+    [ARRAY8],
+  ],
   // r0 and registers
   ['r0_uninit', 'exit without setting r0', 'exit', []],
   ['r0_set', 'the smallest valid program', 'mov %r0, 2\nexit', []],

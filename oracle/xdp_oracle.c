@@ -11,6 +11,7 @@
  *   run <name> <packet hex>        BPF_PROG_TEST_RUN once
  *   dump <idx>                     every element (arrays: nonzero values only), then MAPEND
  *   clear <idx>                    arrays: zero every value; hashes: delete every key
+ *   strict on|off                  load with or without BPF_F_STRICT_ALIGNMENT
  *   caps offload|full              offload: drop CAP_SYS_ADMIN and CAP_PERFMON from the effective
  *                                  set (keeping CAP_BPF and CAP_NET_ADMIN), so the verifier runs
  *                                  without pointer-leak privileges; full: restore them
@@ -46,6 +47,7 @@ static unsigned map_key[MAX_MAPS], map_value[MAX_MAPS], map_entries[MAX_MAPS], m
 static struct prog progs[MAX_PROGS];
 static unsigned nprogs;
 static char log_buf[LOG_SIZE];
+static int strict_alignment;
 static unsigned char out_buf[OUT_SIZE];
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
@@ -145,6 +147,7 @@ static int load_with_log(struct bpf_insn *insns, unsigned count, unsigned level)
 	attr.insn_cnt = count;
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.license = (uint64_t)(uintptr_t)"GPL";
+	attr.prog_flags = strict_alignment ? BPF_F_STRICT_ALIGNMENT : 0;
 	if (level) {
 		log_buf[0] = 0;
 		attr.log_level = level;
@@ -316,6 +319,10 @@ int main(void)
 				printf("RUN %s fail errno=%d\n", name, ENOENT);
 		} else if (sscanf(line, "dump %u", &a) == 1 && a < MAX_MAPS) {
 			do_dump(a, 0);
+		} else if (strncmp(line, "strict on", 9) == 0) {
+			strict_alignment = 1;
+		} else if (strncmp(line, "strict off", 10) == 0) {
+			strict_alignment = 0;
 		} else if (strncmp(line, "caps offload", 12) == 0) {
 			do_caps(0);
 		} else if (strncmp(line, "caps full", 9) == 0) {

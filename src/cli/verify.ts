@@ -27,7 +27,7 @@ export const verify: Subcommand = {
   name: 'verify',
   summary: 'verify an XDP program as Linux 6.1 does (accept, or the errno and the reason)',
   help: `usage: xdp-offload verify (<prog> | --insns-hex <hex>) [--section <name>]
-                           [--map <def>]... [--privileged] [--json]
+                           [--map <def>]... [--privileged] [--strict-alignment] [--json]
 
 Verifies an XDP program: a sample (xdp1, xdp2), a file of assembler text or
 instruction hex, a BPF ELF object, or --insns-hex. Maps get handles 1, 2, ... as
@@ -35,7 +35,8 @@ instruction hex, a BPF ELF object, or --insns-hex. Maps get handles 1, 2, ... as
 objects bring their own). By default the verifier works as Linux does for a
 loader with only CAP_BPF and CAP_NET_ADMIN (no pointer leaks, Spectre v1
 sanitizing) and offers only the offloadable helpers, as the device verifies;
---privileged verifies as for root.
+--privileged verifies as for root. --strict-alignment is BPF_F_STRICT_ALIGNMENT:
+packet (2 bytes past an aligned address) and map value accesses must be aligned.
 
   --json  print {"accepted", "errno", "log", "insns_processed"}
 
@@ -46,6 +47,7 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
       section: { type: 'string' },
       map: { type: 'string', multiple: true },
       privileged: { type: 'boolean' },
+      'strict-alignment': { type: 'boolean' },
       json: { type: 'boolean' },
     });
     if (parsed.values.help) {
@@ -65,6 +67,7 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
     const verdict = verifyProgram(insns, {
       maps: new Map(defs.map((d, i) => [i + 1, d])),
       privileged: parsed.values.privileged === true,
+      strictAlignment: parsed.values['strict-alignment'] === true,
       // the device offers only the offloadable helpers
       helpers: new Set<number>(Object.values(OffloadHelper)),
     });

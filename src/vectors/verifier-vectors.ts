@@ -45,6 +45,8 @@ export interface VerifierVector {
   readonly privileged: KernelVerdict;
   /** Loaded with CAP_BPF and CAP_NET_ADMIN only. */
   readonly unprivileged: KernelVerdict;
+  /** Loaded as root with BPF_F_STRICT_ALIGNMENT. */
+  readonly strict: KernelVerdict;
 }
 
 /** Schema-checks and replays a verifier vector file. */
@@ -61,8 +63,12 @@ export function replayVerifierFile(document: unknown): VectorOutcome[] {
       ]),
     );
     const problems: string[] = [];
-    for (const mode of ['privileged', 'unprivileged'] as const) {
-      const ours = verify(insns, { maps, privileged: mode === 'privileged' });
+    for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
+      const ours = verify(insns, {
+        maps,
+        privileged: mode !== 'unprivileged',
+        strictAlignment: mode === 'strict',
+      });
       const kernel = p[mode];
       if (ours.accepted !== kernel.accepted || ours.errno !== kernel.errno) {
         problems.push(

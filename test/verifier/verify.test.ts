@@ -23,6 +23,7 @@ interface Entry {
   maps: { handle: number; type: number; key_size: number; value_size: number; max_entries: number }[];
   privileged: Verdict;
   unprivileged: Verdict;
+  strict: Verdict;
 }
 const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as { programs: Entry[] };
 const programs = corpus.programs.map((p) => ({
@@ -37,16 +38,21 @@ const programs = corpus.programs.map((p) => ({
 }));
 
 /** Where the model and the kernel still differ, by mode (none today; listed here if one appears). */
-const KNOWN_DIFFERENCES: Record<'privileged' | 'unprivileged', string[]> = {
+const KNOWN_DIFFERENCES: Record<'privileged' | 'unprivileged' | 'strict', string[]> = {
   privileged: [],
   unprivileged: [],
+  strict: [],
 };
 
-for (const mode of ['privileged', 'unprivileged'] as const) {
+for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
   test(`accept/reject and errno agree with Linux 6.1 on every corpus program, ${mode}`, () => {
     const differ: string[] = [];
     for (const p of programs) {
-      const ours = verify(p.slots, { maps: p.mapDefs, privileged: mode === 'privileged' });
+      const ours = verify(p.slots, {
+        maps: p.mapDefs,
+        privileged: mode !== 'unprivileged',
+        strictAlignment: mode === 'strict',
+      });
       const kernel = p[mode];
       if (ours.accepted !== kernel.accepted || ours.errno !== kernel.errno) differ.push(p.name);
     }

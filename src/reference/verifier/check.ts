@@ -105,6 +105,8 @@ export interface CheckOptions {
   readonly helpers?: ReadonlySet<number>;
   /** Instructions to process before giving up with E2BIG (default Linux's 1,000,000). */
   readonly insnLimit?: number;
+  /** BPF_F_STRICT_ALIGNMENT: packet and map value accesses must be aligned too. */
+  readonly strictAlignment?: boolean;
 }
 
 /** The result of interpretation: a rejection, or the number of instructions processed. */
@@ -198,6 +200,8 @@ class Checker {
   private processed = 0;
   private readonly explored = new Map<number, Node[]>();
   private readonly prunePoints = new Set<number>();
+  /** Set while checking a helper's memory argument. */
+  private helperAccess = false;
 
   constructor(
     private readonly insns: readonly BpfInsn[],
@@ -452,6 +456,8 @@ class Checker {
     value: Reg | undefined,
     pc: number,
   ): Reg {
+    // helpers' memory arguments (size not a power of two) are not alignment-checked, as in Linux
+    if ((size & (size - 1)) === 0 && size <= 8 && !this.helperAccess) this.alignment(reg, off, size, pc);
     const total = reg.off + off;
     switch (reg.type) {
       case 'ctx': {
@@ -509,6 +515,24 @@ class Checker {
     }
   }
 
+  /**
+   * Linux's `check_ptr_alignment`, before any other check of an access: the stack always, packet
+   * (2 bytes past an aligned address, NET_IP_ALIGN) and map values with strict alignment.
+   */
+  private alignment(reg: Reg, off: number, size: number, pc: number): void {
+    const strict = this.options.strictAlignment === true;
+    const packet = reg.type === 'pkt' || reg.type === 'pkt_meta';
+    if (!(reg.type === 'fp' || (strict && (packet || reg.type === 'map_value')))) return;
+    const base = (packet ? 2 : 0) + reg.off + off;
+    const low = BigInt(size - 1);
+    const aligned = (reg.s.mask & low) === 0n && ((reg.s.value + BigInt(base)) & low) === 0n;
+    if (aligned) return;
+    const tn = `(0x${reg.s.value.toString(16)}; 0x${reg.s.mask.toString(16)})`;
+    if (packet) fail(13, pc, `misaligned packet access off 2+${tn}+${reg.off}+${off} size ${size}`);
+    const desc = reg.type === 'fp' ? 'stack ' : 'value ';
+    fail(13, pc, `misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`);
+  }
+
   private regIndex(state: State, reg: Reg): number {
     return this.frame(state).regs.indexOf(reg);
   }
@@ -527,8 +551,6 @@ class Checker {
     const at = reg.off + off;
     if (at < -512 || at + size > 0)
       fail(13, pc, `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${at} size=${size}`);
-    if (at % size !== 0)
-      fail(13, pc, `misaligned stack access off (0x0; 0x0)+${reg.off}+${off} size ${size}`);
     const frame = this.frame(state);
     const slot = Math.floor(at / 8) * 8;
     if (write) {
@@ -855,7 +877,14 @@ class Checker {
             fail(13, pc, `invalid indirect access to stack R${r} off=${at} size=8`);
           this.frame(state).bytes.fill(Byte.Misc, 512 + at, 512 + at + 8);
           this.frame(state).spills.delete(at);
-        } else this.access(state, r, reg, 0, 8, true, undefined, pc);
+        } else {
+          this.helperAccess = true;
+          try {
+            this.access(state, r, reg, 0, 8, true, undefined, pc);
+          } finally {
+            this.helperAccess = false;
+          }
+        }
         return undefined;
       }
       case 'scalar':
@@ -907,7 +936,12 @@ class Checker {
               }
             }
           } else {
-            this.access(state, r, reg, 0, size, want === 'uninit_mem', undefined, pc);
+            this.helperAccess = true;
+            try {
+              this.access(state, r, reg, 0, size, want === 'uninit_mem', undefined, pc);
+            } finally {
+              this.helperAccess = false;
+            }
           }
         }
         return undefined;

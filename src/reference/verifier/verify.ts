@@ -21,6 +21,8 @@ export interface VerifyOptions {
   readonly helpers?: ReadonlySet<number>;
   /** Instructions to process before refusing with E2BIG (default Linux's 1,000,000). */
   readonly insnLimit?: number;
+  /** BPF_F_STRICT_ALIGNMENT. */
+  readonly strictAlignment?: boolean;
 }
 
 /** The verdict. */
