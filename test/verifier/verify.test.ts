@@ -121,3 +121,34 @@ test('soundness: random mutations of corpus programs that the verifier accepts n
   assert.ok(verified > 0, 'some mutants were accepted and run');
   if (process.env.VERIFIER_STATS) console.log(`soundness: ${verified} accepted mutants ran`);
 });
+
+test('every program of the XDP run vectors and every sample is accepted (privileged, as the kernel accepted them)', async () => {
+  const { vectorFiles } = await import('../../src/vectors/index.js');
+  const { assemble } = await import('../../src/reference/ebpf/index.js');
+  const { SAMPLES } = await import('../../src/reference/ebpf/samples.js');
+  const files = vectorFiles('vectors/xdp').map(
+    (f) =>
+      JSON.parse(readFileSync(f, 'utf8')) as {
+        program: { name: string; insns: string };
+        maps: Entry['maps'];
+      },
+  );
+  assert.ok(files.length >= 11);
+  for (const f of files) {
+    const maps = new Map<number, MapDefinition>(
+      f.maps.map((m) => [
+        m.handle,
+        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
+      ]),
+    );
+    const v = verify(slotsFromBytes(parseHex(f.program.insns) as Uint8Array), { maps, privileged: true });
+    assert.equal(v.accepted, true, `${f.program.name}: ${v.log.join('; ')}`);
+  }
+  for (const [name, sample] of Object.entries(SAMPLES)) {
+    const v = verify(assemble(sample.text), {
+      maps: new Map([[1, { type: 2, keySize: 4, valueSize: 8, maxEntries: 256 }]]),
+      privileged: false,
+    });
+    assert.equal(v.accepted, true, `${name}: ${v.log.join('; ')}`);
+  }
+});
