@@ -114,7 +114,7 @@ test('every subcommand has --help, exit 0', () => {
 });
 
 test('replay ends with "N passed, N failed" and exits 1 when a vector fails', () => {
-  const ok = run('replay', 'vectors');
+  const ok = run('replay', 'vectors/codec');
   assert.equal(ok.code, 0);
   assert.match(ok.stdout.trim().split('\n').at(-1) ?? '', /^\d+ passed, 0 failed$/);
   const json = run('replay', 'vectors/codec', '--json');

@@ -52,3 +52,21 @@ function slotsFromHex(text: string): BpfInsn[] {
   if (bytes === undefined) throw new UsageError('the program hex is not an even number of hex digits');
   return slotsFromBytes(bytes);
 }
+
+/** A map from the command line: `array:VALUE:ENTRIES` or `hash:KEY:VALUE:ENTRIES`. */
+export function mapDefinition(spec: string): MapDefinition {
+  const parts = spec.split(':');
+  const n = (text: string | undefined) => {
+    const v = Number(text);
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new UsageError(`--map ${spec}: sizes are positive integers`);
+    return v;
+  };
+  if (parts[0] === 'array' && parts.length === 3) {
+    return { type: 2, keySize: 4, valueSize: n(parts[1]), maxEntries: n(parts[2]) };
+  }
+  if (parts[0] === 'hash' && parts.length === 4) {
+    return { type: 1, keySize: n(parts[1]), valueSize: n(parts[2]), maxEntries: n(parts[3]) };
+  }
+  throw new UsageError(`--map ${spec}: expected array:VALUE:ENTRIES or hash:KEY:VALUE:ENTRIES`);
+}

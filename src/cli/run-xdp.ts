@@ -2,30 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
 import { XdpEngine, TestRunError, MapCreateError, type BpfMap } from '../reference/ebpf/index.js';
-import { loadProgram } from './program-input.js';
+import { loadProgram, mapDefinition } from './program-input.js';
 import { mapContents } from '../vectors/index.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
-
-/** `hash:KEY:VALUE:ENTRIES` or `array:VALUE:ENTRIES`. */
-function mapDefinition(spec: string): {
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-} {
-  const parts = spec.split(':');
-  const n = (s: string | undefined) => {
-    const v = Number(s);
-    if (!Number.isSafeInteger(v) || v <= 0)
-      throw new UsageError(`--map ${spec}: sizes are positive integers`);
-    return v;
-  };
-  if (parts[0] === 'array' && parts.length === 3)
-    return { type: 2, keySize: 4, valueSize: n(parts[1]), maxEntries: n(parts[2]) };
-  if (parts[0] === 'hash' && parts.length === 4)
-    return { type: 1, keySize: n(parts[1]), valueSize: n(parts[2]), maxEntries: n(parts[3]) };
-  throw new UsageError(`--map ${spec}: expected array:VALUE:ENTRIES or hash:KEY:VALUE:ENTRIES`);
-}
 
 export const runXdp: Subcommand = {
   name: 'run',

@@ -1,25 +1,8 @@
 // `xdp-offload verify`: the host verifier's verdict on a program, as Linux 6.1 would give it.
 import { OffloadHelper, nameOf } from '../codec/index.js';
 import { verify as verifyProgram, VerifierErrno } from '../reference/verifier/index.js';
-import { type MapDefinition } from '../reference/ebpf/index.js';
-import { loadProgram } from './program-input.js';
+import { loadProgram, mapDefinition } from './program-input.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
-
-/** `hash:KEY:VALUE:ENTRIES` or `array:VALUE:ENTRIES` (as `run --map`). */
-function mapDefinition(spec: string): MapDefinition {
-  const parts = spec.split(':');
-  const n = (s: string | undefined) => {
-    const v = Number(s);
-    if (!Number.isSafeInteger(v) || v <= 0)
-      throw new UsageError(`--map ${spec}: sizes are positive integers`);
-    return v;
-  };
-  if (parts[0] === 'array' && parts.length === 3)
-    return { type: 2, keySize: 4, valueSize: n(parts[1]), maxEntries: n(parts[2]) };
-  if (parts[0] === 'hash' && parts.length === 4)
-    return { type: 1, keySize: n(parts[1]), valueSize: n(parts[2]), maxEntries: n(parts[3]) };
-  throw new UsageError(`--map ${spec}: expected array:VALUE:ENTRIES or hash:KEY:VALUE:ENTRIES`);
-}
 
 const ERRNO_NAMES = { ...VerifierErrno, OK: 0 } as const;
 
