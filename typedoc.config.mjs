@@ -1,7 +1,13 @@
 // The rendered reference: the spec documents and the API of the three public entry points.
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 export default {
-  entryPoints: ['src/index.ts', 'src/codec/index.ts', 'src/vectors/index.ts', 'src/reference/ebpf/index.ts'],
+  entryPoints: [
+    'src/index.ts',
+    'src/codec/index.ts',
+    'src/vectors/index.ts',
+    'src/reference/ebpf/index.ts',
+    'src/reference/verifier/index.ts',
+  ],
   tsconfig: 'tsconfig.build.json',
   out: 'docs/site',
   name: 'virtio-xdp-offload',

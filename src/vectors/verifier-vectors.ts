@@ -9,6 +9,7 @@ import { slotsFromBytes, type MapDefinition } from '../reference/ebpf/index.js';
 import { verify } from '../reference/verifier/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
+import type { VectorMapDefinition } from './xdp-vectors.js';
 
 /** The format tag of verifier vector files. */
 export const VERIFIER_FORMAT = 'virtio-xdp-offload/verifier/1';
@@ -34,13 +35,7 @@ export interface VerifierVector {
   /** Instruction slots, hex. */
   readonly insns: string;
   /** Maps by handle. */
-  readonly maps: readonly {
-    readonly handle: number;
-    readonly type: number;
-    readonly key_size: number;
-    readonly value_size: number;
-    readonly max_entries: number;
-  }[];
+  readonly maps: readonly VectorMapDefinition[];
   /** Loaded as root. */
   readonly privileged: KernelVerdict;
   /** Loaded with CAP_BPF and CAP_NET_ADMIN only. */

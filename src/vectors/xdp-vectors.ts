@@ -12,6 +12,28 @@ import { schemaErrors } from './schema.js';
 /** The format tag of XDP run vector files. */
 export const XDP_RUNS_FORMAT = 'virtio-xdp-offload/xdp-runs/1';
 
+/** A map as vector files describe it (created in order as handles 1, 2, ...). */
+export interface VectorMapDefinition {
+  /** Its handle. */
+  readonly handle: number;
+  /** `BPF_MAP_TYPE_HASH` (1) or `BPF_MAP_TYPE_ARRAY` (2). */
+  readonly type: number;
+  /** Key size in bytes. */
+  readonly key_size: number;
+  /** Value size in bytes. */
+  readonly value_size: number;
+  /** Maximum number of elements. */
+  readonly max_entries: number;
+}
+
+/** One map's contents after a run: [key, value] pairs in hex, sorted by key. */
+export interface VectorMapContents {
+  /** The map's handle. */
+  readonly handle: number;
+  /** Its elements (arrays: only nonzero values). */
+  readonly entries: readonly (readonly [string, string])[];
+}
+
 /** One run of an XDP run vector file. */
 export interface XdpRunVector {
   /** Name of the frame. */
@@ -25,10 +47,7 @@ export interface XdpRunVector {
   /** The bytes from data_meta to data_end after the run (null when refused). */
   readonly output: string | null;
   /** Map contents after the run. */
-  readonly maps: readonly {
-    readonly handle: number;
-    readonly entries: readonly (readonly [string, string])[];
-  }[];
+  readonly maps: readonly VectorMapContents[];
 }
 
 /** An XDP run vector file. */
@@ -38,17 +57,25 @@ export interface XdpRunFile {
   /** The kernel that answered. */
   readonly kernel: string;
   /** The program. */
-  readonly program: { readonly name: string; readonly source: string; readonly insns: string };
+  readonly program: {
+    /** Its name. */
+    readonly name: string;
+    /** Where its source is. */
+    readonly source: string;
+    /** Instruction slots, hex. */
+    readonly insns: string;
+  };
   /** Its maps, created in order. */
-  readonly maps: readonly {
-    readonly handle: number;
-    readonly type: number;
-    readonly key_size: number;
-    readonly value_size: number;
-    readonly max_entries: number;
-  }[];
+  readonly maps: readonly VectorMapDefinition[];
   /** Whether the kernel accepted the program. */
-  readonly load: { readonly accepted: boolean; readonly errno: number; readonly log: readonly string[] };
+  readonly load: {
+    /** It loaded. */
+    readonly accepted: boolean;
+    /** 0, or the errno of the refusal. */
+    readonly errno: number;
+    /** Log lines of a refusal. */
+    readonly log: readonly string[];
+  };
   /** The runs, in order. */
   readonly runs: readonly XdpRunVector[];
 }

@@ -41,7 +41,9 @@ export type RegType =
 
 /** An abstract register. For pointers, `s` is the variable part of the offset. */
 export interface Reg {
+  /** What the register holds. */
   readonly type: RegType;
+  /** A scalar's value, or a pointer's variable offset. */
   readonly s: Scalar;
   /** Fixed offset of a pointer. */
   readonly off: number;
@@ -49,6 +51,7 @@ export interface Reg {
   readonly range: number;
   /** Packet pointers with the same id move together; map_value_or_null: the lookup. */
   readonly id: number;
+  /** The map a map pointer or map value pointer belongs to. */
   readonly map?: MapDefinition;
 }
 
@@ -110,7 +113,15 @@ export interface CheckOptions {
 }
 
 /** The result of interpretation: a rejection, or the number of instructions processed. */
-export type CheckResult = { readonly rejection: Rejection } | { readonly processed: number };
+export type CheckResult =
+  | {
+      /** Why the program was refused. */
+      readonly rejection: Rejection;
+    }
+  | {
+      /** Instructions processed. */
+      readonly processed: number;
+    };
 
 /** Linux's limit on processed instructions. */
 export const PROCESSED_LIMIT = 1_000_000;

@@ -22,7 +22,9 @@ export type ArgType =
 
 /** A helper prototype. */
 export interface HelperProto {
+  /** Its arguments, r1 first. */
   readonly args: readonly ArgType[];
+  /** What r0 holds after the call. */
   readonly ret: 'int' | 'u32' | 'map_value_or_null';
   /** Invalidates packet pointers (the adjust helpers). */
   readonly changesPacket?: boolean;

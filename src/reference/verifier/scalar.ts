@@ -17,9 +17,13 @@ export interface Scalar {
   readonly value: bigint;
   /** Bits not known (1 = unknown). */
   readonly mask: bigint;
+  /** Smallest value, unsigned. */
   readonly umin: bigint;
+  /** Largest value, unsigned. */
   readonly umax: bigint;
+  /** Smallest value, signed. */
   readonly smin: bigint;
+  /** Largest value, signed. */
   readonly smax: bigint;
 }
 

@@ -12,13 +12,27 @@ import type { MapDefinition } from '../ebpf/maps.js';
 
 /** A verifier rejection: the errno Linux returns, the instruction and the log line. */
 export interface Rejection {
+  /** The errno of the refusal. */
   readonly errno: number;
+  /** The instruction it concerns. */
   readonly insn: number;
+  /** The log line, worded as Linux words it. */
   readonly message: string;
 }
 
 /** Linux's errno values the verifier returns. */
-export const VerifierErrno = { EACCES: 13, EINVAL: 22, E2BIG: 7, EBADF: 9, ENOTSUPP: 524 } as const;
+export const VerifierErrno = {
+  /** The program is unsafe. */
+  EACCES: 13,
+  /** The program is malformed. */
+  EINVAL: 22,
+  /** The program is too large or too complex. */
+  E2BIG: 7,
+  /** A map reference names no map. */
+  EBADF: 9,
+  /** Not supported (Linux's internal ENOTSUPP). */
+  ENOTSUPP: 524,
+} as const;
 
 /** Most instructions a privileged loader may load (`BPF_COMPLEXITY_LIMIT_INSNS`). */
 export const MAX_INSNS_PRIVILEGED = 1_000_000;

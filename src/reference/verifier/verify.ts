@@ -27,6 +27,7 @@ export interface VerifyOptions {
 
 /** The verdict. */
 export interface Verdict {
+  /** Whether the program may run. */
   readonly accepted: boolean;
   /** 0 when accepted, else the errno Linux returns. */
   readonly errno: number;
