@@ -314,3 +314,19 @@ export function encodeResult(request: ControlRequest, answer: ControlResult): Ui
     'result',
   );
 }
+
+/**
+ * Encodes the device-writable part of a failure that has no decoded request to answer (a malformed
+ * device-readable part): `VIRTIO_NET_ERR`, the status and a `result_len` of 0.
+ */
+export function encodeFailure(status: number): Uint8Array {
+  if (status === XdpStatus.OK) throw new CodecError('range', 'status', 1, 'a failure cannot have status OK');
+  return encodeChecked(
+    (stream) => {
+      ctrlAck.encodeAt(stream, { ack: VIRTIO_NET_ERR });
+      xdpStatus.encodeAt(stream, { status, result_len: 0 });
+    },
+    WRITABLE_HEADER_SIZE,
+    'result',
+  );
+}
