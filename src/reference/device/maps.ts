@@ -1,0 +1,166 @@
+/**
+ * The device's map table (spec section X.7): maps created on the driver's request, named by handles
+ * the device assigns, held within the advertised limits. Every command checks everything before it
+ * changes anything, so a refused command leaves the table as it was ([dev-wire-reject-unchanged]).
+ *
+ * @module
+ */
+import { BpfMapType, XdpStatus } from '../../codec/index.js';
+import { createMap, type BpfMap, type MapDefinition } from '../ebpf/maps.js';
+import type { AddressSpace } from '../ebpf/memory.js';
+
+/** The capability fields that bound the map table. */
+export interface MapLimits {
+  /** `max_maps`. */
+  readonly maxMaps: number;
+  /** `max_entries`. */
+  readonly maxEntries: number;
+  /** `max_key_size`. */
+  readonly maxKeySize: number;
+  /** `max_value_size`. */
+  readonly maxValueSize: number;
+  /** `max_map_memory`, in accounted bytes. */
+  readonly maxMapMemory: bigint;
+  /** `map_types`: bit n set when map type n can be created. */
+  readonly mapTypes: bigint;
+}
+
+/** Accounted memory of a map, as section X.6 defines it (exact, so bigint). */
+export function mapMemory(def: MapDefinition): bigint {
+  const up8 = (n: number) => BigInt(Math.ceil(n / 8) * 8);
+  const entries = BigInt(def.maxEntries);
+  return def.type === BpfMapType.ARRAY
+    ? entries * up8(def.valueSize)
+    : entries * (up8(def.keySize) + up8(def.valueSize) + 16n);
+}
+
+/** A status, or a status with the value a successful command returns. */
+export type Outcome<T> = { readonly status: number; readonly value?: T };
+
+const ok = <T>(value: T): Outcome<T> => ({ status: XdpStatus.OK, value });
+const fail = (status: number): Outcome<never> => ({ status });
+
+/** The maps of one device, by handle. */
+export class DeviceMaps {
+  private readonly maps = new Map<number, BpfMap>();
+  private nextHandle = 1;
+  private used = 0n;
+
+  /**
+   * @throws RangeError when the limits promise more than the engine's maps hold (keys up to 512
+   * bytes, values up to 1 MiB): a device must not refuse, for size alone, what it advertised.
+   */
+  constructor(
+    private readonly limits: MapLimits,
+    private readonly space: AddressSpace,
+  ) {
+    if (limits.maxKeySize > 512 || limits.maxValueSize > 1 << 20)
+      throw new RangeError('map limits exceed what the engine supports (key 512, value 1 MiB)');
+  }
+
+  /** Number of maps that exist (QUERY's `map_count`). */
+  get count(): number {
+    return this.maps.size;
+  }
+
+  /** Accounted memory of every map (QUERY's `map_memory`). */
+  get memory(): bigint {
+    return this.used;
+  }
+
+  /** The map a handle names, for the program loader; undefined for a handle not assigned or freed. */
+  get(handle: number): BpfMap | undefined {
+    return this.maps.get(handle);
+  }
+
+  /** MAP_CREATE: checks type, array key size, size limits, count and memory, in that order. */
+  create(def: MapDefinition): Outcome<number> {
+    const { limits } = this;
+    if (def.type >= 64 || ((limits.mapTypes >> BigInt(def.type)) & 1n) === 0n)
+      return fail(XdpStatus.EOPNOTSUPP);
+    if (def.type === BpfMapType.ARRAY && def.keySize !== 4) return fail(XdpStatus.EINVAL);
+    if (def.keySize === 0 || def.valueSize === 0 || def.maxEntries === 0) return fail(XdpStatus.EINVAL);
+    if (
+      def.keySize > limits.maxKeySize ||
+      def.valueSize > limits.maxValueSize ||
+      def.maxEntries > limits.maxEntries
+    )
+      return fail(XdpStatus.E2BIG);
+    if (this.maps.size >= limits.maxMaps) return fail(XdpStatus.ENOSPC);
+    const memory = mapMemory(def);
+    if (this.used + memory > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
+    if (this.nextHandle > 0xffffffff) return fail(XdpStatus.ENOSPC);
+    const handle = this.nextHandle++;
+    this.maps.set(handle, createMap(def, this.space));
+    this.used += memory;
+    return ok(handle);
+  }
+
+  /** MAP_FREE: EBADF for an unknown handle, EBUSY while the loaded program references the map. */
+  free(handle: number, referenced: ReadonlySet<number>): Outcome<null> {
+    const map = this.maps.get(handle);
+    if (map === undefined) return fail(XdpStatus.EBADF);
+    if (referenced.has(handle)) return fail(XdpStatus.EBUSY);
+    this.maps.delete(handle);
+    this.used -= mapMemory(map.definition);
+    map.destroy();
+    return ok(null);
+  }
+
+  /** MAP_UPDATE. */
+  update(
+    handle: number,
+    keySize: number,
+    valueSize: number,
+    key: Uint8Array,
+    value: Uint8Array,
+    flags: number,
+  ): Outcome<null> {
+    const map = this.sized(handle, keySize, valueSize);
+    if (typeof map === 'number') return fail(map);
+    const status = map.update(key, value, flags);
+    return status === 0 ? ok(null) : fail(status);
+  }
+
+  /** MAP_LOOKUP: a copy of the value, never a view the program may write later. */
+  lookup(handle: number, keySize: number, valueSize: number, key: Uint8Array): Outcome<Uint8Array> {
+    const map = this.sized(handle, keySize, valueSize);
+    if (typeof map === 'number') return fail(map);
+    const value = map.lookup(key);
+    return typeof value === 'number' ? fail(value) : ok(Uint8Array.from(value));
+  }
+
+  /** MAP_DELETE. */
+  delete(handle: number, keySize: number, key: Uint8Array): Outcome<null> {
+    const map = this.sized(handle, keySize, undefined);
+    if (typeof map === 'number') return fail(map);
+    const status = map.delete(key);
+    return status === 0 ? ok(null) : fail(status);
+  }
+
+  /** MAP_GET_NEXT_KEY; `key` null for FIRST. */
+  nextKey(handle: number, keySize: number, key: Uint8Array | null): Outcome<Uint8Array> {
+    const map = this.sized(handle, keySize, undefined);
+    if (typeof map === 'number') return fail(map);
+    const next = map.nextKey(key);
+    return typeof next === 'number' ? fail(next) : ok(next);
+  }
+
+  /** Device reset: every map and the handle counter go ([dev-reset]). */
+  reset(): void {
+    for (const map of this.maps.values()) map.destroy();
+    this.maps.clear();
+    this.used = 0n;
+    this.nextHandle = 1;
+  }
+
+  /** The map of a handle whose sizes the request repeats correctly, or the status to answer. */
+  private sized(handle: number, keySize: number, valueSize: number | undefined): BpfMap | number {
+    const map = this.maps.get(handle);
+    if (map === undefined) return XdpStatus.EBADF;
+    const def = map.definition;
+    if (def.keySize !== keySize || (valueSize !== undefined && def.valueSize !== valueSize))
+      return XdpStatus.EINVAL;
+    return map;
+  }
+}
