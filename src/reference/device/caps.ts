@@ -1,0 +1,66 @@
+/**
+ * The capabilities a device advertises (spec section X.6): checked once, when the device is built,
+ * so that CAPS_GET can only ever return what the spec allows.
+ *
+ * @module
+ */
+import { BpfMapType, CodecError, IsaGroup, OffloadHelper, xdpCaps, type ValueOf } from '../../codec/index.js';
+import type { MapLimits } from './maps.js';
+
+/** A CAPS_GET result. */
+export type DeviceCaps = ValueOf<typeof xdpCaps>;
+
+/** Why a capability set cannot be advertised: the field and what is wrong with it. */
+export class CapsError extends Error {
+  /** The caps field at fault. */
+  readonly field: string;
+
+  constructor(field: string, detail: string) {
+    super(`${field}: ${detail}`);
+    this.name = 'CapsError';
+    this.field = field;
+  }
+}
+
+/**
+ * Checks a capability set against [dev-caps-defined-bits] (through the codec's encoder, which
+ * refuses reserved fields, undefined bits and helper ids outside the offloadable table) and
+ * [dev-caps-minimum]. Throws {@link CapsError}.
+ */
+export function checkCaps(caps: DeviceCaps): void {
+  try {
+    xdpCaps.encode(caps);
+  } catch (error) {
+    if (error instanceof CodecError) throw new CapsError(error.field, error.message);
+    throw error;
+  }
+  const helperSet = (id: number) => (((caps.helpers[id >> 3] ?? 0) >> (id & 7)) & 1) === 1;
+  const minimum: [boolean, string, string][] = [
+    [
+      ((caps.map_types >> BigInt(BpfMapType.ARRAY)) & 1n) === 1n,
+      'map_types',
+      'BPF_MAP_TYPE_ARRAY is required',
+    ],
+    [(caps.isa_groups & IsaGroup.BASE32) !== 0, 'isa_groups', 'base32 is required'],
+    [(caps.isa_groups & IsaGroup.BASE64) !== 0, 'isa_groups', 'base64 is required'],
+    [helperSet(OffloadHelper.map_lookup_elem), 'helpers', 'map_lookup_elem is required'],
+    [caps.max_maps >= 1, 'max_maps', 'must be at least 1'],
+    [caps.max_entries >= 1, 'max_entries', 'must be at least 1'],
+    [caps.max_insns >= 1, 'max_insns', 'must be at least 1'],
+    [caps.max_key_size >= 4, 'max_key_size', 'must be at least 4'],
+    [caps.max_value_size >= 8, 'max_value_size', 'must be at least 8'],
+  ];
+  for (const [holds, field, detail] of minimum) if (!holds) throw new CapsError(field, detail);
+}
+
+/** The map-table limits a capability set advertises. */
+export function mapLimitsOf(caps: DeviceCaps): MapLimits {
+  return {
+    maxMaps: caps.max_maps,
+    maxEntries: caps.max_entries,
+    maxKeySize: caps.max_key_size,
+    maxValueSize: caps.max_value_size,
+    maxMapMemory: caps.max_map_memory,
+    mapTypes: caps.map_types,
+  };
+}
