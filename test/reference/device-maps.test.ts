@@ -6,6 +6,7 @@ import { BpfMapType, XdpStatus } from '../../src/codec/index.js';
 import { DeviceMaps, mapMemory, type MapLimits } from '../../src/reference/device/maps.js';
 import type { MapDefinition } from '../../src/reference/ebpf/maps.js';
 import { AddressSpace } from '../../src/reference/ebpf/memory.js';
+import { le32Bytes } from '../support/bytes.js';
 import { fc } from '../support/fc.js';
 
 const LIMITS: MapLimits = {
@@ -28,7 +29,6 @@ const hash = (keySize: number, valueSize: number, maxEntries: number): MapDefini
   valueSize,
   maxEntries,
 });
-const u32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
 const fresh = (limits: MapLimits = LIMITS) => new DeviceMaps(limits, new AddressSpace());
 
 describe('MAP_CREATE refusals', () => {
@@ -116,9 +116,9 @@ describe('handles', () => {
     assert.equal(maps.free(h, new Set()).status, XdpStatus.OK);
     for (const handle of [0, h, h + 1, 0xffffffff]) {
       assert.equal(maps.free(handle, new Set()).status, XdpStatus.EBADF);
-      assert.equal(maps.update(handle, 4, 8, u32(1), new Uint8Array(8), 0).status, XdpStatus.EBADF);
-      assert.equal(maps.lookup(handle, 4, 8, u32(1)).status, XdpStatus.EBADF);
-      assert.equal(maps.delete(handle, 4, u32(1)).status, XdpStatus.EBADF);
+      assert.equal(maps.update(handle, 4, 8, le32Bytes(1), new Uint8Array(8), 0).status, XdpStatus.EBADF);
+      assert.equal(maps.lookup(handle, 4, 8, le32Bytes(1)).status, XdpStatus.EBADF);
+      assert.equal(maps.delete(handle, 4, le32Bytes(1)).status, XdpStatus.EBADF);
       assert.equal(maps.nextKey(handle, 4, null).status, XdpStatus.EBADF);
     }
   });
@@ -136,19 +136,20 @@ describe('elements', () => {
   test('a new array reads as zeros and a new hash is empty [dev-map-initial]', () => {
     const maps = fresh();
     const a = maps.create(array(12, 5)).value ?? assert.fail('create');
-    for (let i = 0; i < 5; i++) assert.deepEqual(maps.lookup(a, 4, 12, u32(i)).value, new Uint8Array(12));
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(maps.lookup(a, 4, 12, le32Bytes(i)).value, new Uint8Array(12));
     const h = maps.create(hash(4, 8, 5)).value ?? assert.fail('create');
     assert.equal(maps.nextKey(h, 4, null).status, XdpStatus.ENOENT);
-    assert.equal(maps.lookup(h, 4, 8, u32(0)).status, XdpStatus.ENOENT);
+    assert.equal(maps.lookup(h, 4, 8, le32Bytes(0)).status, XdpStatus.ENOENT);
   });
 
   test('sizes that differ from the map are EINVAL [dev-map-elem-sizes]', () => {
     const maps = fresh();
     const h = maps.create(hash(8, 8, 4)).value ?? assert.fail('create');
-    assert.equal(maps.update(h, 4, 8, u32(1), new Uint8Array(8), 0).status, XdpStatus.EINVAL);
+    assert.equal(maps.update(h, 4, 8, le32Bytes(1), new Uint8Array(8), 0).status, XdpStatus.EINVAL);
     assert.equal(maps.update(h, 8, 4, new Uint8Array(8), new Uint8Array(4), 0).status, XdpStatus.EINVAL);
     assert.equal(maps.lookup(h, 8, 16, new Uint8Array(8)).status, XdpStatus.EINVAL);
-    assert.equal(maps.delete(h, 4, u32(1)).status, XdpStatus.EINVAL);
+    assert.equal(maps.delete(h, 4, le32Bytes(1)).status, XdpStatus.EINVAL);
     assert.equal(maps.nextKey(h, 16, null).status, XdpStatus.EINVAL);
   });
 
@@ -157,31 +158,31 @@ describe('elements', () => {
     const h = maps.create(hash(4, 8, 4)).value ?? assert.fail('create');
     const a = maps.create(array(8, 4)).value ?? assert.fail('create');
     const v = new Uint8Array(8).fill(7);
-    assert.equal(maps.update(h, 4, 8, u32(1), v, 2).status, XdpStatus.ENOENT);
-    assert.equal(maps.update(h, 4, 8, u32(1), v, 1).status, XdpStatus.OK);
-    assert.equal(maps.update(h, 4, 8, u32(1), v, 1).status, XdpStatus.EEXIST);
-    assert.equal(maps.update(h, 4, 8, u32(1), v, 2).status, XdpStatus.OK);
-    assert.equal(maps.update(a, 4, 8, u32(0), v, 1).status, XdpStatus.EEXIST);
-    assert.equal(maps.update(a, 4, 8, u32(0), v, 2).status, XdpStatus.OK);
+    assert.equal(maps.update(h, 4, 8, le32Bytes(1), v, 2).status, XdpStatus.ENOENT);
+    assert.equal(maps.update(h, 4, 8, le32Bytes(1), v, 1).status, XdpStatus.OK);
+    assert.equal(maps.update(h, 4, 8, le32Bytes(1), v, 1).status, XdpStatus.EEXIST);
+    assert.equal(maps.update(h, 4, 8, le32Bytes(1), v, 2).status, XdpStatus.OK);
+    assert.equal(maps.update(a, 4, 8, le32Bytes(0), v, 1).status, XdpStatus.EEXIST);
+    assert.equal(maps.update(a, 4, 8, le32Bytes(0), v, 2).status, XdpStatus.OK);
   });
 
   test('delete: EINVAL on an array, ENOENT for a key the hash lacks [dev-map-delete]', () => {
     const maps = fresh();
     const h = maps.create(hash(4, 8, 4)).value ?? assert.fail('create');
     const a = maps.create(array(8, 4)).value ?? assert.fail('create');
-    assert.equal(maps.delete(a, 4, u32(0)).status, XdpStatus.EINVAL);
-    assert.equal(maps.delete(h, 4, u32(3)).status, XdpStatus.ENOENT);
-    maps.update(h, 4, 8, u32(3), new Uint8Array(8), 0);
-    assert.equal(maps.delete(h, 4, u32(3)).status, XdpStatus.OK);
-    assert.equal(maps.lookup(h, 4, 8, u32(3)).status, XdpStatus.ENOENT);
+    assert.equal(maps.delete(a, 4, le32Bytes(0)).status, XdpStatus.EINVAL);
+    assert.equal(maps.delete(h, 4, le32Bytes(3)).status, XdpStatus.ENOENT);
+    maps.update(h, 4, 8, le32Bytes(3), new Uint8Array(8), 0);
+    assert.equal(maps.delete(h, 4, le32Bytes(3)).status, XdpStatus.OK);
+    assert.equal(maps.lookup(h, 4, 8, le32Bytes(3)).status, XdpStatus.ENOENT);
   });
 
   test('a lookup result is a copy: later updates do not change it', () => {
     const maps = fresh();
     const a = maps.create(array(8, 2)).value ?? assert.fail('create');
-    maps.update(a, 4, 8, u32(1), new Uint8Array(8).fill(1), 0);
-    const before = maps.lookup(a, 4, 8, u32(1)).value ?? assert.fail('lookup');
-    maps.update(a, 4, 8, u32(1), new Uint8Array(8).fill(2), 0);
+    maps.update(a, 4, 8, le32Bytes(1), new Uint8Array(8).fill(1), 0);
+    const before = maps.lookup(a, 4, 8, le32Bytes(1)).value ?? assert.fail('lookup');
+    maps.update(a, 4, 8, le32Bytes(1), new Uint8Array(8).fill(2), 0);
     assert.deepEqual(before, new Uint8Array(8).fill(1));
   });
 
@@ -191,7 +192,7 @@ describe('elements', () => {
     maps.reset();
     assert.equal(maps.count, 0);
     assert.equal(maps.memory, 0n);
-    assert.equal(maps.lookup(h, 4, 8, u32(0)).status, XdpStatus.EBADF);
+    assert.equal(maps.lookup(h, 4, 8, le32Bytes(0)).status, XdpStatus.EBADF);
   });
 });
 
@@ -247,7 +248,7 @@ describe('refused commands change nothing', () => {
           else if (o.k === 'free')
             status = maps.free(o.handle, o.busy ? new Set([o.handle]) : new Set()).status;
           else if (o.k === 'update') {
-            const key = o.keySize === 4 ? u32(o.key) : Uint8Array.of(o.key, 0, 0, 0, 0, 0, 0, 0);
+            const key = o.keySize === 4 ? le32Bytes(o.key) : Uint8Array.of(o.key, 0, 0, 0, 0, 0, 0, 0);
             status = maps.update(
               o.handle,
               o.keySize,
@@ -256,7 +257,7 @@ describe('refused commands change nothing', () => {
               new Uint8Array(o.valueSize).fill(o.fill),
               o.flags,
             ).status;
-          } else status = maps.delete(o.handle, 4, u32(o.key)).status;
+          } else status = maps.delete(o.handle, 4, le32Bytes(o.key)).status;
           if (status !== XdpStatus.OK) {
             refused++;
             assert.equal(

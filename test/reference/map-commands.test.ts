@@ -16,6 +16,7 @@ import { executeMapCommand, isMapCommand } from '../../src/reference/device/map-
 import { DeviceMaps } from '../../src/reference/device/maps.js';
 import { AddressSpace } from '../../src/reference/ebpf/memory.js';
 import { ControlElement } from '../../src/reference/virtqueue/element.js';
+import { le32Bytes } from '../support/bytes.js';
 
 const maps = new DeviceMaps(
   {
@@ -39,8 +40,6 @@ function send(request: ControlRequest): ControlResult {
   return decodeResult(request, element.readAnswer(served.used));
 }
 
-const u32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-
 test('a hash map session over the wire: create, update, lookup, iterate, delete, free', () => {
   const created = send({
     command: 'MAP_CREATE',
@@ -54,13 +53,13 @@ test('a hash map session over the wire: create, update, lookup, iterate, delete,
     const value = new Uint8Array(8).fill(k);
     const r = send({
       command: 'MAP_UPDATE',
-      data: { map_handle: handle, key_size: 4, value_size: 8, flags: 0, key: u32(k), value },
+      data: { map_handle: handle, key_size: 4, value_size: 8, flags: 0, key: le32Bytes(k), value },
     });
     assert.equal(r.status, XdpStatus.OK);
   }
   const looked = send({
     command: 'MAP_LOOKUP',
-    data: { map_handle: handle, key_size: 4, value_size: 8, key: u32(9) },
+    data: { map_handle: handle, key_size: 4, value_size: 8, key: le32Bytes(9) },
   });
   assert.deepEqual((looked.result as { value: Uint8Array }).value, new Uint8Array(8).fill(9));
 
@@ -82,12 +81,12 @@ test('a hash map session over the wire: create, update, lookup, iterate, delete,
 
   const del = send({
     command: 'MAP_DELETE',
-    data: { map_handle: handle, key_size: 4, key: u32(5) },
+    data: { map_handle: handle, key_size: 4, key: le32Bytes(5) },
   });
   assert.equal(del.status, XdpStatus.OK);
   const gone = send({
     command: 'MAP_LOOKUP',
-    data: { map_handle: handle, key_size: 4, value_size: 8, key: u32(5) },
+    data: { map_handle: handle, key_size: 4, value_size: 8, key: le32Bytes(5) },
   });
   assert.equal(gone.status, XdpStatus.ENOENT);
   assert.equal(gone.result, null);

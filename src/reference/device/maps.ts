@@ -44,7 +44,6 @@ const fail = (status: number): Outcome<never> => ({ status });
 export class DeviceMaps {
   private readonly maps = new Map<number, BpfMap>();
   private nextHandle = 1;
-  private used = 0n;
 
   /**
    * @throws RangeError when the limits promise more than the engine's maps hold (keys up to 512
@@ -65,7 +64,9 @@ export class DeviceMaps {
 
   /** Accounted memory of every map (QUERY's `map_memory`). */
   get memory(): bigint {
-    return this.used;
+    let total = 0n;
+    for (const map of this.maps.values()) total += mapMemory(map.definition);
+    return total;
   }
 
   /** The map a handle names, for the program loader; undefined for a handle not assigned or freed. */
@@ -87,12 +88,10 @@ export class DeviceMaps {
     )
       return fail(XdpStatus.E2BIG);
     if (this.maps.size >= limits.maxMaps) return fail(XdpStatus.ENOSPC);
-    const memory = mapMemory(def);
-    if (this.used + memory > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
+    if (this.memory + mapMemory(def) > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
     if (this.nextHandle > 0xffffffff) return fail(XdpStatus.ENOSPC);
     const handle = this.nextHandle++;
     this.maps.set(handle, createMap(def, this.space));
-    this.used += memory;
     return ok(handle);
   }
 
@@ -102,7 +101,6 @@ export class DeviceMaps {
     if (map === undefined) return fail(XdpStatus.EBADF);
     if (referenced.has(handle)) return fail(XdpStatus.EBUSY);
     this.maps.delete(handle);
-    this.used -= mapMemory(map.definition);
     map.destroy();
     return ok(null);
   }
@@ -150,7 +148,6 @@ export class DeviceMaps {
   reset(): void {
     for (const map of this.maps.values()) map.destroy();
     this.maps.clear();
-    this.used = 0n;
     this.nextHandle = 1;
   }
 
