@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { newDecodeStream } from './streams.js';
+import { newDecodeStream, type EncodeStream } from './streams.js';
 import {
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
@@ -303,12 +303,25 @@ export function encodeResult(request: ControlRequest, answer: ControlResult): Ui
   if (answer.result === null && layout !== null && ok) {
     throw new CodecError('type', 'result', WRITABLE_HEADER_SIZE, `${request.command} needs a result`);
   }
-  const resultLen = answer.result === null || layout === null ? 0 : layout.sizeOf(answer.result, outer);
+  const result = answer.result;
+  if (result === null || layout === null) return encodeWritable(ack, answer.status, 0, () => undefined);
+  return encodeWritable(ack, answer.status, layout.sizeOf(result, outer), (stream) =>
+    layout.encodeAt(stream, result, outer),
+  );
+}
+
+/** Writes ack, the status header and, through `writeResult`, `resultLen` bytes of result. */
+function encodeWritable(
+  ack: number,
+  status: number,
+  resultLen: number,
+  writeResult: (stream: EncodeStream) => void,
+): Uint8Array {
   return encodeChecked(
     (stream) => {
       ctrlAck.encodeAt(stream, { ack });
-      xdpStatus.encodeAt(stream, { status: answer.status, result_len: resultLen });
-      if (answer.result !== null) layout?.encodeAt(stream, answer.result, outer);
+      xdpStatus.encodeAt(stream, { status, result_len: resultLen });
+      writeResult(stream);
     },
     WRITABLE_HEADER_SIZE + resultLen,
     'result',
@@ -321,12 +334,5 @@ export function encodeResult(request: ControlRequest, answer: ControlResult): Ui
  */
 export function encodeFailure(status: number): Uint8Array {
   if (status === XdpStatus.OK) throw new CodecError('range', 'status', 1, 'a failure cannot have status OK');
-  return encodeChecked(
-    (stream) => {
-      ctrlAck.encodeAt(stream, { ack: VIRTIO_NET_ERR });
-      xdpStatus.encodeAt(stream, { status, result_len: 0 });
-    },
-    WRITABLE_HEADER_SIZE,
-    'result',
-  );
+  return encodeWritable(VIRTIO_NET_ERR, status, 0, () => undefined);
 }
