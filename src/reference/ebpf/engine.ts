@@ -53,6 +53,12 @@ export interface XdpRunResult {
   readonly redirectTarget: number | undefined;
 }
 
+/** Where a program's `ld_imm64` map handles are looked up: the engine's own maps, or a device's table. */
+export interface MapSource {
+  /** The map a handle names, or undefined. */
+  get(handle: number): BpfMap | undefined;
+}
+
 /** Maps, programs and runs: one engine instance (a device has one). */
 export class XdpEngine {
   /** The address space every map and run lives in. */
@@ -103,10 +109,12 @@ export class XdpEngine {
   /**
    * Prepares a program: `ld_imm64` with `src_reg` 1 names a map by handle, with `src_reg` 2 an
    * offset into element 0 of an array. An unknown handle or pseudo form makes that slot invalid.
+   * Handles name the engine's own maps unless `maps` is given (whose maps must live in
+   * {@link space}).
    */
-  load(insns: readonly BpfInsn[]): DecodedProgram {
+  load(insns: readonly BpfInsn[], maps: MapSource = this.maps): DecodedProgram {
     return decodeProgram(insns, (src, imm, nextImm) => {
-      const map = this.maps.get(imm >>> 0);
+      const map = maps.get(imm >>> 0);
       if (map === undefined) return `map handle ${imm >>> 0} does not exist`;
       if (src === BpfPseudo.MAP_FD) return { hi: REGION_TAG + map.region.id, lo: 0 };
       if (src === BpfPseudo.MAP_VALUE) {

@@ -1,0 +1,352 @@
+/**
+ * The device side of the offload (a VMM such as QEMU with a tap backend): feature offer, the
+ * control class of section X.4 on every element, the map table, program loading through the host
+ * verifier and the tap's TUNXDPOFFLOAD, QUERY from the tap's counters, reset and the migration
+ * block, and the receive path that turns the tap's frames into receive-queue buffers.
+ *
+ * The guest is hostile: every element goes through the strict front end, every command checks
+ * everything before it changes anything, and nothing the host names (fds, program ids, addresses)
+ * is ever written to the guest.
+ *
+ * @module
+ */
+import {
+  BPF_LD_IMM64,
+  BpfMapType,
+  BpfPseudo,
+  IsaGroup,
+  LogLevel,
+  OffloadHelper,
+  ProgFeature,
+  QueryFlag,
+  TUNXDPOFFLOAD,
+  TunXdpOffloadOp,
+  VIRTIO_NET_ERR,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_XDP_OFFLOAD,
+  VIRTIO_NET_OK,
+  XdpStatus,
+  tunXdpOffload,
+  type BpfInsn,
+  type ControlRequest,
+  type ControlResult,
+  type ResultData,
+} from '../../codec/index.js';
+import type { XdpEngine } from '../ebpf/engine.js';
+import type { MapDefinition } from '../ebpf/maps.js';
+import { helperBitSet, programNeeds } from '../ebpf/needs.js';
+import { XDP_HEADROOM } from '../ebpf/xdp.js';
+import type { HostPrograms } from '../host/programs.js';
+import { zeroCounters, type ActionCounters, type Tap } from '../host/tap.js';
+import { verify } from '../verifier/verify.js';
+import { ControlElement } from '../virtqueue/element.js';
+import { checkCaps, mapLimitsOf, type DeviceCaps } from './caps.js';
+import { serveElement, type Served } from './frontend.js';
+import { executeMapCommand, isMapCommand } from './map-commands.js';
+import { DeviceMaps } from './maps.js';
+
+/** Feature bits as a bigint bit set. */
+export const featureBit = (bit: number): bigint => 1n << BigInt(bit);
+
+/** The backend of a device: the host engine, the host process's program fds, and the tap. */
+export interface DeviceBackend {
+  /** The host's engine, in whose address space maps and programs live. */
+  readonly engine: XdpEngine;
+  /** The VMM's program fds. */
+  readonly programs: HostPrograms;
+  /** The tap. */
+  readonly tap: Tap;
+}
+
+/** The helpers a device advertises by default: every offloadable helper a HASH or ARRAY map allows. */
+export const DEFAULT_HELPERS: readonly number[] = Object.values(OffloadHelper).filter(
+  // redirect_map needs a devmap, xskmap or cpumap, none of which can be offloaded.
+  (id) => id !== OffloadHelper.redirect_map,
+);
+
+/** A helper bitmap of ids. */
+export function helperBitmap(ids: Iterable<number>): Uint8Array {
+  const bitmap = new Uint8Array(32);
+  for (const id of ids) bitmap[id >> 3] = (bitmap[id >> 3] ?? 0) | (1 << (id & 7));
+  return bitmap;
+}
+
+/** The capabilities of the reference device on a tap whose hook takes frames up to `maxFrameLen`. */
+export function defaultCaps(maxFrameLen: number): DeviceCaps {
+  return {
+    max_maps: 64,
+    max_entries: 65536,
+    max_map_memory: 64n << 20n,
+    max_key_size: 256,
+    max_value_size: 4096,
+    max_insns: 4096,
+    max_log_size: 65536,
+    map_types: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
+    isa_groups:
+      IsaGroup.BASE32 |
+      IsaGroup.BASE64 |
+      IsaGroup.ATOMIC32 |
+      IsaGroup.ATOMIC64 |
+      IsaGroup.DIVMUL32 |
+      IsaGroup.DIVMUL64,
+    prog_features: ProgFeature.BPF_TO_BPF_CALLS | ProgFeature.MAP_VALUE_ADDR | ProgFeature.DATA_META,
+    xdp_headroom: XDP_HEADROOM,
+    max_frame_len: maxFrameLen,
+    helpers: helperBitmap(DEFAULT_HELPERS),
+  };
+}
+
+/** Thrown when a VMM is asked to migrate a device holding offloaded state ([dev-migration]). */
+export class MigrationBlockedError extends Error {
+  constructor(reason: string) {
+    super(`migration blocked: ${reason}`);
+    this.name = 'MigrationBlockedError';
+  }
+}
+
+/** A frame placed into a receive queue: the virtio-net header fields the device set, and the frame. */
+export interface ReceivedBuffer {
+  /** virtio_net_hdr `flags` (0: no checksum offload claimed). */
+  readonly flags: number;
+  /** virtio_net_hdr `gso_type` (0: VIRTIO_NET_HDR_GSO_NONE). */
+  readonly gsoType: number;
+  /** The frame. */
+  readonly frame: Uint8Array;
+}
+
+/** The attached program, as the device tracks it. */
+interface Attached {
+  readonly fd: number;
+  readonly insnCnt: number;
+  readonly handles: ReadonlySet<number>;
+}
+
+/** Errno-valued statuses a verifier rejection may carry on the wire (section X.5). */
+const VERIFIER_STATUSES: ReadonlySet<number> = new Set([XdpStatus.EACCES, XdpStatus.EINVAL, XdpStatus.E2BIG]);
+
+/** Log text limited to what the wire allows: printable ASCII, tab and newline. */
+function wireLog(lines: readonly string[], limit: number): string {
+  const text = lines.join('\n').replace(/[^\t\n\x20-\x7e]/g, '?');
+  return text.slice(0, limit);
+}
+
+/** A virtio-net device offering XDP offload over a tap. */
+export class OffloadDevice {
+  /** The capabilities, fixed for the device's life ([dev-caps-static]). */
+  readonly caps: DeviceCaps;
+  private readonly maps: DeviceMaps;
+  private attached: Attached | undefined;
+  private baseline: ActionCounters = zeroCounters();
+  private negotiated = 0n;
+
+  /** @throws CapsError when `caps` is not a capability set the spec allows. */
+  constructor(
+    private readonly backend: DeviceBackend,
+    caps: DeviceCaps = defaultCaps(backend.tap.maxFrameLen),
+  ) {
+    checkCaps(caps);
+    if (caps.max_frame_len > backend.tap.maxFrameLen)
+      throw new RangeError(
+        `max_frame_len ${caps.max_frame_len} is above the tap's ${backend.tap.maxFrameLen}`,
+      );
+    this.caps = Object.freeze({ ...caps, helpers: Uint8Array.from(caps.helpers) });
+    this.maps = new DeviceMaps(mapLimitsOf(caps), backend.engine.space);
+  }
+
+  /**
+   * The features offered: CTRL_VQ always, XDP_OFFLOAD only with it and only when the tap reports
+   * IFF_XDP_OFFLOAD ([dev-feature-requires-ctrl-vq], [dev-feature-backend]).
+   */
+  offeredFeatures(): bigint {
+    const tapCan = (this.backend.tap.features() & 0x00010000) !== 0;
+    return featureBit(VIRTIO_NET_F_CTRL_VQ) | (tapCan ? featureBit(VIRTIO_NET_F_XDP_OFFLOAD) : 0n);
+  }
+
+  /**
+   * The driver writes its features and sets FEATURES_OK. The device refuses (false) a set that is
+   * not a subset of its offer or that has XDP_OFFLOAD without CTRL_VQ; either way offloaded state
+   * from before goes ([dev-reset]).
+   */
+  setFeatures(accepted: bigint): boolean {
+    this.reset();
+    const offload = featureBit(VIRTIO_NET_F_XDP_OFFLOAD);
+    const valid =
+      (accepted & ~this.offeredFeatures()) === 0n &&
+      ((accepted & offload) === 0n || (accepted & featureBit(VIRTIO_NET_F_CTRL_VQ)) !== 0n);
+    this.negotiated = valid ? accepted : 0n;
+    return valid;
+  }
+
+  /** Device reset: program detached and discarded, every map and handle gone, counters from zero. */
+  reset(): void {
+    if (this.attached !== undefined) this.detach(this.attached);
+    this.maps.reset();
+    this.baseline = this.tapCounters();
+    this.negotiated = 0n;
+  }
+
+  /** Why migration must not start, or undefined when it may ([dev-migration]). */
+  migrationBlocker(): string | undefined {
+    if (this.attached !== undefined) return 'an offloaded program is attached';
+    if (this.maps.count > 0) return `${this.maps.count} offloaded map(s) exist`;
+    return undefined;
+  }
+
+  /** Starts live migration (the model's VMM): refuses while offloaded state exists. */
+  migrate(): void {
+    const reason = this.migrationBlocker();
+    if (reason !== undefined) throw new MigrationBlockedError(reason);
+  }
+
+  /** Serves one control virtqueue element of the class. */
+  serve(element: ControlElement): Served {
+    return serveElement(element, (request) => this.execute(request));
+  }
+
+  /**
+   * The receive path: the next frame the tap gives the reader on a queue, as the buffer the device
+   * places into the receive queue ([dev-dp-pass]: no offload claimed in the header).
+   */
+  receive(queue = 0): ReceivedBuffer | undefined {
+    const frame = this.backend.tap.read(queue);
+    return frame === undefined ? undefined : { flags: 0, gsoType: 0, frame };
+  }
+
+  /** The transmit path: a frame the driver sent, written to the tap. */
+  transmit(frame: Uint8Array): void {
+    this.backend.tap.write(frame);
+  }
+
+  /** Executes a well-formed command (the front end has checked framing and the result area). */
+  execute(request: ControlRequest): ControlResult {
+    if ((this.negotiated & featureBit(VIRTIO_NET_F_XDP_OFFLOAD)) === 0n)
+      return this.fail(request, XdpStatus.EOPNOTSUPP);
+    if (isMapCommand(request)) return executeMapCommand(this.maps, request, this.referenced());
+    switch (request.command) {
+      case 'CAPS_GET':
+        return this.ok(request, { ...this.caps, helpers: Uint8Array.from(this.caps.helpers) });
+      case 'PROG_LOAD':
+        return this.load(request);
+      case 'PROG_UNLOAD':
+        if (this.attached === undefined) return this.fail(request, XdpStatus.ENOENT);
+        this.detach(this.attached);
+        return this.ok(request, null);
+      case 'QUERY':
+        return this.ok(request, this.query());
+    }
+  }
+
+  /** The QUERY result. */
+  private query(): ResultData['QUERY'] {
+    const now = this.tapCounters();
+    const since = (key: keyof ActionCounters) => BigInt.asUintN(64, now[key] - this.baseline[key]);
+    return {
+      flags: this.attached === undefined ? 0 : QueryFlag.PROG_ATTACHED,
+      insn_cnt: this.attached?.insnCnt ?? 0,
+      map_count: this.maps.count,
+      map_memory: this.maps.memory,
+      packets: since('packets'),
+      aborted: since('aborted'),
+      drop: since('drop'),
+      pass: since('pass'),
+      tx: since('tx'),
+      redirect: since('redirect'),
+    };
+  }
+
+  /** PROG_LOAD: limits, map references, advertised features, the verifier, then attach. */
+  private load(request: Extract<ControlRequest, { command: 'PROG_LOAD' }>): ControlResult {
+    const d = request.data;
+    const caps = this.caps;
+    if (d.insn_cnt > caps.max_insns) return this.fail(request, XdpStatus.E2BIG);
+    const refused = this.refuseProgram(d.insns);
+    if (refused !== undefined) return this.fail(request, refused);
+    const defs = new Map<number, MapDefinition>();
+    const needs = programNeeds(d.insns);
+    for (const handle of needs.mapRefs)
+      defs.set(handle, (this.maps.get(handle) as { definition: MapDefinition }).definition);
+    const allowed = new Set<number>();
+    for (let id = 0; id < 256; id++) if (helperBitSet(caps.helpers, id)) allowed.add(id);
+    const verdict = verify(d.insns, { maps: defs, privileged: false, helpers: allowed });
+    const logLimit = d.log_level === LogLevel.NONE ? 0 : Math.min(d.log_size, caps.max_log_size);
+    const log = wireLog(verdict.log, logLimit);
+    const result = { insns_processed: verdict.insnsProcessed, log_len: log.length, log };
+    if (!verdict.accepted) {
+      const status = VERIFIER_STATUSES.has(verdict.errno) ? verdict.errno : XdpStatus.EINVAL;
+      return { command: 'PROG_LOAD', ack: VIRTIO_NET_ERR, status, result };
+    }
+    const { engine, programs, tap } = this.backend;
+    const fd = programs.load('xdp', engine.load(d.insns, this.maps), d.insn_cnt);
+    const attach = tap.ioctl(TUNXDPOFFLOAD, tunXdpOffload.encode(this.tunArg(TunXdpOffloadOp.ATTACH, fd)));
+    if (attach.errno !== 0) {
+      // The offer promised a tap that runs programs; if it no longer does, nothing changes.
+      programs.close(fd);
+      return this.fail(request, XdpStatus.EINVAL);
+    }
+    const previous = this.attached;
+    this.attached = { fd, insnCnt: d.insn_cnt, handles: new Set(needs.mapRefs) };
+    if (previous !== undefined) programs.close(previous.fd);
+    return { command: 'PROG_LOAD', ack: VIRTIO_NET_OK, status: XdpStatus.OK, result };
+  }
+
+  /** The status for a program the device refuses before verifying it, or undefined. */
+  private refuseProgram(insns: readonly BpfInsn[]): number | undefined {
+    const caps = this.caps;
+    let badSource = false;
+    let unknownHandle = false;
+    for (let i = 0; i < insns.length; i++) {
+      const insn = insns[i] as BpfInsn;
+      if (insn.code !== BPF_LD_IMM64) continue;
+      const src = insn.src_reg;
+      const valueAddr = (caps.prog_features & ProgFeature.MAP_VALUE_ADDR) !== 0;
+      if (src === BpfPseudo.MAP_FD || (src === BpfPseudo.MAP_VALUE && valueAddr)) {
+        if (this.maps.get(insn.imm >>> 0) === undefined) unknownHandle = true;
+      } else if (src !== 0) badSource = true;
+      i++;
+    }
+    // [dev-prog-map-ref]: a malformed reference is EINVAL, an unknown (or foreign) handle EBADF.
+    if (badSource) return XdpStatus.EINVAL;
+    if (unknownHandle) return XdpStatus.EBADF;
+    const needs = programNeeds(insns);
+    if ((needs.isaGroups & ~caps.isa_groups) !== 0) return XdpStatus.EINVAL;
+    if ((needs.progFeatures & ~caps.prog_features) !== 0) return XdpStatus.EINVAL;
+    return undefined;
+  }
+
+  /** Detaches and discards the attached program. */
+  private detach(attached: Attached): void {
+    const { programs, tap } = this.backend;
+    tap.ioctl(TUNXDPOFFLOAD, tunXdpOffload.encode(this.tunArg(TunXdpOffloadOp.DETACH, -1)));
+    programs.close(attached.fd);
+    this.attached = undefined;
+  }
+
+  /** The tap's counters now, read with TUNXDPOFFLOAD QUERY. */
+  private tapCounters(): ActionCounters {
+    const { tap } = this.backend;
+    const answer = tap.ioctl(TUNXDPOFFLOAD, tunXdpOffload.encode(this.tunArg(TunXdpOffloadOp.QUERY, -1)));
+    if (answer.errno !== 0) return zeroCounters();
+    const { packets, aborted, drop, pass, tx, redirect } = tunXdpOffload.decode(answer.arg);
+    return { packets, aborted, drop, pass, tx, redirect };
+  }
+
+  private tunArg(op: number, fd: number) {
+    return { op, prog_fd: fd, flags: 0, prog_id: 0, ...zeroCounters() };
+  }
+
+  /** Handles the attached program references (the maps MAP_FREE must refuse with EBUSY). */
+  private referenced(): ReadonlySet<number> {
+    return this.attached?.handles ?? new Set();
+  }
+
+  private ok<C extends ControlRequest['command']>(
+    request: { command: C },
+    result: ResultData[C] | null,
+  ): ControlResult {
+    return { command: request.command, ack: VIRTIO_NET_OK, status: XdpStatus.OK, result } as ControlResult;
+  }
+
+  private fail(request: ControlRequest, status: number): ControlResult {
+    return { command: request.command, ack: VIRTIO_NET_ERR, status, result: null } as ControlResult;
+  }
+}

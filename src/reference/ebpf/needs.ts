@@ -1,0 +1,111 @@
+/**
+ * What a program needs from the machine that runs it, in the terms of the capabilities (spec
+ * section X.6): the helpers it calls, the RFC 9669 conformance groups and the program features its
+ * instructions use, and the maps it names. The driver reads it to decide whether a program can be
+ * offloaded ([drv-caps-respect]); the device reads it to refuse what it did not advertise.
+ *
+ * @module
+ */
+import {
+  BPF_LD_IMM64,
+  BpfPseudo,
+  IsaGroup,
+  OffloadHelper,
+  ProgFeature,
+  type BpfInsn,
+} from '../../codec/index.js';
+import { Alu, Cls, Jmp, Mode, Size } from './opcodes.js';
+
+/** A program's requirements. */
+export interface ProgramNeeds {
+  /** Helper ids called (`call` with `src_reg` 0). */
+  readonly helpers: ReadonlySet<number>;
+  /** `isa_groups` bits the instructions belong to. */
+  readonly isaGroups: number;
+  /** `prog_features` bits the program uses. */
+  readonly progFeatures: number;
+  /** Map handles (or, before rewriting, whatever the loader put there) named by `ld_imm64`, in first-use order. */
+  readonly mapRefs: readonly number[];
+}
+
+/** `struct xdp_md` offset of `data_meta`. */
+const XDP_MD_DATA_META = 8;
+
+/** The RFC 9669 group of one (non-`ld_imm64`-second-slot) instruction. */
+function groupOf(insn: BpfInsn): number {
+  const cls = insn.code & 0x07;
+  const op = insn.code & 0xf0;
+  const wide = cls === Cls.ALU64 || cls === Cls.JMP || (insn.code & 0x18) === Size.DW;
+  switch (cls) {
+    case Cls.ALU:
+    case Cls.ALU64:
+      if (op === Alu.MUL || op === Alu.DIV || op === Alu.MOD)
+        return cls === Cls.ALU ? IsaGroup.DIVMUL32 : IsaGroup.DIVMUL64;
+      return cls === Cls.ALU ? IsaGroup.BASE32 : IsaGroup.BASE64;
+    case Cls.LD:
+      if ((insn.code & 0xe0) === Mode.ABS || (insn.code & 0xe0) === Mode.IND) return IsaGroup.PACKET;
+      return IsaGroup.BASE64; // ld_imm64
+    case Cls.STX:
+      if ((insn.code & 0xe0) === Mode.ATOMIC)
+        return (insn.code & 0x18) === Size.DW ? IsaGroup.ATOMIC64 : IsaGroup.ATOMIC32;
+      return wide ? IsaGroup.BASE64 : IsaGroup.BASE32;
+    default:
+      return wide ? IsaGroup.BASE64 : IsaGroup.BASE32;
+  }
+}
+
+/** Reads a program's requirements. The program need not be valid: undefined forms are skipped. */
+export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
+  const helpers = new Set<number>();
+  const mapRefs: number[] = [];
+  let isaGroups = 0;
+  let progFeatures = 0;
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i] as BpfInsn;
+    isaGroups |= groupOf(insn);
+    const cls = insn.code & 0x07;
+    if (insn.code === BPF_LD_IMM64) {
+      if (insn.src_reg === BpfPseudo.MAP_FD || insn.src_reg === BpfPseudo.MAP_VALUE) {
+        const handle = insn.imm >>> 0;
+        if (!mapRefs.includes(handle)) mapRefs.push(handle);
+        if (insn.src_reg === BpfPseudo.MAP_VALUE) progFeatures |= ProgFeature.MAP_VALUE_ADDR;
+      }
+      i++; // the second slot belongs to this instruction
+      continue;
+    }
+    if (cls === Cls.JMP && (insn.code & 0xf0) === Jmp.CALL) {
+      if (insn.src_reg === 0) helpers.add(insn.imm >>> 0);
+      if (insn.src_reg === 1) progFeatures |= ProgFeature.BPF_TO_BPF_CALLS;
+    }
+    if (insn.code === (Cls.LDX | Mode.MEM | Size.W) && insn.src_reg === 1 && insn.off === XDP_MD_DATA_META) {
+      // r1 holds the context at entry, and compilers read data_meta through it; a program that
+      // moved the context elsewhere first is not recognised (the device's verifier still runs it
+      // only where data_meta is offered), and a packet read at r1+8 counts too: conservative.
+      progFeatures |= ProgFeature.DATA_META;
+    }
+  }
+  if (helpers.has(OffloadHelper.xdp_adjust_meta)) progFeatures |= ProgFeature.DATA_META;
+  return { helpers, isaGroups, progFeatures, mapRefs };
+}
+
+/** Whether bit `id` is set in a helper bitmap (`helpers` of the capabilities). */
+export function helperBitSet(bitmap: ArrayLike<number>, id: number): boolean {
+  return id >= 0 && id < bitmap.length * 8 && (((bitmap[id >> 3] ?? 0) >> (id & 7)) & 1) === 1;
+}
+
+/**
+ * A copy of a program with every map reference (`ld_imm64` with `src_reg` 1 or 2) renamed: what a
+ * loader does when it binds a program to maps (object-file relocations, guest fds to device
+ * handles).
+ */
+export function rewriteMapRefs(insns: readonly BpfInsn[], rename: (ref: number) => number): BpfInsn[] {
+  const out = insns.map((insn) => ({ ...insn }));
+  for (let i = 0; i < out.length; i++) {
+    const insn = out[i] as BpfInsn;
+    if (insn.code !== BPF_LD_IMM64) continue;
+    if (insn.src_reg === BpfPseudo.MAP_FD || insn.src_reg === BpfPseudo.MAP_VALUE)
+      out[i] = { ...insn, imm: rename(insn.imm >>> 0) | 0 };
+    i++;
+  }
+  return out;
+}

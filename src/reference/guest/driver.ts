@@ -1,0 +1,468 @@
+/**
+ * The guest's virtio-net driver with XDP offload, and the part of the guest kernel's `bpf()` that
+ * reaches it: maps and programs named by guest file descriptors, each map either local (the guest's
+ * own, for driver-mode XDP) or offloaded (held by the device and named there by a handle).
+ *
+ * The driver speaks only the spec's wire format to the device: every command is encoded, framed as
+ * a control virtqueue element, and every answer decoded strictly; the device is untrusted input, so
+ * a malformed answer fails the command with EIO ([drv-wire-check-result]).
+ *
+ * @module
+ */
+import {
+  CodecError,
+  LogLevel,
+  NextKeyFlag,
+  ProgLoadFlag,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_XDP_OFFLOAD,
+  XdpAction,
+  XdpStatus,
+  decodeResult,
+  encodeRequest,
+  writableSize,
+  type BpfInsn,
+  type ControlRequest,
+  type ControlResult,
+  type ResultData,
+} from '../../codec/index.js';
+import { XdpEngine } from '../ebpf/engine.js';
+import { deterministicEnvironment, type HelperEnvironment } from '../ebpf/helpers.js';
+import { MapCreateError, type MapDefinition } from '../ebpf/maps.js';
+import { helperBitSet, programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
+import type { DecodedProgram } from '../ebpf/program.js';
+import { ETH_HLEN } from '../ebpf/xdp.js';
+import type { DeviceCaps } from '../device/caps.js';
+import { counterOf, zeroCounters, type ActionCounters } from '../host/tap.js';
+import { ControlElement, FramingError } from '../virtqueue/element.js';
+
+/** Guest errno values the driver returns itself. */
+export const GuestErrno = {
+  /** The device's answer was malformed (the command failed). */
+  EIO: 5,
+  /** No such fd. */
+  EBADF: 9,
+  /** Invalid combination (a local map for an offloaded program, or the reverse). */
+  EINVAL: 22,
+  /** Offload not negotiated, or the program needs what the device does not advertise. */
+  EOPNOTSUPP: 95,
+} as const;
+
+/** What the driver needs of the device: the virtio transport as the guest sees it. */
+export interface DriverTransport {
+  /** Device feature bits. */
+  offeredFeatures(): bigint;
+  /** Writes the driver's features and sets FEATURES_OK; false when the device refuses them. */
+  setFeatures(accepted: bigint): boolean;
+  /** Makes a control element available and returns the used length the device reported. */
+  submit(element: ControlElement): number;
+  /** Takes the next filled receive buffer of a queue. */
+  receive(queue: number): { readonly frame: Uint8Array } | undefined;
+  /** Queues a frame for transmission. */
+  transmit(frame: Uint8Array): void;
+  /** Device reset. */
+  reset(): void;
+}
+
+/** A map as the guest knows it. */
+type GuestMap =
+  | { readonly kind: 'local'; readonly def: MapDefinition; readonly engineHandle: number }
+  | { readonly kind: 'offloaded'; readonly def: MapDefinition; handle: number };
+
+/** The result of a program attach: an errno, and the verifier's log when the device sent one. */
+export interface AttachOutcome {
+  /** 0 or the errno (device statuses are errno values, section X.5). */
+  readonly errno: number;
+  /** The device's verifier log, for an offload. */
+  readonly log?: string;
+  /** Instructions the device's verifier processed. */
+  readonly insnsProcessed?: number;
+}
+
+/** How a program is attached. */
+export type XdpMode = 'driver' | 'offload';
+
+/** Options of a program attach. */
+export interface AttachOptions {
+  /** The program's license is GPL-compatible. Default true. */
+  readonly gpl?: boolean;
+  /** Bytes of verifier log to ask for (offload only); 0 for none. Default 4096. */
+  readonly logSize?: number;
+}
+
+/** What the guest stack received, and what driver-mode XDP did, per receive. */
+export interface DriverReceive {
+  /** The frame as the device delivered it. */
+  readonly delivered: Uint8Array;
+  /** Driver-mode verdict, or undefined when no driver-mode program is attached. */
+  readonly fate?: ReturnType<typeof counterOf>;
+  /** What went up the guest stack, if anything. */
+  readonly toStack?: Uint8Array;
+}
+
+/** The guest's virtio-net driver with offload support. */
+export class VirtioNetDriver {
+  /** Frames the guest stack received. */
+  readonly stack: Uint8Array[] = [];
+  /** Per-action counters of the driver-mode program. */
+  readonly nativeCounters: ActionCounters = zeroCounters();
+  /** Control elements the driver made available (for tests of what reached the device). */
+  elementsSent = 0;
+  private readonly engine: XdpEngine;
+  private readonly fds = new Map<number, GuestMap>();
+  private nextFd = 3;
+  private negotiated = 0n;
+  private capsValue: DeviceCaps | undefined;
+  private native: DecodedProgram | undefined;
+  private offloaded: { insns: readonly BpfInsn[]; options: AttachOptions } | undefined;
+
+  /** `ifindex` of the guest's interface, seen by driver-mode programs. */
+  static readonly IFINDEX = 2;
+
+  constructor(
+    private readonly transport: DriverTransport,
+    env: HelperEnvironment = deterministicEnvironment(),
+  ) {
+    this.engine = new XdpEngine(env);
+  }
+
+  /**
+   * Feature negotiation and probe: accepts XDP_OFFLOAD only with CTRL_VQ
+   * ([drv-feature-requires-ctrl-vq]), then reads the capabilities before any other command of the
+   * class ([drv-caps-first]). Returns whether offload is available.
+   */
+  probe(wantOffload = true): boolean {
+    const offered = this.transport.offeredFeatures();
+    const ctrl = 1n << BigInt(VIRTIO_NET_F_CTRL_VQ);
+    const offload = 1n << BigInt(VIRTIO_NET_F_XDP_OFFLOAD);
+    let accepted = offered & ctrl;
+    if (wantOffload && (offered & offload) !== 0n && (offered & ctrl) !== 0n) accepted |= offload;
+    this.capsValue = undefined;
+    this.negotiated = this.transport.setFeatures(accepted) ? accepted : 0n;
+    if ((this.negotiated & offload) === 0n) return false;
+    const caps = this.command({ command: 'CAPS_GET', data: null });
+    if (typeof caps === 'number') {
+      this.negotiated &= ~offload; // a device whose capabilities cannot be read is not used for offload
+      return false;
+    }
+    this.capsValue = caps.result as ResultData['CAPS_GET'];
+    return true;
+  }
+
+  /** The capabilities read at probe, when offload is available. */
+  get caps(): DeviceCaps | undefined {
+    return this.capsValue;
+  }
+
+  /** Creates a map: on the device when `offload`, else in the guest. Returns an fd or an errno. */
+  mapCreate(def: MapDefinition, offload: boolean): { fd: number } | { errno: number } {
+    if (!offload) {
+      try {
+        return { fd: this.addFd({ kind: 'local', def, engineHandle: this.engine.createMap(def) }) };
+      } catch (error) {
+        if (error instanceof MapCreateError) return { errno: error.errno };
+        throw error;
+      }
+    }
+    const answer = this.command({
+      command: 'MAP_CREATE',
+      data: {
+        map_type: def.type,
+        key_size: def.keySize,
+        value_size: def.valueSize,
+        max_entries: def.maxEntries,
+        map_flags: 0,
+      },
+    });
+    if (typeof answer === 'number') return { errno: answer };
+    const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+    return { fd: this.addFd({ kind: 'offloaded', def, handle }) };
+  }
+
+  /** Frees a map fd (MAP_FREE for an offloaded map). */
+  mapFree(fd: number): number {
+    const map = this.fds.get(fd);
+    if (map === undefined) return GuestErrno.EBADF;
+    if (map.kind === 'local') {
+      this.engine.freeMap(map.engineHandle);
+    } else {
+      const status = this.status({ command: 'MAP_FREE', data: { map_handle: map.handle } });
+      if (status !== 0) return status;
+    }
+    this.fds.delete(fd); // [drv-map-handle-private]: the handle is never used again
+    return 0;
+  }
+
+  /** `BPF_MAP_UPDATE_ELEM`: the slow path for an offloaded map. */
+  mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = 0): number {
+    const map = this.fds.get(fd);
+    if (map === undefined) return GuestErrno.EBADF;
+    if (map.kind === 'local') return this.localMap(map).update(key, value, flags);
+    const { keySize: key_size, valueSize: value_size } = map.def; // [drv-map-sizes]
+    return this.status({
+      command: 'MAP_UPDATE',
+      data: { map_handle: map.handle, key_size, value_size, flags, key, value },
+    });
+  }
+
+  /** `BPF_MAP_LOOKUP_ELEM`: the value, or an errno. */
+  mapLookup(fd: number, key: Uint8Array): Uint8Array | number {
+    const map = this.fds.get(fd);
+    if (map === undefined) return GuestErrno.EBADF;
+    if (map.kind === 'local') {
+      const value = this.localMap(map).lookup(key);
+      return typeof value === 'number' ? value : Uint8Array.from(value);
+    }
+    const { keySize: key_size, valueSize: value_size } = map.def;
+    const answer = this.command({
+      command: 'MAP_LOOKUP',
+      data: { map_handle: map.handle, key_size, value_size, key },
+    });
+    return typeof answer === 'number' ? answer : (answer.result as ResultData['MAP_LOOKUP']).value;
+  }
+
+  /** `BPF_MAP_DELETE_ELEM`. */
+  mapDelete(fd: number, key: Uint8Array): number {
+    const map = this.fds.get(fd);
+    if (map === undefined) return GuestErrno.EBADF;
+    if (map.kind === 'local') return this.localMap(map).delete(key);
+    return this.status({
+      command: 'MAP_DELETE',
+      data: { map_handle: map.handle, key_size: map.def.keySize, key },
+    });
+  }
+
+  /** `BPF_MAP_GET_NEXT_KEY`; `key` null for the first key. */
+  mapNextKey(fd: number, key: Uint8Array | null): Uint8Array | number {
+    const map = this.fds.get(fd);
+    if (map === undefined) return GuestErrno.EBADF;
+    if (map.kind === 'local') return this.localMap(map).nextKey(key);
+    const answer = this.command({
+      command: 'MAP_GET_NEXT_KEY',
+      data: {
+        map_handle: map.handle,
+        key_size: map.def.keySize,
+        flags: key === null ? NextKeyFlag.FIRST : 0,
+        key: key ?? new Uint8Array(map.def.keySize),
+      },
+    });
+    return typeof answer === 'number' ? answer : (answer.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
+  }
+
+  /** Every key and value of a map, read through the slow path in iteration order. */
+  mapDump(fd: number): { key: Uint8Array; value: Uint8Array }[] | number {
+    const out: { key: Uint8Array; value: Uint8Array }[] = [];
+    let key: Uint8Array | null = null;
+    for (;;) {
+      const next = this.mapNextKey(fd, key);
+      if (next === XdpStatus.ENOENT) return out;
+      if (typeof next === 'number') return next;
+      const value = this.mapLookup(fd, next);
+      if (typeof value === 'number') return value;
+      out.push({ key: next, value });
+      key = next;
+    }
+  }
+
+  /**
+   * Attaches a program whose `ld_imm64` map references carry guest map fds. Driver mode needs
+   * local maps; offload needs offloaded maps, the capabilities to allow every helper, group and
+   * feature ([drv-caps-respect]), and rewrites each fd to its handle ([drv-prog-maps-first]).
+   */
+  attach(insns: readonly BpfInsn[], mode: XdpMode, options: AttachOptions = {}): AttachOutcome {
+    const wanted = mode === 'driver' ? 'local' : 'offloaded';
+    const rewritten = this.rewriteMaps(insns, wanted);
+    if (typeof rewritten === 'number') return { errno: rewritten };
+    if (mode === 'driver') {
+      this.native = this.engine.load(rewritten);
+      return { errno: 0 };
+    }
+    const outcome = this.offload(rewritten, options);
+    if (outcome.errno === 0) this.offloaded = { insns, options };
+    return outcome;
+  }
+
+  /** Detaches the program of a mode: 0, or ENOENT when none was attached. */
+  detach(mode: XdpMode): number {
+    if (mode === 'driver') {
+      if (this.native === undefined) return XdpStatus.ENOENT;
+      this.native = undefined;
+      return 0;
+    }
+    const status = this.status({ command: 'PROG_UNLOAD', data: null });
+    if (status === 0) this.offloaded = undefined;
+    return status;
+  }
+
+  /** QUERY through the control queue: the device's offload state and counters, or an errno. */
+  query(): ResultData['QUERY'] | number {
+    const answer = this.command({ command: 'QUERY', data: null });
+    return typeof answer === 'number' ? answer : (answer.result as ResultData['QUERY']);
+  }
+
+  /**
+   * The receive path (NAPI poll): every buffer the device filled on a queue, through the driver-mode
+   * program when one is attached ([drv-dp-coexist]), then up the stack.
+   */
+  poll(queue = 0): DriverReceive[] {
+    const received: DriverReceive[] = [];
+    for (
+      let buffer = this.transport.receive(queue);
+      buffer !== undefined;
+      buffer = this.transport.receive(queue)
+    ) {
+      received.push(this.deliver(buffer.frame, queue));
+    }
+    return received;
+  }
+
+  /** Sends a frame from the guest stack. */
+  send(frame: Uint8Array): void {
+    this.transport.transmit(frame);
+  }
+
+  /**
+   * After a device reset every handle is void ([drv-reset]): the driver negotiates again, recreates
+   * each offloaded map (empty: the driver keeps no copy of the device's contents) under its new
+   * handle, and offloads the program again if one was attached. Returns 0 or the first errno.
+   */
+  reset(): number {
+    this.transport.reset();
+    if (!this.probe()) return GuestErrno.EOPNOTSUPP;
+    for (const map of this.fds.values()) {
+      if (map.kind !== 'offloaded') continue;
+      const d = map.def;
+      const answer = this.command({
+        command: 'MAP_CREATE',
+        data: {
+          map_type: d.type,
+          key_size: d.keySize,
+          value_size: d.valueSize,
+          max_entries: d.maxEntries,
+          map_flags: 0,
+        },
+      });
+      if (typeof answer === 'number') return answer;
+      map.handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+    }
+    const program = this.offloaded;
+    if (program === undefined) return 0;
+    this.offloaded = undefined;
+    return this.attach(program.insns, 'offload', program.options).errno;
+  }
+
+  /** Driver-mode XDP on one delivered frame, then the stack. */
+  private deliver(frame: Uint8Array, queue: number): DriverReceive {
+    const program = this.native;
+    if (program === undefined || frame.length < ETH_HLEN) {
+      this.stack.push(frame);
+      return { delivered: frame, toStack: frame };
+    }
+    const run = this.engine.run(program, frame, {
+      ingress_ifindex: VirtioNetDriver.IFINDEX,
+      rx_queue_index: queue,
+    });
+    const fate = counterOf(run.action);
+    const c = this.nativeCounters;
+    c.packets = BigInt.asUintN(64, c.packets + 1n);
+    c[fate] = BigInt.asUintN(64, c[fate] + 1n);
+    const out = this.engine.lastPacket();
+    if (run.action === XdpAction.PASS) {
+      this.stack.push(out);
+      return { delivered: frame, fate, toStack: out };
+    }
+    if (run.action === XdpAction.TX) this.transport.transmit(out);
+    return { delivered: frame, fate };
+  }
+
+  /** PROG_LOAD of a program whose references are already handles. */
+  private offload(insns: readonly BpfInsn[], options: AttachOptions): AttachOutcome {
+    const caps = this.capsValue;
+    if (caps === undefined) return { errno: GuestErrno.EOPNOTSUPP };
+    const needs = programNeeds(insns);
+    const helpersOk = [...needs.helpers].every((id) => helperBitSet(caps.helpers, id));
+    if (
+      !helpersOk ||
+      (needs.isaGroups & ~caps.isa_groups) !== 0 ||
+      (needs.progFeatures & ~caps.prog_features) !== 0 ||
+      insns.length > caps.max_insns
+    )
+      return { errno: GuestErrno.EOPNOTSUPP };
+    const logSize = Math.min(options.logSize ?? 4096, caps.max_log_size);
+    const request: ControlRequest = {
+      command: 'PROG_LOAD',
+      data: {
+        insn_cnt: insns.length,
+        log_size: logSize,
+        log_level: logSize === 0 ? LogLevel.NONE : LogLevel.BASIC, // [drv-prog-log-level]
+        prog_flags: (options.gpl ?? true) ? ProgLoadFlag.GPL_COMPATIBLE : 0,
+        insns: [...insns],
+      },
+    };
+    const answer = this.exchange(request);
+    if (typeof answer === 'number') return { errno: answer };
+    const result = answer.result as ResultData['PROG_LOAD'] | null;
+    return {
+      errno: answer.status,
+      ...(result === null ? {} : { log: result.log, insnsProcessed: result.insns_processed }),
+    };
+  }
+
+  /** Rewrites each map fd of a program to the engine handle (local) or device handle (offloaded). */
+  private rewriteMaps(insns: readonly BpfInsn[], wanted: GuestMap['kind']): BpfInsn[] | number {
+    let errno = 0;
+    const out = rewriteMapRefs(insns, (fd) => {
+      const map = this.fds.get(fd);
+      if (map === undefined || map.kind !== wanted) {
+        errno ||= map === undefined ? GuestErrno.EBADF : GuestErrno.EINVAL;
+        return fd;
+      }
+      return map.kind === 'local' ? map.engineHandle : map.handle;
+    });
+    return errno === 0 ? out : errno;
+  }
+
+  private localMap(map: Extract<GuestMap, { kind: 'local' }>) {
+    const bpfMap = this.engine.map(map.engineHandle);
+    if (bpfMap === undefined) throw new Error(`local map ${map.engineHandle} vanished`);
+    return bpfMap;
+  }
+
+  private addFd(map: GuestMap): number {
+    const fd = this.nextFd++;
+    this.fds.set(fd, map);
+    return fd;
+  }
+
+  /** A command that returns only a status: 0, the device's status, or EIO. */
+  private status(request: ControlRequest): number {
+    const answer = this.command(request);
+    return typeof answer === 'number' ? answer : 0;
+  }
+
+  /** A command that must succeed: the result, or the errno (the device's status, or EIO). */
+  private command(request: ControlRequest): ControlResult | number {
+    const answer = this.exchange(request);
+    if (typeof answer === 'number') return answer;
+    return answer.status === XdpStatus.OK ? answer : answer.status;
+  }
+
+  /**
+   * One control command on the wire: refused locally unless offload was negotiated
+   * ([drv-feature-negotiated]); framed with the request device-readable and exactly the writable
+   * room the command needs ([drv-wire-readable-only], [drv-wire-writable-size]); the answer checked
+   * as untrusted input ([drv-wire-check-result], [drv-status-undefined]).
+   */
+  private exchange(request: ControlRequest): ControlResult | number {
+    if ((this.negotiated & (1n << BigInt(VIRTIO_NET_F_XDP_OFFLOAD))) === 0n) return GuestErrno.EOPNOTSUPP;
+    const element = ControlElement.forRequest(encodeRequest(request), writableSize(request));
+    this.elementsSent++;
+    const used = this.transport.submit(element);
+    try {
+      return decodeResult(request, element.readAnswer(used));
+    } catch (error) {
+      if (error instanceof CodecError || error instanceof FramingError) return GuestErrno.EIO;
+      throw error;
+    }
+  }
+}

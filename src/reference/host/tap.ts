@@ -1,0 +1,231 @@
+/**
+ * The host tap device with the two additions of spec section X.10: TUNGETFEATURES reports
+ * IFF_XDP_OFFLOAD, and TUNXDPOFFLOAD attaches, detaches and queries an offloaded XDP program that runs
+ * on every frame headed to the tap's reader (the VMM), before the reader receives it.
+ *
+ * Directions, from the host's point of view:
+ * - {@link Tap.transmit}: the host network sends a frame to the guest (the tap's transmit path). The
+ *   offloaded program runs here ([tun-hook]).
+ * - {@link Tap.write}: the reader writes a frame the guest sent (the tap's receive path). The tap's
+ *   own XDP program, attached by the host, runs here, as Linux's tun runs it in `tun_get_user`.
+ *
+ * @module
+ */
+import {
+  CodecError,
+  IFF_XDP_OFFLOAD,
+  TUNXDPOFFLOAD,
+  TunXdpOffloadOp,
+  XdpAction,
+  tunXdpOffload,
+  type ValueOf,
+} from '../../codec/index.js';
+import type { XdpEngine } from '../ebpf/engine.js';
+import type { DecodedProgram } from '../ebpf/program.js';
+import { ETH_HLEN } from '../ebpf/xdp.js';
+import type { HostProgram, HostPrograms } from './programs.js';
+
+/** Linux's TUNGETFEATURES answer: IFF_TUN, IFF_TAP and TUN_FEATURES (NO_PI, ONE_QUEUE, VNET_HDR, MULTI_QUEUE, NAPI, NAPI_FRAGS). */
+export const TUN_BASE_FEATURES = 0x0001 | 0x0002 | 0x1000 | 0x2000 | 0x4000 | 0x0100 | 0x0010 | 0x0020;
+
+/** errno values of the ioctl. */
+const EBADF = 9;
+const ENOENT = 2;
+const EINVAL = 22;
+const ENOTTY = 25;
+
+/** The TUNXDPOFFLOAD argument. */
+export type TunXdpOffloadArg = ValueOf<typeof tunXdpOffload>;
+
+/** Per-action counters of the offloaded program (section X.10, QUERY). Wrap at 2^64. */
+export interface ActionCounters {
+  /** Runs. */
+  packets: bigint;
+  /** XDP_ABORTED and faults. */
+  aborted: bigint;
+  /** XDP_DROP and undefined actions. */
+  drop: bigint;
+  /** XDP_PASS. */
+  pass: bigint;
+  /** XDP_TX. */
+  tx: bigint;
+  /** XDP_REDIRECT. */
+  redirect: bigint;
+}
+
+/** Fresh zero counters. */
+export function zeroCounters(): ActionCounters {
+  return { packets: 0n, aborted: 0n, drop: 0n, pass: 0n, tx: 0n, redirect: 0n };
+}
+
+/** The counter an action is counted in ([dev-query-counters]): undefined actions count as drops. */
+export function counterOf(action: number): Exclude<keyof ActionCounters, 'packets'> {
+  switch (action) {
+    case XdpAction.ABORTED:
+      return 'aborted';
+    case XdpAction.PASS:
+      return 'pass';
+    case XdpAction.TX:
+      return 'tx';
+    case XdpAction.REDIRECT:
+      return 'redirect';
+    default:
+      return 'drop';
+  }
+}
+
+/**
+ * What happened to a frame at a hook: `bypass` when no program ran (none attached, or the frame is
+ * outside the sizes the hook runs programs on); otherwise the counter it went into.
+ */
+export type HookFate = 'bypass' | Exclude<keyof ActionCounters, 'packets'>;
+
+/** The outcome of one hook. */
+export interface HookOutcome {
+  /** The fate. */
+  readonly fate: HookFate;
+  /** The frame as the program left it (data to data_end), or as it came when no program ran. */
+  readonly frame: Uint8Array;
+  /** The program's return value, when it ran without a fault. */
+  readonly retval?: number;
+}
+
+/** The answer of an ioctl: an errno (0 on success) and the argument as the tap wrote it back. */
+export interface IoctlAnswer {
+  /** 0 or the errno. */
+  readonly errno: number;
+  /** The argument after the call (unchanged on failure). */
+  readonly arg: Uint8Array;
+}
+
+/** Options of a tap. */
+export interface TapOptions {
+  /** Whether this tap has the offload hook (a tap without it reports no IFF_XDP_OFFLOAD). */
+  readonly offloadCapable?: boolean;
+  /** Longest frame the hook runs a program on (longer frames pass unprocessed). Default 3520. */
+  readonly maxFrameLen?: number;
+  /** Receive queues toward the reader (multi-queue tap). Default 1. */
+  readonly queues?: number;
+}
+
+/** A tap device in the host kernel. */
+export class Tap {
+  /** Frames that reached the host network stack through the tap's receive path. */
+  readonly toHost: Uint8Array[] = [];
+  /** Longest frame the offload hook runs a program on. */
+  readonly maxFrameLen: number;
+  private readonly offloadCapable: boolean;
+  private readonly readerQueues: Uint8Array[][];
+  private offloaded: HostProgram | undefined;
+  private ownProgram: DecodedProgram | undefined;
+  private readonly counters = zeroCounters();
+
+  constructor(
+    private readonly engine: XdpEngine,
+    private readonly programs: HostPrograms,
+    options: TapOptions = {},
+  ) {
+    this.offloadCapable = options.offloadCapable ?? true;
+    this.maxFrameLen = options.maxFrameLen ?? 3520;
+    this.readerQueues = Array.from({ length: options.queues ?? 1 }, () => []);
+  }
+
+  /** TUNGETFEATURES ([tun-features]). */
+  features(): number {
+    return (TUN_BASE_FEATURES | (this.offloadCapable ? IFF_XDP_OFFLOAD : 0)) >>> 0;
+  }
+
+  /** Attaches the tap's own XDP program (host administration, Linux's ndo_bpf on tun), or removes it. */
+  setOwnProgram(program: DecodedProgram | undefined): void {
+    this.ownProgram = program;
+  }
+
+  /**
+   * An ioctl on the tap's fd. Only TUNXDPOFFLOAD is modelled (others: ENOTTY; also ENOTTY on a tap
+   * without the offload hook, as on a kernel that lacks the ioctl).
+   */
+  ioctl(request: number, arg: Uint8Array): IoctlAnswer {
+    if (request !== TUNXDPOFFLOAD || !this.offloadCapable) return { errno: ENOTTY, arg };
+    let value: TunXdpOffloadArg;
+    try {
+      value = tunXdpOffload.decode(arg);
+    } catch (error) {
+      if (error instanceof CodecError) return { errno: EINVAL, arg };
+      throw error;
+    }
+    if (value.prog_id !== 0) return { errno: EINVAL, arg };
+    switch (value.op) {
+      case TunXdpOffloadOp.ATTACH: {
+        const program = this.programs.get(value.prog_fd);
+        if (program === undefined) return { errno: EBADF, arg };
+        if (program.type !== 'xdp') return { errno: EINVAL, arg };
+        this.offloaded = program; // one assignment: a frame runs under the old or the new program
+        return { errno: 0, arg };
+      }
+      case TunXdpOffloadOp.DETACH:
+        if (this.offloaded === undefined) return { errno: ENOENT, arg };
+        this.offloaded = undefined;
+        return { errno: 0, arg };
+      default: {
+        const out = { ...value, prog_id: this.offloaded?.id ?? 0, ...this.counters };
+        return { errno: 0, arg: tunXdpOffload.encode(out) };
+      }
+    }
+  }
+
+  /** The offloaded program's id, 0 when none (what QUERY reports). */
+  get attachedId(): number {
+    return this.offloaded?.id ?? 0;
+  }
+
+  /**
+   * The host sends a frame toward the reader on a queue: the offloaded program runs first
+   * ([tun-hook], [dev-dp-hook]); PASS queues the frame as the program left it, TX injects it into
+   * the receive path, every other verdict discards it.
+   */
+  transmit(frame: Uint8Array, queue = 0): HookOutcome {
+    const target = this.readerQueues[queue];
+    if (target === undefined) throw new RangeError(`queue ${queue} does not exist`);
+    const outcome = this.runOffloaded(frame, queue);
+    if (outcome.fate === 'bypass' || outcome.fate === 'pass') target.push(outcome.frame);
+    else if (outcome.fate === 'tx') this.write(outcome.frame);
+    return outcome;
+  }
+
+  /** The reader takes the next frame of a queue. */
+  read(queue = 0): Uint8Array | undefined {
+    return this.readerQueues[queue]?.shift();
+  }
+
+  /** The reader writes a frame (toward the host): the tap's own XDP program runs first. */
+  write(frame: Uint8Array): HookOutcome {
+    const own = this.ownProgram;
+    if (own === undefined || frame.length < ETH_HLEN || frame.length > this.maxFrameLen) {
+      this.toHost.push(frame);
+      return { fate: 'bypass', frame };
+    }
+    // Linux runs a tun's own program with the tap's ifindex; the model's taps are ifindex 1.
+    const run = this.engine.run(own, frame, { ingress_ifindex: 1, rx_queue_index: 0 });
+    const fate = counterOf(run.action);
+    const out = this.engine.lastPacket();
+    if (fate === 'pass') this.toHost.push(out);
+    else if (fate === 'tx') this.readerQueues[0]?.push(out);
+    return run.fault === undefined ? { fate, frame: out, retval: run.retval } : { fate, frame: out };
+  }
+
+  /** Runs the offloaded program on a frame headed to the reader and counts its verdict. */
+  private runOffloaded(frame: Uint8Array, queue: number): HookOutcome {
+    const program = this.offloaded;
+    // [dev-dp-headroom]: frames the hook cannot hold in one buffer pass unprocessed and uncounted.
+    if (program === undefined || frame.length < ETH_HLEN || frame.length > this.maxFrameLen)
+      return { fate: 'bypass', frame };
+    // [dev-dp-context]: no host interface index reaches the program.
+    const run = this.engine.run(program.program, frame, { ingress_ifindex: 0, rx_queue_index: queue });
+    const fate = counterOf(run.action);
+    const c = this.counters;
+    c.packets = BigInt.asUintN(64, c.packets + 1n);
+    c[fate] = BigInt.asUintN(64, c[fate] + 1n);
+    const out = this.engine.lastPacket();
+    return run.fault === undefined ? { fate, frame: out, retval: run.retval } : { fate, frame: out };
+  }
+}

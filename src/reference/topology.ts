@@ -1,0 +1,87 @@
+/**
+ * The three parties wired end to end, as in the RFC's setup: the host network sends frames into a
+ * tap; the VMM's device reads them and fills the guest's receive queues; the guest's virtio-net
+ * driver hands them to its stack. The offloaded program runs in the tap, a driver-mode program in
+ * the guest driver; XDP_TX frames come back out of the tap toward the host.
+ *
+ * @module
+ */
+import { XdpEngine } from './ebpf/engine.js';
+import { deterministicEnvironment, type HelperEnvironment } from './ebpf/helpers.js';
+import type { DeviceCaps } from './device/caps.js';
+import { OffloadDevice } from './device/device.js';
+import { VirtioNetDriver, type DriverReceive, type DriverTransport } from './guest/driver.js';
+import { HostPrograms } from './host/programs.js';
+import { Tap, type HookFate } from './host/tap.js';
+
+/** Options of a topology. */
+export interface TopologyOptions {
+  /** Whether the tap has the offload hook (default true). */
+  readonly offloadCapable?: boolean;
+  /** The device's capabilities (default {@link defaultCaps}). */
+  readonly caps?: DeviceCaps;
+  /** Receive queues (default 1). */
+  readonly queues?: number;
+  /** Seed of the host's and the guest's deterministic clocks and random numbers (default 1). */
+  readonly seed?: number;
+  /** The host's helper environment (default deterministic, from `seed`). */
+  readonly hostEnv?: HelperEnvironment;
+  /** The guest's helper environment (default deterministic, from `seed`). */
+  readonly guestEnv?: HelperEnvironment;
+}
+
+/** What became of one frame the host sent toward the guest. */
+export interface FrameFate {
+  /** What the offloaded program did (`bypass` when none ran). */
+  readonly offload: HookFate;
+  /** What the guest driver did with each buffer it received (normally zero or one). */
+  readonly guest: readonly DriverReceive[];
+  /** Frames that came out of the tap toward the host network (XDP_TX, from either side). */
+  readonly toHost: readonly Uint8Array[];
+}
+
+/** Host, device and guest, connected. */
+export class Topology {
+  /** The host kernel's engine (maps and offloaded programs live here). */
+  readonly hostEngine: XdpEngine;
+  /** The VMM's program fds. */
+  readonly programs = new HostPrograms();
+  /** The tap. */
+  readonly tap: Tap;
+  /** The device. */
+  readonly device: OffloadDevice;
+  /** The guest driver. */
+  readonly driver: VirtioNetDriver;
+  /** The transport the driver uses (also what a test uses to submit raw elements). */
+  readonly transport: DriverTransport;
+
+  constructor(options: TopologyOptions = {}) {
+    const seed = options.seed ?? 1;
+    this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed));
+    this.tap = new Tap(this.hostEngine, this.programs, {
+      offloadCapable: options.offloadCapable ?? true,
+      queues: options.queues ?? 1,
+    });
+    const backend = { engine: this.hostEngine, programs: this.programs, tap: this.tap };
+    this.device =
+      options.caps === undefined ? new OffloadDevice(backend) : new OffloadDevice(backend, options.caps);
+    const device = this.device;
+    this.transport = {
+      offeredFeatures: () => device.offeredFeatures(),
+      setFeatures: (accepted) => device.setFeatures(accepted),
+      submit: (element) => device.serve(element).used,
+      receive: (queue) => device.receive(queue),
+      transmit: (frame) => device.transmit(frame),
+      reset: () => device.reset(),
+    };
+    this.driver = new VirtioNetDriver(this.transport, options.guestEnv ?? deterministicEnvironment(seed));
+  }
+
+  /** The host network sends a frame toward the guest on a queue; the guest polls that queue. */
+  fromHost(frame: Uint8Array, queue = 0): FrameFate {
+    const before = this.tap.toHost.length;
+    const offload = this.tap.transmit(frame, queue).fate;
+    const guest = this.driver.poll(queue);
+    return { offload, guest, toHost: this.tap.toHost.slice(before) };
+  }
+}
