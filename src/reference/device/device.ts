@@ -347,6 +347,6 @@ export class OffloadDevice {
   }
 
   private fail(request: ControlRequest, status: number): ControlResult {
-    return { command: request.command, ack: VIRTIO_NET_ERR, status, result: null } as ControlResult;
+    return { command: request.command, ack: VIRTIO_NET_ERR, status, result: null };
   }
 }
