@@ -185,6 +185,19 @@ export class OffloadDevice {
     this.negotiated = 0n;
   }
 
+  /**
+   * The device's whole offload state as text (maps and their elements, the attached program, the
+   * counters QUERY would report): equal snapshots before and after a command mean it changed
+   * nothing ([dev-wire-reject-unchanged]).
+   */
+  snapshot(): string {
+    const a = this.attached;
+    const q = this.query();
+    const counters = [q.packets, q.aborted, q.drop, q.pass, q.tx, q.redirect].join('/');
+    const program = a === undefined ? 'none' : `${a.fd} ${a.insnCnt} [${[...a.handles].join(',')}]`;
+    return `${this.maps.snapshot()}\nprogram ${program}\ncounters ${counters}\ntap ${this.backend.tap.attachedId}`;
+  }
+
   /** Why migration must not start, or undefined when it may ([dev-migration]). */
   migrationBlocker(): string | undefined {
     if (this.attached !== undefined) return 'an offloaded program is attached';

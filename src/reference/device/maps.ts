@@ -144,6 +144,21 @@ export class DeviceMaps {
     return typeof next === 'number' ? fail(next) : ok(next);
   }
 
+  /**
+   * Everything the table holds, as plain text: handles, definitions, every element, and the next
+   * handle to assign. Two equal snapshots mean an unchanged table ([dev-wire-reject-unchanged]).
+   */
+  snapshot(): string {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    const parts = [`next ${this.nextHandle}`];
+    for (const [handle, map] of this.maps) {
+      const d = map.definition;
+      parts.push(`map ${handle} ${d.type}/${d.keySize}/${d.valueSize}/${d.maxEntries}`);
+      for (const [k, v] of map.entries()) parts.push(` ${hex(k)}=${hex(v)}`);
+    }
+    return parts.join('\n');
+  }
+
   /** Device reset: every map and the handle counter go ([dev-reset]). */
   reset(): void {
     for (const map of this.maps.values()) map.destroy();

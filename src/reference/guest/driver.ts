@@ -243,7 +243,7 @@ export class VirtioNetDriver {
         map_handle: map.handle,
         key_size: map.def.keySize,
         flags: key === null ? NextKeyFlag.FIRST : 0,
-        key: key ?? new Uint8Array(map.def.keySize),
+        key: key ?? new Uint8Array(0),
       },
     });
     return typeof answer === 'number' ? answer : (answer.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
