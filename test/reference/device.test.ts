@@ -226,7 +226,8 @@ describe('answers the device writes', () => {
       if (request.command === 'MAP_CREATE' && answer.status === XdpStatus.OK)
         assert.deepEqual([...bytes.subarray(9 + 4, 9 + 8)], [0, 0, 0, 0]);
       // The verifier's rejection carries the PROG_LOAD result; refusals before it carry none.
-      if (request.command === 'PROG_LOAD' && answer.status !== XdpStatus.EBADF) assert.ok(resultLen >= 8, what);
+      if (request.command === 'PROG_LOAD' && answer.status !== XdpStatus.EBADF)
+        assert.ok(resultLen >= 8, what);
     }
   });
 
@@ -432,5 +433,88 @@ describe('reset and migration', () => {
     assert.throws(() => t.device.migrate(), /program/);
     t.device.reset();
     t.device.migrate();
+  });
+});
+
+describe('map element commands', () => {
+  const update = (t: Topology, handle: number, key: Uint8Array, value: Uint8Array, flags = 0) =>
+    exchange(t, {
+      command: 'MAP_UPDATE',
+      data: { map_handle: handle, key_size: key.length, value_size: value.length, flags, key, value },
+    }).answer.status;
+  const lookup = (t: Topology, handle: number, key: Uint8Array, valueSize = 8) =>
+    exchange(t, {
+      command: 'MAP_LOOKUP',
+      data: { map_handle: handle, key_size: key.length, value_size: valueSize, key },
+    }).answer;
+  const next = (t: Topology, handle: number, key: Uint8Array | null, keySize = 4) =>
+    exchange(t, {
+      command: 'MAP_GET_NEXT_KEY',
+      data: {
+        map_handle: handle,
+        key_size: keySize,
+        flags: key === null ? 1 : 0,
+        key: key ?? new Uint8Array(0),
+      },
+    }).answer;
+
+  test('an array index at max_entries, and a new key into a full hash, are E2BIG [dev-map-update-space]', () => {
+    const t = negotiated();
+    createMaps(t, [counters(2), { type: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 2 }], true);
+    assert.equal(update(t, 1, le32Bytes(1), new Uint8Array(8)), XdpStatus.OK);
+    assert.equal(update(t, 1, le32Bytes(2), new Uint8Array(8)), XdpStatus.E2BIG);
+    assert.equal(update(t, 2, le32Bytes(10), new Uint8Array(8)), XdpStatus.OK);
+    assert.equal(update(t, 2, le32Bytes(11), new Uint8Array(8)), XdpStatus.OK);
+    assert.equal(update(t, 2, le32Bytes(12), new Uint8Array(8)), XdpStatus.E2BIG);
+    assert.equal(update(t, 2, le32Bytes(11), new Uint8Array(8).fill(1)), XdpStatus.OK); // replacing is not new
+  });
+
+  test('a missing hash key and an array index out of range are ENOENT [dev-map-lookup-missing]', () => {
+    const t = negotiated();
+    createMaps(t, [counters(2), { type: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 2 }], true);
+    assert.equal(lookup(t, 1, le32Bytes(2)).status, XdpStatus.ENOENT);
+    assert.equal(lookup(t, 1, le32Bytes(1)).status, XdpStatus.OK);
+    assert.equal(lookup(t, 2, le32Bytes(5)).status, XdpStatus.ENOENT);
+  });
+
+  test('iteration: FIRST, unknown keys restart, every key once, ENOENT at the end [dev-map-next-key]', () => {
+    const t = negotiated();
+    createMaps(t, [counters(3), { type: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 }], true);
+    const keys = (answer: ReturnType<typeof next>) =>
+      (answer.result as { next_key: Uint8Array } | null)?.next_key;
+    assert.deepEqual(keys(next(t, 1, null)), le32Bytes(0));
+    assert.deepEqual(keys(next(t, 1, le32Bytes(1))), le32Bytes(2));
+    assert.equal(next(t, 1, le32Bytes(2)).status, XdpStatus.ENOENT);
+    assert.deepEqual(keys(next(t, 1, le32Bytes(7))), le32Bytes(0)); // out of range: first
+    assert.equal(next(t, 2, null).status, XdpStatus.ENOENT); // empty hash
+    for (const k of [40, 7, 19, 3]) update(t, 2, le32Bytes(k), new Uint8Array(8));
+    const seen: number[] = [];
+    for (let answer = next(t, 2, null); answer.status === XdpStatus.OK;) {
+      const key = keys(answer) as Uint8Array;
+      seen.push(new DataView(key.buffer, key.byteOffset).getUint32(0, true));
+      answer = next(t, 2, key);
+    }
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [3, 7, 19, 40],
+    );
+    assert.deepEqual(keys(next(t, 2, le32Bytes(99))), le32Bytes(seen[0] as number)); // unknown: first
+  });
+
+  test('a lookup returns a value written whole, never a view the program changes later [dev-map-element-atomic]', () => {
+    const t = negotiated();
+    // Each run writes the 8-byte value as two halves, each the run count: a torn value would differ.
+    offload(
+      t,
+      `mov %r6, 0\nstxw [%r10-4], %r6\nlddw %r1, map[1]\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\n` +
+        `ldxw %r1, [%r0+0]\nadd %r1, 1\nstxw [%r0+0], %r1\nstxw [%r0+4], %r1\nout:\nmov %r0, 2\nexit\n`,
+      [counters(1)],
+    );
+    t.fromHost(ipv4Frame());
+    const before = lookup(t, 1, le32Bytes(0)).result as { value: Uint8Array };
+    t.fromHost(ipv4Frame());
+    assert.deepEqual([...before.value], [1, 0, 0, 0, 1, 0, 0, 0]);
+    const after = lookup(t, 1, le32Bytes(0)).result as { value: Uint8Array };
+    assert.deepEqual([...after.value], [2, 0, 0, 0, 2, 0, 0, 0]);
   });
 });
