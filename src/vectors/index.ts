@@ -8,3 +8,5 @@ export * from './replay.js';
 export * from './xdp-vectors.js';
 export * from './verifier-vectors.js';
 export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';
+export * from './scenario-vectors.js';
+export * from './scenario-writer.js';

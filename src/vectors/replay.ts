@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './codec-vectors.js';
 import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
 import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
+import { SCENARIO_FORMAT, replayScenarioFile } from './scenario-vectors.js';
 
 /** The outcomes of one vector file. */
 export interface FileOutcome {
@@ -33,6 +34,7 @@ const REPLAYERS: Record<string, (document: unknown) => VectorOutcome[]> = {
   [CODEC_VECTORS_FORMAT]: replayCodecFile,
   [XDP_RUNS_FORMAT]: replayXdpRunFile,
   [VERIFIER_FORMAT]: replayVerifierFile,
+  [SCENARIO_FORMAT]: replayScenarioFile,
 };
 
 /** The vector files (JSON, outside `schema/` folders) under a path, sorted. */

@@ -1,0 +1,320 @@
+/**
+ * Scenario vectors: scripted sessions through the whole offload path. Each step is one control
+ * element (its bytes, how it is framed, and every byte the device wrote back), one frame from the
+ * host (what the offloaded program did, what reached the guest stack, what went back toward the
+ * host), one read of a map over the wire, a reset, or a migration attempt.
+ *
+ * One function executes a step, for both the writer (which records what the reference does and
+ * checks it against what the author stated) and the replay (which compares with the file).
+ *
+ * @module
+ */
+import {
+  CodecError,
+  NextKeyFlag,
+  XdpStatus,
+  decodeRequest,
+  decodeResult,
+  encodeRequest,
+  nameOf,
+  parseHex,
+  toHex,
+  writableSize,
+  type ControlRequest,
+  type ResultData,
+} from '../codec/index.js';
+import { defaultCaps, helperBitmap, MigrationBlockedError } from '../reference/device/device.js';
+import type { DeviceCaps } from '../reference/device/caps.js';
+import { Bridge } from '../reference/host/bridge.js';
+import type { HookFate } from '../reference/host/tap.js';
+import { Topology } from '../reference/topology.js';
+import { ControlElement, FramingError, type Segment } from '../reference/virtqueue/element.js';
+import type { VectorOutcome } from './codec-vectors.js';
+import { schemaErrors } from './schema.js';
+
+/** The format tag of scenario files. */
+export const SCENARIO_FORMAT = 'virtio-xdp-offload/scenarios/1';
+
+/** Capability changes from the reference device's defaults. */
+export interface CapsOverrides {
+  /** `max_maps`. */
+  readonly max_maps?: number;
+  /** `max_entries`. */
+  readonly max_entries?: number;
+  /** `max_map_memory`, decimal. */
+  readonly max_map_memory?: string;
+  /** `max_insns`. */
+  readonly max_insns?: number;
+  /** `max_log_size`. */
+  readonly max_log_size?: number;
+  /** `prog_features`. */
+  readonly prog_features?: number;
+  /** The helper ids advertised (replaces the default list). */
+  readonly helpers?: readonly number[];
+}
+
+/** The setting of a scenario. */
+export interface ScenarioSetup {
+  /** Capability changes. */
+  readonly caps?: CapsOverrides;
+  /** Receive queues (default 1). */
+  readonly queues?: number;
+  /** Frames arrive through a learning bridge from an uplink (the RFC's second topology). */
+  readonly bridge?: boolean;
+}
+
+/** One descriptor of an explicitly framed element: readable bytes, or a writable buffer size. */
+export type SegmentSpec = { readonly readable: string } | { readonly writable: number };
+
+/** The steps, as written in a file (inputs and `expect`). */
+export type ScenarioStep =
+  | {
+      readonly do: 'control';
+      readonly note: string;
+      readonly spec?: readonly string[];
+      /** Device-readable bytes, hex (one buffer), unless `segments` frames the element. */
+      readonly request?: string;
+      /** Device-writable bytes (default: exactly what the command needs). */
+      readonly writable?: number;
+      /** An explicit descriptor chain. */
+      readonly segments?: readonly SegmentSpec[];
+      readonly expect: ControlExpect;
+    }
+  | {
+      readonly do: 'packet';
+      readonly note: string;
+      readonly spec?: readonly string[];
+      /** The frame, hex. */
+      readonly frame: string;
+      /** Receive queue (default 0). */
+      readonly queue?: number;
+      readonly expect: PacketExpect;
+    }
+  | {
+      readonly do: 'map';
+      readonly note: string;
+      readonly spec?: readonly string[];
+      readonly handle: number;
+      readonly key_size: number;
+      readonly value_size: number;
+      readonly expect: MapExpect;
+    }
+  | {
+      readonly do: 'reset';
+      readonly note: string;
+      readonly spec?: readonly string[];
+      readonly expect: object;
+    }
+  | {
+      readonly do: 'migrate';
+      readonly note: string;
+      readonly spec?: readonly string[];
+      readonly expect: { readonly blocked: boolean };
+    };
+
+/** What a control step produced. */
+export interface ControlExpect {
+  /** The command decoded from the readable part, or null when it was malformed. */
+  readonly command: string | null;
+  /** The status name, or null when fewer than 9 bytes were writable. */
+  readonly status: string | null;
+  /** Every byte the device wrote (its used length), hex. */
+  readonly answer: string;
+}
+
+/** What a packet step produced. */
+export interface PacketExpect {
+  /** The offloaded program's verdict counter, or `bypass`. */
+  readonly offload: HookFate;
+  /** Frames the guest stack received, hex. */
+  readonly guest: readonly string[];
+  /** Frames sent back toward the host: out of the tap (or, with a bridge, out of the uplink). */
+  readonly host: readonly string[];
+}
+
+/** What a map read produced: every element in key order, or the status that stopped the read. */
+export type MapExpect =
+  { readonly entries: readonly (readonly [string, string])[] } | { readonly status: string };
+
+/** One scenario. */
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly setup: ScenarioSetup;
+  readonly steps: readonly ScenarioStep[];
+}
+
+/** A scenario file. */
+export interface ScenarioFile {
+  readonly format: typeof SCENARIO_FORMAT;
+  readonly description: string;
+  readonly scenarios: readonly Scenario[];
+}
+
+/** A running scenario: the topology (negotiated), and the bridge when there is one. */
+export interface ScenarioSession {
+  readonly topology: Topology;
+  readonly bridge: Bridge | undefined;
+}
+
+/** The capabilities a setup gives. */
+export function scenarioCaps(setup: ScenarioSetup): DeviceCaps {
+  const c = setup.caps ?? {};
+  const base = defaultCaps(3520);
+  return {
+    ...base,
+    ...(c.max_maps === undefined ? {} : { max_maps: c.max_maps }),
+    ...(c.max_entries === undefined ? {} : { max_entries: c.max_entries }),
+    ...(c.max_map_memory === undefined ? {} : { max_map_memory: BigInt(c.max_map_memory) }),
+    ...(c.max_insns === undefined ? {} : { max_insns: c.max_insns }),
+    ...(c.max_log_size === undefined ? {} : { max_log_size: c.max_log_size }),
+    ...(c.prog_features === undefined ? {} : { prog_features: c.prog_features }),
+    ...(c.helpers === undefined ? {} : { helpers: helperBitmap(c.helpers) }),
+  };
+}
+
+/** Starts a session: the topology with the device's offered features negotiated. */
+export function startSession(setup: ScenarioSetup): ScenarioSession {
+  const topology = new Topology({ caps: scenarioCaps(setup), queues: setup.queues ?? 1 });
+  const { device } = topology;
+  device.setFeatures(device.offeredFeatures());
+  return { topology, bridge: setup.bridge === true ? new Bridge() : undefined };
+}
+
+const statusName = (status: number): string => String(nameOf(XdpStatus, status) ?? status);
+
+function bytesOf(hex: string, what: string): Uint8Array {
+  const bytes = parseHex(hex);
+  if (bytes === undefined) throw new TypeError(`${what} is not hex`);
+  return bytes;
+}
+
+/** Builds the element of a control step. */
+function elementOf(step: Extract<ScenarioStep, { do: 'control' }>): ControlElement {
+  if (step.segments !== undefined) {
+    return new ControlElement(
+      step.segments.map((s): Segment =>
+        'readable' in s
+          ? { bytes: bytesOf(s.readable, 'segment'), deviceWritable: false }
+          : { bytes: new Uint8Array(s.writable), deviceWritable: true },
+      ),
+    );
+  }
+  const request = bytesOf(step.request ?? '', 'request');
+  let writable = step.writable;
+  if (writable === undefined) {
+    try {
+      writable = writableSize(decodeRequest(request));
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      writable = 9; // room for a status, as a driver would give any command
+    }
+  }
+  return ControlElement.forRequest(request, writable);
+}
+
+/** Reads a map over the wire: GET_NEXT_KEY from FIRST, MAP_LOOKUP of each key. */
+function readMap(session: ScenarioSession, handle: number, keySize: number, valueSize: number): MapExpect {
+  const { device } = session.topology;
+  const send = (request: ControlRequest) => {
+    const element = ControlElement.forRequest(encodeRequest(request), writableSize(request));
+    return decodeResult(request, element.readAnswer(device.serve(element).used));
+  };
+  const entries: [string, string][] = [];
+  let key: Uint8Array | null = null;
+  for (;;) {
+    const next = send({
+      command: 'MAP_GET_NEXT_KEY',
+      data: {
+        map_handle: handle,
+        key_size: keySize,
+        flags: key === null ? NextKeyFlag.FIRST : 0,
+        key: key ?? new Uint8Array(0),
+      },
+    });
+    if (next.status === XdpStatus.ENOENT) break;
+    if (next.status !== XdpStatus.OK) return { status: statusName(next.status) };
+    key = (next.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
+    const value = send({
+      command: 'MAP_LOOKUP',
+      data: { map_handle: handle, key_size: keySize, value_size: valueSize, key },
+    });
+    if (value.status !== XdpStatus.OK) return { status: statusName(value.status) };
+    entries.push([toHex(key), toHex((value.result as ResultData['MAP_LOOKUP']).value)]);
+  }
+  return { entries: entries.sort(([a], [b]) => a.localeCompare(b)) };
+}
+
+/** Executes one step and returns what it produced, in the shape of its `expect`. */
+export function executeStep(session: ScenarioSession, step: ScenarioStep): object {
+  const { topology, bridge } = session;
+  switch (step.do) {
+    case 'control': {
+      const element = elementOf(step);
+      let command: string | null = null;
+      try {
+        command = decodeRequest(element.readablePart()).command;
+      } catch (error) {
+        if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
+      }
+      const served = topology.device.serve(element);
+      const answer = toHex(element.readAnswer(served.used));
+      return { command, status: served.status === undefined ? null : statusName(served.status), answer };
+    }
+    case 'packet': {
+      const frame = bytesOf(step.frame, 'frame');
+      if (bridge !== undefined && bridge.forward('uplink', frame) !== 'tap')
+        return { offload: 'bypass', guest: [], host: [] };
+      const fate = topology.fromHost(frame, step.queue ?? 0);
+      const guest = fate.guest.flatMap((g) => (g.toStack === undefined ? [] : [toHex(g.toStack)]));
+      const back =
+        bridge === undefined ? fate.toHost : fate.toHost.filter((f) => bridge.forward('tap', f) === 'uplink');
+      return { offload: fate.offload, guest, host: back.map(toHex) };
+    }
+    case 'map':
+      return readMap(session, step.handle, step.key_size, step.value_size);
+    case 'reset': {
+      topology.device.reset();
+      topology.device.setFeatures(topology.device.offeredFeatures());
+      return {};
+    }
+    case 'migrate':
+      try {
+        topology.device.migrate();
+        return { blocked: false };
+      } catch (error) {
+        if (error instanceof MigrationBlockedError) return { blocked: true };
+        throw error;
+      }
+  }
+}
+
+/** JSON with object keys sorted, so that key order in a hand-edited file does not matter. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
+/** Schema-checks and replays a scenario file: one outcome per scenario. */
+export function replayScenarioFile(document: unknown): VectorOutcome[] {
+  const errors = schemaErrors('scenarios.schema.json', document);
+  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
+  const file = document as ScenarioFile;
+  return file.scenarios.map((scenario) => {
+    const session = startSession(scenario.setup);
+    for (const [i, step] of scenario.steps.entries()) {
+      const got = canonicalJson(executeStep(session, step));
+      const want = canonicalJson(step.expect);
+      if (got !== want)
+        return {
+          name: scenario.name,
+          passed: false,
+          detail: `step ${i} (${step.do}: ${step.note}):\n   got  ${got}\n   want ${want}`,
+        };
+    }
+    return { name: scenario.name, passed: true, detail: `${scenario.steps.length} steps` };
+  });
+}
