@@ -7,10 +7,20 @@ import { conformance } from './conformance.js';
 import { bpfPlugin } from './bpf-plugin.js';
 import { runXdp } from './run-xdp.js';
 import { verify } from './verify.js';
+import { fuzz } from './fuzz.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [decode, encode, replay, conformance, bpfPlugin, runXdp, verify];
+const SUBCOMMANDS: readonly Subcommand[] = [
+  decode,
+  encode,
+  replay,
+  conformance,
+  bpfPlugin,
+  runXdp,
+  verify,
+  fuzz,
+];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.name.length));

@@ -28,6 +28,11 @@ export interface TopologyOptions {
   readonly hostEnv?: HelperEnvironment;
   /** The guest's helper environment (default deterministic, from `seed`). */
   readonly guestEnv?: HelperEnvironment;
+  /**
+   * Shifts every host identifier: program fds and ids, and the addresses of host memory. Two
+   * topologies with different offsets must look the same to the guest, byte for byte.
+   */
+  readonly hostOffset?: number;
 }
 
 /** What became of one frame the host sent toward the guest. */
@@ -45,7 +50,7 @@ export class Topology {
   /** The host kernel's engine (maps and offloaded programs live here). */
   readonly hostEngine: XdpEngine;
   /** The VMM's program fds. */
-  readonly programs = new HostPrograms();
+  readonly programs: HostPrograms;
   /** The tap. */
   readonly tap: Tap;
   /** The device. */
@@ -58,6 +63,10 @@ export class Topology {
   constructor(options: TopologyOptions = {}) {
     const seed = options.seed ?? 1;
     this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed));
+    const offset = options.hostOffset ?? 0;
+    this.programs = new HostPrograms(offset);
+    // Regions allocated first move every later host address.
+    for (let i = 0; i < offset; i++) this.hostEngine.space.alloc('mem', new Uint8Array(1));
     this.tap = new Tap(this.hostEngine, this.programs, {
       offloadCapable: options.offloadCapable ?? true,
       queues: options.queues ?? 1,

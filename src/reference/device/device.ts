@@ -198,6 +198,11 @@ export class OffloadDevice {
     return `${this.maps.snapshot()}\nprogram ${program}\ncounters ${counters}\ntap ${this.backend.tap.attachedId}`;
   }
 
+  /** What the offloaded state uses now, to check it against the capabilities. */
+  usage(): { readonly maps: number; readonly mapMemory: bigint; readonly insnCnt: number } {
+    return { maps: this.maps.count, mapMemory: this.maps.memory, insnCnt: this.attached?.insnCnt ?? 0 };
+  }
+
   /** Why migration must not start, or undefined when it may ([dev-migration]). */
   migrationBlocker(): string | undefined {
     if (this.attached !== undefined) return 'an offloaded program is attached';

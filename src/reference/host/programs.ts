@@ -26,8 +26,14 @@ export interface HostProgram {
 export class HostPrograms {
   private readonly byFd = new Map<number, HostProgram>();
   // fds 0-2 are stdio; ids are never reused, as in Linux's idr.
-  private nextFd = 3;
-  private nextId = 1;
+  private nextFd: number;
+  private nextId: number;
+
+  /** `offset` shifts every fd and id (a differential run uses it to prove none reaches the guest). */
+  constructor(offset = 0) {
+    this.nextFd = 3 + offset;
+    this.nextId = 1 + offset;
+  }
 
   /** Loads a program and returns its file descriptor. */
   load(type: HostProgramType, program: DecodedProgram, insnCnt: number): number {
