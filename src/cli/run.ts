@@ -8,6 +8,7 @@ import { bpfPlugin } from './bpf-plugin.js';
 import { runXdp } from './run-xdp.js';
 import { verify } from './verify.js';
 import { fuzz } from './fuzz.js';
+import { demo } from './demo.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
@@ -20,6 +21,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   runXdp,
   verify,
   fuzz,
+  demo,
 ];
 
 function usage(): string {

@@ -1,0 +1,40 @@
+// xdp-offload demo: the RFC's experiments, offloaded beside driver mode.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../src/cli/run.js';
+
+function run(...argv: string[]) {
+  let stdout = '';
+  const code = main(argv, { stdout: (s) => (stdout += `${s}\n`), stderr: () => undefined });
+  return { code, stdout };
+}
+
+test('xdp1 offloaded drops on the host: nothing crosses into the guest, counters as in driver mode', () => {
+  const { code, stdout } = run('demo', '--program', 'xdp1', '--frames', '400', '--json');
+  assert.equal(code, 0);
+  const report = JSON.parse(stdout) as {
+    agree: boolean;
+    results: { offloaded: Record<string, unknown>; native: Record<string, unknown> }[];
+  };
+  assert.equal(report.agree, true);
+  const [r] = report.results;
+  assert.ok(r !== undefined);
+  assert.equal(r.offloaded.crossedIntoGuest, 0);
+  assert.equal(r.native.crossedIntoGuest, 400);
+  const protocols = r.offloaded.protocols as Record<string, number>;
+  assert.equal(
+    Object.values(protocols).reduce((a, b) => a + b, 0),
+    400,
+  );
+  assert.deepEqual(r.offloaded.actions, { packets: 400, aborted: 0, drop: 400, pass: 0, tx: 0, redirect: 0 });
+});
+
+test('the text report shows both experiments side by side', () => {
+  const { code, stdout } = run('demo', '--frames', '200');
+  assert.equal(code, 0);
+  assert.match(stdout, /^xdp1 \(count per IP protocol, drop\): 200 frames/m);
+  assert.match(stdout, /^xdp2 .*XDP_TX/m);
+  assert.match(stdout, /frames back toward the host\s+200\s+200/);
+  assert.match(stdout, /agree on every counter$/m);
+  assert.equal(run('demo', '--program', 'xdp9').code, 2);
+});
