@@ -205,27 +205,23 @@ function randomProgram(rng: Rng, view: GuestView): BpfInsn[] {
   const handles = [...view.handles.keys()];
   const roll = rng.int(10);
   if (roll < 2) {
-    return Array.from({ length: 1 + rng.int(40) }, () => {
+    // Slot soup: random slots, with every ld_imm64 given a well-formed second slot.
+    const soup: BpfInsn[] = [];
+    for (let n = 1 + rng.int(40); soup.length < n;) {
       const b = rng.bytes(8);
-      return {
+      const view = new DataView(b.buffer);
+      const insn = {
         code: b[0] as number,
         dst_reg: (b[1] as number) & 15,
         src_reg: (b[1] as number) >> 4,
-        off: (((b[2] as number) | ((b[3] as number) << 8)) << 16) >> 16,
-        imm:
-          (b[4] as number) |
-          ((b[5] as number) << 8) |
-          ((b[6] as number) << 16) |
-          ((b[7] as number) << 24) |
-          0,
+        off: view.getInt16(2, true),
+        imm: view.getInt32(4, true),
       };
-    })
-      .map((insn, i, all) =>
-        i > 0 && all[i - 1]?.code === BPF_LD_IMM64
-          ? { ...insn, code: 0, dst_reg: 0, src_reg: 0, off: 0 }
-          : insn,
-      )
-      .filter((insn, i, all) => !(insn.code === BPF_LD_IMM64 && i === all.length - 1));
+      soup.push(insn);
+      if (insn.code === BPF_LD_IMM64)
+        soup.push({ code: 0, dst_reg: 0, src_reg: 0, off: 0, imm: rng.next() | 0 });
+    }
+    return soup;
   }
   const base = rng.pick(POOL_INSNS);
   const bound = rewriteMapRefs(base, () =>
@@ -460,97 +456,111 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
     return undefined;
   };
 
-  for (; index < messages; index++) {
-    const roll = rng.int(100);
-    if (roll < 8) {
-      const f = randomFrame(rng);
-      const fa = a.fromHost(f.slice());
-      const fb = b.fromHost(f.slice());
-      frames++;
-      const show = (x: typeof fa) =>
-        `${x.offload} ${x.guest.map((g) => toHex(g.delivered)).join(',')} ${x.toHost.map(toHex).join(',')}`;
-      if (show(fa) !== show(fb)) return fail('twin-frame', `${show(fa)} vs ${show(fb)}`);
-      index--;
-      continue;
-    }
-    if (roll === 8 && rng.chance(0.2)) {
-      for (const t of [a, b]) {
-        t.device.reset();
-        t.device.setFeatures(t.device.offeredFeatures());
+  const loop = (): SessionReport | undefined => {
+    for (; index < messages; index++) {
+      const roll = rng.int(100);
+      if (roll < 8) {
+        const f = randomFrame(rng);
+        const fa = a.fromHost(f.slice());
+        const fb = b.fromHost(f.slice());
+        frames++;
+        const show = (x: typeof fa) =>
+          `${x.offload} ${x.guest.map((g) => toHex(g.delivered)).join(',')} ${x.toHost.map(toHex).join(',')}`;
+        if (show(fa) !== show(fb)) return fail('twin-frame', `${show(fa)} vs ${show(fb)}`);
+        index--;
+        continue;
       }
-      view.handles.clear();
-      view.written.clear();
-      view.tainted.clear();
-      index--;
-      continue;
-    }
-    const structured = roll < 55;
-    let decoded: ControlRequest | undefined;
-    if (structured) {
-      decoded = structuredRequest(rng, view);
-      request = encodeRequest(decoded);
-    } else {
-      request = mutant(rng, corpus, view);
-      try {
-        decoded = decodeRequest(request);
-      } catch (error) {
-        if (!(error instanceof CodecError)) throw error;
-        decoded = undefined;
-      }
-    }
-    const framing = frame(rng, request);
-    const before = a.device.snapshot();
-    const ea = elementOf(framing);
-    const eb = elementOf(framing);
-    let usedA: number;
-    let usedB: number;
-    try {
-      usedA = a.device.serve(ea).used;
-      usedB = b.device.serve(eb).used;
-    } catch (error) {
-      return fail('exception', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    }
-    const answerA = ea.readAnswer(usedA);
-    const answerB = eb.readAnswer(usedB);
-    if (toHex(answerA) !== toHex(answerB))
-      return fail('twin-answer', `${toHex(answerA)} vs ${toHex(answerB)}`);
-    // The answer as the driver would check it.
-    let status: number | undefined;
-    if (answerA.length >= 9) {
-      status = new DataView(answerA.buffer, answerA.byteOffset).getUint16(1, true);
-      if (!STATUS_VALUES.has(status)) return fail('status-defined', `status ${status}`);
-      const ack = answerA[0];
-      if (ack !== (status === XdpStatus.OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR))
-        return fail('ack', `ack ${String(ack)} with status ${status}`);
-      const wellFramed = framing.trailingReadable === undefined;
-      if (decoded !== undefined && wellFramed) {
-        try {
-          decodeResult(decoded, answerA);
-        } catch (error) {
-          if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
-          return fail('answer-decodes', error.message);
+      if (roll === 8 && rng.chance(0.2)) {
+        for (const t of [a, b]) {
+          t.device.reset();
+          t.device.setFeatures(t.device.offeredFeatures());
         }
-      } else if (status !== XdpStatus.EINVAL && status !== XdpStatus.EOPNOTSUPP) {
-        return fail('malformed-status', `status ${status} for a malformed element`);
+        view.handles.clear();
+        view.written.clear();
+        view.tainted.clear();
+        index--;
+        continue;
       }
-    } else if (answerA.length > 1 || (answerA.length === 1 && answerA[0] !== VIRTIO_NET_ERR)) {
-      return fail('short-answer', toHex(answerA));
+      const structured = roll < 55;
+      let decoded: ControlRequest | undefined;
+      if (structured) {
+        decoded = structuredRequest(rng, view);
+        request = encodeRequest(decoded);
+      } else {
+        request = mutant(rng, corpus, view);
+        try {
+          decoded = decodeRequest(request);
+        } catch (error) {
+          if (!(error instanceof CodecError)) throw error;
+          decoded = undefined;
+        }
+      }
+      const framing = frame(rng, request);
+      const before = a.device.snapshot();
+      const ea = elementOf(framing);
+      const eb = elementOf(framing);
+      let usedA: number;
+      let usedB: number;
+      try {
+        usedA = a.device.serve(ea).used;
+        usedB = b.device.serve(eb).used;
+      } catch (error) {
+        return fail('exception', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      }
+      const answerA = ea.readAnswer(usedA);
+      const answerB = eb.readAnswer(usedB);
+      if (toHex(answerA) !== toHex(answerB))
+        return fail('twin-answer', `${toHex(answerA)} vs ${toHex(answerB)}`);
+      // The answer as the driver would check it.
+      let status: number | undefined;
+      if (answerA.length >= 9) {
+        status = new DataView(answerA.buffer, answerA.byteOffset).getUint16(1, true);
+        if (!STATUS_VALUES.has(status)) return fail('status-defined', `status ${status}`);
+        const ack = answerA[0];
+        if (ack !== (status === XdpStatus.OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR))
+          return fail('ack', `ack ${String(ack)} with status ${status}`);
+        const wellFramed = framing.trailingReadable === undefined;
+        if (decoded !== undefined && wellFramed) {
+          try {
+            decodeResult(decoded, answerA);
+          } catch (error) {
+            if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
+            return fail('answer-decodes', error.message);
+          }
+        } else if (status !== XdpStatus.EINVAL && status !== XdpStatus.EOPNOTSUPP) {
+          return fail('malformed-status', `status ${status} for a malformed element`);
+        }
+      } else if (answerA.length > 1 || (answerA.length === 1 && answerA[0] !== VIRTIO_NET_ERR)) {
+        return fail('short-answer', toHex(answerA));
+      }
+      const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
+      statuses[statusName] = (statuses[statusName] ?? 0) + 1;
+      if (status !== XdpStatus.OK) {
+        const after = a.device.snapshot();
+        if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
+      } else if (decoded !== undefined) {
+        track(decoded, answerA, view);
+      }
+      const usage = a.device.usage();
+      if (
+        usage.maps > caps.max_maps ||
+        usage.mapMemory > caps.max_map_memory ||
+        usage.insnCnt > caps.max_insns
+      )
+        return fail('limits', JSON.stringify({ ...usage, mapMemory: String(usage.mapMemory) }));
+      if (index % 64 === 63) {
+        const lost = checkWritten();
+        if (lost !== undefined) return fail('update-lost', lost);
+      }
     }
-    const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
-    statuses[statusName] = (statuses[statusName] ?? 0) + 1;
-    if (status !== XdpStatus.OK) {
-      const after = a.device.snapshot();
-      if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
-    } else if (decoded !== undefined) {
-      track(decoded, answerA, view);
-    }
-    const usage = a.device.usage();
-    if (usage.maps > caps.max_maps || usage.mapMemory > caps.max_map_memory || usage.insnCnt > caps.max_insns)
-      return fail('limits', JSON.stringify({ ...usage, mapMemory: String(usage.mapMemory) }));
-    if (index % 64 === 63) {
-      const lost = checkWritten();
-      if (lost !== undefined) return fail('update-lost', lost);
-    }
+    return undefined;
+  };
+  try {
+    const stopped = loop();
+    if (stopped !== undefined) return stopped;
+  } catch (error) {
+    // A fault of the generator or of a check, not of the device: still reported with its seed.
+    return fail('harness', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   }
   index = messages - 1;
   const lost = checkWritten();
