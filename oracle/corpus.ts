@@ -15,21 +15,35 @@ export interface CorpusProgram {
   readonly insns: BpfInsn[];
   /** Maps, created in order as handles 1, 2, ... */
   readonly maps: readonly MapDefinition[];
+  /** Initial value of element 0 of maps that hold global data (by handle - 1). */
+  readonly mapData?: readonly (Uint8Array | undefined)[];
   /** Frames to run, in order (maps keep their state between runs). */
   readonly frames: readonly [string, number[]][];
 }
 
 const ARRAY_COUNTERS: MapDefinition = { type: 2, keySize: 4, valueSize: 8, maxEntries: 256 };
 const file = (name: string) => assemble(readFileSync(new URL(`programs/${name}.s`, import.meta.url), 'utf8'));
-const object = (name: string) => {
-  const p = loadElfProgram(readFileSync(new URL(`c/${name}.o`, import.meta.url)));
+const object = (dir: 'oracle/c' | 'samples', name: string, section?: string) => {
+  const base = dir === 'samples' ? '../samples/' : 'c/';
+  const p = loadElfProgram(readFileSync(new URL(`${base}${name}.o`, import.meta.url)), section);
   return {
-    name,
-    source: `oracle/c/${name}.c (compiled: oracle/c/${name}.o, section ${p.section})`,
+    name: dir === 'samples' ? `sample_${name}` : name,
+    source: `${dir}/${name}.c (compiled: ${dir}/${name}.o, section ${p.section})`,
     insns: p.insns,
     maps: p.maps,
+    mapData: p.mapData,
   };
 };
+
+/** The sample objects of samples/ (each one's first program section). */
+export const SAMPLE_OBJECTS = [
+  'proto_counter',
+  'mac_swap',
+  'vlan_ipv6',
+  'rate_limit',
+  'vlan_encap',
+  'trim_tail',
+];
 
 /** Frames beyond 3520 bytes: the kernel keeps the rest in fragments. */
 const bigFrames = (): [string, number[]][] => [
@@ -83,9 +97,10 @@ export function corpus(): CorpusProgram[] {
     },
     { name: 'ip_csum', source: 'oracle/programs/ip_csum.s', insns: file('ip_csum'), maps: [] },
     { name: 'ctx_probe', source: 'oracle/programs/ctx_probe.s', insns: file('ctx_probe'), maps: [] },
-    object('proto_count'),
-    object('mac_swap_tx'),
-    object('encap_trim'),
+    object('oracle/c', 'proto_count'),
+    object('oracle/c', 'mac_swap_tx'),
+    object('oracle/c', 'encap_trim'),
+    ...SAMPLE_OBJECTS.map((name) => object('samples', name)),
   ];
   const withFrags = new Set(['xdp1', 'l4_filter', 'tail_fix', 'ctx_probe', 'proto_count', 'encap_trim']);
   return programs.map((p, i) => ({

@@ -33,6 +33,9 @@ function script(programs: readonly CorpusProgram[], probes: readonly VerifierPro
     p.maps.forEach((m, i) =>
       lines.push(`map ${i + 1} ${m.type} ${m.keySize} ${m.valueSize} ${m.maxEntries}`),
     );
+    p.mapData?.forEach((data, i) => {
+      if (data !== undefined) lines.push(`set ${i + 1} 00000000 ${toHex(data)}`);
+    });
     lines.push(`prog ${p.name} ${toHex(slotsToBytes(p.insns))}`);
     lines.push(`load ${p.name}`);
     for (const [, frame] of p.frames) {
@@ -149,14 +152,21 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
       const l = next();
       if (!l.startsWith(`MAPCREATE ${h + 1} ok`))
         throw new Error(`expected MAPCREATE for ${p.name}, got ${l}`);
+      const data = p.mapData?.[h];
       return {
         handle: h + 1,
         type: m.type,
         key_size: m.keySize,
         value_size: m.valueSize,
         max_entries: m.maxEntries,
+        ...(data === undefined ? {} : { data: toHex(data) }),
       };
     });
+    for (const [h, data] of (p.mapData ?? []).entries()) {
+      if (data === undefined) continue;
+      const l = next();
+      if (l !== `SET ${h + 1} ok`) throw new Error(`expected SET ${h + 1} ok for ${p.name}, got ${l}`);
+    }
     // skip to this program's LOAD line
     while (i < lines.length && !(lines[i] ?? '').startsWith(`LOAD ${p.name} `)) i++;
     const load = next();

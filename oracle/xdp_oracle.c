@@ -9,13 +9,14 @@
  *   load <name>                    BPF_PROG_LOAD as BPF_PROG_TYPE_XDP, license GPL, log level 1
  *   unload <name>                  closes the program's fd
  *   run <name> <packet hex>        BPF_PROG_TEST_RUN once
+ *   set <idx> <key hex> <value hex>  BPF_MAP_UPDATE_ELEM (initial values of global data)
  *   dump <idx>                     every element (arrays: nonzero values only), then MAPEND
  *   clear <idx>                    arrays: zero every value; hashes: delete every key
  *   strict on|off                  load with or without BPF_F_STRICT_ALIGNMENT
  *   caps offload|full              offload: drop CAP_SYS_ADMIN and CAP_PERFMON from the effective
  *                                  set (keeping CAP_BPF and CAP_NET_ADMIN), so the verifier runs
  *                                  without pointer-leak privileges; full: restore them
- * Output lines: UNAME, CAPS, MAPCREATE, LOAD, VLOG, RUN, MAP, MAPEND, END.
+ * Output lines: UNAME, CAPS, MAPCREATE, SET, LOAD, VLOG, RUN, MAP, MAPEND, END.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -137,6 +138,28 @@ static void do_map(unsigned idx, unsigned type, unsigned key, unsigned value, un
 	map_value[idx] = value;
 	map_entries[idx] = entries;
 	printf("MAPCREATE %u ok\n", idx);
+}
+
+static void do_set(unsigned idx, const char *text)
+{
+	static unsigned char key[512], value[1 << 16];
+	char keyhex[1100];
+	int at = 0;
+	if (idx >= MAX_MAPS || map_fd[idx] <= 0 || sscanf(text, "%1099s %n", keyhex, &at) != 1 || at == 0 ||
+	    parse_hex(keyhex, key, sizeof(key)) != (long)map_key[idx] ||
+	    parse_hex(text + at, value, sizeof(value)) != (long)map_value[idx]) {
+		printf("SET %u fail errno=%d\n", idx, EINVAL);
+		return;
+	}
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (unsigned)map_fd[idx];
+	attr.key = (uint64_t)(uintptr_t)key;
+	attr.value = (uint64_t)(uintptr_t)value;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) != 0)
+		printf("SET %u fail errno=%d\n", idx, errno);
+	else
+		printf("SET %u ok\n", idx);
 }
 
 static int load_with_log(struct bpf_insn *insns, unsigned count, unsigned level)
@@ -287,6 +310,8 @@ int main(void)
 		int at = 0;
 		if (sscanf(line, "map %u %u %u %u %u", &a, &b, &c, &d, &e) == 5) {
 			do_map(a, b, c, d, e);
+		} else if (sscanf(line, "set %u %n", &a, &at) == 1 && at > 0) {
+			do_set(a, line + at);
 		} else if (sscanf(line, "prog %63s %n", name, &at) == 1 && at > 0) {
 			struct prog *p = nprogs < MAX_PROGS ? &progs[nprogs++] : NULL;
 			long n = p ? parse_hex(line + at, (unsigned char *)p->insns, sizeof(p->insns)) : -1;

@@ -24,6 +24,8 @@ export interface VectorMapDefinition {
   readonly value_size: number;
   /** Maximum number of elements. */
   readonly max_entries: number;
+  /** Global data: the initial value of element 0, hex. */
+  readonly data?: string;
 }
 
 /** One map's contents after a run: [key, value] pairs in hex, sorted by key. */
@@ -104,6 +106,9 @@ export function replayXdpRunFile(document: unknown): VectorOutcome[] {
     });
     if (handle !== m.handle)
       return [{ name: 'maps', passed: false, detail: `map ${m.handle} got handle ${handle}` }];
+    const data = m.data === undefined ? undefined : parseHex(m.data);
+    if (data !== undefined && engine.map(handle)?.update(new Uint8Array(4), data, 0) !== 0)
+      return [{ name: 'maps', passed: false, detail: `map ${m.handle}: its data does not fit element 0` }];
   }
   if (!file.load.accepted)
     return [{ name: 'load', passed: true, detail: 'the kernel refused the program; no runs' }];

@@ -1,12 +1,19 @@
 /**
- * A minimal reader of BPF ELF objects as `clang -O2 -target bpf` writes them: program sections,
- * legacy map definitions in the `maps` section, `R_BPF_64_64` relocations of `ld_imm64` to those maps,
- * and the license. Map references become `ld_imm64` with `src_reg` 1 and the map's handle (its index
- * in the `maps` section plus one), the form offloaded programs use.
+ * A reader of BPF ELF objects as `clang -O2 -g -target bpf` writes them: program sections (`xdp`,
+ * `xdp/...` or any executable section), maps defined in the legacy `maps` section or in BTF (the
+ * `.maps` section), global data (`.rodata`, `.data`, `.bss`) as single-element arrays, as Linux
+ * loads it for XDP, `R_BPF_64_64` relocations of `ld_imm64` to maps and data, `R_BPF_64_32`
+ * relocations of calls to functions in `.text` (appended after the program, as libbpf does), and
+ * the license.
+ *
+ * Map references become `ld_imm64` with `src_reg` 1 and the map's handle; data references
+ * `src_reg` 2 with the handle and the offset in the second slot: the forms offloaded programs use.
+ * Handles are 1, 2, ... in the order of {@link ElfProgram.maps}.
  *
  * @module
  */
 import type { BpfInsn } from '../../codec/index.js';
+import { Btf, BtfError } from './btf.js';
 import { slotsFromBytes } from './bytes.js';
 import type { MapDefinition } from './maps.js';
 
@@ -32,8 +39,13 @@ export interface ElfProgram {
   readonly insns: BpfInsn[];
   /** Maps, by handle - 1. */
   readonly maps: MapDefinition[];
-  /** Map names, by handle - 1. */
+  /** Map names, by handle - 1 (a data section's map is named after the section). */
   readonly mapNames: string[];
+  /**
+   * The initial value of element 0, by handle - 1, for maps that hold global data (the section's
+   * bytes; zeros for `.bss`); undefined for other maps.
+   */
+  readonly mapData: (Uint8Array | undefined)[];
   /** The license string, if any. */
   readonly license: string | undefined;
 }
@@ -124,23 +136,107 @@ function parse(bytes: Uint8Array) {
               bytes.subarray(0, strtab.offset + strtab.size),
               strtab.offset + view.getUint32(at, true),
             ),
+            type: (bytes[at + 4] as number) & 0xf,
             shndx: view.getUint16(at + 6, true),
             value: Number(view.getBigUint64(at + 8, true)),
+            size: Number(view.getBigUint64(at + 16, true)),
           };
         });
   return { view, sections, symbols };
 }
 
-/** The names of the program sections of an object (executable sections other than an empty `.text`). */
+/**
+ * Program sections: executable sections other than `.text` (which holds the functions programs
+ * call), or `.text` itself when it is the only code.
+ */
+function programSections(sections: readonly Section[]): Section[] {
+  const code = sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0n && s.size > 0);
+  const named = code.filter((s) => s.name !== '.text');
+  return named.length > 0 ? named : code;
+}
+
+/** The names of the program sections of an object. */
 export function elfProgramSections(bytes: Uint8Array): string[] {
-  const { sections } = parse(bytes);
-  return sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0n && s.size > 0).map((s) => s.name);
+  return programSections(parse(bytes).sections).map((s) => s.name);
+}
+
+/** Data sections loaded as single-element arrays, as Linux and libbpf load them for XDP. */
+const DATA_SECTION = /^\.(rodata|data|bss)(\..*)?$/;
+const R_BPF_64_32 = 10;
+const STT_FUNC = 2;
+const SHT_NOBITS = 8;
+
+type Parsed = ReturnType<typeof parse>;
+type Symbol = Parsed['symbols'][number];
+
+/** The maps an object defines, in handle order: legacy `maps`, BTF `.maps`, then data sections. */
+function objectMaps(bytes: Uint8Array, { view, sections, symbols }: Parsed) {
+  const maps: {
+    name: string;
+    definition: MapDefinition;
+    data?: Uint8Array;
+    section: number;
+    offset: number;
+  }[] = [];
+  const legacyIndex = sections.findIndex((s) => s.name === 'maps');
+  if (legacyIndex >= 0) {
+    const legacy = sections[legacyIndex] as Section;
+    for (const sym of symbols
+      .filter((s) => s.shndx === legacyIndex && s.name !== '')
+      .sort((a, b) => a.value - b.value)) {
+      const at = legacy.offset + sym.value;
+      if (sym.value + MAP_DEF_SIZE > legacy.size)
+        throw new ElfError('maps', at, `map ${sym.name} runs past the section`);
+      maps.push({
+        name: sym.name,
+        section: legacyIndex,
+        offset: sym.value,
+        definition: {
+          type: view.getUint32(at, true),
+          keySize: view.getUint32(at + 4, true),
+          valueSize: view.getUint32(at + 8, true),
+          maxEntries: view.getUint32(at + 12, true),
+        },
+      });
+    }
+  }
+  const btfMapsIndex = sections.findIndex((s) => s.name === '.maps');
+  if (btfMapsIndex >= 0) {
+    const btfSection = sections.find((s) => s.name === '.BTF');
+    if (btfSection === undefined) throw new ElfError('.maps', 0, 'BTF-defined maps need a .BTF section');
+    let defined;
+    try {
+      defined = new Btf(bytes.subarray(btfSection.offset, btfSection.offset + btfSection.size)).maps();
+    } catch (error) {
+      if (error instanceof BtfError)
+        throw new ElfError('.BTF', btfSection.offset + error.offset, error.message);
+      throw error;
+    }
+    for (const m of defined.sort((a, b) => a.offset - b.offset)) {
+      if (m.flags !== 0)
+        throw new ElfError('.maps', m.offset, `map ${m.name}: map_flags ${m.flags} are not supported`);
+      maps.push({ name: m.name, section: btfMapsIndex, offset: m.offset, definition: m.definition });
+    }
+  }
+  sections.forEach((s, index) => {
+    if (!DATA_SECTION.test(s.name) || s.size === 0) return;
+    const data = s.type === SHT_NOBITS ? new Uint8Array(s.size) : bytes.slice(s.offset, s.offset + s.size);
+    maps.push({
+      name: s.name,
+      section: index,
+      offset: 0,
+      definition: { type: 2, keySize: 4, valueSize: s.size, maxEntries: 1 },
+      data,
+    });
+  });
+  return maps;
 }
 
 /** Loads one program section (the first one when `section` is not given). */
 export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram {
-  const { view, sections, symbols } = parse(bytes);
-  const programs = sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0n && s.size > 0);
+  const parsed = parse(bytes);
+  const { view, sections, symbols } = parsed;
+  const programs = programSections(sections);
   const prog = section === undefined ? programs[0] : programs.find((s) => s.name === section);
   if (prog === undefined) {
     throw new ElfError(
@@ -149,42 +245,90 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
       `no such program section (have: ${programs.map((s) => s.name).join(', ') || 'none'})`,
     );
   }
-  if (prog.size % 8 !== 0)
-    throw new ElfError(prog.name, prog.offset, `size ${prog.size} is not a whole number of instructions`);
-  const insns = slotsFromBytes(bytes.subarray(prog.offset, prog.offset + prog.size));
-  const mapsIndex = sections.findIndex((s) => s.name === 'maps');
-  const mapsSection = sections[mapsIndex];
-  const mapSymbols = symbols
-    .filter((s) => mapsIndex >= 0 && s.shndx === mapsIndex && s.name !== '')
-    .sort((a, b) => a.value - b.value);
-  const maps: MapDefinition[] = mapSymbols.map((s) => {
-    const at = (mapsSection as Section).offset + s.value;
-    if (s.value + MAP_DEF_SIZE > (mapsSection as Section).size)
-      throw new ElfError('maps', at, `map ${s.name} runs past the section`);
-    return {
-      type: view.getUint32(at, true),
-      keySize: view.getUint32(at + 4, true),
-      valueSize: view.getUint32(at + 8, true),
-      maxEntries: view.getUint32(at + 12, true),
-    };
-  });
-  const progIndex = sections.indexOf(prog);
-  for (const rel of sections.filter((s) => s.type === SHT_REL && s.info === progIndex)) {
-    for (let at = rel.offset; at + 16 <= rel.offset + rel.size; at += 16) {
-      const offset = Number(view.getBigUint64(at, true));
-      const info = view.getBigUint64(at + 8, true);
-      const type = Number(info & 0xffffffffn);
-      const symbol = symbols[Number(info >> 32n)];
-      const slot = offset / 8;
-      const insn = insns[slot];
-      if (type !== R_BPF_64_64) throw new ElfError(rel.name, at, `relocation type ${type} is not supported`);
-      if (symbol === undefined || insn === undefined || insn.code !== 0x18 || !Number.isInteger(slot)) {
-        throw new ElfError(rel.name, at, `relocation at ${offset} does not name an ld_imm64 and a symbol`);
+  const maps = objectMaps(bytes, parsed);
+  const slotsOf = (s: Section) => {
+    if (s.size % 8 !== 0)
+      throw new ElfError(s.name, s.offset, `size ${s.size} is not a whole number of instructions`);
+    return slotsFromBytes(bytes.subarray(s.offset, s.offset + s.size));
+  };
+  const textIndex = sections.findIndex((s) => s.name === '.text');
+  const text = sections[textIndex];
+  const textSlots = text === undefined || text.size === 0 ? [] : slotsOf(text);
+  const insns = slotsOf(prog);
+  // Functions of .text appended after the program: start slot in .text -> start slot in insns.
+  const placed = new Map<number, number>();
+  const pending: { base: number; sectionIndex: number }[] = [
+    { base: 0, sectionIndex: sections.indexOf(prog) },
+  ];
+  const functionAt = (slot: number): Symbol | undefined =>
+    symbols.find(
+      (s) =>
+        s.shndx === textIndex && s.type === STT_FUNC && s.value / 8 <= slot && slot < (s.value + s.size) / 8,
+    );
+  while (pending.length > 0) {
+    const { base, sectionIndex } = pending.shift() as { base: number; sectionIndex: number };
+    const own = sections[sectionIndex] as Section;
+
+    for (const rel of sections.filter((s) => s.type === SHT_REL && s.info === sectionIndex)) {
+      for (let at = rel.offset; at + 16 <= rel.offset + rel.size; at += 16) {
+        const offset = Number(view.getBigUint64(at, true));
+        // Relocations of .text apply only to the function being placed.
+        if (sectionIndex === textIndex) {
+          const fn = functionAt(offset / 8);
+          if (fn === undefined || placed.get(fn.value / 8) !== base) continue;
+        } else if (offset >= own.size)
+          throw new ElfError(rel.name, at, `relocation at ${offset} is past the section`);
+        const info = view.getBigUint64(at + 8, true);
+        const type = Number(info & 0xffffffffn);
+        const symbol = symbols[Number(info >> 32n)];
+        const slot = base + offset / 8;
+        const insn = insns[slot];
+        if (symbol === undefined || insn === undefined || !Number.isInteger(offset / 8))
+          throw new ElfError(rel.name, at, `relocation at ${offset} names no instruction and symbol`);
+        if (type === R_BPF_64_32) {
+          if (insn.code !== 0x85 || insn.src_reg !== 1)
+            throw new ElfError(rel.name, at, `R_BPF_64_32 at ${offset} is not a bpf-to-bpf call`);
+          if (symbol.shndx !== textIndex)
+            throw new ElfError(rel.name, at, `call to ${symbol.name || 'a section'} outside .text`);
+          const target = symbol.value / 8 + insn.imm + 1;
+          const fn = functionAt(target);
+          if (fn === undefined)
+            throw new ElfError(rel.name, at, `call target ${target} of .text is not a function`);
+          const fnStart = fn.value / 8;
+          // insns index of a .text slot of this function = slot + delta.
+          let delta = placed.get(fnStart);
+          if (delta === undefined) {
+            delta = insns.length - fnStart;
+            placed.set(fnStart, delta);
+            insns.push(...textSlots.slice(fnStart, (fn.value + fn.size) / 8).map((i) => ({ ...i })));
+            pending.push({ base: delta, sectionIndex: textIndex });
+          }
+          insns[slot] = { ...insn, imm: delta + target - (slot + 1) };
+          continue;
+        }
+        if (type !== R_BPF_64_64)
+          throw new ElfError(rel.name, at, `relocation type ${type} is not supported`);
+        if (insn.code !== 0x18)
+          throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
+        const mapIndex = maps.findIndex(
+          (m) => m.section === symbol.shndx && (m.data !== undefined || m.offset === symbol.value),
+        );
+        const map = maps[mapIndex];
+        if (map === undefined)
+          throw new ElfError(
+            rel.name,
+            at,
+            `symbol ${symbol.name || '(section)'} is not a map or global data`,
+          );
+        const next = insns[slot + 1];
+        if (map.data === undefined) {
+          insns[slot] = { ...insn, src_reg: 1, imm: mapIndex + 1 };
+        } else if (next !== undefined) {
+          // The offset into the data: the symbol's value plus the addend clang left in imm.
+          insns[slot] = { ...insn, src_reg: 2, imm: mapIndex + 1 };
+          insns[slot + 1] = { ...next, imm: symbol.value + insn.imm };
+        }
       }
-      const handle = mapSymbols.indexOf(symbol) + 1;
-      if (handle === 0)
-        throw new ElfError(rel.name, at, `symbol ${symbol.name} is not a map of the maps section`);
-      insns[slot] = { ...insn, src_reg: 1, imm: handle };
     }
   }
   const licenseSection = sections.find((s) => s.name === 'license');
@@ -192,5 +336,12 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     licenseSection === undefined
       ? undefined
       : cString(bytes.subarray(0, licenseSection.offset + licenseSection.size), licenseSection.offset);
-  return { section: prog.name, insns, maps, mapNames: mapSymbols.map((s) => s.name), license };
+  return {
+    section: prog.name,
+    insns,
+    maps: maps.map((m) => m.definition),
+    mapNames: maps.map((m) => m.name),
+    mapData: maps.map((m) => m.data),
+    license,
+  };
 }

@@ -423,13 +423,15 @@ class Checker {
         return fail(13, pc, `value ${delta} makes ${TYPE_NAME[pointer.type]} pointer be out of bounds`);
       return { ...pointer, off: pointer.off + delta };
     }
-    if (offset.s.smin < -(1n << 29n) || offset.s.smax >= 1n << 29n) {
+    // check_reg_sane_offset, which fails with EINVAL.
+    if (offset.s.smin === -(1n << 63n))
       return fail(
-        13,
+        22,
         pc,
         `math between ${TYPE_NAME[pointer.type]} pointer and register with unbounded min value is not allowed`,
       );
-    }
+    if (offset.s.smin >= 1n << 29n || offset.s.smin <= -(1n << 29n))
+      return fail(22, pc, `value ${offset.s.smin} makes ${TYPE_NAME[pointer.type]} pointer be out of bounds`);
     const s = alu(0x00, pointer.s, offset.s, true);
     const isPacket = pointer.type === 'pkt' || pointer.type === 'pkt_meta';
     return { ...pointer, s, id: isPacket ? ++this.idGen : pointer.id, range: isPacket ? 0 : pointer.range };
@@ -564,6 +566,9 @@ class Checker {
       fail(13, pc, `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${at} size=${size}`);
     const frame = this.frame(state);
     const slot = Math.floor(at / 8) * 8;
+    // Linux spills a pointer only whole: a narrower store of one is refused, privileged or not.
+    if (write && size !== 8 && value !== undefined && isPointer(value))
+      fail(13, pc, 'invalid size of register spill');
     if (write) {
       frame.spills.delete(slot);
       if (size === 8 && value !== undefined && (isPointer(value) || value.type === 'scalar')) {
@@ -751,6 +756,8 @@ class Checker {
       // ranges learned
     } else if (isPointer(dst) && !this.options.privileged) {
       fail(13, taken.pc - insn.off - 1, `R${d} pointer comparison prohibited`);
+    } else if (x && isPointer(src) && !this.options.privileged) {
+      fail(13, taken.pc - insn.off - 1, `R${s} pointer comparison prohibited`);
     }
     if (takenOk && fallOk) {
       if (state.node !== undefined) state.node.branches++;
@@ -774,6 +781,8 @@ class Checker {
       (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_meta' && b.type === 'pkt');
     const good = (st: State, reg: Reg, open: boolean) => {
       if (reg.off < 0 || (reg.off === 0 && open)) return;
+      // MAX_PACKET_OFF: a pointer that may be far past the packet learns nothing (overflow risk).
+      if (reg.s.umax > 0xffffn || reg.s.umax + BigInt(reg.off) > 0xffffn) return;
       const range = reg.off + (open ? 1 : 0);
       for (const frame of st.frames) {
         frame.regs = frame.regs.map((r) =>
@@ -930,9 +939,10 @@ class Checker {
           if (reg.type === 'fp') {
             if (!isConst(reg.s)) fail(13, pc, `R${r} variable stack access is not modelled`);
             const at = reg.off;
+            // Linux 6.1: a start outside the stack is EACCES, a start inside with an end past the top EINVAL.
             if (at < -512 || at + size > 0)
               fail(
-                want === 'key' || want === 'value' ? 13 : 22,
+                at >= 0 || at < -512 ? 13 : 22,
                 pc,
                 `invalid indirect access to stack R${r} off=${at} size=${size}`,
               );
