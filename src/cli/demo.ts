@@ -4,6 +4,8 @@
 // on a second topology, side by side.
 import { Rng } from '../fuzz/hostile-guest.js';
 import { assemble } from '../reference/ebpf/asm.js';
+import { readFileSync } from 'node:fs';
+import { ElfError, loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { PROTO_COUNTERS, XDP1, XDP2 } from '../reference/ebpf/samples.js';
 import type { ActionCounters } from '../reference/host/tap.js';
@@ -120,6 +122,108 @@ export function runDemo(
   return { offloaded: side(true), native: side(false) };
 }
 
+/** One side of an object's run: what crossed, the counters, and every map's nonzero elements. */
+export interface ObjectDemoSide {
+  /** 0, or the errno of a refused attach (then nothing else is filled). */
+  readonly errno: number;
+  /** The device's verifier log, for a refused offload. */
+  readonly log?: string;
+  /** Frames that reached the guest. */
+  readonly crossedIntoGuest: number;
+  /** Frames sent back toward the host network. */
+  readonly backToHost: number;
+  /** Per-action counters. */
+  readonly actions: Readonly<Record<string, number>>;
+  /** Each map's elements with a nonzero value, `key=value` in hex, by map name. */
+  readonly maps: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Runs an object's program over the traffic, offloaded and in driver mode. */
+export function runObjectDemo(
+  object: Uint8Array,
+  section: string | undefined,
+  traffic: readonly Uint8Array[],
+): { section: string; offloaded: ObjectDemoSide; native: ObjectDemoSide } {
+  const names = loadElfProgram(object, section).mapNames;
+  const side = (offload: boolean): ObjectDemoSide => {
+    const t = new Topology();
+    t.driver.probe();
+    const attached = t.driver.attachObject(
+      object,
+      offload ? 'offload' : 'driver',
+      section === undefined ? {} : { section },
+    );
+    if (attached.errno !== 0)
+      return {
+        errno: attached.errno,
+        ...(attached.log === undefined ? {} : { log: attached.log }),
+        crossedIntoGuest: 0,
+        backToHost: 0,
+        actions: {},
+        maps: {},
+      };
+    let crossed = 0;
+    let back = 0;
+    for (const frame of traffic) {
+      const fate = t.fromHost(frame);
+      crossed += fate.guest.length;
+      back += fate.toHost.length;
+    }
+    const maps: Record<string, string[]> = {};
+    attached.fds.forEach((fd, i) => {
+      const dump = t.driver.mapDump(fd);
+      maps[names[i] ?? `map${i + 1}`] =
+        typeof dump === 'number'
+          ? [`errno ${dump}`]
+          : dump
+              .filter((e) => e.value.some((b) => b !== 0))
+              .map((e) => `${Buffer.from(e.key).toString('hex')}=${Buffer.from(e.value).toString('hex')}`)
+              .sort();
+    });
+    const q = offload ? t.driver.query() : t.driver.nativeCounters;
+    if (typeof q === 'number') throw new Error(`QUERY failed with ${q}`);
+    const { packets, aborted, drop, pass, tx, redirect } = q;
+    return {
+      errno: 0,
+      crossedIntoGuest: crossed,
+      backToHost: back,
+      actions: Object.fromEntries(
+        Object.entries({ packets, aborted, drop, pass, tx, redirect }).map(([k, v]) => [k, Number(v)]),
+      ),
+      maps,
+    };
+  };
+  return { section: loadElfProgram(object, section).section, offloaded: side(true), native: side(false) };
+}
+
+function objectTable(file: string, frames: number, r: ReturnType<typeof runObjectDemo>): string[] {
+  const row = (label: string, a: number | string, b: number | string) =>
+    `  ${label.padEnd(30)}${String(a).padStart(12)}${String(b).padStart(14)}`;
+  const { offloaded: o, native: n } = r;
+  const lines = [`${file} (section ${r.section}): ${frames} frames from the host through the tap`];
+  if (o.errno !== 0) {
+    lines.push(`  offload refused by the device: errno ${o.errno}`);
+    for (const l of (o.log ?? '').split('\n').filter((x) => x !== '')) lines.push(`    ${l}`);
+  }
+  lines.push(row('', o.errno === 0 ? 'offloaded' : '(refused)', 'driver mode'));
+  lines.push(
+    row('frames crossed into the guest', o.errno === 0 ? o.crossedIntoGuest : '-', n.crossedIntoGuest),
+  );
+  lines.push(row('frames back toward the host', o.errno === 0 ? o.backToHost : '-', n.backToHost));
+  lines.push('  per-action counters (tap QUERY | driver)');
+  for (const k of Object.keys(n.actions)) lines.push(row(`    ${k}`, o.actions[k] ?? '-', n.actions[k] ?? 0));
+  for (const [name, entries] of Object.entries(n.maps)) {
+    const same = o.errno === 0 && JSON.stringify(o.maps[name]) === JSON.stringify(entries);
+    lines.push(
+      `  map ${name}: ${entries.length} nonzero element(s)${o.errno === 0 ? (same ? ', the same on both sides' : ', DIFFERENT offloaded') : ''}`,
+    );
+    for (const e of entries.slice(0, 8)) lines.push(`    ${e}`);
+    if (entries.length > 8) lines.push(`    ... ${entries.length - 8} more`);
+  }
+  lines.push('');
+  return lines;
+}
+
 function table(name: string, frames: number, result: ReturnType<typeof runDemo>): string[] {
   const { offloaded: o, native: n } = result;
   const row = (label: string, a: number | string, b: number | string) =>
@@ -144,7 +248,8 @@ function table(name: string, frames: number, result: ReturnType<typeof runDemo>)
 export const demo: Subcommand = {
   name: 'demo',
   summary: "reproduce the RFC's xdp1 and xdp2 experiments, offloaded and in driver mode",
-  help: `usage: xdp-offload demo [--program xdp1|xdp2] [--frames N] [--seed S] [--json]
+  help: `usage: xdp-offload demo [--program xdp1|xdp2 | --object <file.o> [--section <name>]]
+                         [--frames N] [--seed S] [--json]
 
 Offloads xdp1 (count per IP protocol, drop) and xdp2 (count, swap MACs,
 XDP_TX) from the guest driver to the device, sends generated traffic from the
@@ -154,6 +259,10 @@ over the control queue, and the per-action counters (the tap's through QUERY,
 the driver's own).
 
   --program P   only xdp1 or only xdp2 (default both)
+  --object F    a BPF ELF object instead (clang -O2 -g -target bpf): its maps are
+                created on the device, its global data written, its program offloaded;
+                every map is read back over the control queue
+  --section S   the object's program section (default its first)
   --frames N    frames of traffic (default 10000)
   --seed S      traffic seed (default 1)
   --json        print the numbers as JSON
@@ -162,6 +271,8 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
       program: { type: 'string' },
+      object: { type: 'string' },
+      section: { type: 'string' },
       frames: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean' },
@@ -177,8 +288,43 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
     const seed = Number(stringOption(parsed, 'seed') ?? '1');
     if (!Number.isSafeInteger(count) || count < 1) throw new UsageError('--frames needs a positive integer');
     if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed needs a non-negative integer');
-    const names = (program === undefined ? Object.keys(PROGRAMS) : [program]) as ProgramName[];
     const traffic = demoTraffic(count, seed);
+    const objectFile = stringOption(parsed, 'object');
+    if (objectFile !== undefined) {
+      if (program !== undefined) throw new UsageError('give --program or --object, not both');
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(readFileSync(objectFile));
+      } catch {
+        throw new UsageError(`cannot read ${objectFile}`);
+      }
+      let result;
+      try {
+        result = runObjectDemo(bytes, stringOption(parsed, 'section'), traffic);
+      } catch (error) {
+        if (error instanceof ElfError) throw new UsageError(`${objectFile}: ${error.message}`);
+        throw error;
+      }
+      const { offloaded: o, native: n } = result;
+      const agree =
+        o.errno !== 0 ||
+        (JSON.stringify(o.maps) === JSON.stringify(n.maps) &&
+          JSON.stringify(o.actions) === JSON.stringify(n.actions));
+      if (parsed.values.json)
+        out.stdout(jsonText({ frames: count, seed, object: objectFile, ...result, agree }));
+      else {
+        for (const line of objectTable(objectFile, count, result)) out.stdout(line);
+        out.stdout(
+          o.errno !== 0
+            ? 'the device refused the offload; the program ran in driver mode only'
+            : agree
+              ? 'offloaded and driver mode agree on every counter and map'
+              : 'MISMATCH between offloaded and driver mode',
+        );
+      }
+      return agree ? EXIT.ok : EXIT.failed;
+    }
+    const names = (program === undefined ? Object.keys(PROGRAMS) : [program]) as ProgramName[];
     const results = names.map((name) => ({ name, ...runDemo(name, traffic) }));
     // The guest-visible outcome must be the same either way; the crossing count is the difference.
     const agree = results.every(

@@ -18,7 +18,7 @@ export function loadProgram(
   prog: string | undefined,
   hex: string | undefined,
   section: string | undefined,
-): { insns: BpfInsn[]; maps: (string | MapDefinition)[] } {
+): { insns: BpfInsn[]; maps: (string | MapDefinition)[]; mapData?: (Uint8Array | undefined)[] } {
   if (hex !== undefined) return { insns: slotsFromHex(hex), maps: [] };
   if (prog === undefined) throw new UsageError('give --prog <sample|file> or --insns-hex <hex>');
   const sample = SAMPLES[prog];
@@ -31,7 +31,7 @@ export function loadProgram(
   if (raw.subarray(0, 4).toString('latin1') === '\x7fELF') {
     try {
       const elf = loadElfProgram(new Uint8Array(raw), section);
-      return { insns: elf.insns, maps: elf.maps };
+      return { insns: elf.insns, maps: elf.maps, mapData: elf.mapData };
     } catch (error) {
       if (error instanceof ElfError) throw new UsageError(`${prog}: ${error.message}`);
       throw error;

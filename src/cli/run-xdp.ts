@@ -9,15 +9,16 @@ import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subc
 export const runXdp: Subcommand = {
   name: 'run',
   summary: 'run an XDP program on a packet and print verdict, output packet and maps',
-  help: `usage: xdp-offload run (--prog <sample|file> | --insns-hex <hex>) --packet <hex>
-                        [--map <def>]... [--repeat N] [--json]
+  help: `usage: xdp-offload run (--prog <sample|file> | --insns-hex <hex>) [--section <name>]
+                        --packet <hex> [--map <def>]... [--repeat N] [--json]
 
 Runs an XDP program once on a packet, as BPF_PROG_TEST_RUN does (frames of 14
 to 3520 bytes, 256 bytes of headroom). The program is a sample (xdp1, xdp2), a
 file of assembler text (bpf_conformance syntax, with 'lddw %rN, map[H]' for map
-handle H), of instruction hex, a BPF ELF object (clang -target bpf; --section
-picks the program, maps come from its 'maps' section), or --insns-hex. Maps get handles 1, 2, ... in
-the order given: --map array:VALUE_SIZE:ENTRIES or hash:KEY:VALUE:ENTRIES
+handle H), of instruction hex, a BPF ELF object (clang -O2 -g -target bpf;
+--section picks the program; its maps come from the 'maps' and BTF '.maps'
+sections, its global data from .rodata/.data/.bss), or --insns-hex. Maps get
+handles 1, 2, ... in the order given: --map array:VALUE_SIZE:ENTRIES or hash:KEY:VALUE:ENTRIES
 (samples create their own).
 
   --packet <hex>   the frame ('@file' reads a file)
@@ -45,7 +46,7 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
       packetText.startsWith('@') ? readFileSync(packetText.slice(1), 'utf8').trim() : packetText,
     );
     if (packet === undefined) throw new UsageError('--packet is not hex');
-    const { insns, maps } = loadProgram(
+    const { insns, maps, mapData } = loadProgram(
       stringOption(parsed, 'prog'),
       stringOption(parsed, 'insns-hex'),
       stringOption(parsed, 'section'),
@@ -57,6 +58,10 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
     const defs = [...maps, ...(Array.isArray(given) ? (given as string[]) : [])];
     try {
       for (const def of defs) engine.createMap(typeof def === 'string' ? mapDefinition(def) : def);
+      // Global data sections start with their initial contents, as a loader writes them.
+      mapData?.forEach((data, i) => {
+        if (data !== undefined) engine.map(i + 1)?.update(new Uint8Array(4), data, 0);
+      });
     } catch (error) {
       if (error instanceof MapCreateError)
         throw new UsageError(`map refused (errno ${error.errno}): ${error.message}`);

@@ -28,6 +28,7 @@ import {
 } from '../../codec/index.js';
 import { XdpEngine } from '../ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from '../ebpf/helpers.js';
+import { loadElfProgram } from '../ebpf/elf.js';
 import { MapCreateError, type MapDefinition } from '../ebpf/maps.js';
 import { helperBitSet, programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
 import type { DecodedProgram } from '../ebpf/program.js';
@@ -47,6 +48,16 @@ export const GuestErrno = {
   /** Offload not negotiated, or the program needs what the device does not advertise. */
   EOPNOTSUPP: 95,
 } as const;
+
+/** License strings Linux treats as GPL-compatible (`license_is_gpl_compatible`). */
+const GPL_COMPATIBLE: ReadonlySet<string> = new Set([
+  'GPL',
+  'GPL v2',
+  'GPL and additional rights',
+  'Dual BSD/GPL',
+  'Dual MIT/GPL',
+  'Dual MPL/GPL',
+]);
 
 /** What the driver needs of the device: the virtio transport as the guest sees it. */
 export interface DriverTransport {
@@ -280,6 +291,43 @@ export class VirtioNetDriver {
     const outcome = this.offload(rewritten, options);
     if (outcome.errno === 0) this.offloaded = { insns, options };
     return outcome;
+  }
+
+  /**
+   * Loads a program from a BPF ELF object as a guest loader does: creates every map of the object
+   * (on the device when offloading, before the program: [drv-prog-maps-first]), writes the initial
+   * contents of its global data, binds the program's references to the new fds, and attaches it.
+   * On failure the maps it created are freed again.
+   *
+   * @throws ElfError for an object that cannot be read.
+   */
+  attachObject(
+    object: Uint8Array,
+    mode: XdpMode,
+    options: AttachOptions & { readonly section?: string } = {},
+  ): AttachOutcome & { readonly fds: readonly number[] } {
+    const elf = loadElfProgram(object, options.section);
+    const fds: number[] = [];
+    const undo = (errno: number, extra: Partial<AttachOutcome> = {}) => {
+      for (const fd of fds) this.mapFree(fd);
+      return { errno, ...extra, fds: [] };
+    };
+    for (const [i, def] of elf.maps.entries()) {
+      const created = this.mapCreate(def, mode === 'offload');
+      if (!('fd' in created)) return undo(created.errno);
+      fds.push(created.fd);
+      const data = elf.mapData[i];
+      if (data !== undefined) {
+        const status = this.mapUpdate(created.fd, new Uint8Array(4), data);
+        if (status !== 0) return undo(status);
+      }
+    }
+    const outcome = this.attach(
+      rewriteMapRefs(elf.insns, (handle) => fds[handle - 1] ?? 0),
+      mode,
+      { ...options, gpl: options.gpl ?? GPL_COMPATIBLE.has(elf.license ?? '') },
+    );
+    return outcome.errno === 0 ? { ...outcome, fds } : undo(outcome.errno, outcome);
   }
 
   /** Detaches the program of a mode: 0, or ENOENT when none was attached. */
