@@ -9,6 +9,7 @@ import { runXdp } from './run-xdp.js';
 import { verify } from './verify.js';
 import { fuzz } from './fuzz.js';
 import { demo } from './demo.js';
+import { disasm } from './disasm.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
@@ -22,6 +23,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   verify,
   fuzz,
   demo,
+  disasm,
 ];
 
 function usage(): string {

@@ -638,3 +638,42 @@ export function formatLlvm(lines: readonly LlvmLine[]): string[] {
       `${String(l.index).padStart(8)}:\t${Array.from(l.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')}\t${l.text}`,
   );
 }
+
+/**
+ * The text `llvm-objdump -d` prints for code sections: the file line, then per section its heading,
+ * a label per symbol and one line per instruction, jumps annotated with the symbol they reach.
+ */
+export function formatObjdump(
+  file: string,
+  sections: readonly {
+    readonly name: string;
+    readonly insns: readonly BpfInsn[];
+    readonly symbols: readonly { readonly name: string; readonly offset: number }[];
+  }[],
+): string[] {
+  const out = ['', `${file}:\tfile format elf64-bpf`];
+  for (const section of sections) {
+    out.push('', `Disassembly of section ${section.name}:`);
+    const labels = new Map<number, string[]>();
+    for (const sym of section.symbols)
+      labels.set(sym.offset / 8, [...(labels.get(sym.offset / 8) ?? []), sym.name]);
+    const annotate = (slot: number): string => {
+      const exact = labels.get(slot);
+      if (exact !== undefined) return ` <${exact[0] as string}>`;
+      const before = section.symbols.filter((s) => s.offset / 8 <= slot).at(-1);
+      return before === undefined ? '' : ` <${before.name}+0x${(slot * 8 - before.offset).toString(16)}>`;
+    };
+    for (const line of disassembleLlvm(section.insns)) {
+      for (const name of labels.get(line.index) ?? [])
+        out.push('', `${(line.index * 8).toString(16).padStart(16, '0')} <${name}>:`);
+      const insn = section.insns[line.index] as BpfInsn;
+      const cls = insn.code & 7;
+      const op = insn.code & 0xf0;
+      const isJump = (cls === Cls.JMP || cls === Cls.JMP32) && op !== Jmp.CALL && op !== Jmp.EXIT;
+      const distance = cls === Cls.JMP32 && op === Jmp.JA ? insn.imm : insn.off; // gotol jumps by imm
+      const text = isJump ? `${line.text}${annotate(line.index + 1 + distance)}` : line.text;
+      out.push(formatLlvm([{ ...line, text }])[0] as string);
+    }
+  }
+  return out;
+}

@@ -155,6 +155,36 @@ function programSections(sections: readonly Section[]): Section[] {
   return named.length > 0 ? named : code;
 }
 
+/** An executable section as it is in the file (before any relocation), with its symbols. */
+export interface ElfCodeSection {
+  /** The section's name. */
+  readonly name: string;
+  /** Its instruction slots, as stored. */
+  readonly insns: BpfInsn[];
+  /** Named symbols in it (functions and labels), by byte offset. */
+  readonly symbols: readonly { readonly name: string; readonly offset: number }[];
+}
+
+/** Every non-empty executable section, in file order, as stored (for disassembly). */
+export function elfCodeSections(bytes: Uint8Array): ElfCodeSection[] {
+  const { sections, symbols } = parse(bytes);
+  return sections.flatMap((s, index) => {
+    if ((s.flags & SHF_EXECINSTR) === 0n || s.size === 0) return [];
+    if (s.size % 8 !== 0)
+      throw new ElfError(s.name, s.offset, `size ${s.size} is not a whole number of instructions`);
+    return [
+      {
+        name: s.name,
+        insns: slotsFromBytes(bytes.subarray(s.offset, s.offset + s.size)),
+        symbols: symbols
+          .filter((sym) => sym.shndx === index && sym.name !== '' && sym.type !== 3 && sym.type !== 4)
+          .map((sym) => ({ name: sym.name, offset: sym.value }))
+          .sort((a, b) => a.offset - b.offset || a.name.localeCompare(b.name)),
+      },
+    ];
+  });
+}
+
 /** The names of the program sections of an object. */
 export function elfProgramSections(bytes: Uint8Array): string[] {
   return programSections(parse(bytes).sections).map((s) => s.name);

@@ -1,0 +1,61 @@
+// `xdp-offload disasm`: llvm-objdump-style disassembly of an object's code sections or of raw slots.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseHex } from '../codec/index.js';
+import {
+  ElfError,
+  disassembleLlvm,
+  elfCodeSections,
+  formatLlvm,
+  formatObjdump,
+  slotsFromBytes,
+} from '../reference/ebpf/index.js';
+import { EXIT, UsageError, parse, stringOption, type Output, type Subcommand } from './io.js';
+
+export const disasm: Subcommand = {
+  name: 'disasm',
+  summary: 'print llvm-objdump-style disassembly of a BPF object or of instruction hex',
+  help: `usage: xdp-offload disasm <file.o | file of hex | hex> [--section <name>]
+
+For a BPF ELF object, prints what 'llvm-objdump -d' prints: every code section
+(or only --section) with its symbols as labels, each instruction's index, bytes
+and text in LLVM's syntax, jumps annotated with the label they reach; the slots
+are shown as stored, before relocation. For instruction hex, one line per
+instruction.
+
+exit: 0 printed, 2 bad usage or an unreadable object`,
+  run(args: string[], out: Output): number {
+    const parsed = parse(args, { section: { type: 'string' } });
+    if (parsed.values.help) {
+      out.stdout(this.help);
+      return EXIT.ok;
+    }
+    const [input, extra] = parsed.positionals;
+    if (input === undefined || extra !== undefined)
+      throw new UsageError('disasm takes one object, file or hex');
+    const section = stringOption(parsed, 'section');
+    const raw = existsSync(input) ? new Uint8Array(readFileSync(input)) : undefined;
+    if (raw !== undefined && raw[0] === 0x7f && raw[1] === 0x45 && raw[2] === 0x4c && raw[3] === 0x46) {
+      let sections;
+      try {
+        sections = elfCodeSections(raw);
+      } catch (error) {
+        if (error instanceof ElfError) throw new UsageError(`${input}: ${error.message}`);
+        throw error;
+      }
+      const chosen = section === undefined ? sections : sections.filter((s) => s.name === section);
+      if (chosen.length === 0)
+        throw new UsageError(
+          `${input}: no code section ${String(section)} (have: ${sections.map((s) => s.name).join(', ')})`,
+        );
+      for (const line of formatObjdump(input, chosen)) out.stdout(line);
+      return EXIT.ok;
+    }
+    if (section !== undefined) throw new UsageError('--section applies to objects only');
+    const text = raw === undefined ? input : Buffer.from(raw).toString('utf8');
+    const bytes = parseHex(text.trim());
+    if (bytes === undefined || bytes.length % 8 !== 0)
+      throw new UsageError('not an object, and not hex of whole 8-byte instruction slots');
+    for (const line of formatLlvm(disassembleLlvm(slotsFromBytes(bytes)))) out.stdout(line);
+    return EXIT.ok;
+  },
+};
