@@ -4,12 +4,13 @@
 // on a second topology, side by side.
 import { Rng } from '../fuzz/hostile-guest.js';
 import { assemble } from '../reference/ebpf/asm.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PcapngWriter, type PacketSink } from '../pcap/pcapng.js';
 import { ElfError, loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { PROTO_COUNTERS, XDP1, XDP2 } from '../reference/ebpf/samples.js';
 import type { ActionCounters } from '../reference/host/tap.js';
-import { Topology } from '../reference/topology.js';
+import { Topology, type FrameFate } from '../reference/topology.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
 
 const PROGRAMS = { xdp1: XDP1, xdp2: XDP2 } as const;
@@ -55,6 +56,14 @@ export function demoTraffic(count: number, seed: number): Uint8Array[] {
   });
 }
 
+/** Records a frame of the offloaded side: what arrived, its verdict, what came out. */
+function capture(sink: PacketSink, what: string, frame: Uint8Array, fate: FrameFate): void {
+  const verdict = fate.offload === 'bypass' ? 'no program ran' : `offloaded program: ${fate.offload}`;
+  sink.record('from-host', frame, `${what}: ${verdict}`);
+  for (const g of fate.guest) sink.record('to-guest', g.delivered, `${what}: delivered to the guest`);
+  for (const f of fate.toHost) sink.record('to-host', f, `${what}: sent back toward the host`);
+}
+
 /** One side of the comparison. */
 export interface DemoSide {
   /** Frames that reached the guest (crossed the host/guest boundary). */
@@ -75,6 +84,7 @@ export interface DemoSide {
 export function runDemo(
   name: ProgramName,
   traffic: readonly Uint8Array[],
+  sink?: PacketSink,
 ): { offloaded: DemoSide; native: DemoSide } {
   const side = (offload: boolean): DemoSide => {
     const t = new Topology();
@@ -87,8 +97,9 @@ export function runDemo(
     let crossed = 0;
     let toStack = 0;
     let back = 0;
-    for (const frame of traffic) {
+    for (const [n, frame] of traffic.entries()) {
       const fate = t.fromHost(frame);
+      if (offload && sink !== undefined) capture(sink, `${name} frame ${n}`, frame, fate);
       crossed += fate.guest.length;
       toStack += fate.guest.filter((g) => g.toStack !== undefined).length;
       back += fate.toHost.length;
@@ -143,6 +154,7 @@ export function runObjectDemo(
   object: Uint8Array,
   section: string | undefined,
   traffic: readonly Uint8Array[],
+  sink?: PacketSink,
 ): { section: string; offloaded: ObjectDemoSide; native: ObjectDemoSide } {
   const names = loadElfProgram(object, section).mapNames;
   const side = (offload: boolean): ObjectDemoSide => {
@@ -164,8 +176,9 @@ export function runObjectDemo(
       };
     let crossed = 0;
     let back = 0;
-    for (const frame of traffic) {
+    for (const [n, frame] of traffic.entries()) {
       const fate = t.fromHost(frame);
+      if (offload && sink !== undefined) capture(sink, `frame ${n}`, frame, fate);
       crossed += fate.guest.length;
       back += fate.toHost.length;
     }
@@ -265,6 +278,8 @@ the driver's own).
   --section S   the object's program section (default its first)
   --frames N    frames of traffic (default 10000)
   --seed S      traffic seed (default 1)
+  --pcap F      write the offloaded side's frames to F (pcapng: frames from the host,
+                delivered to the guest and sent back, each with its verdict as comment)
   --json        print the numbers as JSON
 
 exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
@@ -275,6 +290,7 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
       section: { type: 'string' },
       frames: { type: 'string' },
       seed: { type: 'string' },
+      pcap: { type: 'string' },
       json: { type: 'boolean' },
     });
     if (parsed.values.help) {
@@ -289,6 +305,11 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
     if (!Number.isSafeInteger(count) || count < 1) throw new UsageError('--frames needs a positive integer');
     if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed needs a non-negative integer');
     const traffic = demoTraffic(count, seed);
+    const pcapFile = stringOption(parsed, 'pcap');
+    const pcap = pcapFile === undefined ? undefined : new PcapngWriter();
+    const savePcap = () => {
+      if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());
+    };
     const objectFile = stringOption(parsed, 'object');
     if (objectFile !== undefined) {
       if (program !== undefined) throw new UsageError('give --program or --object, not both');
@@ -300,7 +321,7 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
       }
       let result;
       try {
-        result = runObjectDemo(bytes, stringOption(parsed, 'section'), traffic);
+        result = runObjectDemo(bytes, stringOption(parsed, 'section'), traffic, pcap);
       } catch (error) {
         if (error instanceof ElfError) throw new UsageError(`${objectFile}: ${error.message}`);
         throw error;
@@ -322,10 +343,12 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
               : 'MISMATCH between offloaded and driver mode',
         );
       }
+      savePcap();
       return agree ? EXIT.ok : EXIT.failed;
     }
     const names = (program === undefined ? Object.keys(PROGRAMS) : [program]) as ProgramName[];
-    const results = names.map((name) => ({ name, ...runDemo(name, traffic) }));
+    const results = names.map((name) => ({ name, ...runDemo(name, traffic, pcap) }));
+    savePcap();
     // The guest-visible outcome must be the same either way; the crossing count is the difference.
     const agree = results.every(
       (r) =>

@@ -1,13 +1,15 @@
 // `xdp-offload replay`: replays golden vectors and ends with the line CI reads.
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { PcapngWriter } from '../pcap/pcapng.js';
 import { replayPaths, VECTORS_DIR } from '../vectors/index.js';
 import { EXIT, UsageError, jsonText, parse, type Output, type Subcommand } from './io.js';
 
 export const replay: Subcommand = {
   name: 'replay',
   summary: 'replay golden vector files through the reference and print N passed, N failed',
-  help: `usage: xdp-offload replay [<file|dir>...] [--json] [--verbose]
+  help: `usage: xdp-offload replay [<file|dir>...] [--json] [--verbose] [--pcap <file>]
 
 Validates every vector file against its JSON Schema and replays it. With no
 path, replays the vectors shipped with the package. Ends with the line
@@ -15,17 +17,27 @@ path, replays the vectors shipped with the package. Ends with the line
 
   --json     print per-vector outcomes as JSON
   --verbose  list every vector, not only failures
+  --pcap F   write the frames the replay processes to F (pcapng): each XDP run's
+             and scenario's input, with its verdict as comment, and its outputs
 
 exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
   run(args: string[], out: Output): number {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+    const parsed = parse(args, {
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      pcap: { type: 'string' },
+    });
+    const { values, positionals } = parsed;
     if (values.help) {
       out.stdout(this.help);
       return EXIT.ok;
     }
     const paths = positionals.length > 0 ? positionals : [fileURLToPath(VECTORS_DIR)];
     for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
-    const summary = replayPaths(paths);
+    const pcapFile = typeof values.pcap === 'string' ? values.pcap : undefined;
+    const pcap = pcapFile === undefined ? undefined : new PcapngWriter();
+    const summary = replayPaths(paths, pcap);
+    if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());
     if (values.json) {
       out.stdout(jsonText(summary));
     } else {

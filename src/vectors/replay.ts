@@ -9,6 +9,7 @@ import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './cod
 import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
 import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
 import { SCENARIO_FORMAT, replayScenarioFile } from './scenario-vectors.js';
+import type { PacketSink } from '../pcap/pcapng.js';
 
 /** The outcomes of one vector file. */
 export interface FileOutcome {
@@ -30,7 +31,7 @@ export interface ReplaySummary {
   readonly failed: number;
 }
 
-const REPLAYERS: Record<string, (document: unknown) => VectorOutcome[]> = {
+const REPLAYERS: Record<string, (document: unknown, sink?: PacketSink) => VectorOutcome[]> = {
   [CODEC_VECTORS_FORMAT]: replayCodecFile,
   [XDP_RUNS_FORMAT]: replayXdpRunFile,
   [VERIFIER_FORMAT]: replayVerifierFile,
@@ -50,8 +51,11 @@ export function vectorFiles(path: string): string[] {
   return out;
 }
 
-/** Replays one file. An unreadable file or an unknown format is one failed outcome. */
-export function replayFile(path: string, root = path): FileOutcome {
+/**
+ * Replays one file. An unreadable file or an unknown format is one failed outcome. Frames the
+ * replay processes (XDP runs, scenario packets) go to `sink` when one is given.
+ */
+export function replayFile(path: string, root = path, sink?: PacketSink): FileOutcome {
   const file = relative(root, path) || path;
   let document: unknown;
   try {
@@ -68,15 +72,15 @@ export function replayFile(path: string, root = path): FileOutcome {
       outcomes: [{ name: 'format', passed: false, detail: `unknown format ${String(format)}` }],
     };
   }
-  return { file, format: format as string, outcomes: replay(document) };
+  return { file, format: format as string, outcomes: replay(document, sink) };
 }
 
-/** Replays every vector file under the given paths. */
-export function replayPaths(paths: readonly string[]): ReplaySummary {
+/** Replays every vector file under the given paths (frames to `sink`, if given). */
+export function replayPaths(paths: readonly string[], sink?: PacketSink): ReplaySummary {
   const files: FileOutcome[] = [];
   for (const root of paths) {
     const isDir = statSync(root).isDirectory();
-    for (const path of vectorFiles(root)) files.push(replayFile(path, isDir ? root : path));
+    for (const path of vectorFiles(root)) files.push(replayFile(path, isDir ? root : path, sink));
   }
   let passed = 0;
   let failed = 0;

@@ -31,6 +31,7 @@ import { Topology } from '../reference/topology.js';
 import { ControlElement, FramingError, type Segment } from '../reference/virtqueue/element.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
+import type { PacketSink } from '../pcap/pcapng.js';
 
 /** The format tag of scenario files. */
 export const SCENARIO_FORMAT = 'virtio-xdp-offload/scenarios/1';
@@ -298,15 +299,29 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Schema-checks and replays a scenario file: one outcome per scenario. */
-export function replayScenarioFile(document: unknown): VectorOutcome[] {
+/** Schema-checks and replays a scenario file: one outcome per scenario; frames to `sink`, if given. */
+export function replayScenarioFile(document: unknown, sink?: PacketSink): VectorOutcome[] {
   const errors = schemaErrors('scenarios.schema.json', document);
   if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
   const file = document as ScenarioFile;
   return file.scenarios.map((scenario) => {
     const session = startSession(scenario.setup);
     for (const [i, step] of scenario.steps.entries()) {
-      const got = canonicalJson(executeStep(session, step));
+      const produced = executeStep(session, step);
+      if (sink !== undefined && step.do === 'packet') {
+        const fate = produced as PacketExpect;
+        const where = `${scenario.name} step ${i}`;
+        sink.record(
+          'from-host',
+          parseHex(step.frame) ?? new Uint8Array(0),
+          `${where}: ${step.note} (offloaded program: ${fate.offload})`,
+        );
+        for (const f of fate.guest)
+          sink.record('to-guest', parseHex(f) ?? new Uint8Array(0), `${where}: delivered to the guest`);
+        for (const f of fate.host)
+          sink.record('to-host', parseHex(f) ?? new Uint8Array(0), `${where}: sent back toward the host`);
+      }
+      const got = canonicalJson(produced);
       const want = canonicalJson(step.expect);
       if (got !== want)
         return {

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { parseHex, toHex } from '../codec/index.js';
+import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
 import { TestRunError, XdpEngine, slotsFromBytes, type BpfMap } from '../reference/ebpf/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
+import type { PacketSink } from '../pcap/pcapng.js';
 
 /** The format tag of XDP run vector files. */
 export const XDP_RUNS_FORMAT = 'virtio-xdp-offload/xdp-runs/1';
@@ -82,6 +83,12 @@ export interface XdpRunFile {
   readonly runs: readonly XdpRunVector[];
 }
 
+/** `XDP_PASS`, ..., or the number of an undefined action. */
+export function actionName(action: number): string {
+  const name = nameOf(XdpAction, action);
+  return name === undefined ? `action ${action}` : `XDP_${name}`;
+}
+
 /** Map contents as the vectors record them: arrays' nonzero elements, hashes' every element, by key. */
 export function mapContents(map: BpfMap): [string, string][] {
   return map
@@ -91,8 +98,8 @@ export function mapContents(map: BpfMap): [string, string][] {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** Schema-checks and replays an XDP run file. */
-export function replayXdpRunFile(document: unknown): VectorOutcome[] {
+/** Schema-checks and replays an XDP run file (each run's frame in and out to `sink`, if given). */
+export function replayXdpRunFile(document: unknown, sink?: PacketSink): VectorOutcome[] {
   const errors = schemaErrors('xdp-runs.schema.json', document);
   if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
   const file = document as XdpRunFile;
@@ -117,10 +124,16 @@ export function replayXdpRunFile(document: unknown): VectorOutcome[] {
     const name = `${file.program.name}/${i}:${run.name}`;
     const fail = (detail: string): VectorOutcome => ({ name, passed: false, detail });
     let result;
+    const packet = parseHex(run.packet) ?? new Uint8Array(0);
     try {
-      result = engine.run(program, parseHex(run.packet) ?? new Uint8Array(0));
+      result = engine.run(program, packet);
+      sink?.record('from-host', packet, `${name}: ${actionName(result.retval)}`);
+      if (result.action === XdpAction.PASS)
+        sink?.record('to-guest', result.output, `${name}: output of XDP_PASS`);
+      if (result.action === XdpAction.TX) sink?.record('to-host', result.output, `${name}: output of XDP_TX`);
     } catch (error) {
       if (!(error instanceof TestRunError)) throw error;
+      sink?.record('from-host', packet, `${name}: refused with errno ${error.errno}`);
       return error.errno === run.errno
         ? { name, passed: true, detail: '' }
         : fail(`refused with errno ${error.errno}, kernel ${run.errno}`);
