@@ -50,9 +50,14 @@ export function citations(): Map<string, Set<string>> {
   }
   for (const path of files('vectors', ['.json'])) {
     if (path.includes('schema')) continue;
-    const doc = JSON.parse(readFileSync(path, 'utf8')) as { vectors?: { spec?: string }[] };
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as {
+      vectors?: { spec?: string }[];
+      scenarios?: { steps: { spec?: string[] }[] }[];
+    };
     for (const v of doc.vectors ?? [])
       for (const m of (v.spec ?? '').matchAll(CITATION)) add(m[1] as string, path);
+    for (const scenario of doc.scenarios ?? [])
+      for (const step of scenario.steps) for (const id of step.spec ?? []) add(id, path);
   }
   return out;
 }
@@ -85,6 +90,23 @@ export function untaggedNormativeLines(dir = 'spec'): string[] {
     text.split('\n').forEach((line) => {
       if (KEYWORD.test(line)) out.push(`${name}: ${line.trim()}`);
     });
+  }
+  return out;
+}
+
+/** Test titles that cite an identifier in brackets, by identifier: `file: title`. */
+export function citingTests(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const TITLE = /\btest\(\s*(['"`])((?:(?!\1).)*)\1/g;
+  for (const path of files('test', ['.test.ts'])) {
+    for (const m of readFileSync(path, 'utf8').matchAll(TITLE)) {
+      const title = m[2] as string;
+      for (const id of title.matchAll(/\[((?:drv|dev|tun)-[a-z0-9-]+)\]/g)) {
+        const list = out.get(id[1] as string) ?? [];
+        list.push(`${path}: ${title.replace(/\s*\[(?:drv|dev|tun)-[a-z0-9-]+\]/g, '').trim()}`);
+        out.set(id[1] as string, list);
+      }
+    }
   }
   return out;
 }

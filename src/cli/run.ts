@@ -13,7 +13,8 @@ import { disasm } from './disasm.js';
 import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [
+/** Every subcommand, in the order the usage lists them. */
+export const SUBCOMMANDS: readonly Subcommand[] = [
   decode,
   encode,
   replay,

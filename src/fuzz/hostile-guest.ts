@@ -40,6 +40,7 @@ import {
   type ControlRequest,
   type ResultData,
 } from '../codec/index.js';
+import type { DeviceCaps } from '../reference/device/caps.js';
 import { defaultCaps } from '../reference/device/device.js';
 import { assemble } from '../reference/ebpf/asm.js';
 import { OFFLOAD_POOL } from '../reference/ebpf/samples.js';
@@ -117,7 +118,7 @@ export interface SessionReport {
 }
 
 /** Capabilities small enough that limits are reached often. */
-export const FUZZ_CAPS = {
+export const FUZZ_CAPS: DeviceCaps = {
   ...defaultCaps(3520),
   max_maps: 6,
   max_entries: 64,

@@ -65,53 +65,85 @@ export interface ScenarioSetup {
 }
 
 /** One descriptor of an explicitly framed element: readable bytes, or a writable buffer size. */
-export type SegmentSpec = { readonly readable: string } | { readonly writable: number };
+export type SegmentSpec =
+  | {
+      /** A device-readable buffer's bytes, hex. */
+      readonly readable: string;
+    }
+  | {
+      /** The size of a device-writable buffer. */
+      readonly writable: number;
+    };
+
+/** What every step has. */
+interface StepBase {
+  /** What the step does, for a reader. */
+  readonly note: string;
+  /** Requirement identifiers the step checks. */
+  readonly spec?: readonly string[];
+}
+
+/** A control element and the device's answer. */
+export interface ControlStep extends StepBase {
+  /** The step kind. */
+  readonly do: 'control';
+  /** Device-readable bytes, hex (one buffer), unless `segments` frames the element. */
+  readonly request?: string;
+  /** Device-writable bytes (default: exactly what the command needs). */
+  readonly writable?: number;
+  /** An explicit descriptor chain. */
+  readonly segments?: readonly SegmentSpec[];
+  /** What the device answers. */
+  readonly expect: ControlExpect;
+}
+
+/** A frame from the host and its fate. */
+export interface PacketStep extends StepBase {
+  /** The step kind. */
+  readonly do: 'packet';
+  /** The frame, hex. */
+  readonly frame: string;
+  /** Receive queue (default 0). */
+  readonly queue?: number;
+  /** What became of it. */
+  readonly expect: PacketExpect;
+}
+
+/** A map read over the wire. */
+export interface MapStep extends StepBase {
+  /** The step kind. */
+  readonly do: 'map';
+  /** The map's handle. */
+  readonly handle: number;
+  /** Its key size. */
+  readonly key_size: number;
+  /** Its value size. */
+  readonly value_size: number;
+  /** What the read found. */
+  readonly expect: MapExpect;
+}
+
+/** A device reset followed by feature negotiation. */
+export interface ResetStep extends StepBase {
+  /** The step kind. */
+  readonly do: 'reset';
+  /** Nothing: a reset has no answer. */
+  readonly expect: object;
+}
+
+/** A live migration attempt. */
+export interface MigrateStep extends StepBase {
+  /** The step kind. */
+  readonly do: 'migrate';
+  /** Whether the VMM refused to start it. */
+  readonly expect: {
+    /** True when migration was blocked. */
+    readonly blocked: boolean;
+  };
+}
 
 /** The steps, as written in a file (inputs and `expect`). */
-export type ScenarioStep =
-  | {
-      readonly do: 'control';
-      readonly note: string;
-      readonly spec?: readonly string[];
-      /** Device-readable bytes, hex (one buffer), unless `segments` frames the element. */
-      readonly request?: string;
-      /** Device-writable bytes (default: exactly what the command needs). */
-      readonly writable?: number;
-      /** An explicit descriptor chain. */
-      readonly segments?: readonly SegmentSpec[];
-      readonly expect: ControlExpect;
-    }
-  | {
-      readonly do: 'packet';
-      readonly note: string;
-      readonly spec?: readonly string[];
-      /** The frame, hex. */
-      readonly frame: string;
-      /** Receive queue (default 0). */
-      readonly queue?: number;
-      readonly expect: PacketExpect;
-    }
-  | {
-      readonly do: 'map';
-      readonly note: string;
-      readonly spec?: readonly string[];
-      readonly handle: number;
-      readonly key_size: number;
-      readonly value_size: number;
-      readonly expect: MapExpect;
-    }
-  | {
-      readonly do: 'reset';
-      readonly note: string;
-      readonly spec?: readonly string[];
-      readonly expect: object;
-    }
-  | {
-      readonly do: 'migrate';
-      readonly note: string;
-      readonly spec?: readonly string[];
-      readonly expect: { readonly blocked: boolean };
-    };
+export type ScenarioStep = ControlStep | PacketStep | MapStep | ResetStep | MigrateStep;
 
 /** What a control step produced. */
 export interface ControlExpect {
@@ -135,26 +167,42 @@ export interface PacketExpect {
 
 /** What a map read produced: every element in key order, or the status that stopped the read. */
 export type MapExpect =
-  { readonly entries: readonly (readonly [string, string])[] } | { readonly status: string };
+  | {
+      /** [key, value] in hex, sorted by key. */
+      readonly entries: readonly (readonly [string, string])[];
+    }
+  | {
+      /** The status name that stopped the read. */
+      readonly status: string;
+    };
 
 /** One scenario. */
 export interface Scenario {
+  /** Its name (lowercase, dashes). */
   readonly name: string;
+  /** What it shows. */
   readonly description: string;
+  /** The setting it starts from. */
   readonly setup: ScenarioSetup;
+  /** The steps, in order. */
   readonly steps: readonly ScenarioStep[];
 }
 
 /** A scenario file. */
 export interface ScenarioFile {
+  /** The format tag. */
   readonly format: typeof SCENARIO_FORMAT;
+  /** What the file covers. */
   readonly description: string;
+  /** Its scenarios. */
   readonly scenarios: readonly Scenario[];
 }
 
 /** A running scenario: the topology (negotiated), and the bridge when there is one. */
 export interface ScenarioSession {
+  /** Host, device and guest. */
   readonly topology: Topology;
+  /** The bridge in front of the tap, for the bridged topology. */
   readonly bridge: Bridge | undefined;
 }
 
@@ -191,7 +239,7 @@ function bytesOf(hex: string, what: string): Uint8Array {
 }
 
 /** Builds the element of a control step. */
-function elementOf(step: Extract<ScenarioStep, { do: 'control' }>): ControlElement {
+function elementOf(step: ControlStep): ControlElement {
   if (step.segments !== undefined) {
     return new ControlElement(
       step.segments.map((s): Segment =>

@@ -43,9 +43,17 @@ export class ScenarioWriter {
   private readonly session: ScenarioSession;
   private readonly steps: ScenarioStep[] = [];
 
+  /**
+   * @param name - the scenario's name
+   * @param description - what it shows
+   * @param setup - the setting it starts from
+   */
   constructor(
+    /** The scenario's name. */
     readonly name: string,
+    /** What it shows. */
     readonly description: string,
+    /** The setting it starts from. */
     readonly setup: ScenarioSetup = {},
   ) {
     this.session = startSession(setup);

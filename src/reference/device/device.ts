@@ -96,6 +96,16 @@ export function defaultCaps(maxFrameLen: number): DeviceCaps {
   };
 }
 
+/** What a device's offloaded state uses. */
+export interface DeviceUsage {
+  /** Maps that exist. */
+  readonly maps: number;
+  /** Their accounted memory. */
+  readonly mapMemory: bigint;
+  /** insn_cnt of the attached program, 0 when none. */
+  readonly insnCnt: number;
+}
+
 /** Thrown when a VMM is asked to migrate a device holding offloaded state ([dev-migration]). */
 export class MigrationBlockedError extends Error {
   constructor(reason: string) {
@@ -199,7 +209,7 @@ export class OffloadDevice {
   }
 
   /** What the offloaded state uses now, to check it against the capabilities. */
-  usage(): { readonly maps: number; readonly mapMemory: bigint; readonly insnCnt: number } {
+  usage(): DeviceUsage {
     return { maps: this.maps.count, mapMemory: this.maps.memory, insnCnt: this.attached?.insnCnt ?? 0 };
   }
 

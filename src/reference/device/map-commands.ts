@@ -17,7 +17,10 @@ import type { DeviceMaps, Outcome } from './maps.js';
 /** The commands this module answers. */
 export type MapCommandRequest = Extract<
   ControlRequest,
-  { command: 'MAP_CREATE' | 'MAP_FREE' | 'MAP_UPDATE' | 'MAP_LOOKUP' | 'MAP_DELETE' | 'MAP_GET_NEXT_KEY' }
+  {
+    /** A map command. */
+    command: 'MAP_CREATE' | 'MAP_FREE' | 'MAP_UPDATE' | 'MAP_LOOKUP' | 'MAP_DELETE' | 'MAP_GET_NEXT_KEY';
+  }
 >;
 
 /** Whether a request is a map command. */

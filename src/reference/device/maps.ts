@@ -35,7 +35,12 @@ export function mapMemory(def: MapDefinition): bigint {
 }
 
 /** A status, or a status with the value a successful command returns. */
-export type Outcome<T> = { readonly status: number; readonly value?: T };
+export interface Outcome<T> {
+  /** A `VIRTIO_NET_XDP_S_*` status. */
+  readonly status: number;
+  /** The result of a successful command. */
+  readonly value?: T;
+}
 
 const ok = <T>(value: T): Outcome<T> => ({ status: XdpStatus.OK, value });
 const fail = (status: number): Outcome<never> => ({ status });

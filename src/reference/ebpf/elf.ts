@@ -162,7 +162,12 @@ export interface ElfCodeSection {
   /** Its instruction slots, as stored. */
   readonly insns: BpfInsn[];
   /** Named symbols in it (functions and labels), by byte offset. */
-  readonly symbols: readonly { readonly name: string; readonly offset: number }[];
+  readonly symbols: readonly {
+    /** The symbol's name. */
+    readonly name: string;
+    /** Its byte offset in the section. */
+    readonly offset: number;
+  }[];
 }
 
 /** Every non-empty executable section, in file order, as stored (for disassembly). */

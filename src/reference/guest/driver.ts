@@ -59,6 +59,14 @@ const GPL_COMPATIBLE: ReadonlySet<string> = new Set([
   'Dual MPL/GPL',
 ]);
 
+/** One element of a map, as the slow path reads it. */
+export interface MapElement {
+  /** The key. */
+  readonly key: Uint8Array;
+  /** The value. */
+  readonly value: Uint8Array;
+}
+
 /** What the driver needs of the device: the virtio transport as the guest sees it. */
 export interface DriverTransport {
   /** Device feature bits. */
@@ -68,7 +76,12 @@ export interface DriverTransport {
   /** Makes a control element available and returns the used length the device reported. */
   submit(element: ControlElement): number;
   /** Takes the next filled receive buffer of a queue. */
-  receive(queue: number): { readonly frame: Uint8Array } | undefined;
+  receive(queue: number):
+    | {
+        /** The frame the device placed in the buffer. */
+        readonly frame: Uint8Array;
+      }
+    | undefined;
   /** Queues a frame for transmission. */
   transmit(frame: Uint8Array): void;
   /** Device reset. */
@@ -166,7 +179,18 @@ export class VirtioNetDriver {
   }
 
   /** Creates a map: on the device when `offload`, else in the guest. Returns an fd or an errno. */
-  mapCreate(def: MapDefinition, offload: boolean): { fd: number } | { errno: number } {
+  mapCreate(
+    def: MapDefinition,
+    offload: boolean,
+  ):
+    | {
+        /** The new map's guest fd. */
+        fd: number;
+      }
+    | {
+        /** Why it was refused. */
+        errno: number;
+      } {
     if (!offload) {
       try {
         return { fd: this.addFd({ kind: 'local', def, engineHandle: this.engine.createMap(def) }) };
@@ -261,8 +285,8 @@ export class VirtioNetDriver {
   }
 
   /** Every key and value of a map, read through the slow path in iteration order. */
-  mapDump(fd: number): { key: Uint8Array; value: Uint8Array }[] | number {
-    const out: { key: Uint8Array; value: Uint8Array }[] = [];
+  mapDump(fd: number): MapElement[] | number {
+    const out: MapElement[] = [];
     let key: Uint8Array | null = null;
     for (;;) {
       const next = this.mapNextKey(fd, key);
@@ -305,7 +329,10 @@ export class VirtioNetDriver {
     object: Uint8Array,
     mode: XdpMode,
     options: AttachOptions & { readonly section?: string } = {},
-  ): AttachOutcome & { readonly fds: readonly number[] } {
+  ): AttachOutcome & {
+    /** The guest fds of the object's maps, by handle - 1 (empty on failure). */
+    readonly fds: readonly number[];
+  } {
     const elf = loadElfProgram(object, options.section);
     const fds: number[] = [];
     const undo = (errno: number, extra: Partial<AttachOutcome> = {}) => {

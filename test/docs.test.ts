@@ -1,0 +1,157 @@
+// The rendered site: `npm run docs` builds it with no warning (TypeDoc treats warnings as errors,
+// undocumented exports included); every internal link of every page reaches an existing page and
+// anchor; headless Chromium opens every page without a console error and the navigation it builds
+// links to existing pages. A screenshot of the spec's first page is kept in the site.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const SITE = 'docs/site';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+function pages(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return pages(path);
+    return name.endsWith('.html') ? [path] : [];
+  });
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+function serve(root: string): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    // Browsers ask for a favicon the site does not ship.
+    if (req.url === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
+    const path = normalize(join(root, decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')));
+    const file = path.endsWith('/') ? join(path, 'index.html') : path;
+    if (!file.startsWith(normalize(root)) || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res
+      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
+      .end(readFileSync(file));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      resolve({ server, base: `http://127.0.0.1:${port}/` });
+    }),
+  );
+}
+
+test('npm run docs builds the site without a warning', () => {
+  execFileSync('npm', ['run', 'docs'], { stdio: 'pipe' });
+  assert.ok(existsSync(join(SITE, 'index.html')));
+  for (const page of [
+    'XDP_Offload_for_virtio-net_(draft).html',
+    'Traceability.html',
+    'Command_line.html',
+    'Vector_schemas.html',
+    'Vector_format.html',
+  ])
+    assert.ok(existsSync(join(SITE, 'documents', page)), page);
+});
+
+/** Where a link from a page leads: the file and the anchor, or undefined for external links. */
+function resolveLink(page: string, href: string): { file: string; anchor: string } | undefined {
+  if (/^[a-z]+:/i.test(href) || href.startsWith('//')) return undefined;
+  const [path, anchor = ''] = href.split('#') as [string, string | undefined];
+  const file = path === '' ? page : normalize(join(dirname(page), decodeURIComponent(path)));
+  return { file: file.endsWith('/') ? join(file, 'index.html') : file, anchor: decodeURIComponent(anchor) };
+}
+
+test('every internal link of every page reaches an existing page and anchor', () => {
+  const anchorsOf = new Map<string, Set<string>>();
+  const anchors = (file: string) => {
+    let set = anchorsOf.get(file);
+    if (set === undefined) {
+      set = new Set(
+        [...readFileSync(file, 'utf8').matchAll(/\s(?:id|name)="([^"]+)"/g)].map((m) => m[1] as string),
+      );
+      anchorsOf.set(file, set);
+    }
+    return set;
+  };
+  const broken: string[] = [];
+  let checked = 0;
+  for (const page of pages(SITE)) {
+    for (const m of readFileSync(page, 'utf8').matchAll(/\s(?:href|src)="([^"]*)"/g)) {
+      const link = resolveLink(page, (m[1] as string).replace(/&amp;/g, '&'));
+      if (link === undefined) continue;
+      checked++;
+      if (!existsSync(link.file)) broken.push(`${page}: ${m[1]} (no such file)`);
+      else if (link.anchor !== '' && link.file.endsWith('.html') && !anchors(link.file).has(link.anchor))
+        broken.push(`${page}: ${m[1]} (no such anchor)`);
+    }
+  }
+  assert.deepEqual(broken.slice(0, 20), []);
+  assert.ok(checked > 5000, `${checked} links checked`);
+});
+
+test(
+  'every page renders in Chromium without console errors; the navigation links resolve',
+  { timeout: 600_000 },
+  async () => {
+    const { server, base } = await serve(SITE);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const errors: string[] = [];
+      const all = pages(SITE);
+      assert.ok(all.length > 50, `${all.length} pages`);
+      const queue = [...all];
+      const visit = async () => {
+        const tab = await browser.newPage();
+        tab.on('console', (m) => {
+          if (m.type() === 'error') errors.push(`${tab.url()}: ${m.text()}`);
+        });
+        tab.on('pageerror', (e) => errors.push(`${tab.url()}: ${e.message}`));
+        for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+          const url = base + file.slice(SITE.length + 1);
+          const response = await tab.goto(url, { waitUntil: 'load' });
+          assert.equal(response?.status(), 200, url);
+        }
+        await tab.close();
+      };
+      await Promise.all([visit(), visit()]);
+      assert.deepEqual(errors, []);
+      // The navigation tree is built by script on every page alike: check its links once, in the DOM.
+      const page = await browser.newPage();
+      await page.goto(`${base}index.html`, { waitUntil: 'load' });
+      const hrefs = await page.$$eval('a[href]', (as) =>
+        as.map((a) => (a as unknown as { href: string }).href),
+      );
+      const local = hrefs.filter((h) => h.startsWith(base));
+      assert.ok(local.length > 100, `${local.length} links in the rendered index`);
+      for (const href of local) {
+        const link = resolveLink(join(SITE, 'index.html'), href.slice(base.length));
+        assert.ok(link !== undefined && existsSync(link.file), href);
+      }
+      // The spec's requirement anchors are reachable, and its first page is kept as a screenshot.
+      await page.goto(`${base}documents/XDP_Offload_for_virtio-net_(draft).html#dev-reset`);
+      assert.equal(await page.locator('li#dev-reset').count(), 1);
+      await page.goto(`${base}documents/XDP_Offload_for_virtio-net_(draft).html`);
+      mkdirSync(join(SITE, 'screenshots'), { recursive: true });
+      const png = await page.screenshot({ path: join(SITE, 'screenshots', 'spec-first-page.png') });
+      assert.ok(png.length > 10_000);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  },
+);
