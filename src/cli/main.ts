@@ -3,6 +3,12 @@
 import { main } from './run.js';
 import type { Output } from './io.js';
 
+// A reader that stops early (`xdp-offload disasm x.o | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const console_: Output = {
   stdout: (text) => process.stdout.write(text + '\n'),
   stderr: (text) => process.stderr.write(text + '\n'),
