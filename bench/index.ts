@@ -1,6 +1,10 @@
-// npm run bench: codec throughput. Figures come from tinybench on this machine; compare only runs
+// npm run bench: codec, engine, verifier and offload-path throughput. Figures come from tinybench on this machine; compare only runs
 // taken with the same tool on the same machine.
 import { Bench } from 'tinybench';
+import { Topology } from '../src/reference/topology.js';
+import { ControlElement } from '../src/reference/virtqueue/element.js';
+import { rewriteMapRefs } from '../src/reference/ebpf/needs.js';
+import { writableSize } from '../src/codec/index.js';
 import { XdpEngine, assemble, type MapDefinition } from '../src/reference/ebpf/index.js';
 import { verify } from '../src/reference/verifier/index.js';
 import type { BpfInsn } from '../src/codec/index.js';
@@ -69,7 +73,41 @@ const straight = (n: number): BpfInsn[] => [
 ];
 const lines = [1024, 4096, 16384].map((n) => [n, straight(n)] as const);
 
+// The offload path: a frame from the host through the tap to the guest, offloaded and in driver mode,
+// and a control element served by the device.
+
+function xdp1Topology(mode: 'offload' | 'driver'): Topology {
+  const t = new Topology();
+  t.driver.probe();
+  const created = t.driver.mapCreate(PROTO_COUNTERS, mode === 'offload');
+  if (!('fd' in created)) throw new Error('map create failed');
+  const outcome = t.driver.attach(
+    rewriteMapRefs(xdp1Insns, () => created.fd),
+    mode,
+  );
+  if (outcome.errno !== 0) throw new Error(`attach failed: ${outcome.errno}`);
+  return t;
+}
+const offloaded = xdp1Topology('offload');
+const native = xdp1Topology('driver');
+const served = new Topology();
+served.device.setFeatures(served.device.offeredFeatures());
+served.device.execute({
+  command: 'MAP_CREATE',
+  data: { map_type: 2, key_size: 4, value_size: 8, max_entries: 256, map_flags: 0 },
+});
+
 const bench = new Bench({ time: 1000, warmupTime: 200 });
+bench
+  .add('offload path: xdp1 offloaded, host frame through the tap (dropped on the host)', () => {
+    offloaded.fromHost(frame);
+  })
+  .add('offload path: xdp1 in driver mode, host frame into the guest (dropped there)', () => {
+    native.fromHost(frame);
+  })
+  .add('device: serve a MAP_UPDATE element (frame, decode, execute, answer)', () => {
+    served.device.serve(ControlElement.forRequest(updateBytes, writableSize(update)));
+  });
 bench
   .add('MAP_UPDATE encode+decode (k4 v8, 30 bytes)', () => {
     decodeRequest(encodeRequest(update));
