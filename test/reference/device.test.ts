@@ -13,16 +13,21 @@ import {
   VIRTIO_NET_F_XDP_OFFLOAD,
   VIRTIO_NET_OK,
   XdpStatus,
+  decodeResult,
+  encodeRequest,
   tunXdpOffload,
+  writableSize,
   type BpfInsn,
   type ControlRequest,
 } from '../../src/codec/index.js';
 import {
+  OffloadDevice,
   defaultCaps,
   featureBit,
   helperBitmap,
   MigrationBlockedError,
 } from '../../src/reference/device/device.js';
+import { ControlElement } from '../../src/reference/virtqueue/element.js';
 import { Topology } from '../../src/reference/topology.js';
 import { le32Bytes } from '../support/bytes.js';
 import {
@@ -518,3 +523,50 @@ describe('map element commands', () => {
     assert.deepEqual([...after.value], [2, 0, 0, 0, 2, 0, 0, 0]);
   });
 });
+
+describe('isolation', () => {
+  test('two devices on one host: each guest reaches only the maps its own device created [dev-map-handle-scope] [dev-map-handle]', () => {
+    const a = negotiated();
+    const backend = { engine: a.hostEngine, programs: a.programs, tap: a.tap };
+    // A second VM's device on the same host kernel (same engine and program table).
+    const b = new OffloadDevice(backend);
+    b.setFeatures(b.offeredFeatures());
+    const send = (device: OffloadDevice, request: ControlRequest) => {
+      const element = ControlElement.forRequest(encodeRequest(request), writableSize(request));
+      return decodeResult(request, element.readAnswer(device.serve(element).used));
+    };
+    createMaps(a, [counters(4), counters(4)], true); // handles 1 and 2 on device a
+    assert.equal(
+      send(b, {
+        command: 'MAP_LOOKUP',
+        data: { map_handle: 2, key_size: 4, value_size: 8, key: le32Bytes(0) },
+      }).status,
+      XdpStatus.EBADF,
+    );
+    const created = send(b, {
+      command: 'MAP_CREATE',
+      data: { map_type: BpfMapType.ARRAY, key_size: 4, value_size: 8, max_entries: 4, map_flags: 0 },
+    });
+    assert.deepEqual(created.result, { map_handle: 1 }); // b's own numbering, not the host's
+    send(b, {
+      command: 'MAP_UPDATE',
+      data: {
+        map_handle: 1,
+        key_size: 4,
+        value_size: 8,
+        flags: 0,
+        key: le32Bytes(0),
+        value: new Uint8Array(8).fill(9),
+      },
+    });
+    assert.deepEqual(lookupZero(a, 1), new Uint8Array(8)); // a's map 1 untouched
+  });
+});
+
+function lookupZero(t: Topology, handle: number): Uint8Array | number {
+  const { answer } = exchange(t, {
+    command: 'MAP_LOOKUP',
+    data: { map_handle: handle, key_size: 4, value_size: 8, key: le32Bytes(0) },
+  });
+  return answer.status === XdpStatus.OK ? (answer.result as { value: Uint8Array }).value : answer.status;
+}
