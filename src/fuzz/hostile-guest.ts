@@ -44,7 +44,7 @@ import type { DeviceCaps } from '../reference/device/caps.js';
 import { defaultCaps } from '../reference/device/device.js';
 import { assemble } from '../reference/ebpf/asm.js';
 import { OFFLOAD_POOL } from '../reference/ebpf/samples.js';
-import { rewriteMapRefs } from '../reference/ebpf/needs.js';
+import { programNeeds, rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { Topology } from '../reference/topology.js';
 import { ControlElement, FramingError } from '../reference/virtqueue/element.js';
 import { VECTORS_DIR } from '../vectors/schema.js';
@@ -604,13 +604,7 @@ function track(request: ControlRequest, answer: Uint8Array, view: GuestView): vo
       break;
     case 'PROG_LOAD':
       // The program may write any map it names: those values are no longer the guest's alone.
-      for (let i = 0; i < request.data.insns.length; i++) {
-        const insn = request.data.insns[i] as BpfInsn;
-        if (insn.code === BPF_LD_IMM64) {
-          view.tainted.add(insn.imm >>> 0);
-          i++;
-        }
-      }
+      for (const handle of programNeeds(request.data.insns).mapRefs) view.tainted.add(handle);
       break;
     default:
   }
