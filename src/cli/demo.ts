@@ -9,7 +9,6 @@ import { PcapngWriter, type PacketSink } from '../pcap/pcapng.js';
 import { ElfError, loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { PROTO_COUNTERS, XDP1, XDP2 } from '../reference/ebpf/samples.js';
-import type { ActionCounters } from '../reference/host/tap.js';
 import { Topology, type FrameFate } from '../reference/topology.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
 
@@ -64,6 +63,36 @@ function capture(sink: PacketSink, what: string, frame: Uint8Array, fate: FrameF
   for (const f of fate.toHost) sink.record('to-host', f, `${what}: sent back toward the host`);
 }
 
+/** Sends the traffic from the host and tallies where frames went (offloaded side captured to `sink`). */
+function drive(
+  t: Topology,
+  traffic: readonly Uint8Array[],
+  label: string,
+  sink: PacketSink | undefined,
+): { crossed: number; toStack: number; back: number } {
+  let crossed = 0;
+  let toStack = 0;
+  let back = 0;
+  for (const [n, frame] of traffic.entries()) {
+    const fate = t.fromHost(frame);
+    if (sink !== undefined) capture(sink, `${label}${n}`, frame, fate);
+    crossed += fate.guest.length;
+    toStack += fate.guest.filter((g) => g.toStack !== undefined).length;
+    back += fate.toHost.length;
+  }
+  return { crossed, toStack, back };
+}
+
+/** Per-action counters as numbers: the tap's through QUERY when offloaded, else the driver's. */
+function actionsOf(t: Topology, offload: boolean): Record<string, number> {
+  const q = offload ? t.driver.query() : t.driver.nativeCounters;
+  if (typeof q === 'number') throw new Error(`QUERY failed with ${q}`);
+  const { packets, aborted, drop, pass, tx, redirect } = q;
+  return Object.fromEntries(
+    Object.entries({ packets, aborted, drop, pass, tx, redirect }).map(([k, v]) => [k, Number(v)]),
+  );
+}
+
 /** One side of the comparison. */
 export interface DemoSide {
   /** Frames that reached the guest (crossed the host/guest boundary). */
@@ -94,16 +123,7 @@ export function runDemo(
     const insns = rewriteMapRefs(assemble(PROGRAMS[name]), () => created.fd);
     const attached = t.driver.attach(insns, offload ? 'offload' : 'driver');
     if (attached.errno !== 0) throw new Error(`attach failed with ${attached.errno}: ${attached.log ?? ''}`);
-    let crossed = 0;
-    let toStack = 0;
-    let back = 0;
-    for (const [n, frame] of traffic.entries()) {
-      const fate = t.fromHost(frame);
-      if (offload && sink !== undefined) capture(sink, `${name} frame ${n}`, frame, fate);
-      crossed += fate.guest.length;
-      toStack += fate.guest.filter((g) => g.toStack !== undefined).length;
-      back += fate.toHost.length;
-    }
+    const { crossed, toStack, back } = drive(t, traffic, `${name} frame `, offload ? sink : undefined);
     const dump = t.driver.mapDump(created.fd);
     if (typeof dump === 'number') throw new Error(`map read failed with ${dump}`);
     const protocols: Record<string, number> = {};
@@ -112,21 +132,12 @@ export function runDemo(
       const proto = Buffer.from(key).readUInt32LE(0);
       if (count > 0) protocols[`${PROTOCOL_NAMES[proto] ?? 'proto'} (${proto})`] = count;
     }
-    let actions: ActionCounters;
-    if (offload) {
-      const q = t.driver.query();
-      if (typeof q === 'number') throw new Error(`QUERY failed with ${q}`);
-      actions = q;
-    } else actions = t.driver.nativeCounters;
-    const { packets, aborted, drop, pass, tx, redirect } = actions;
     return {
       crossedIntoGuest: crossed,
       toGuestStack: toStack,
       backToHost: back,
       protocols,
-      actions: Object.fromEntries(
-        Object.entries({ packets, aborted, drop, pass, tx, redirect }).map(([k, v]) => [k, Number(v)]),
-      ),
+      actions: actionsOf(t, offload),
       controlMessages: t.driver.elementsSent,
     };
   };
@@ -174,14 +185,7 @@ export function runObjectDemo(
         actions: {},
         maps: {},
       };
-    let crossed = 0;
-    let back = 0;
-    for (const [n, frame] of traffic.entries()) {
-      const fate = t.fromHost(frame);
-      if (offload && sink !== undefined) capture(sink, `frame ${n}`, frame, fate);
-      crossed += fate.guest.length;
-      back += fate.toHost.length;
-    }
+    const { crossed, back } = drive(t, traffic, 'frame ', offload ? sink : undefined);
     const maps: Record<string, string[]> = {};
     attached.fds.forEach((fd, i) => {
       const dump = t.driver.mapDump(fd);
@@ -193,16 +197,11 @@ export function runObjectDemo(
               .map((e) => `${Buffer.from(e.key).toString('hex')}=${Buffer.from(e.value).toString('hex')}`)
               .sort();
     });
-    const q = offload ? t.driver.query() : t.driver.nativeCounters;
-    if (typeof q === 'number') throw new Error(`QUERY failed with ${q}`);
-    const { packets, aborted, drop, pass, tx, redirect } = q;
     return {
       errno: 0,
       crossedIntoGuest: crossed,
       backToHost: back,
-      actions: Object.fromEntries(
-        Object.entries({ packets, aborted, drop, pass, tx, redirect }).map(([k, v]) => [k, Number(v)]),
-      ),
+      actions: actionsOf(t, offload),
       maps,
     };
   };
