@@ -166,17 +166,20 @@ export class XdpEngine {
   }
 
   /**
-   * Runs without building a result (for benchmarks and datapaths): returns the action, or
-   * XDP_ABORTED on a fault. The packet stays readable through {@link lastPacket}.
+   * Runs without building a result (for benchmarks and datapaths, which the caller has already
+   * checked the frame for): returns the action, or XDP_ABORTED on a fault. The packet stays
+   * readable through {@link lastPacket}.
    */
-  runFast(program: DecodedProgram, packet: Uint8Array): number {
+  runFast(program: DecodedProgram, packet: Uint8Array, context: XdpRunContext = {}): number {
     const vm = this.vm;
-    this.enter(packet, 1, 0);
+    this.enter(packet, context.ingress_ifindex ?? 1, context.rx_queue_index ?? 0);
     try {
       vm.execute(program);
     } catch (error) {
       if (!(error instanceof EngineFault)) throw error;
       return XdpAction.ABORTED;
+    } finally {
+      this.space.sweep();
     }
     return (vm.lo[0] as number) >>> 0;
   }

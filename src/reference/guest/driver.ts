@@ -16,7 +16,6 @@ import {
   ProgLoadFlag,
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_XDP_OFFLOAD,
-  XdpAction,
   XdpStatus,
   decodeResult,
   encodeRequest,
@@ -34,7 +33,7 @@ import { helperBitSet, programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
 import type { DecodedProgram } from '../ebpf/program.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
 import type { DeviceCaps } from '../device/caps.js';
-import { counterOf, zeroCounters, type ActionCounters } from '../host/tap.js';
+import { countAction, counterOf, zeroCounters, type ActionCounters } from '../host/tap.js';
 import { ControlElement, FramingError } from '../virtqueue/element.js';
 
 /** Guest errno values the driver returns itself. */
@@ -433,20 +432,17 @@ export class VirtioNetDriver {
       this.stack.push(frame);
       return { delivered: frame, toStack: frame };
     }
-    const run = this.engine.run(program, frame, {
+    const action = this.engine.runFast(program, frame, {
       ingress_ifindex: VirtioNetDriver.IFINDEX,
       rx_queue_index: queue,
     });
-    const fate = counterOf(run.action);
-    const c = this.nativeCounters;
-    c.packets = BigInt.asUintN(64, c.packets + 1n);
-    c[fate] = BigInt.asUintN(64, c[fate] + 1n);
+    const fate = countAction(this.nativeCounters, action);
     const out = this.engine.lastPacket();
-    if (run.action === XdpAction.PASS) {
+    if (fate === 'pass') {
       this.stack.push(out);
       return { delivered: frame, fate, toStack: out };
     }
-    if (run.action === XdpAction.TX) this.transport.transmit(out);
+    if (fate === 'tx') this.transport.transmit(out);
     return { delivered: frame, fate };
   }
 

@@ -74,6 +74,17 @@ export function counterOf(action: number): Exclude<keyof ActionCounters, 'packet
   }
 }
 
+/** Counts one run in `packets` and in the counter of its action ([dev-query-counters]). */
+export function countAction(
+  counters: ActionCounters,
+  action: number,
+): Exclude<keyof ActionCounters, 'packets'> {
+  const fate = counterOf(action);
+  counters.packets = BigInt.asUintN(64, counters.packets + 1n);
+  counters[fate] = BigInt.asUintN(64, counters[fate] + 1n);
+  return fate;
+}
+
 /**
  * What happened to a frame at a hook: `bypass` when no program ran (none attached, or the frame is
  * outside the sizes the hook runs programs on); otherwise the counter it went into.
@@ -86,8 +97,6 @@ export interface HookOutcome {
   readonly fate: HookFate;
   /** The frame as the program left it (data to data_end), or as it came when no program ran. */
   readonly frame: Uint8Array;
-  /** The program's return value, when it ran without a fault. */
-  readonly retval?: number;
 }
 
 /** The answer of an ioctl: an errno (0 on success) and the argument as the tap wrote it back. */
@@ -186,7 +195,8 @@ export class Tap {
   transmit(frame: Uint8Array, queue = 0): HookOutcome {
     const target = this.readerQueues[queue];
     if (target === undefined) throw new RangeError(`queue ${queue} does not exist`);
-    const outcome = this.runOffloaded(frame, queue);
+    // [dev-dp-context]: no host interface index reaches the offloaded program.
+    const outcome = this.hook(this.offloaded?.program, frame, 0, queue, this.counters);
     if (outcome.fate === 'bypass' || outcome.fate === 'pass') target.push(outcome.frame);
     else if (outcome.fate === 'tx') this.write(outcome.frame);
     return outcome;
@@ -199,33 +209,29 @@ export class Tap {
 
   /** The reader writes a frame (toward the host): the tap's own XDP program runs first. */
   write(frame: Uint8Array): HookOutcome {
-    const own = this.ownProgram;
-    if (own === undefined || frame.length < ETH_HLEN || frame.length > this.maxFrameLen) {
-      this.toHost.push(frame);
-      return { fate: 'bypass', frame };
-    }
     // Linux runs a tun's own program with the tap's ifindex; the model's taps are ifindex 1.
-    const run = this.engine.run(own, frame, { ingress_ifindex: 1, rx_queue_index: 0 });
-    const fate = counterOf(run.action);
-    const out = this.engine.lastPacket();
-    if (fate === 'pass') this.toHost.push(out);
-    else if (fate === 'tx') this.readerQueues[0]?.push(out);
-    return run.fault === undefined ? { fate, frame: out, retval: run.retval } : { fate, frame: out };
+    const outcome = this.hook(this.ownProgram, frame, 1, 0, undefined);
+    if (outcome.fate === 'bypass' || outcome.fate === 'pass') this.toHost.push(outcome.frame);
+    else if (outcome.fate === 'tx') this.readerQueues[0]?.push(outcome.frame);
+    return outcome;
   }
 
-  /** Runs the offloaded program on a frame headed to the reader and counts its verdict. */
-  private runOffloaded(frame: Uint8Array, queue: number): HookOutcome {
-    const program = this.offloaded;
-    // [dev-dp-headroom]: frames the hook cannot hold in one buffer pass unprocessed and uncounted.
+  /**
+   * Runs a hook's program, if any, on a frame, counting its verdict in `counters` when given (the
+   * tap's own program is not counted). Frames the hook cannot hold in one buffer pass unprocessed
+   * and uncounted ([dev-dp-headroom]).
+   */
+  private hook(
+    program: DecodedProgram | undefined,
+    frame: Uint8Array,
+    ifindex: number,
+    queue: number,
+    counters: ActionCounters | undefined,
+  ): HookOutcome {
     if (program === undefined || frame.length < ETH_HLEN || frame.length > this.maxFrameLen)
       return { fate: 'bypass', frame };
-    // [dev-dp-context]: no host interface index reaches the program.
-    const run = this.engine.run(program.program, frame, { ingress_ifindex: 0, rx_queue_index: queue });
-    const fate = counterOf(run.action);
-    const c = this.counters;
-    c.packets = BigInt.asUintN(64, c.packets + 1n);
-    c[fate] = BigInt.asUintN(64, c[fate] + 1n);
-    const out = this.engine.lastPacket();
-    return run.fault === undefined ? { fate, frame: out, retval: run.retval } : { fate, frame: out };
+    const action = this.engine.runFast(program, frame, { ingress_ifindex: ifindex, rx_queue_index: queue });
+    const fate = counters === undefined ? counterOf(action) : countAction(counters, action);
+    return { fate, frame: this.engine.lastPacket() };
   }
 }
