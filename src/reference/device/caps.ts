@@ -5,6 +5,7 @@
  * @module
  */
 import { BpfMapType, CodecError, IsaGroup, OffloadHelper, xdpCaps, type ValueOf } from '../../codec/index.js';
+import { helperBitSet, type ProgramNeeds } from '../ebpf/needs.js';
 import type { MapLimits } from './maps.js';
 
 /** A CAPS_GET result. */
@@ -34,7 +35,6 @@ export function checkCaps(caps: DeviceCaps): void {
     if (error instanceof CodecError) throw new CapsError(error.field, error.message);
     throw error;
   }
-  const helperSet = (id: number) => (((caps.helpers[id >> 3] ?? 0) >> (id & 7)) & 1) === 1;
   const minimum: [boolean, string, string][] = [
     [
       ((caps.map_types >> BigInt(BpfMapType.ARRAY)) & 1n) === 1n,
@@ -43,7 +43,7 @@ export function checkCaps(caps: DeviceCaps): void {
     ],
     [(caps.isa_groups & IsaGroup.BASE32) !== 0, 'isa_groups', 'base32 is required'],
     [(caps.isa_groups & IsaGroup.BASE64) !== 0, 'isa_groups', 'base64 is required'],
-    [helperSet(OffloadHelper.map_lookup_elem), 'helpers', 'map_lookup_elem is required'],
+    [helperBitSet(caps.helpers, OffloadHelper.map_lookup_elem), 'helpers', 'map_lookup_elem is required'],
     [caps.max_maps >= 1, 'max_maps', 'must be at least 1'],
     [caps.max_entries >= 1, 'max_entries', 'must be at least 1'],
     [caps.max_insns >= 1, 'max_insns', 'must be at least 1'],
@@ -51,6 +51,27 @@ export function checkCaps(caps: DeviceCaps): void {
     [caps.max_value_size >= 8, 'max_value_size', 'must be at least 8'],
   ];
   for (const [holds, field, detail] of minimum) if (!holds) throw new CapsError(field, detail);
+}
+
+/** The helper ids a capability set advertises. */
+export function advertisedHelpers(caps: DeviceCaps): Set<number> {
+  const ids = new Set<number>();
+  for (let id = 0; id < caps.helpers.length * 8; id++) if (helperBitSet(caps.helpers, id)) ids.add(id);
+  return ids;
+}
+
+/**
+ * The first capability field, in the order `isa_groups`, `prog_features`, `helpers`, that does not
+ * cover what a program needs; undefined when the set covers it all ([drv-caps-respect]).
+ */
+export function missingCapability(
+  caps: DeviceCaps,
+  needs: ProgramNeeds,
+): 'isa_groups' | 'prog_features' | 'helpers' | undefined {
+  if ((needs.isaGroups & ~caps.isa_groups) !== 0) return 'isa_groups';
+  if ((needs.progFeatures & ~caps.prog_features) !== 0) return 'prog_features';
+  for (const id of needs.helpers) if (!helperBitSet(caps.helpers, id)) return 'helpers';
+  return undefined;
 }
 
 /** The map-table limits a capability set advertises. */

@@ -11,8 +11,8 @@
  * @module
  */
 import {
-  BPF_LD_IMM64,
   BpfMapType,
+  IFF_XDP_OFFLOAD,
   BpfPseudo,
   IsaGroup,
   LogLevel,
@@ -27,20 +27,19 @@ import {
   VIRTIO_NET_OK,
   XdpStatus,
   tunXdpOffload,
-  type BpfInsn,
   type ControlRequest,
   type ControlResult,
   type ResultData,
 } from '../../codec/index.js';
 import type { XdpEngine } from '../ebpf/engine.js';
 import type { MapDefinition } from '../ebpf/maps.js';
-import { helperBitSet, programNeeds } from '../ebpf/needs.js';
+import { programNeeds, type ProgramNeeds } from '../ebpf/needs.js';
 import { XDP_HEADROOM } from '../ebpf/xdp.js';
 import type { HostPrograms } from '../host/programs.js';
 import { zeroCounters, type ActionCounters, type Tap } from '../host/tap.js';
 import { verify } from '../verifier/verify.js';
 import { ControlElement } from '../virtqueue/element.js';
-import { checkCaps, mapLimitsOf, type DeviceCaps } from './caps.js';
+import { advertisedHelpers, checkCaps, mapLimitsOf, missingCapability, type DeviceCaps } from './caps.js';
 import { serveElement, type Served } from './frontend.js';
 import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
@@ -145,6 +144,8 @@ export class OffloadDevice {
   /** The capabilities, fixed for the device's life ([dev-caps-static]). */
   readonly caps: DeviceCaps;
   private readonly maps: DeviceMaps;
+  /** The advertised helpers, the only ones the verifier lets a program call. */
+  private readonly helpers: ReadonlySet<number>;
   private attached: Attached | undefined;
   private baseline: ActionCounters = zeroCounters();
   private negotiated = 0n;
@@ -161,6 +162,7 @@ export class OffloadDevice {
       );
     this.caps = Object.freeze({ ...caps, helpers: Uint8Array.from(caps.helpers) });
     this.maps = new DeviceMaps(mapLimitsOf(caps), backend.engine.space);
+    this.helpers = advertisedHelpers(caps);
   }
 
   /**
@@ -168,7 +170,7 @@ export class OffloadDevice {
    * IFF_XDP_OFFLOAD ([dev-feature-requires-ctrl-vq], [dev-feature-backend]).
    */
   offeredFeatures(): bigint {
-    const tapCan = (this.backend.tap.features() & 0x00010000) !== 0;
+    const tapCan = (this.backend.tap.features() & IFF_XDP_OFFLOAD) !== 0;
     return featureBit(VIRTIO_NET_F_CTRL_VQ) | (tapCan ? featureBit(VIRTIO_NET_F_XDP_OFFLOAD) : 0n);
   }
 
@@ -287,15 +289,13 @@ export class OffloadDevice {
     const d = request.data;
     const caps = this.caps;
     if (d.insn_cnt > caps.max_insns) return this.fail(request, XdpStatus.E2BIG);
-    const refused = this.refuseProgram(d.insns);
+    const needs = programNeeds(d.insns);
+    const refused = this.refuseProgram(needs);
     if (refused !== undefined) return this.fail(request, refused);
     const defs = new Map<number, MapDefinition>();
-    const needs = programNeeds(d.insns);
     for (const handle of needs.mapRefs)
       defs.set(handle, (this.maps.get(handle) as { definition: MapDefinition }).definition);
-    const allowed = new Set<number>();
-    for (let id = 0; id < 256; id++) if (helperBitSet(caps.helpers, id)) allowed.add(id);
-    const verdict = verify(d.insns, { maps: defs, privileged: false, helpers: allowed });
+    const verdict = verify(d.insns, { maps: defs, privileged: false, helpers: this.helpers });
     const logLimit = d.log_level === LogLevel.NONE ? 0 : Math.min(d.log_size, caps.max_log_size);
     const log = wireLog(verdict.log, logLimit);
     const result = { insns_processed: verdict.insnsProcessed, log_len: log.length, log };
@@ -318,27 +318,16 @@ export class OffloadDevice {
   }
 
   /** The status for a program the device refuses before verifying it, or undefined. */
-  private refuseProgram(insns: readonly BpfInsn[]): number | undefined {
-    const caps = this.caps;
-    let badSource = false;
-    let unknownHandle = false;
-    for (let i = 0; i < insns.length; i++) {
-      const insn = insns[i] as BpfInsn;
-      if (insn.code !== BPF_LD_IMM64) continue;
-      const src = insn.src_reg;
-      const valueAddr = (caps.prog_features & ProgFeature.MAP_VALUE_ADDR) !== 0;
-      if (src === BpfPseudo.MAP_FD || (src === BpfPseudo.MAP_VALUE && valueAddr)) {
-        if (this.maps.get(insn.imm >>> 0) === undefined) unknownHandle = true;
-      } else if (src !== 0) badSource = true;
-      i++;
-    }
+  private refuseProgram(needs: ProgramNeeds): number | undefined {
+    const valueAddr = (this.caps.prog_features & ProgFeature.MAP_VALUE_ADDR) !== 0;
+    const allowed = (src: number) =>
+      src === 0 || src === BpfPseudo.MAP_FD || (src === BpfPseudo.MAP_VALUE && valueAddr);
     // [dev-prog-map-ref]: a malformed reference is EINVAL, an unknown (or foreign) handle EBADF.
-    if (badSource) return XdpStatus.EINVAL;
-    if (unknownHandle) return XdpStatus.EBADF;
-    const needs = programNeeds(insns);
-    if ((needs.isaGroups & ~caps.isa_groups) !== 0) return XdpStatus.EINVAL;
-    if ((needs.progFeatures & ~caps.prog_features) !== 0) return XdpStatus.EINVAL;
-    return undefined;
+    if (![...needs.pseudoSources].every(allowed)) return XdpStatus.EINVAL;
+    if (needs.mapRefs.some((handle) => this.maps.get(handle) === undefined)) return XdpStatus.EBADF;
+    // Helpers are left to the verifier, which refuses them with a log.
+    const missing = missingCapability(this.caps, needs);
+    return missing === 'isa_groups' || missing === 'prog_features' ? XdpStatus.EINVAL : undefined;
   }
 
   /** Detaches and discards the attached program. */

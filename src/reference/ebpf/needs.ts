@@ -26,6 +26,8 @@ export interface ProgramNeeds {
   readonly progFeatures: number;
   /** Map handles (or, before rewriting, whatever the loader put there) named by `ld_imm64`, in first-use order. */
   readonly mapRefs: readonly number[];
+  /** Every `src_reg` value an `ld_imm64` uses (0 for plain constants). */
+  readonly pseudoSources: ReadonlySet<number>;
 }
 
 /** `struct xdp_md` offset of `data_meta`. */
@@ -58,6 +60,7 @@ function groupOf(insn: BpfInsn): number {
 export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
   const helpers = new Set<number>();
   const mapRefs: number[] = [];
+  const pseudoSources = new Set<number>();
   let isaGroups = 0;
   let progFeatures = 0;
   for (let i = 0; i < insns.length; i++) {
@@ -65,6 +68,7 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
     isaGroups |= groupOf(insn);
     const cls = insn.code & 0x07;
     if (insn.code === BPF_LD_IMM64) {
+      pseudoSources.add(insn.src_reg);
       if (insn.src_reg === BpfPseudo.MAP_FD || insn.src_reg === BpfPseudo.MAP_VALUE) {
         const handle = insn.imm >>> 0;
         if (!mapRefs.includes(handle)) mapRefs.push(handle);
@@ -85,7 +89,7 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
     }
   }
   if (helpers.has(OffloadHelper.xdp_adjust_meta)) progFeatures |= ProgFeature.DATA_META;
-  return { helpers, isaGroups, progFeatures, mapRefs };
+  return { helpers, isaGroups, progFeatures, mapRefs, pseudoSources };
 }
 
 /** Whether bit `id` is set in a helper bitmap (`helpers` of the capabilities). */

@@ -29,10 +29,10 @@ import { XdpEngine } from '../ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from '../ebpf/helpers.js';
 import { loadElfProgram } from '../ebpf/elf.js';
 import { MapCreateError, type MapDefinition } from '../ebpf/maps.js';
-import { helperBitSet, programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
+import { programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
 import type { DecodedProgram } from '../ebpf/program.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
-import type { DeviceCaps } from '../device/caps.js';
+import { missingCapability, type DeviceCaps } from '../device/caps.js';
 import { countAction, counterOf, zeroCounters, type ActionCounters } from '../host/tap.js';
 import { ControlElement, FramingError } from '../virtqueue/element.js';
 
@@ -450,14 +450,7 @@ export class VirtioNetDriver {
   private offload(insns: readonly BpfInsn[], options: AttachOptions): AttachOutcome {
     const caps = this.capsValue;
     if (caps === undefined) return { errno: GuestErrno.EOPNOTSUPP };
-    const needs = programNeeds(insns);
-    const helpersOk = [...needs.helpers].every((id) => helperBitSet(caps.helpers, id));
-    if (
-      !helpersOk ||
-      (needs.isaGroups & ~caps.isa_groups) !== 0 ||
-      (needs.progFeatures & ~caps.prog_features) !== 0 ||
-      insns.length > caps.max_insns
-    )
+    if (missingCapability(caps, programNeeds(insns)) !== undefined || insns.length > caps.max_insns)
       return { errno: GuestErrno.EOPNOTSUPP };
     const logSize = Math.min(options.logSize ?? 4096, caps.max_log_size);
     const request: ControlRequest = {
