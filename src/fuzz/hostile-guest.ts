@@ -445,8 +445,8 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
             key: parseHex(keyHex) as Uint8Array,
           },
         };
-        const element = ControlElement.forRequest(encodeRequest(lookup), writableSize(lookup));
-        const answer = decodeResult(lookup, element.readAnswer(a.device.serve(element).used));
+        const element = ControlElement.forControlRequest(lookup);
+        const answer = element.readResult(lookup, a.device.serve(element).used);
         const got =
           answer.status === XdpStatus.OK
             ? toHex((answer.result as ResultData['MAP_LOOKUP']).value)

@@ -14,8 +14,6 @@ import {
   NextKeyFlag,
   XdpStatus,
   decodeRequest,
-  decodeResult,
-  encodeRequest,
   nameOf,
   parseHex,
   toHex,
@@ -266,8 +264,8 @@ function elementOf(step: ControlStep): ControlElement {
 function readMap(session: ScenarioSession, handle: number, keySize: number, valueSize: number): MapExpect {
   const { device } = session.topology;
   const send = (request: ControlRequest) => {
-    const element = ControlElement.forRequest(encodeRequest(request), writableSize(request));
-    return decodeResult(request, element.readAnswer(device.serve(element).used));
+    const element = ControlElement.forControlRequest(request);
+    return element.readResult(request, device.serve(element).used);
   };
   const entries: [string, string][] = [];
   let key: Uint8Array | null = null;

@@ -13,10 +13,7 @@ import {
   VIRTIO_NET_F_XDP_OFFLOAD,
   VIRTIO_NET_OK,
   XdpStatus,
-  decodeResult,
-  encodeRequest,
   tunXdpOffload,
-  writableSize,
   type BpfInsn,
   type ControlRequest,
 } from '../../src/codec/index.js';
@@ -532,8 +529,8 @@ describe('isolation', () => {
     const b = new OffloadDevice(backend);
     b.setFeatures(b.offeredFeatures());
     const send = (device: OffloadDevice, request: ControlRequest) => {
-      const element = ControlElement.forRequest(encodeRequest(request), writableSize(request));
-      return decodeResult(request, element.readAnswer(device.serve(element).used));
+      const element = ControlElement.forControlRequest(request);
+      return element.readResult(request, device.serve(element).used);
     };
     createMaps(a, [counters(4), counters(4)], true); // handles 1 and 2 on device a
     assert.equal(

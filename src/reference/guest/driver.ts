@@ -17,9 +17,6 @@ import {
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_XDP_OFFLOAD,
   XdpStatus,
-  decodeResult,
-  encodeRequest,
-  writableSize,
   type BpfInsn,
   type ControlRequest,
   type ControlResult,
@@ -519,11 +516,11 @@ export class VirtioNetDriver {
    */
   private exchange(request: ControlRequest): ControlResult | number {
     if ((this.negotiated & (1n << BigInt(VIRTIO_NET_F_XDP_OFFLOAD))) === 0n) return GuestErrno.EOPNOTSUPP;
-    const element = ControlElement.forRequest(encodeRequest(request), writableSize(request));
+    const element = ControlElement.forControlRequest(request);
     this.elementsSent++;
     const used = this.transport.submit(element);
     try {
-      return decodeResult(request, element.readAnswer(used));
+      return element.readResult(request, used);
     } catch (error) {
       if (error instanceof CodecError || error instanceof FramingError) return GuestErrno.EIO;
       throw error;

@@ -10,6 +10,14 @@
  * @module
  */
 
+import {
+  decodeResult,
+  encodeRequest,
+  writableSize,
+  type ControlRequest,
+  type ControlResult,
+} from '../../codec/index.js';
+
 /** One descriptor of the chain: its buffer and whether the device may write it. */
 export interface Segment {
   /** The guest memory the descriptor points at. The device writes into it only when `deviceWritable`. */
@@ -69,6 +77,22 @@ export class ControlElement {
       ...cut(request, readableSplits).map((bytes) => ({ bytes: bytes.slice(), deviceWritable: false })),
       ...cut(new Uint8Array(writableSize), writableSplits).map((bytes) => ({ bytes, deviceWritable: true })),
     ]);
+  }
+
+  /**
+   * The element a conforming driver makes for a request: its encoding device-readable, then exactly
+   * the writable room the command needs ([drv-wire-readable-only], [drv-wire-writable-size]).
+   */
+  static forControlRequest(request: ControlRequest): ControlElement {
+    return ControlElement.forRequest(encodeRequest(request), writableSize(request));
+  }
+
+  /**
+   * The answer to `request` as a driver checks it: the used bytes, decoded strictly. Throws
+   * FramingError for a used length beyond the writable part and CodecError for a malformed answer.
+   */
+  readResult(request: ControlRequest, usedLength: number): ControlResult {
+    return decodeResult(request, this.readAnswer(usedLength));
   }
 
   /** Total bytes of the device-writable segments. */
