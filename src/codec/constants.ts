@@ -10,6 +10,9 @@ export const VIRTIO_NET_F_XDP_OFFLOAD = 71;
 /** Feature bit of the control virtqueue, which the offload feature requires. */
 export const VIRTIO_NET_F_CTRL_VQ = 17;
 
+/** A feature bit as a bit set (feature bits go up to 127, beyond a number's bit operations). */
+export const featureBit = (bit: number): bigint => 1n << BigInt(bit);
+
 /** The control class of XDP offload commands. */
 export const VIRTIO_NET_CTRL_XDP_OFFLOAD = 10;
 

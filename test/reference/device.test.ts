@@ -16,11 +16,11 @@ import {
   tunXdpOffload,
   type BpfInsn,
   type ControlRequest,
+  featureBit,
 } from '../../src/codec/index.js';
 import {
   OffloadDevice,
   defaultCaps,
-  featureBit,
   helperBitmap,
   MigrationBlockedError,
 } from '../../src/reference/device/device.js';

@@ -8,8 +8,9 @@ import {
   XdpStatus,
   decodeRequest,
   type ControlRequest,
+  featureBit,
 } from '../../src/codec/index.js';
-import { defaultCaps, featureBit, helperBitmap } from '../../src/reference/device/device.js';
+import { defaultCaps, helperBitmap } from '../../src/reference/device/device.js';
 import { XDP1 } from '../../src/reference/ebpf/samples.js';
 import { GuestErrno, VirtioNetDriver, type DriverTransport } from '../../src/reference/guest/driver.js';
 import { Topology } from '../../src/reference/topology.js';

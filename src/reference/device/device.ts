@@ -26,6 +26,7 @@ import {
   VIRTIO_NET_F_XDP_OFFLOAD,
   VIRTIO_NET_OK,
   XdpStatus,
+  featureBit,
   tunXdpOffload,
   type ControlRequest,
   type ControlResult,
@@ -43,9 +44,6 @@ import { advertisedHelpers, checkCaps, mapLimitsOf, missingCapability, type Devi
 import { serveElement, type Served } from './frontend.js';
 import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
-
-/** Feature bits as a bigint bit set. */
-export const featureBit = (bit: number): bigint => 1n << BigInt(bit);
 
 /** The backend of a device: the host engine, the host process's program fds, and the tap. */
 export interface DeviceBackend {

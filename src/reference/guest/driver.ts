@@ -17,6 +17,7 @@ import {
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_XDP_OFFLOAD,
   XdpStatus,
+  featureBit,
   type BpfInsn,
   type ControlRequest,
   type ControlResult,
@@ -153,8 +154,8 @@ export class VirtioNetDriver {
    */
   probe(wantOffload = true): boolean {
     const offered = this.transport.offeredFeatures();
-    const ctrl = 1n << BigInt(VIRTIO_NET_F_CTRL_VQ);
-    const offload = 1n << BigInt(VIRTIO_NET_F_XDP_OFFLOAD);
+    const ctrl = featureBit(VIRTIO_NET_F_CTRL_VQ);
+    const offload = featureBit(VIRTIO_NET_F_XDP_OFFLOAD);
     let accepted = offered & ctrl;
     if (wantOffload && (offered & offload) !== 0n && (offered & ctrl) !== 0n) accepted |= offload;
     this.capsValue = undefined;
@@ -195,6 +196,14 @@ export class VirtioNetDriver {
         throw error;
       }
     }
+    const handle = this.createOnDevice(def);
+    return handle.errno !== undefined
+      ? { errno: handle.errno }
+      : { fd: this.addFd({ kind: 'offloaded', def, handle: handle.value }) };
+  }
+
+  /** MAP_CREATE of a definition: the device's handle, or the errno. */
+  private createOnDevice(def: MapDefinition): { value: number; errno?: undefined } | { errno: number } {
     const answer = this.command({
       command: 'MAP_CREATE',
       data: {
@@ -205,9 +214,9 @@ export class VirtioNetDriver {
         map_flags: 0,
       },
     });
-    if (typeof answer === 'number') return { errno: answer };
-    const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
-    return { fd: this.addFd({ kind: 'offloaded', def, handle }) };
+    return typeof answer === 'number'
+      ? { errno: answer }
+      : { value: (answer.result as ResultData['MAP_CREATE']).map_handle };
   }
 
   /** Frees a map fd (MAP_FREE for an offloaded map). */
@@ -402,19 +411,9 @@ export class VirtioNetDriver {
     if (!this.probe()) return GuestErrno.EOPNOTSUPP;
     for (const map of this.fds.values()) {
       if (map.kind !== 'offloaded') continue;
-      const d = map.def;
-      const answer = this.command({
-        command: 'MAP_CREATE',
-        data: {
-          map_type: d.type,
-          key_size: d.keySize,
-          value_size: d.valueSize,
-          max_entries: d.maxEntries,
-          map_flags: 0,
-        },
-      });
-      if (typeof answer === 'number') return answer;
-      map.handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+      const handle = this.createOnDevice(map.def);
+      if (handle.errno !== undefined) return handle.errno;
+      map.handle = handle.value;
     }
     const program = this.offloaded;
     if (program === undefined) return 0;
@@ -515,7 +514,7 @@ export class VirtioNetDriver {
    * as untrusted input ([drv-wire-check-result], [drv-status-undefined]).
    */
   private exchange(request: ControlRequest): ControlResult | number {
-    if ((this.negotiated & (1n << BigInt(VIRTIO_NET_F_XDP_OFFLOAD))) === 0n) return GuestErrno.EOPNOTSUPP;
+    if ((this.negotiated & featureBit(VIRTIO_NET_F_XDP_OFFLOAD)) === 0n) return GuestErrno.EOPNOTSUPP;
     const element = ControlElement.forControlRequest(request);
     this.elementsSent++;
     const used = this.transport.submit(element);
