@@ -35,9 +35,9 @@ import {
   nameOf,
   parseHex,
   toHex,
-  writableSize,
   type BpfInsn,
   type ControlRequest,
+  type ControlResult,
   type ResultData,
 } from '../codec/index.js';
 import type { DeviceCaps } from '../reference/device/caps.js';
@@ -46,7 +46,7 @@ import { assemble } from '../reference/ebpf/asm.js';
 import { OFFLOAD_POOL } from '../reference/ebpf/samples.js';
 import { programNeeds, rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { Topology } from '../reference/topology.js';
-import { ControlElement, FramingError } from '../reference/virtqueue/element.js';
+import { ControlElement, FramingError, writableRoomFor } from '../reference/virtqueue/element.js';
 import { VECTORS_DIR } from '../vectors/schema.js';
 
 /** A small deterministic generator (mulberry32). */
@@ -371,16 +371,10 @@ function mutant(rng: Rng, corpus: readonly Uint8Array[], view: GuestView): Uint8
 
 /** The framing of a message: usually what a driver would give, sometimes wrong. */
 function frame(rng: Rng, readable: Uint8Array): Framing {
-  let need = 9;
-  try {
-    need = writableSize(decodeRequest(readable));
-  } catch (error) {
-    if (!(error instanceof CodecError)) throw error;
-  }
   // A request may ask for gigabytes of result room (a huge log_size or value_size); the guest's
   // buffers are modelled as allocations, so such a request gets at most 64 KiB, which the device
   // must then refuse as too small.
-  need = Math.min(need, MAX_WRITABLE);
+  const need = Math.min(writableRoomFor(readable), MAX_WRITABLE);
   const split = (bytes: Uint8Array): Uint8Array[] => {
     if (bytes.length < 2 || !rng.chance(0.2)) return [bytes];
     const at = 1 + rng.int(bytes.length - 1);
@@ -514,6 +508,7 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
         return fail('twin-answer', `${toHex(answerA)} vs ${toHex(answerB)}`);
       // The answer as the driver would check it.
       let status: number | undefined;
+      let result: ControlResult | undefined;
       if (answerA.length >= 9) {
         status = new DataView(answerA.buffer, answerA.byteOffset).getUint16(1, true);
         if (!STATUS_VALUES.has(status)) return fail('status-defined', `status ${status}`);
@@ -523,7 +518,7 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
         const wellFramed = framing.trailingReadable === undefined;
         if (decoded !== undefined && wellFramed) {
           try {
-            decodeResult(decoded, answerA);
+            result = decodeResult(decoded, answerA);
           } catch (error) {
             if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
             return fail('answer-decodes', error.message);
@@ -539,8 +534,8 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
       if (status !== XdpStatus.OK) {
         const after = a.device.snapshot();
         if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
-      } else if (decoded !== undefined) {
-        track(decoded, answerA, view);
+      } else if (decoded !== undefined && result !== undefined) {
+        track(decoded, result, view);
       }
       const usage = a.device.usage();
       if (
@@ -580,10 +575,10 @@ function firstDifference(before: string, after: string): string {
 }
 
 /** Updates the guest's view after an acknowledged command. */
-function track(request: ControlRequest, answer: Uint8Array, view: GuestView): void {
+function track(request: ControlRequest, answer: ControlResult, view: GuestView): void {
   switch (request.command) {
     case 'MAP_CREATE': {
-      const handle = new DataView(answer.buffer, answer.byteOffset).getUint32(9, true);
+      const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
       const d = request.data;
       view.handles.set(handle, { keySize: d.key_size, valueSize: d.value_size, type: d.map_type });
       break;

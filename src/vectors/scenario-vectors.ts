@@ -17,7 +17,6 @@ import {
   nameOf,
   parseHex,
   toHex,
-  writableSize,
   type ControlRequest,
   type ResultData,
 } from '../codec/index.js';
@@ -26,7 +25,12 @@ import type { DeviceCaps } from '../reference/device/caps.js';
 import { Bridge } from '../reference/host/bridge.js';
 import type { HookFate } from '../reference/host/tap.js';
 import { Topology } from '../reference/topology.js';
-import { ControlElement, FramingError, type Segment } from '../reference/virtqueue/element.js';
+import {
+  ControlElement,
+  FramingError,
+  writableRoomFor,
+  type Segment,
+} from '../reference/virtqueue/element.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../pcap/pcapng.js';
@@ -248,16 +252,7 @@ function elementOf(step: ControlStep): ControlElement {
     );
   }
   const request = bytesOf(step.request ?? '', 'request');
-  let writable = step.writable;
-  if (writable === undefined) {
-    try {
-      writable = writableSize(decodeRequest(request));
-    } catch (error) {
-      if (!(error instanceof CodecError)) throw error;
-      writable = 9; // room for a status, as a driver would give any command
-    }
-  }
-  return ControlElement.forRequest(request, writable);
+  return ControlElement.forRequest(request, step.writable ?? writableRoomFor(request));
 }
 
 /** Reads a map over the wire: GET_NEXT_KEY from FIRST, MAP_LOOKUP of each key. */

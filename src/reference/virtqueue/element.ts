@@ -11,6 +11,9 @@
  */
 
 import {
+  CodecError,
+  WRITABLE_HEADER_SIZE,
+  decodeRequest,
   decodeResult,
   encodeRequest,
   writableSize,
@@ -162,6 +165,19 @@ export class ControlElement {
         `used length ${usedLength} is outside the ${capacity} writable bytes`,
       );
     return concat(this.segments.filter((s) => s.deviceWritable).map((s) => s.bytes)).subarray(0, usedLength);
+  }
+}
+
+/**
+ * The writable room a driver gives a device-readable part: what its command needs, or, when the
+ * bytes do not decode, room for a status (`ack` and the status header), as for any command.
+ */
+export function writableRoomFor(readable: Uint8Array): number {
+  try {
+    return writableSize(decodeRequest(readable));
+  } catch (error) {
+    if (!(error instanceof CodecError)) throw error;
+    return WRITABLE_HEADER_SIZE;
   }
 }
 
