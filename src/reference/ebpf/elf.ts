@@ -290,80 +290,108 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
   const text = sections[textIndex];
   const textSlots = text === undefined || text.size === 0 ? [] : slotsOf(text);
   const insns = slotsOf(prog);
-  // Functions of .text appended after the program: start slot in .text -> start slot in insns.
-  const placed = new Map<number, number>();
-  const pending: { base: number; sectionIndex: number }[] = [
-    { base: 0, sectionIndex: sections.indexOf(prog) },
-  ];
+  // Relocation records by the section they apply to, read once.
+  const relocations = new Map<
+    number,
+    { rel: Section; at: number; offset: number; type: number; symbol: Symbol | undefined }[]
+  >();
+  for (const rel of sections.filter((s) => s.type === SHT_REL)) {
+    const list = relocations.get(rel.info) ?? [];
+    for (let at = rel.offset; at + 16 <= rel.offset + rel.size; at += 16) {
+      const info = view.getBigUint64(at + 8, true);
+      list.push({
+        rel,
+        at,
+        offset: Number(view.getBigUint64(at, true)),
+        type: Number(info & 0xffffffffn),
+        symbol: symbols[Number(info >> 32n)],
+      });
+    }
+    relocations.set(rel.info, list);
+  }
   const functionAt = (slot: number): Symbol | undefined =>
     symbols.find(
       (s) =>
         s.shndx === textIndex && s.type === STT_FUNC && s.value / 8 <= slot && slot < (s.value + s.size) / 8,
     );
-  while (pending.length > 0) {
-    const { base, sectionIndex } = pending.shift() as { base: number; sectionIndex: number };
-    const own = sections[sectionIndex] as Section;
+  // Functions of .text appended after the program, by their first .text slot: the insns index of
+  // a .text slot of the function is the slot plus this delta.
+  const placed = new Map<number, number>();
+  const pending: { base: number; sectionIndex: number }[] = [
+    { base: 0, sectionIndex: sections.indexOf(prog) },
+  ];
 
-    for (const rel of sections.filter((s) => s.type === SHT_REL && s.info === sectionIndex)) {
-      for (let at = rel.offset; at + 16 <= rel.offset + rel.size; at += 16) {
-        const offset = Number(view.getBigUint64(at, true));
-        // Relocations of .text apply only to the function being placed.
-        if (sectionIndex === textIndex) {
-          const fn = functionAt(offset / 8);
-          if (fn === undefined || placed.get(fn.value / 8) !== base) continue;
-        } else if (offset >= own.size)
-          throw new ElfError(rel.name, at, `relocation at ${offset} is past the section`);
-        const info = view.getBigUint64(at + 8, true);
-        const type = Number(info & 0xffffffffn);
-        const symbol = symbols[Number(info >> 32n)];
-        const slot = base + offset / 8;
-        const insn = insns[slot];
-        if (symbol === undefined || insn === undefined || !Number.isInteger(offset / 8))
-          throw new ElfError(rel.name, at, `relocation at ${offset} names no instruction and symbol`);
-        if (type === R_BPF_64_32) {
-          if (insn.code !== 0x85 || insn.src_reg !== 1)
-            throw new ElfError(rel.name, at, `R_BPF_64_32 at ${offset} is not a bpf-to-bpf call`);
-          if (symbol.shndx !== textIndex)
-            throw new ElfError(rel.name, at, `call to ${symbol.name || 'a section'} outside .text`);
-          const target = symbol.value / 8 + insn.imm + 1;
-          const fn = functionAt(target);
-          if (fn === undefined)
-            throw new ElfError(rel.name, at, `call target ${target} of .text is not a function`);
-          const fnStart = fn.value / 8;
-          // insns index of a .text slot of this function = slot + delta.
-          let delta = placed.get(fnStart);
-          if (delta === undefined) {
-            delta = insns.length - fnStart;
-            placed.set(fnStart, delta);
-            insns.push(...textSlots.slice(fnStart, (fn.value + fn.size) / 8).map((i) => ({ ...i })));
-            pending.push({ base: delta, sectionIndex: textIndex });
-          }
-          insns[slot] = { ...insn, imm: delta + target - (slot + 1) };
-          continue;
-        }
-        if (type !== R_BPF_64_64)
-          throw new ElfError(rel.name, at, `relocation type ${type} is not supported`);
-        if (insn.code !== 0x18)
-          throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
-        const mapIndex = maps.findIndex(
-          (m) => m.section === symbol.shndx && (m.data !== undefined || m.offset === symbol.value),
-        );
-        const map = maps[mapIndex];
-        if (map === undefined)
-          throw new ElfError(
-            rel.name,
-            at,
-            `symbol ${symbol.name || '(section)'} is not a map or global data`,
-          );
-        const next = insns[slot + 1];
-        if (map.data === undefined) {
-          insns[slot] = { ...insn, src_reg: 1, imm: mapIndex + 1 };
-        } else if (next !== undefined) {
-          // The offset into the data: the symbol's value plus the addend clang left in imm.
-          insns[slot] = { ...insn, src_reg: 2, imm: mapIndex + 1 };
-          insns[slot + 1] = { ...next, imm: symbol.value + insn.imm };
-        }
-      }
+  /** A call into .text: places the called function (once) and points the call at it. */
+  const relocateCall = (
+    rel: Section,
+    at: number,
+    offset: number,
+    slot: number,
+    insn: BpfInsn,
+    symbol: Symbol,
+  ) => {
+    if (insn.code !== 0x85 || insn.src_reg !== 1)
+      throw new ElfError(rel.name, at, `R_BPF_64_32 at ${offset} is not a bpf-to-bpf call`);
+    if (symbol.shndx !== textIndex)
+      throw new ElfError(rel.name, at, `call to ${symbol.name || 'a section'} outside .text`);
+    const target = symbol.value / 8 + insn.imm + 1;
+    const fn = functionAt(target);
+    if (fn === undefined)
+      throw new ElfError(rel.name, at, `call target ${target} of .text is not a function`);
+    const fnStart = fn.value / 8;
+    let delta = placed.get(fnStart);
+    if (delta === undefined) {
+      delta = insns.length - fnStart;
+      placed.set(fnStart, delta);
+      insns.push(...textSlots.slice(fnStart, (fn.value + fn.size) / 8).map((i) => ({ ...i })));
+      pending.push({ base: delta, sectionIndex: textIndex });
+    }
+    insns[slot] = { ...insn, imm: delta + target - (slot + 1) };
+  };
+
+  /** An ld_imm64 of a map (src_reg 1) or of global data (src_reg 2, offset in the second slot). */
+  const relocateData = (
+    rel: Section,
+    at: number,
+    offset: number,
+    slot: number,
+    insn: BpfInsn,
+    symbol: Symbol,
+  ) => {
+    if (insn.code !== 0x18) throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
+    const mapIndex = maps.findIndex(
+      (m) => m.section === symbol.shndx && (m.data !== undefined || m.offset === symbol.value),
+    );
+    const map = maps[mapIndex];
+    if (map === undefined)
+      throw new ElfError(rel.name, at, `symbol ${symbol.name || '(section)'} is not a map or global data`);
+    const next = insns[slot + 1];
+    if (map.data === undefined) {
+      insns[slot] = { ...insn, src_reg: 1, imm: mapIndex + 1 };
+    } else if (next !== undefined) {
+      // The offset into the data: the symbol's value plus the addend clang left in imm.
+      insns[slot] = { ...insn, src_reg: 2, imm: mapIndex + 1 };
+      insns[slot + 1] = { ...next, imm: symbol.value + insn.imm };
+    }
+  };
+
+  for (let job = pending.shift(); job !== undefined; job = pending.shift()) {
+    const { base, sectionIndex } = job;
+    const own = sections[sectionIndex] as Section;
+    for (const { rel, at, offset, type, symbol } of relocations.get(sectionIndex) ?? []) {
+      // Relocations of .text apply only to the function being placed.
+      if (sectionIndex === textIndex) {
+        const fn = functionAt(offset / 8);
+        if (fn === undefined || placed.get(fn.value / 8) !== base) continue;
+      } else if (offset >= own.size)
+        throw new ElfError(rel.name, at, `relocation at ${offset} is past the section`);
+      const slot = base + offset / 8;
+      const insn = insns[slot];
+      if (symbol === undefined || insn === undefined || !Number.isInteger(offset / 8))
+        throw new ElfError(rel.name, at, `relocation at ${offset} names no instruction and symbol`);
+      if (type === R_BPF_64_32) relocateCall(rel, at, offset, slot, insn, symbol);
+      else if (type === R_BPF_64_64) relocateData(rel, at, offset, slot, insn, symbol);
+      else throw new ElfError(rel.name, at, `relocation type ${type} is not supported`);
     }
   }
   const licenseSection = sections.find((s) => s.name === 'license');
