@@ -31,3 +31,4 @@ export {
   ETH_HLEN,
   XdpBuffer,
 } from './xdp.js';
+export * from './needs.js';
