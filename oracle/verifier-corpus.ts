@@ -5,6 +5,7 @@ import type { BpfInsn } from '../src/codec/index.js';
 import { assemble, type MapDefinition } from '../src/reference/ebpf/index.js';
 import { corpus } from './corpus.js';
 import { Rng } from './packets.js';
+import { SOUNDNESS_PROBES } from './soundness-probes.js';
 
 export interface VerifierProgram {
   readonly name: string;
@@ -452,7 +453,7 @@ function mutations(
 }
 
 export function verifierCorpus(): VerifierProgram[] {
-  const out: VerifierProgram[] = PROBES.map(([name, about, text, maps]) => ({
+  const out: VerifierProgram[] = [...PROBES, ...SOUNDNESS_PROBES].map(([name, about, text, maps]) => ({
     name,
     origin: 'probe',
     about,

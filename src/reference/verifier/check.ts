@@ -11,7 +11,9 @@ import type { BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
 import {
   alu,
+  coerce,
   describeScalar,
+  isUnbounded,
   empty,
   includes,
   isConst,
@@ -53,6 +55,8 @@ export interface Reg {
   readonly id: number;
   /** The map a map pointer or map value pointer belongs to. */
   readonly map?: MapDefinition;
+  /** Stack pointers: the frame (0 = the main program) whose stack they point into. */
+  readonly frameno?: number;
 }
 
 const NOT_INIT: Reg = { type: 'not_init', s: unknown(), off: 0, range: 0, id: 0 };
@@ -74,11 +78,18 @@ interface Frame {
   bytes: Uint8Array; // 512 byte types, index = 512 + offset
   spills: Map<number, Reg>; // by 8-byte slot start (offset from the frame pointer, e.g. -8)
   callsite: number;
+  /** First instruction of the subprogram this frame runs. */
+  subprog: number;
 }
 
 interface State {
   frames: Frame[];
   pc: number;
+  /**
+   * A path the CPU might take only by mispredicting a branch (Linux's `speculative`): explored
+   * without CAP_PERFMON, never pruned by a state that was not speculative itself.
+   */
+  speculative: boolean;
   /** The helper being called (for argument messages). */
   helperId: number;
   /** The latest explored state on the way here. */
@@ -94,6 +105,8 @@ interface State {
 interface Node {
   /** The state, while it is among the states kept for its instruction. */
   frames: Frame[] | undefined;
+  /** Whether the state was speculative. */
+  readonly speculative: boolean;
   readonly parent: Node | undefined;
   branches: number;
 }
@@ -139,39 +152,94 @@ const fail = (errno: number, insn: number, message: string): never => {
 };
 
 function cloneFrame(f: Frame): Frame {
-  return { regs: f.regs.slice(), bytes: f.bytes.slice(), spills: new Map(f.spills), callsite: f.callsite };
+  return {
+    regs: f.regs.slice(),
+    bytes: f.bytes.slice(),
+    spills: new Map(f.spills),
+    callsite: f.callsite,
+    subprog: f.subprog,
+  };
 }
 
 function cloneState(s: State): State {
-  return { frames: s.frames.map(cloneFrame), pc: s.pc, node: s.node, helperId: s.helperId };
+  return {
+    frames: s.frames.map(cloneFrame),
+    pc: s.pc,
+    node: s.node,
+    helperId: s.helperId,
+    speculative: s.speculative,
+  };
 }
 
-function regIncludes(a: Reg, b: Reg): boolean {
+/**
+ * Linux's `check_ids`: ids of the old state must map one to one onto ids of the new one, so that
+ * two registers sharing a null check (or a packet range) in the old state share it in the new one.
+ */
+class IdMap {
+  private readonly forward = new Map<number, number>();
+  private readonly backward = new Map<number, number>();
+  same(old: number, cur: number): boolean {
+    const f = this.forward.get(old);
+    const b = this.backward.get(cur);
+    if (f === undefined && b === undefined) {
+      this.forward.set(old, cur);
+      this.backward.set(cur, old);
+      return true;
+    }
+    return f === cur && b === old;
+  }
+}
+
+/** Linux's `regsafe`: every value the new register can hold, the old one could too. */
+function regIncludes(a: Reg, b: Reg, ids: IdMap): boolean {
   if (a.type === 'not_init') return true;
   if (a.type !== b.type) return false;
-  if (a.type === 'scalar') return includes(a.s, b.s);
-  return a.off === b.off && b.range >= a.range && includes(a.s, b.s) && a.map === b.map;
+  if (a.type === 'scalar') return includes(a.s, b.s) && (a.id === 0 || ids.same(a.id, b.id));
+  if (a.off !== b.off || a.map !== b.map || a.frameno !== b.frameno || !includes(a.s, b.s)) return false;
+  if (a.type === 'pkt' || a.type === 'pkt_meta') return b.range >= a.range && ids.same(a.id, b.id);
+  if (a.type === 'map_value_or_null') return ids.same(a.id, b.id);
+  return true;
 }
 
-function frameIncludes(a: Frame, b: Frame): boolean {
-  for (let r = 0; r <= 10; r++) if (!regIncludes(a.regs[r] as Reg, b.regs[r] as Reg)) return false;
+/** Linux's `stacksafe`: slot types equal wherever the old state had written anything. */
+function frameIncludes(a: Frame, b: Frame, ids: IdMap): boolean {
+  if (a.callsite !== b.callsite) return false;
+  for (let r = 0; r <= 10; r++) if (!regIncludes(a.regs[r] as Reg, b.regs[r] as Reg, ids)) return false;
   for (let i = 0; i < 512; i++) {
     const x = a.bytes[i] as number;
-    if (x === Byte.Invalid) continue;
-    const y = b.bytes[i] as number;
-    if (y === Byte.Invalid) return false;
-    if (x === Byte.Zero && y !== Byte.Zero) return false;
-    if (x === Byte.Spill && y !== Byte.Spill) return false;
+    if (x !== Byte.Invalid && x !== (b.bytes[i] as number)) return false;
   }
   for (const [slot, reg] of a.spills) {
     const other = b.spills.get(slot);
-    if (other === undefined || !regIncludes(reg, other)) return false;
+    if (other === undefined || !regIncludes(reg, other, ids)) return false;
   }
   return true;
 }
 
 function stateIncludes(a: Frame[], b: Frame[]): boolean {
-  return a.length === b.length && a.every((f, i) => frameIncludes(f, b[i] as Frame));
+  const ids = new IdMap();
+  return a.length === b.length && a.every((f, i) => frameIncludes(f, b[i] as Frame, ids));
+}
+
+/** Linux's `states_maybe_looping`: the current frame's registers are exactly the same. */
+function sameRegisters(a: Frame, b: Frame): boolean {
+  for (let r = 0; r <= 10; r++) {
+    const x = a.regs[r] as Reg;
+    const y = b.regs[r] as Reg;
+    if (x === y) continue;
+    if (
+      x.type !== y.type ||
+      x.off !== y.off ||
+      x.range !== y.range ||
+      x.map !== y.map ||
+      x.frameno !== y.frameno ||
+      x.id !== y.id ||
+      !includes(x.s, y.s) ||
+      !includes(y.s, x.s)
+    )
+      return false;
+  }
+  return true;
 }
 
 function isPointer(r: Reg): boolean {
@@ -213,12 +281,17 @@ class Checker {
   private readonly prunePoints = new Set<number>();
   /** Set while checking a helper's memory argument. */
   private helperAccess = false;
+  /** How each pointer-arithmetic instruction masks its offset, without CAP_PERFMON. */
+  private readonly masking = new Map<number, string>();
+  /** Deepest stack byte each subprogram touched (Linux's `stack_depth`), by its first instruction. */
+  private readonly stackDepth = new Map<number, number>();
 
   constructor(
     private readonly insns: readonly BpfInsn[],
     private readonly options: CheckOptions,
   ) {
     insns.forEach((insn, i) => {
+      if (insn.code === 0x85 && insn.src_reg === 1) this.stackDepth.set(i + insn.imm + 1, 0);
       const cls = insn.code & 7;
       if ((cls === 5 || cls === 6) && insn.code !== 0x95) {
         if (insn.code === 0x85) {
@@ -236,19 +309,50 @@ class Checker {
     const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
     regs[1] = ptr('ctx');
     regs[10] = ptr('fp');
+    regs[10] = ptr('fp', { frameno: 0 });
+    this.stackDepth.set(0, 0);
     const pending: State[] = [
       {
-        frames: [{ regs, bytes: new Uint8Array(512), spills: new Map(), callsite: -1 }],
+        frames: [{ regs, bytes: new Uint8Array(512), spills: new Map(), callsite: -1, subprog: 0 }],
         pc: 0,
         node: undefined,
         helperId: 0,
+        speculative: false,
       },
     ];
     while (pending.length > 0) {
       let state: State | undefined = pending.pop();
       while (state !== undefined) state = this.step(state, pending);
     }
+    this.checkMaxStackDepth();
     return this.processed;
+  }
+
+  /**
+   * Linux's `check_max_stack_depth`, after interpretation: walks every call instruction of every
+   * subprogram reachable through calls (dead code included), summing each frame's stack rounded
+   * up to 32 bytes; the sum must stay within 512 bytes and the chain within 8 frames.
+   */
+  private checkMaxStackDepth(): void {
+    const starts = [...this.stackDepth.keys()].sort((a, b) => a - b);
+    const endOf = (start: number) => starts.find((x) => x > start) ?? this.insns.length;
+    const size = (start: number) => Math.ceil(Math.max(this.stackDepth.get(start) ?? 0, 1) / 32) * 32;
+    const walk = (start: number, frame: number, depth: number): void => {
+      const total = depth + size(start);
+      if (total > 512) fail(13, start, `combined stack size of ${frame + 1} calls is ${total}. Too large`);
+      for (let i = start; i < endOf(start); i++) {
+        const insn = this.insns[i] as BpfInsn;
+        if (insn.code !== 0x85 || insn.src_reg !== 1) continue;
+        if (frame + 1 >= 8) fail(7, i, `the call stack of ${frame + 1} frames is too deep !`);
+        walk(i + insn.imm + 1, frame + 1, total);
+      }
+    };
+    walk(0, 0, 0);
+  }
+
+  /** Linux's `update_stack_depth`: remembers the deepest offset a frame's subprogram touched. */
+  private touchStack(frame: Frame, at: number): void {
+    if (-at > (this.stackDepth.get(frame.subprog) ?? 0)) this.stackDepth.set(frame.subprog, -at);
   }
 
   /** Executes one instruction; returns the state to continue with, or undefined when the path ends. */
@@ -259,13 +363,33 @@ class Checker {
     if (this.prunePoints.has(pc)) {
       const seen = this.explored.get(pc) ?? [];
       for (const old of seen) {
-        if (old.frames === undefined || !stateIncludes(old.frames, state.frames)) continue;
-        // In depth-first order every state still in progress is an ancestor of this one.
-        if (old.branches > 0) fail(22, pc, `infinite loop detected at insn ${pc}`);
+        if (old.frames === undefined) continue;
+        if (old.branches > 0) {
+          // In depth-first order every state still in progress is an ancestor of this one: the
+          // path came back to it. Only a return to exactly the same registers that the old state
+          // also includes is a loop without progress (Linux's states_maybe_looping + states_equal);
+          // otherwise the loop goes on, and its iterations are told apart by their values.
+          const a = old.frames[old.frames.length - 1] as Frame;
+          const b = state.frames[state.frames.length - 1] as Frame;
+          if (
+            old.frames.length === state.frames.length &&
+            sameRegisters(a, b) &&
+            stateIncludes(old.frames, state.frames)
+          )
+            fail(22, pc, `infinite loop detected at insn ${pc}`);
+          continue;
+        }
+        if (old.speculative && !state.speculative) continue;
+        if (!stateIncludes(old.frames, state.frames)) continue;
         finish(state.node);
         return undefined;
       }
-      const node: Node = { frames: state.frames.map(cloneFrame), parent: state.node, branches: 1 };
+      const node: Node = {
+        frames: state.frames.map(cloneFrame),
+        parent: state.node,
+        branches: 1,
+        speculative: state.speculative,
+      };
       seen.push(node);
       // Only the latest states are kept per instruction: fewer prunes and loop checks, never an unsound one.
       if (seen.length > EXPLORED_PER_INSN) (seen.shift() as Node).frames = undefined;
@@ -349,6 +473,12 @@ class Checker {
           if (!this.options.privileged) fail(13, pc, `R${s} partial copy of pointer`);
           this.set(state, d, scalarReg(upTo(0xffffffffn)));
         } else this.set(state, d, scalarReg(zext32(src.s)));
+      } else if (x && src.type === 'scalar') {
+        // Linux gives copied scalars one id, so that what a branch learns of one holds for both
+        // (find_equal_scalars)
+        const linked = src.id !== 0 ? src : { ...src, id: ++this.idGen };
+        this.set(state, s, linked);
+        this.set(state, d, linked);
       } else {
         this.set(state, d, x ? src : scalarReg(known(BigInt(imm))));
       }
@@ -369,25 +499,30 @@ class Checker {
     this.set(state, d, scalarReg(alu(op, dst.s, src.s, wide)));
   }
 
-  /** Pointer arithmetic, with Linux's rules on which pointers and operators are allowed. */
+  /**
+   * Pointer arithmetic, in the order of Linux's `adjust_ptr_min_max_vals`: which pointers and
+   * operators are allowed, sane offsets (EINVAL), and without CAP_PERFMON the Spectre v1 rules:
+   * only stack and map value pointers move by a register, the offset's signed bounds may not mix
+   * signs, the same instruction must mask the same way on every path, and the result must stay
+   * inside its object.
+   */
   private pointerAlu(state: State, insn: BpfInsn, dst: Reg, src: Reg, wide: boolean): Reg {
     const pc = state.pc;
     const op = insn.code & 0xf0;
     const sym = ALU_SYMBOL[op] ?? '?';
     const { dst_reg: d } = insn;
+    const x = (insn.code & 8) !== 0;
+    const privileged = this.options.privileged;
     if (isPointer(dst) && isPointer(src)) {
-      if (op === 0x10 && this.options.privileged) return scalarReg(unknown());
+      if (op === 0x10 && privileged) return scalarReg(unknown());
       return fail(13, pc, `R${d} pointer ${sym} pointer prohibited`);
-    }
-    if (!wide) {
-      if (op === 0x10 && this.options.privileged) return scalarReg(unknown());
-      return fail(13, pc, `R${d} 32-bit pointer arithmetic prohibited`);
     }
     const pointer = isPointer(dst) ? dst : src;
     const offset = isPointer(dst) ? src : dst;
-    if (!isPointer(dst) && op !== 0x00) {
-      if (this.options.privileged) return scalarReg(unknown());
-      return fail(13, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
+    const offReg = isPointer(dst) ? insn.src_reg : d;
+    if (!wide) {
+      if (op === 0x10 && privileged) return scalarReg(unknown());
+      return fail(13, pc, `R${d} 32-bit pointer arithmetic prohibited`);
     }
     if (pointer.type === 'map_value_or_null')
       return fail(13, pc, `R${d} pointer arithmetic on map_value_or_null prohibited, null-check it first`);
@@ -397,44 +532,131 @@ class Checker {
     ) {
       return fail(13, pc, `R${d} pointer arithmetic on ${TYPE_NAME[pointer.type]} prohibited`);
     }
-    if (op === 0x00 || op === 0x10) {
-      const sanitize = !this.options.privileged && (insn.code & 8) !== 0;
-      if (sanitize && pointer.type !== 'fp' && pointer.type !== 'map_value') {
-        return fail(
+    const name = TYPE_NAME[pointer.type];
+    this.saneOffset(offset.s, 0, name, pc);
+    this.saneOffset(pointer.s, pointer.off, name, pc);
+    const sanitize = !privileged && x && (op === 0x00 || op === 0x10);
+    let window = 0;
+    if (sanitize) {
+      const offIsImm = isConst(offset.s);
+      if (!offIsImm && offset.s.smin < 0n !== offset.s.smax < 0n)
+        fail(
           13,
           pc,
-          `R${d} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`,
+          `R${offReg} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`,
         );
-      }
+      window = this.pointerLimit(pointer, op, offset, d, pc);
     }
-    if (op === 0x10) {
-      if (!isPointer(dst)) return fail(13, pc, `R${d} tried to subtract pointer from scalar`);
-      if (pointer.type === 'fp' && !isConst(offset.s))
+    let result: Reg;
+    if (op === 0x00 || op === 0x10) {
+      if (op === 0x10 && !isPointer(dst)) return fail(13, pc, `R${d} tried to subtract pointer from scalar`);
+      if (op === 0x10 && pointer.type === 'fp')
         return fail(13, pc, `R${d} subtraction from stack pointer prohibited`);
+      if (isConst(offset.s)) {
+        const k = Number(BigInt.asIntN(64, offset.s.value));
+        const fixed = op === 0x10 ? pointer.off - k : pointer.off + k;
+        if (fixed === (fixed | 0)) {
+          result = { ...pointer, off: fixed };
+        } else result = this.variablePointer(pointer, op === 0x10 ? neg(offset.s, true) : offset.s);
+      } else {
+        result = this.variablePointer(pointer, op === 0x10 ? neg(offset.s, true) : offset.s);
+      }
     } else if (op === 0x50 || op === 0x40 || op === 0xa0) {
       return fail(13, pc, `R${d} bitwise operator ${sym} on pointer prohibited`);
-    } else if (op !== 0x00) {
+    } else {
       return fail(13, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
     }
-    if (isConst(offset.s)) {
-      const k = Number(BigInt.asIntN(64, offset.s.value));
-      const delta = op === 0x10 ? -k : k;
-      if (Math.abs(pointer.off + delta) >= 1 << 29)
-        return fail(13, pc, `value ${delta} makes ${TYPE_NAME[pointer.type]} pointer be out of bounds`);
-      return { ...pointer, off: pointer.off + delta };
+    this.saneOffset(result.s, result.off, name, pc);
+    if (!privileged) this.checkBoundsForSpeculation(result, d, pc);
+    if (sanitize) {
+      const after = this.pointerLimit(result, op, offset, d, pc, true);
+      this.recordMasking(pc, offset, isPointer(dst), Math.abs(window - after));
     }
-    // check_reg_sane_offset, which fails with EINVAL.
-    if (offset.s.smin === -(1n << 63n))
-      return fail(
-        22,
-        pc,
-        `math between ${TYPE_NAME[pointer.type]} pointer and register with unbounded min value is not allowed`,
-      );
-    if (offset.s.smin >= 1n << 29n || offset.s.smin <= -(1n << 29n))
-      return fail(22, pc, `value ${offset.s.smin} makes ${TYPE_NAME[pointer.type]} pointer be out of bounds`);
-    const s = alu(0x00, pointer.s, offset.s, true);
+    return result;
+  }
+
+  /** A pointer plus a variable offset: a new packet id, no range yet. */
+  private variablePointer(pointer: Reg, delta: Scalar): Reg {
+    const s = alu(0x00, pointer.s, delta, true);
     const isPacket = pointer.type === 'pkt' || pointer.type === 'pkt_meta';
     return { ...pointer, s, id: isPacket ? ++this.idGen : pointer.id, range: isPacket ? 0 : pointer.range };
+  }
+
+  /** Linux's `check_reg_sane_offset` (EINVAL): offsets beyond 2^29 are never meaningful. */
+  private saneOffset(s: Scalar, off: number, name: string, pc: number): void {
+    const limit = 1n << 29n;
+    if (isConst(s)) {
+      const v = BigInt.asIntN(64, s.value);
+      if (v >= limit || v <= -limit) fail(22, pc, `math between ${name} pointer and ${v} is not allowed`);
+    }
+    if (off >= 1 << 29 || off <= -(1 << 29)) fail(22, pc, `${name} pointer offset ${off} is not allowed`);
+    if (s.smin === -(1n << 63n))
+      fail(22, pc, `math between ${name} pointer and register with unbounded min value is not allowed`);
+    if (s.smin >= limit || s.smin <= -limit)
+      fail(22, pc, `value ${s.smin} makes ${name} pointer be out of bounds`);
+  }
+
+  /**
+   * Linux's `retrieve_ptr_limit`: how far the pointer may move in the direction the offset takes
+   * it (EACCES for other pointer types, or when the pointer already sits at its object's end).
+   */
+  private pointerLimit(pointer: Reg, op: number, offset: Reg, d: number, pc: number, after = false): number {
+    const toLeft = (op === 0x00 && offset.s.smin < 0n) || (op === 0x10 && offset.s.smin >= 0n);
+    let limit: bigint;
+    let max: bigint;
+    if (pointer.type === 'fp') {
+      max = 512n + (toLeft ? 1n : 0n);
+      limit = -(BigInt.asIntN(64, pointer.s.value) + BigInt(pointer.off));
+    } else if (pointer.type === 'map_value') {
+      max = BigInt((pointer.map as MapDefinition).valueSize);
+      limit = (toLeft ? pointer.s.smin : pointer.s.umax) + BigInt(pointer.off);
+    } else {
+      return fail(
+        13,
+        pc,
+        `R${d} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`,
+      );
+    }
+    if (limit >= max && !after)
+      fail(
+        13,
+        pc,
+        `R${d} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, pointer arithmetic with it prohibited for !root`,
+      );
+    return Number(limit);
+  }
+
+  /**
+   * Linux's `update_alu_sanitation_state`: one instruction must mask its pointer arithmetic the same
+   * way on every path (direction, operand order and window), since the rewrite is per instruction.
+   */
+  private recordMasking(pc: number, offset: Reg, ptrIsDst: boolean, window: number): void {
+    const mode = `${offset.s.smin < 0n ? 'neg' : 'pos'}/${isConst(offset.s) ? 'imm' : 'reg'}/${ptrIsDst ? 'src' : 'dst'}/${window}`;
+    const seen = this.masking.get(pc);
+    if (seen !== undefined && seen !== mode)
+      fail(
+        13,
+        pc,
+        `R${(this.insns[pc] as BpfInsn).dst_reg} tried to add from different maps, paths or scalars, pointer arithmetic with it prohibited for !root`,
+      );
+    this.masking.set(pc, mode);
+  }
+
+  /** Linux's `sanitize_check_bounds`: without CAP_PERFMON a moved pointer stays inside its object. */
+  private checkBoundsForSpeculation(result: Reg, d: number, pc: number): void {
+    if (result.type === 'fp') {
+      if (!isConst(result.s))
+        fail(13, pc, `R${d} variable stack access prohibited for !root, off=${result.off}`);
+      const off = result.off + Number(BigInt.asIntN(64, result.s.value));
+      if (off >= 0 || off < -512)
+        fail(13, pc, `R${d} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`);
+    } else if (result.type === 'map_value') {
+      const size = BigInt((result.map as MapDefinition).valueSize);
+      const lo = BigInt(result.off) + result.s.smin;
+      const hi = BigInt(result.off) + result.s.umax;
+      if (result.s.smin < 0n || lo < 0n || hi + 1n > size)
+        fail(13, pc, `R${d} pointer arithmetic of map value goes out of range, prohibited for !root`);
+    }
   }
 
   private ld(state: State, insn: BpfInsn): void {
@@ -550,6 +772,16 @@ class Checker {
     return this.frame(state).regs.indexOf(reg);
   }
 
+  /** The frame a stack pointer points into (Linux's `reg->frameno`). */
+  private frameOf(state: State, reg: Reg): Frame {
+    return state.frames[reg.frameno ?? state.frames.length - 1] as Frame;
+  }
+
+  /**
+   * A load or store through a stack pointer, as Linux's `check_stack_read/write_fixed_off` and their
+   * variable-offset twins. `value` is the stored register (undefined for a store of unknown
+   * data: an immediate, an atomic result or a helper's byte).
+   */
   private stackAccess(
     state: State,
     r: number,
@@ -560,42 +792,162 @@ class Checker {
     value: Reg | undefined,
     pc: number,
   ): Reg {
-    if (!isConst(reg.s)) fail(13, pc, `R${r} variable stack access is not modelled`);
-    const at = reg.off + off;
+    const frame = this.frameOf(state, reg);
+    if (!isConst(reg.s)) return this.variableStackAccess(state, r, reg, off, size, write, value, pc);
+    const at = reg.off + Number(BigInt.asIntN(64, reg.s.value)) + off;
     if (at < -512 || at + size > 0)
       fail(13, pc, `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${at} size=${size}`);
-    const frame = this.frame(state);
-    const slot = Math.floor(at / 8) * 8;
-    // Linux spills a pointer only whole: a narrower store of one is refused, privileged or not.
-    if (write && size !== 8 && value !== undefined && isPointer(value))
-      fail(13, pc, 'invalid size of register spill');
+    this.touchStack(frame, at);
     if (write) {
-      frame.spills.delete(slot);
-      if (size === 8 && value !== undefined && (isPointer(value) || value.type === 'scalar')) {
-        frame.bytes.fill(Byte.Spill, 512 + at, 512 + at + 8);
-        frame.spills.set(slot, value);
-      } else {
-        // a partial write over a spill turns the rest of the slot into plain data
-        for (let i = slot; i < slot + 8; i++)
-          if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
-        const zero =
-          value === undefined || (value.type === 'scalar' && isConst(value.s) && value.s.value === 0n);
-        frame.bytes.fill(zero ? Byte.Zero : Byte.Misc, 512 + at, 512 + at + size);
-      }
+      this.stackWrite(state, frame, at, size, value, pc);
       return NOT_INIT;
     }
-    for (let i = at; i < at + size; i++) {
-      if (frame.bytes[512 + i] === Byte.Invalid && !this.options.privileged) {
-        fail(13, pc, `invalid read from stack off ${reg.off}+${off} size ${size}`);
-      }
+    return this.stackRead(frame, at, size, reg.off + off, off, pc);
+  }
+
+  /** Linux's `check_stack_write_fixed_off`. */
+  private stackWrite(
+    state: State,
+    frame: Frame,
+    at: number,
+    size: number,
+    value: Reg | undefined,
+    pc: number,
+  ): void {
+    const slot = Math.floor(at / 8) * 8;
+    const b = frame.bytes;
+    if (!this.options.privileged && b[512 + slot + 7] === Byte.Spill && size !== 8)
+      fail(13, pc, 'attempt to corrupt spilled pointer on stack');
+    if (
+      value !== undefined &&
+      value.type === 'scalar' &&
+      at % 8 === 0 &&
+      !isUnbounded(value.s) &&
+      !(isConst(value.s) && value.s.value === 0n)
+    ) {
+      this.spill(frame, slot, value, size);
+      return;
     }
-    const spilled = frame.spills.get(slot);
-    if (spilled !== undefined && size === 8 && at === slot) return spilled;
-    if (spilled !== undefined && isPointer(spilled) && !this.options.privileged)
-      fail(13, pc, 'invalid size of register fill');
+    if (value !== undefined && isPointer(value)) {
+      if (size !== 8) fail(13, pc, 'invalid size of register spill');
+      if (frame !== this.frame(state) && value.type === 'fp')
+        fail(22, pc, 'cannot spill pointers to stack into stack frame of the caller');
+      this.spill(frame, slot, value, 8);
+      return;
+    }
+    // plain data destroys any spill in the slot; the rest of a spilled slot becomes plain data
+    if (frame.spills.delete(slot))
+      for (let i = slot; i < slot + 8; i++) if (b[512 + i] === Byte.Spill) b[512 + i] = Byte.Misc;
+    const zero = value !== undefined && value.type === 'scalar' && isConst(value.s) && value.s.value === 0n;
+    b.fill(zero ? Byte.Zero : Byte.Misc, 512 + at, 512 + at + size);
+  }
+
+  /** Linux's `save_register_state`: the first `size` bytes of the slot hold the register. */
+  private spill(frame: Frame, slot: number, value: Reg, size: number): void {
+    const b = frame.bytes;
+    frame.spills.set(slot, value);
+    for (let i = slot; i < slot + 8; i++) {
+      if (i < slot + size) b[512 + i] = Byte.Spill;
+      else if (b[512 + i] !== Byte.Invalid) b[512 + i] = Byte.Misc;
+    }
+  }
+
+  /** Linux's `check_stack_read_fixed_off`; narrow results are truncated as the load truncates. */
+  private stackRead(frame: Frame, at: number, size: number, fixed: number, off: number, pc: number): Reg {
+    const slot = Math.floor(at / 8) * 8;
+    const b = frame.bytes;
+    if (b[512 + slot] === Byte.Spill) {
+      const spilled = frame.spills.get(slot) as Reg;
+      let spillSize = 0;
+      while (spillSize < 8 && b[512 + slot + spillSize] === Byte.Spill) spillSize++;
+      if (size === 8 && spillSize === 8) return spilled;
+      if (spilled.type !== 'scalar') fail(13, pc, 'invalid size of register fill');
+      if (at === slot && size === spillSize) return scalarReg(coerce(spilled.s, size));
+      for (let i = at; i < at + size; i++) {
+        const t = b[512 + i];
+        if (t !== Byte.Spill && t !== Byte.Misc)
+          fail(13, pc, `invalid read from stack off ${fixed - off}+${i - at} size ${size}`);
+      }
+      return scalarReg(coerce(unknown(), size));
+    }
     let zero = true;
-    for (let i = at; i < at + size; i++) if (frame.bytes[512 + i] !== Byte.Zero) zero = false;
-    return scalarReg(zero ? known(0n) : size === 8 ? unknown() : upTo((1n << BigInt(size * 8)) - 1n));
+    for (let i = at; i < at + size; i++) {
+      const t = b[512 + i];
+      if (t === Byte.Zero) continue;
+      zero = false;
+      if (t === Byte.Misc) continue;
+      if (t === Byte.Invalid && this.options.privileged) continue;
+      fail(13, pc, `invalid read from stack off ${fixed}+${i - at} size ${size}`);
+    }
+    return scalarReg(zero ? known(0n) : coerce(unknown(), size));
+  }
+
+  /**
+   * A privileged access through a stack pointer with a variable offset: the whole range it may
+   * touch must be inside the stack; a read needs every byte of it readable and gives an unknown
+   * scalar, a write makes every byte of it plain data.
+   */
+  private variableStackAccess(
+    state: State,
+    r: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    write: boolean,
+    value: Reg | undefined,
+    pc: number,
+  ): Reg {
+    const frame = this.frameOf(state, reg);
+    const lo = BigInt(reg.off + off) + reg.s.smin;
+    const hi = BigInt(reg.off + off) + reg.s.smax + BigInt(size);
+    if (reg.s.smin <= -(1n << 29n) || reg.s.smax >= 1n << 29n)
+      fail(13, pc, `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${r}`);
+    if (lo < -512n || hi > 0n)
+      fail(13, pc, `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${r} size=${size}`);
+    const from = Number(lo);
+    const to = Number(hi);
+    this.touchStack(frame, from);
+    if (write) {
+      if (value !== undefined && isPointer(value)) fail(13, pc, 'invalid size of register spill');
+      for (let slot = Math.floor(from / 8) * 8; slot < to; slot += 8) {
+        if (frame.spills.delete(slot))
+          for (let i = slot; i < slot + 8; i++)
+            if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
+      }
+      frame.bytes.fill(Byte.Misc, 512 + from, 512 + to);
+      return NOT_INIT;
+    }
+    this.readableRange(frame, from, to, r, pc, false);
+    return scalarReg(coerce(unknown(), size));
+  }
+
+  /**
+   * Linux's `check_stack_range_initialized` for bytes a helper or a variable-offset load reads:
+   * plain data, zeros and spilled scalars; spilled pointers and (without CAP_PERFMON) unwritten
+   * bytes are refused.
+   */
+  private readableRange(
+    frame: Frame,
+    from: number,
+    to: number,
+    r: number,
+    pc: number,
+    helper: boolean,
+  ): void {
+    for (let i = from; i < to; i++) {
+      const t = frame.bytes[512 + i];
+      if (t === Byte.Misc || t === Byte.Zero) continue;
+      if (t === Byte.Spill) {
+        const slot = Math.floor(i / 8) * 8;
+        const spilled = frame.spills.get(slot) as Reg;
+        if (spilled.type === 'scalar' || this.options.privileged) continue;
+      } else if (this.options.privileged) continue;
+      fail(
+        13,
+        pc,
+        `invalid ${helper ? 'indirect ' : ''}read from stack R${r} off ${from}+${i - from} size ${to - from}`,
+      );
+    }
   }
 
   private ldx(state: State, insn: BpfInsn): void {
@@ -615,7 +967,8 @@ class Checker {
       if (mode !== 0x60 || s !== 0) fail(22, pc, 'BPF_ST uses reserved fields');
       const dst = this.read(state, d);
       if (dst.type === 'ctx') fail(13, pc, `BPF_ST stores into R${d} ctx is not allowed`);
-      this.access(state, d, dst, off, size, true, scalarReg(known(BigInt(imm))), pc);
+      // Linux 6.1 does not track the immediate of BPF_ST: the bytes become plain data
+      this.access(state, d, dst, off, size, true, undefined, pc);
       return;
     }
     if (mode === 0xc0) {
@@ -623,22 +976,41 @@ class Checker {
         fail(22, pc, `BPF_ATOMIC uses invalid atomic opcode ${(imm >>> 0).toString(16).padStart(2, '0')}`);
       }
       if (size !== 4 && size !== 8) fail(22, pc, 'invalid atomic operand size');
-      if (imm === 0xf1) this.read(state, 0);
       const src = this.read(state, s);
       const dst = this.read(state, d);
+      if (imm === 0xf1 && isPointer(this.read(state, 0)) && !this.options.privileged)
+        fail(13, pc, 'R0 leaks addr into mem');
       if (isPointer(src) && !this.options.privileged) fail(13, pc, `R${s} leaks addr into mem`);
       if (dst.type !== 'map_value' && dst.type !== 'fp')
         fail(13, pc, `BPF_ATOMIC stores into R${d} ${TYPE_NAME[dst.type]} is not allowed`);
-      this.access(state, d, dst, off, size, false, undefined, pc);
-      this.access(state, d, dst, off, size, true, scalarReg(unknown()), pc);
-      if (imm & 1)
-        this.set(state, imm === 0xf1 ? 0 : s, scalarReg(size === 8 ? unknown() : upTo(0xffffffffn)));
+      // Linux's check_atomic: the old value is read as a scalar (a spilled pointer may not be
+      // read so without CAP_PERFMON), then read into the fetch register, then overwritten.
+      const old = this.atomicOperand(state, d, dst, off, size, pc);
+      this.access(state, d, dst, off, size, true, undefined, pc);
+      if (imm & 1) this.set(state, imm === 0xf1 ? 0 : s, old);
       return;
     }
     if (mode !== 0x60 || imm !== 0) fail(22, pc, 'BPF_STX uses reserved fields');
     const src = this.read(state, s);
     const dst = this.read(state, d);
     this.access(state, d, dst, off, size, true, src, pc);
+  }
+
+  /** The memory operand of an atomic instruction, read as Linux reads it with no target register. */
+  private atomicOperand(state: State, d: number, dst: Reg, off: number, size: number, pc: number): Reg {
+    if (dst.type === 'fp' && isConst(dst.s)) {
+      const frame = this.frameOf(state, dst);
+      const at = dst.off + Number(BigInt.asIntN(64, dst.s.value)) + off;
+      const slot = Math.floor(at / 8) * 8;
+      const spilled = at >= -512 && at + size <= 0 ? frame.spills.get(slot) : undefined;
+      if (spilled !== undefined && frame.bytes[512 + slot] === Byte.Spill && size === 8 && at === slot) {
+        if (isPointer(spilled) && !this.options.privileged)
+          fail(13, pc, `leaking pointer from stack off ${at}`);
+        return spilled;
+      }
+    }
+    const v = this.access(state, d, dst, off, size, false, undefined, pc);
+    return isPointer(v) ? v : scalarReg(coerce(v.s, size));
   }
 
   private jmp(state: State, insn: BpfInsn, pending: State[]): State | undefined {
@@ -662,8 +1034,14 @@ class Checker {
         const regs: Reg[] = Array.from({ length: 11 }, (_, r) =>
           r >= 1 && r <= 5 ? (caller.regs[r] as Reg) : NOT_INIT,
         );
-        regs[10] = ptr('fp');
-        state.frames.push({ regs, bytes: new Uint8Array(512), spills: new Map(), callsite: pc });
+        regs[10] = ptr('fp', { frameno: state.frames.length });
+        state.frames.push({
+          regs,
+          bytes: new Uint8Array(512),
+          spills: new Map(),
+          callsite: pc,
+          subprog: pc + imm + 1,
+        });
         state.pc += imm + 1;
         return state;
       }
@@ -673,16 +1051,18 @@ class Checker {
     }
     if (op === 0x90) {
       if (x || imm !== 0 || s !== 0 || d !== 0 || !wide) fail(22, pc, 'BPF_EXIT uses reserved fields');
-      const r0 = this.read(state, 0);
       if (state.frames.length > 1) {
+        // Linux's prepare_func_exit: r0 goes back as it is (a subprogram need not set it)
+        const r0 = this.frame(state).regs[0] as Reg;
+        if (r0.type === 'fp') fail(22, pc, 'cannot return stack pointer to the caller');
         const callee = state.frames.pop() as Frame;
         const caller = this.frame(state);
-        if (r0.type === 'fp') fail(13, pc, 'cannot return stack pointer to the caller');
         caller.regs[0] = r0;
         for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
         state.pc = callee.callsite + 1;
         return state;
       }
+      const r0 = this.read(state, 0);
       if (isPointer(r0) && !this.options.privileged) fail(13, pc, 'R0 leaks addr as return value');
       finish(state.node);
       return undefined;
@@ -718,16 +1098,16 @@ class Checker {
       takenOk = t !== undefined;
       fallOk = f !== undefined;
       if (wide && t !== undefined && f !== undefined) {
-        this.frame(taken).regs[d] = scalarReg(t[0]);
-        this.frame(state).regs[d] = scalarReg(f[0]);
+        learn(taken, d, dst, t[0]);
+        learn(state, d, dst, f[0]);
         if (x) {
-          this.frame(taken).regs[s] = scalarReg(t[1]);
-          this.frame(state).regs[s] = scalarReg(f[1]);
+          learn(taken, s, src, t[1]);
+          learn(state, s, src, f[1]);
         }
       } else if (wide && t !== undefined && f === undefined) {
-        this.frame(taken).regs[d] = scalarReg(t[0]);
+        learn(taken, d, dst, t[0]);
       } else if (wide && f !== undefined && t === undefined) {
-        this.frame(state).regs[d] = scalarReg(f[0]);
+        learn(state, d, dst, f[0]);
       }
     } else if (
       dst.type === 'map_value_or_null' &&
@@ -747,7 +1127,8 @@ class Checker {
       isConst(src.s) &&
       src.s.value === 0n &&
       (op === 0x10 || op === 0x50) &&
-      dst.type !== 'map_value_or_null'
+      dst.type !== 'map_value_or_null' &&
+      wide
     ) {
       // a valid pointer is never NULL: the comparison's outcome is known
       if (op === 0x10) takenOk = false;
@@ -764,10 +1145,15 @@ class Checker {
       pending.push(taken);
     } else if (takenOk !== fallOk && !this.options.privileged) {
       // Without CAP_PERFMON Linux also walks the side the CPU might mispredict (its Spectre v1
-      // mitigation): the impossible side is explored too, from the state before the branch.
-      const speculative = takenOk ? state : taken;
+      // mitigation, sanitize_speculative_path): the impossible side is explored too, as a
+      // speculative path on which the compared registers are unknown.
+      const speculative = cloneState(takenOk ? state : taken);
+      speculative.speculative = true;
+      const regs = this.frame(speculative).regs;
+      regs[d] = scalarReg(unknown());
+      if (x) regs[s] = scalarReg(unknown());
       if (state.node !== undefined) state.node.branches++;
-      pending.push(cloneState(speculative));
+      pending.push(speculative);
     }
     if (takenOk && !fallOk) return taken;
     if (fallOk) return state;
@@ -777,8 +1163,10 @@ class Checker {
 
   /** Learns packet ranges from comparing a packet pointer with data_end (or data with data_meta). */
   private packetCompare(op: number, dst: Reg, src: Reg, fall: State, taken: State): boolean {
+    // Linux's try_match_pkt_pointers: data_meta learns a range only against the unmodified data
+    const initPacket = (r: Reg) => r.type === 'pkt' && r.off === 0 && isConst(r.s) && r.s.value === 0n;
     const match = (a: Reg, b: Reg) =>
-      (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_meta' && b.type === 'pkt');
+      (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_meta' && initPacket(b));
     const good = (st: State, reg: Reg, open: boolean) => {
       if (reg.off < 0 || (reg.off === 0 && open)) return;
       // MAX_PACKET_OFF: a pointer that may be far past the packet learns nothing (overflow risk).
@@ -868,6 +1256,7 @@ class Checker {
     };
     switch (want) {
       case 'anything':
+        if (isPointer(reg) && !this.options.privileged) fail(13, pc, `R${r} leaks addr into helper function`);
         return undefined;
       case 'ctx':
         expect(['ctx'], 'ctx');
@@ -891,20 +1280,10 @@ class Checker {
           ['fp', 'pkt', 'pkt_meta', 'map_value'],
           'fp, pkt, pkt_meta, map_key, map_value, mem, alloc_mem, buf',
         );
-        if (reg.type === 'fp') {
-          const at = reg.off;
-          if (at < -512 || at + 8 > 0 || at % 8 !== 0)
-            fail(13, pc, `invalid indirect access to stack R${r} off=${at} size=8`);
-          this.frame(state).bytes.fill(Byte.Misc, 512 + at, 512 + at + 8);
-          this.frame(state).spills.delete(at);
-        } else {
-          this.helperAccess = true;
-          try {
-            this.access(state, r, reg, 0, 8, true, undefined, pc);
-          } finally {
-            this.helperAccess = false;
-          }
-        }
+        // Linux reads the long as helper memory, then the helper overwrites it: the bytes are
+        // plain data afterwards (Linux 6.1 leaves the old slot state; the model does not)
+        this.helperMemory(state, r, reg, 8, false, pc);
+        if (reg.type === 'fp') this.helperMemory(state, r, reg, 8, true, pc);
         return undefined;
       }
       case 'scalar':
@@ -935,38 +1314,55 @@ class Checker {
             : want === 'value'
               ? (map as MapDefinition).valueSize
               : this.sizeArg(state, r + 1, next);
-        if (size > 0) {
-          if (reg.type === 'fp') {
-            if (!isConst(reg.s)) fail(13, pc, `R${r} variable stack access is not modelled`);
-            const at = reg.off;
-            // Linux 6.1: a start outside the stack is EACCES, a start inside with an end past the top EINVAL.
-            if (at < -512 || at + size > 0)
-              fail(
-                at >= 0 || at < -512 ? 13 : 22,
-                pc,
-                `invalid indirect access to stack R${r} off=${at} size=${size}`,
-              );
-            const frame = this.frame(state);
-            if (want === 'uninit_mem') {
-              frame.bytes.fill(Byte.Misc, 512 + at, 512 + at + size);
-            } else {
-              for (let i = at; i < at + size; i++) {
-                if (frame.bytes[512 + i] === Byte.Invalid && !this.options.privileged) {
-                  fail(13, pc, `invalid indirect read from stack R${r} off ${at}+${i - at} size ${size}`);
-                }
-              }
-            }
-          } else {
-            this.helperAccess = true;
-            try {
-              this.access(state, r, reg, 0, size, want === 'uninit_mem', undefined, pc);
-            } finally {
-              this.helperAccess = false;
-            }
-          }
-        }
+        if (size > 0) this.helperMemory(state, r, reg, size, want === 'uninit_mem', pc);
         return undefined;
       }
+    }
+  }
+
+  /**
+   * Memory a helper reads or (`write`, Linux's raw mode) fills through a pointer argument. On the
+   * stack a read needs readable bytes and never a spilled pointer without CAP_PERFMON; a write is
+   * done as Linux does it after the call, one byte store at a time (so it cannot overwrite part of
+   * a spilled pointer without CAP_PERFMON, and it leaves plain data).
+   */
+  private helperMemory(state: State, r: number, reg: Reg, size: number, write: boolean, pc: number): void {
+    if (reg.type !== 'fp') {
+      this.helperAccess = true;
+      try {
+        this.access(state, r, reg, 0, size, write, undefined, pc);
+      } finally {
+        this.helperAccess = false;
+      }
+      return;
+    }
+    const frame = this.frameOf(state, reg);
+    const fixed = isConst(reg.s);
+    if (!fixed && !this.options.privileged)
+      fail(13, pc, `R${r} variable offset stack access prohibited for !root`);
+    const lo = BigInt(reg.off) + (fixed ? BigInt.asIntN(64, reg.s.value) : reg.s.smin);
+    const hi = BigInt(reg.off) + (fixed ? BigInt.asIntN(64, reg.s.value) : reg.s.smax) + BigInt(size);
+    // Linux 6.1: a start outside the stack is EACCES, a start inside with an end past the top EINVAL
+    if (lo < -512n || hi > 0n)
+      fail(
+        lo >= 0n || lo < -512n ? 13 : 22,
+        pc,
+        `invalid ${fixed ? '' : 'variable-offset '}indirect access to stack R${r} off=${lo} size=${size}`,
+      );
+    const from = Number(lo);
+    const to = Number(hi);
+    this.touchStack(frame, from);
+    if (write && fixed) {
+      for (let at = from; at < to; at++) this.stackWrite(state, frame, at, 1, undefined, pc);
+      return;
+    }
+    // a variable-offset buffer must already be initialised (Linux drops raw mode for it)
+    this.readableRange(frame, from, to, r, pc, true);
+    if (write) {
+      for (let slot = Math.floor(from / 8) * 8; slot < to; slot += 8) frame.spills.delete(slot);
+      for (let i = Math.floor(from / 8) * 8; i < Math.ceil(to / 8) * 8; i++)
+        if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
+      frame.bytes.fill(Byte.Misc, 512 + from, 512 + to);
     }
   }
 
@@ -976,6 +1372,25 @@ class Checker {
     const reg = this.frame(state).regs[r] as Reg;
     if (reg.type !== 'scalar') return 0;
     return Number(reg.s.umax > 1n << 29n ? 1n << 29n : reg.s.umax);
+  }
+}
+
+/**
+ * A branch refined register `r` of the current frame: the new value holds for every scalar
+ * sharing its id, in every frame and spill slot (Linux's find_equal_scalars).
+ */
+function learn(state: State, r: number, before: Reg, value: Scalar): void {
+  const frame = state.frames[state.frames.length - 1] as Frame;
+  const updated: Reg = { ...before, s: value };
+  frame.regs[r] = updated;
+  if (before.id === 0) return;
+  for (const f of state.frames) {
+    for (let i = 0; i <= 10; i++) {
+      const reg = f.regs[i] as Reg;
+      if (reg.type === 'scalar' && reg.id === before.id) f.regs[i] = updated;
+    }
+    for (const [slot, reg] of f.spills)
+      if (reg.type === 'scalar' && reg.id === before.id) f.spills.set(slot, updated);
   }
 }
 

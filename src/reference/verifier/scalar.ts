@@ -92,7 +92,9 @@ export function unknown(): Scalar {
 export function upTo(max: bigint): Scalar {
   let bits = 0n;
   while (max >> bits > 0n) bits++;
-  return normalize({ value: 0n, mask: (1n << bits) - 1n, umin: 0n, umax: max, smin: 0n, smax: max });
+  // a range reaching 2^63 includes values whose sign bit is set: nothing is known of the sign
+  const signed = max > S64_MAX ? { smin: S64_MIN, smax: S64_MAX } : { smin: 0n, smax: max };
+  return normalize({ value: 0n, mask: (1n << bits) - 1n, umin: 0n, umax: max, ...signed });
 }
 
 /** Whether the scalar is a single known value. */
@@ -291,4 +293,22 @@ export function includes(a: Scalar, b: Scalar): boolean {
 export function describeScalar(s: Scalar): string {
   if (isConst(s)) return String(s64(s.value));
   return `scalar(umin=${s.umin},umax=${s.umax})`;
+}
+
+/** Whether nothing at all is known (Linux's `__is_scalar_unbounded`). */
+export function isUnbounded(s: Scalar): boolean {
+  return s.umin === 0n && s.umax === U64 && s.smin === S64_MIN && s.smax === S64_MAX;
+}
+
+/**
+ * The value a load of `size` bytes leaves (Linux's `coerce_reg_to_size`): the low bytes,
+ * zero-extended; bounds kept when the high bytes are the same across the range.
+ */
+export function coerce(s: Scalar, size: number): Scalar {
+  if (size >= 8) return s;
+  const mask = (1n << BigInt(size * 8)) - 1n;
+  const sameHigh = (s.umin & ~mask) === (s.umax & ~mask);
+  const umin = sameHigh ? s.umin & mask : 0n;
+  const umax = sameHigh ? s.umax & mask : mask;
+  return normalize({ value: s.value & mask, mask: s.mask & mask, umin, umax, smin: umin, smax: umax });
 }
