@@ -5,14 +5,14 @@
 //
 //   npm run oracle              (needs: gcc, qemu-system-x86, busybox-static and
 //                                linux-image-6.1.0-56-cloud-amd64 from Debian; see oracle/README.md)
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { slotsToBytes } from '../src/reference/ebpf/index.js';
 import { toHex } from '../src/codec/index.js';
 import { corpus, type CorpusProgram } from './corpus.js';
 import { verifierCorpus, type VerifierProgram } from './verifier-corpus.js';
+import { bootVm } from './vm.js';
+import { UNSAFE_IN_6_1 } from './soundness-probes.js';
 
 const KERNEL = process.env.ORACLE_KERNEL ?? '/boot/vmlinuz-6.1.0-56-cloud-amd64';
 const WORK = '.tmp/oracle';
@@ -85,6 +85,7 @@ function parseVerdicts(text: string, probes: readonly VerifierProgram[], kernel:
       privileged: verdict(first, n),
       unprivileged: verdict(second, n),
       strict: verdict(third, n),
+      ...(UNSAFE_IN_6_1[p.name] === undefined ? {} : { deviation: { reason: UNSAFE_IN_6_1[p.name] } }),
     };
   });
   return {
@@ -96,37 +97,6 @@ function parseVerdicts(text: string, probes: readonly VerifierProgram[], kernel:
     programs: entries,
   };
 }
-
-/** A newc cpio archive of the given files (directories are listed with a trailing slash). */
-function cpio(entries: readonly { name: string; data?: Uint8Array; mode: number }[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const pad = (n: number) => new Uint8Array((4 - (n % 4)) % 4);
-  let ino = 1;
-  const add = (name: string, mode: number, data: Uint8Array) => {
-    const fields = [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, name.length + 1, 0];
-    const header = '070701' + fields.map((f) => f.toString(16).padStart(8, '0')).join('');
-    const head = new TextEncoder().encode(header + name + '\0');
-    parts.push(head, pad(head.length), data, pad(data.length));
-  };
-  for (const e of entries) add(e.name, e.mode, e.data ?? new Uint8Array(0));
-  add('TRAILER!!!', 0, new Uint8Array(0));
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-const INIT = `#!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t devtmpfs devtmpfs /dev
-echo 0 > /proc/sys/net/core/bpf_jit_enable
-/xdp_oracle < /spec.txt > /dev/ttyS1 2>&1
-/bin/busybox poweroff -f
-`;
 
 interface Run {
   readonly name: string;
@@ -211,57 +181,7 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
 }
 
 function boot(programs: readonly CorpusProgram[], results: string): void {
-  mkdirSync(WORK, { recursive: true });
-  execFileSync(
-    'gcc',
-    ['-O2', '-Wall', '-Wextra', '-static', '-o', join(WORK, 'xdp_oracle'), 'oracle/xdp_oracle.c'],
-    { stdio: 'inherit' },
-  );
-  const spec = script(programs, verifierCorpus());
-  writeFileSync(join(WORK, 'spec.txt'), spec);
-  const initramfs = gzipSync(
-    cpio([
-      { name: 'bin', mode: 0o40755 },
-      { name: 'dev', mode: 0o40755 },
-      { name: 'proc', mode: 0o40755 },
-      { name: 'init', mode: 0o100755, data: new TextEncoder().encode(INIT) },
-      { name: 'bin/busybox', mode: 0o100755, data: readFileSync('/bin/busybox') },
-      { name: 'xdp_oracle', mode: 0o100755, data: readFileSync(join(WORK, 'xdp_oracle')) },
-      { name: 'spec.txt', mode: 0o100644, data: new TextEncoder().encode(spec) },
-    ]),
-  );
-  writeFileSync(join(WORK, 'initramfs.cpio.gz'), initramfs);
-  writeFileSync(results, '');
-  const console_ = execFileSync(
-    'timeout',
-    [
-      '--kill-after=10',
-      '600',
-      'qemu-system-x86_64',
-      '-accel',
-      'tcg',
-      '-nographic',
-      '-no-reboot',
-      '-m',
-      '512',
-      '-smp',
-      '1',
-      '-kernel',
-      KERNEL,
-      '-initrd',
-      join(WORK, 'initramfs.cpio.gz'),
-      '-append',
-      'console=ttyS0 panic=-1 quiet loglevel=3',
-      '-serial',
-      'mon:stdio',
-      '-serial',
-      `file:${results}`,
-      '-nic',
-      'none',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
-  );
-  writeFileSync(join(WORK, 'console.log'), console_);
+  bootVm(script(programs, verifierCorpus()), WORK, results, KERNEL);
 }
 
 /** Re-parses the last run's results without booting again (ORACLE_REPARSE=1). */

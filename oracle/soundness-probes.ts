@@ -11,6 +11,15 @@ const HASH8: MapDefinition = { type: 1, keySize: 8, valueSize: 8, maxEntries: 4 
 const lookup = (key: number) =>
   `stw [%r10-4], ${key}\nlddw %r1, map[1]\nmov %r2, %r10\nadd %r2, -4\ncall 1\n`;
 
+/**
+ * Probes Linux 6.1 accepts although they are unsafe; the reference refuses them, and the vectors say
+ * why.
+ */
+export const UNSAFE_IN_6_1: Readonly<Record<string, string>> = {
+  check_ids_maybe_null:
+    "Linux 6.1's regsafe() returns early for registers that are equal bit for bit without recording their ids, so a second maybe-null pointer is pruned as if its null check had been done; fixed in Linux 6.3 (regsafe() must not skip check_ids()), and 6.18 refuses the program",
+};
+
 /** [name, about, text, maps]. */
 export const SOUNDNESS_PROBES: [string, string, string, MapDefinition[]][] = [
   [

@@ -13,6 +13,7 @@
  *   dump <idx>                     every element (arrays: nonzero values only), then MAPEND
  *   clear <idx>                    arrays: zero every value; hashes: delete every key
  *   strict on|off                  load with or without BPF_F_STRICT_ALIGNMENT
+ *   forget                         closes every program and forgets them (for long campaigns)
  *   caps offload|full              offload: drop CAP_SYS_ADMIN and CAP_PERFMON from the effective
  *                                  set (keeping CAP_BPF and CAP_NET_ADMIN), so the verifier runs
  *                                  without pointer-leak privileges; full: restore them
@@ -344,6 +345,11 @@ int main(void)
 				printf("RUN %s fail errno=%d\n", name, ENOENT);
 		} else if (sscanf(line, "dump %u", &a) == 1 && a < MAX_MAPS) {
 			do_dump(a, 0);
+		} else if (strncmp(line, "forget", 6) == 0) {
+			for (unsigned i = 0; i < nprogs; i++)
+				if (progs[i].fd >= 0)
+					close(progs[i].fd);
+			nprogs = 0;
 		} else if (strncmp(line, "strict on", 9) == 0) {
 			strict_alignment = 1;
 		} else if (strncmp(line, "strict off", 10) == 0) {

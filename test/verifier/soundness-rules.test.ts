@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { OffloadHelper, parseHex } from '../../src/codec/index.js';
 import { slotsFromBytes, XdpEngine, type MapDefinition } from '../../src/reference/ebpf/index.js';
 import { verify } from '../../src/reference/verifier/index.js';
-import { SOUNDNESS_PROBES } from '../../oracle/soundness-probes.js';
+import { SOUNDNESS_PROBES, UNSAFE_IN_6_1 as UNSAFE_PROBES } from '../../oracle/soundness-probes.js';
 
 const OFFLOADABLE: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
 interface Verdict {
@@ -23,8 +23,8 @@ interface Entry {
   unprivileged: Verdict;
 }
 const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as { programs: Entry[] };
-/** Programs Linux 6.1 accepts although they are unsafe (see verify.test.ts). */
-const UNSAFE_IN_6_1 = new Set(['check_ids_maybe_null']);
+/** Programs Linux 6.1 accepts although they are unsafe. */
+const UNSAFE_IN_6_1 = new Set(Object.keys(UNSAFE_PROBES));
 
 const PACKETS = [14, 60, 64, 120, 1500].map((n) =>
   Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff),

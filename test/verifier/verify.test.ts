@@ -11,6 +11,7 @@ const OFFLOADABLE: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
 import { slotsFromBytes, XdpEngine, type MapDefinition } from '../../src/reference/ebpf/index.js';
 import { verify } from '../../src/reference/verifier/index.js';
 import { fc } from '../support/fc.js';
+import { UNSAFE_IN_6_1 as UNSAFE_PROBES } from '../../oracle/soundness-probes.js';
 
 interface Verdict {
   accepted: boolean;
@@ -38,13 +39,11 @@ const programs = corpus.programs.map((p) => ({
 }));
 
 /**
- * Where the model and the kernel differ, by mode. Each is a program Linux 6.1 accepts although it is
- * unsafe, refused here on purpose:
- * - check_ids_maybe_null: 6.1's regsafe() returns early for registers that are bit-for-bit equal
- *   without recording their ids, so a second maybe-null pointer is pruned as if its null check had
- *   been done (fixed in Linux 6.3, "regsafe() must not skip check_ids()"); 6.18 refuses it.
+ * Where the model and the kernel differ, by mode: programs Linux 6.1 accepts although they are
+ * unsafe, refused here on purpose (each has its reason in oracle/soundness-probes.ts and in the
+ * vector's `deviation`).
  */
-const UNSAFE_IN_6_1 = ['check_ids_maybe_null'];
+const UNSAFE_IN_6_1 = Object.keys(UNSAFE_PROBES);
 const KNOWN_DIFFERENCES: Record<'privileged' | 'unprivileged' | 'strict', string[]> = {
   privileged: UNSAFE_IN_6_1,
   unprivileged: UNSAFE_IN_6_1,

@@ -281,6 +281,8 @@ class Checker {
   private readonly prunePoints = new Set<number>();
   /** Set while checking a helper's memory argument. */
   private helperAccess = false;
+  /** Set while checking an atomic instruction's memory operand. */
+  private atomicAccess = false;
   /** How each pointer-arithmetic instruction masks its offset, without CAP_PERFMON. */
   private readonly masking = new Map<number, string>();
   /** Deepest stack byte each subprogram touched (Linux's `stack_depth`), by its first instruction. */
@@ -452,7 +454,8 @@ class Checker {
       const v = this.read(state, d);
       this.writeCheck(state, d);
       if (isPointer(v)) fail(13, pc, `R${d} pointer arithmetic prohibited`);
-      this.set(state, d, scalarReg(neg(v.s, wide)));
+      // Linux 6.1 tracks nothing through BPF_NEG: the destination becomes unknown
+      this.set(state, d, scalarReg(unknown()));
       return;
     }
     if (op === 0xd0) {
@@ -461,7 +464,8 @@ class Checker {
       const v = this.read(state, d);
       this.writeCheck(state, d);
       if (isPointer(v)) fail(13, pc, `R${d} pointer arithmetic prohibited`);
-      this.set(state, d, scalarReg(imm === 64 ? unknown() : upTo((1n << BigInt(imm)) - 1n)));
+      // nor through byte swaps
+      this.set(state, d, scalarReg(unknown()));
       return;
     }
     if (op === 0xb0) {
@@ -496,7 +500,7 @@ class Checker {
       this.set(state, d, this.pointerAlu(state, insn, dst, src, wide));
       return;
     }
-    this.set(state, d, scalarReg(alu(op, dst.s, src.s, wide)));
+    this.set(state, d, scalarReg(scalarAlu(op, dst.s, src.s, wide)));
   }
 
   /**
@@ -755,7 +759,8 @@ class Checker {
    * (2 bytes past an aligned address, NET_IP_ALIGN) and map values with strict alignment.
    */
   private alignment(reg: Reg, off: number, size: number, pc: number): void {
-    const strict = this.options.strictAlignment === true;
+    // atomics are always checked strictly (Linux's strict_alignment_once)
+    const strict = this.options.strictAlignment === true || this.atomicAccess;
     const packet = reg.type === 'pkt' || reg.type === 'pkt_meta';
     if (!(reg.type === 'fp' || (strict && (packet || reg.type === 'map_value')))) return;
     const base = (packet ? 2 : 0) + reg.off + off;
@@ -816,7 +821,8 @@ class Checker {
   ): void {
     const slot = Math.floor(at / 8) * 8;
     const b = frame.bytes;
-    if (!this.options.privileged && b[512 + slot + 7] === Byte.Spill && size !== 8)
+    // any spill in the slot, narrow ones included (checked against the pinned kernel)
+    if (!this.options.privileged && b[512 + slot] === Byte.Spill && size !== 8)
       fail(13, pc, 'attempt to corrupt spilled pointer on stack');
     if (
       value !== undefined &&
@@ -865,8 +871,9 @@ class Checker {
       if (at === slot && size === spillSize) return scalarReg(coerce(spilled.s, size));
       for (let i = at; i < at + size; i++) {
         const t = b[512 + i];
-        if (t !== Byte.Spill && t !== Byte.Misc)
-          fail(13, pc, `invalid read from stack off ${fixed - off}+${i - at} size ${size}`);
+        if (t === Byte.Spill || t === Byte.Misc) continue;
+        if (t === Byte.Invalid && this.options.privileged) continue;
+        fail(13, pc, `invalid read from stack off ${fixed - off}+${i - at} size ${size}`);
       }
       return scalarReg(coerce(unknown(), size));
     }
@@ -967,8 +974,8 @@ class Checker {
       if (mode !== 0x60 || s !== 0) fail(22, pc, 'BPF_ST uses reserved fields');
       const dst = this.read(state, d);
       if (dst.type === 'ctx') fail(13, pc, `BPF_ST stores into R${d} ctx is not allowed`);
-      // Linux 6.1 does not track the immediate of BPF_ST: the bytes become plain data
-      this.access(state, d, dst, off, size, true, undefined, pc);
+      // the pinned 6.1 kernel tracks BPF_ST immediates as it tracks stored scalars
+      this.access(state, d, dst, off, size, true, scalarReg(known(BigInt(imm))), pc);
       return;
     }
     if (mode === 0xc0) {
@@ -985,9 +992,14 @@ class Checker {
         fail(13, pc, `BPF_ATOMIC stores into R${d} ${TYPE_NAME[dst.type]} is not allowed`);
       // Linux's check_atomic: the old value is read as a scalar (a spilled pointer may not be
       // read so without CAP_PERFMON), then read into the fetch register, then overwritten.
-      const old = this.atomicOperand(state, d, dst, off, size, pc);
-      this.access(state, d, dst, off, size, true, undefined, pc);
-      if (imm & 1) this.set(state, imm === 0xf1 ? 0 : s, old);
+      this.atomicAccess = true;
+      try {
+        const old = this.atomicOperand(state, d, dst, off, size, pc);
+        this.access(state, d, dst, off, size, true, undefined, pc);
+        if (imm & 1) this.set(state, imm === 0xf1 ? 0 : s, old);
+      } finally {
+        this.atomicAccess = false;
+      }
       return;
     }
     if (mode !== 0x60 || imm !== 0) fail(22, pc, 'BPF_STX uses reserved fields');
@@ -1097,17 +1109,16 @@ class Checker {
       const [t, f] = refine(op, a, b, wide);
       takenOk = t !== undefined;
       fallOk = f !== undefined;
-      if (wide && t !== undefined && f !== undefined) {
+      // 32-bit refinements hold for the whole register only when its upper half is zero, which
+      // refine() checks; a register whose upper half may be set is returned unchanged
+      const refinesDst = wide || dst.s.umax <= 0xffffffffn;
+      if (t !== undefined && f !== undefined && refinesDst) {
         learn(taken, d, dst, t[0]);
         learn(state, d, dst, f[0]);
-        if (x) {
+        if (x && wide) {
           learn(taken, s, src, t[1]);
           learn(state, s, src, f[1]);
         }
-      } else if (wide && t !== undefined && f === undefined) {
-        learn(taken, d, dst, t[0]);
-      } else if (wide && f !== undefined && t === undefined) {
-        learn(state, d, dst, f[0]);
       }
     } else if (
       dst.type === 'map_value_or_null' &&
@@ -1376,6 +1387,19 @@ class Checker {
 }
 
 /**
+ * A scalar ALU result with Linux 6.1's precision: a register operand that is not a constant is
+ * tracked only through add, sub and and (anything else makes the destination unknown, all 64
+ * bits, as 6.1's adjust_scalar_min_max_vals returns before zero-extending); division and modulo
+ * are never tracked (the result is unknown, zero-extended for ALU32).
+ */
+function scalarAlu(op: number, dst: Scalar, src: Scalar, wide: boolean): Scalar {
+  const srcKnown = isConst(wide ? src : zext32(src));
+  if (!srcKnown && op !== 0x00 && op !== 0x10 && op !== 0x50) return unknown();
+  if (op === 0x30 || op === 0x90) return wide ? unknown() : zext32(unknown());
+  return alu(op, dst, src, wide);
+}
+
+/**
  * A branch refined register `r` of the current frame: the new value holds for every scalar
  * sharing its id, in every frame and spill slot (Linux's find_equal_scalars).
  */
@@ -1419,102 +1443,102 @@ function markNullable(state: State, id: number, notNull: boolean): void {
 }
 
 /**
- * What a comparison teaches about two scalars on each side: [taken, fall-through], each the refined
- * pair or undefined when that side is impossible.
+ * What a comparison teaches about two scalars on each side, as Linux 6.1 decides and refines it:
+ * [taken, fall-through], each the refined pair or undefined when that side is known not to run.
+ * A side is known only as 6.1's `is_branch_taken` knows it (JEQ/JNE only for a constant register;
+ * ranges for the orderings; nothing when neither operand is a constant); a side that refinement
+ * alone shows impossible is still explored, with the register as it was (6.1 explores it too).
+ * 32-bit comparisons are decided and refined only where the upper half is known to be zero (then
+ * the 32-bit and 64-bit views agree); otherwise both sides run unrefined, which is sound.
  */
 function refine(
   op: number,
-  a: Scalar,
-  b: Scalar,
+  a0: Scalar,
+  b0: Scalar,
   wide: boolean,
 ): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] {
+  const both: [[Scalar, Scalar], [Scalar, Scalar]] = [
+    [a0, b0],
+    [a0, b0],
+  ];
+  let a = a0;
+  let b = b0;
   if (!wide) {
-    // 32-bit comparisons: only a comparison of two known values decides a side; the bounds of the
-    // low halves are not tracked separately, so nothing is refined (sound, if less precise)
-    if (isConst(a) && isConst(b)) {
-      const t = compare32(op, a.value & 0xffffffffn, b.value & 0xffffffffn);
-      return t ? [[a, b], undefined] : [undefined, [a, b]];
+    if (isConst(a0) && isConst(b0)) {
+      const t = compare32(op, a0.value & 0xffffffffn, b0.value & 0xffffffffn);
+      return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
     }
-    return [
-      [a, b],
-      [a, b],
-    ];
+    if (!isConst(b0) || a0.umax > 0xffffffffn) return both;
+    const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
+    if (signedOp && a0.umax > 0x7fffffffn) return both;
+    b = known(signedOp ? BigInt.asIntN(32, b0.value & 0xffffffffn) : b0.value & 0xffffffffn);
+    a = a0;
   }
-
-  const sgn = (v: bigint) => (wide ? v : BigInt.asIntN(32, v));
-  const aS = wide
-    ? a
-    : {
-        ...a,
-        smin: sgn(a.umin) <= sgn(a.umax) ? sgn(a.umin) : -(1n << 31n),
-        smax: sgn(a.umin) <= sgn(a.umax) ? sgn(a.umax) : (1n << 31n) - 1n,
-      };
-  const bS = wide
-    ? b
-    : {
-        ...b,
-        smin: sgn(b.umin) <= sgn(b.umax) ? sgn(b.umin) : -(1n << 31n),
-        smax: sgn(b.umin) <= sgn(b.umax) ? sgn(b.umax) : (1n << 31n) - 1n,
-      };
-  const side = (x: Scalar, y: Scalar): [Scalar, Scalar] | undefined =>
-    empty(x) || empty(y) ? undefined : [x, y];
-  const bc = isConst(b) ? b.value : undefined;
+  if (!isConst(b)) {
+    // no constant on the right: only equality teaches something (reg_combine_min_max)
+    if (isConst(a) || (op !== 0x10 && op !== 0x50)) return both;
+    const lo = a.umin > b.umin ? a.umin : b.umin;
+    const hi = a.umax < b.umax ? a.umax : b.umax;
+    const eqA = meet(a, { umin: lo, umax: hi });
+    const eqB = meet(b, { umin: lo, umax: hi });
+    const eq: [Scalar, Scalar] = empty(eqA) || empty(eqB) ? [a, b] : [eqA, eqB];
+    return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
+  }
+  const v = b.value;
+  const sv = BigInt.asIntN(64, v);
+  const keep = (x: Scalar, bounds: Parameters<typeof meet>[1]): [Scalar, Scalar] => {
+    const m = meet(x, bounds);
+    return [empty(m) ? x : m, b];
+  };
+  const decided = (t: boolean): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] =>
+    t ? [[a, b], undefined] : [undefined, [a, b]];
   switch (op) {
     case 0x10: // ==
     case 0x50: {
-      const eq: [Scalar, Scalar] | undefined =
-        bc !== undefined
-          ? a.mask === 0n && a.value !== bc
-            ? undefined
-            : side(meet(a, { umin: bc, umax: bc }), b)
-          : side(meet(a, { umin: b.umin, umax: b.umax }), meet(b, { umin: a.umin, umax: a.umax }));
-      const neq: [Scalar, Scalar] | undefined =
-        isConst(a) && bc !== undefined && a.value === bc ? undefined : [a, b];
-      return op === 0x10 ? [eq, neq] : [neq, eq];
+      if (isConst(a)) return decided((a.value === v) === (op === 0x10));
+      const eq: [Scalar, Scalar] = [known(v), b];
+      return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
+    }
+    case 0x40: {
+      // jset
+      if ((a.value & ~a.mask & v) !== 0n) return decided(true);
+      if (((a.mask | a.value) & v) === 0n) return decided(false);
+      return both;
     }
     case 0x20: // >
-      return [
-        side(meet(a, { umin: b.umin + 1n }), meet(b, { umax: a.umax - 1n })),
-        side(meet(a, { umax: b.umax }), meet(b, { umin: a.umin })),
-      ];
+      if (a.umin > v) return decided(true);
+      if (a.umax <= v) return decided(false);
+      return [keep(a, { umin: v + 1n }), keep(a, { umax: v })];
     case 0x30: // >=
-      return [
-        side(meet(a, { umin: b.umin }), meet(b, { umax: a.umax })),
-        side(meet(a, { umax: b.umax - 1n }), meet(b, { umin: a.umin + 1n })),
-      ];
+      if (a.umin >= v) return decided(true);
+      if (a.umax < v) return decided(false);
+      return [keep(a, { umin: v }), keep(a, { umax: v - 1n })];
     case 0xa0: // <
-      return [
-        side(meet(a, { umax: b.umax - 1n }), meet(b, { umin: a.umin + 1n })),
-        side(meet(a, { umin: b.umin }), meet(b, { umax: a.umax })),
-      ];
+      if (a.umax < v) return decided(true);
+      if (a.umin >= v) return decided(false);
+      return [keep(a, { umax: v - 1n }), keep(a, { umin: v })];
     case 0xb0: // <=
-      return [
-        side(meet(a, { umax: b.umax }), meet(b, { umin: a.umin })),
-        side(meet(a, { umin: b.umin + 1n }), meet(b, { umax: a.umax - 1n })),
-      ];
+      if (a.umax <= v) return decided(true);
+      if (a.umin > v) return decided(false);
+      return [keep(a, { umax: v }), keep(a, { umin: v + 1n })];
     case 0x60: // s>
-      return [side(meet(aS, { smin: bS.smin + 1n }), bS), side(meet(aS, { smax: bS.smax }), bS)];
+      if (a.smin > sv) return decided(true);
+      if (a.smax <= sv) return decided(false);
+      return [keep(a, { smin: sv + 1n }), keep(a, { smax: sv })];
     case 0x70: // s>=
-      return [side(meet(aS, { smin: bS.smin }), bS), side(meet(aS, { smax: bS.smax - 1n }), bS)];
+      if (a.smin >= sv) return decided(true);
+      if (a.smax < sv) return decided(false);
+      return [keep(a, { smin: sv }), keep(a, { smax: sv - 1n })];
     case 0xc0: // s<
-      return [side(meet(aS, { smax: bS.smax - 1n }), bS), side(meet(aS, { smin: bS.smin }), bS)];
+      if (a.smax < sv) return decided(true);
+      if (a.smin >= sv) return decided(false);
+      return [keep(a, { smax: sv - 1n }), keep(a, { smin: sv })];
     case 0xd0: // s<=
-      return [side(meet(aS, { smax: bS.smax }), bS), side(meet(aS, { smin: bS.smin + 1n }), bS)];
-    case 0x40: {
-      // jset: when both are known the outcome is too
-      if (isConst(a) && bc !== undefined)
-        return (a.value & bc) !== 0n ? [[a, b], undefined] : [undefined, [a, b]];
-      if (bc !== undefined && (a.value & bc) !== 0n) return [[a, b], undefined];
-      return [
-        [a, b],
-        [a, b],
-      ];
-    }
+      if (a.smax <= sv) return decided(true);
+      if (a.smin > sv) return decided(false);
+      return [keep(a, { smax: sv }), keep(a, { smin: sv + 1n })];
   }
-  return [
-    [a, b],
-    [a, b],
-  ];
+  return both;
 }
 
 /** The outcome of a 32-bit comparison of two known values. */
