@@ -201,6 +201,15 @@ function regIncludes(a: Reg, b: Reg, ids: IdMap): boolean {
   return true;
 }
 
+/** Forgets the spills of every slot touching [from, to); their bytes become plain data. */
+function dropSpills(frame: Frame, from: number, to: number): void {
+  for (let slot = Math.floor(from / 8) * 8; slot < to; slot += 8) {
+    if (!frame.spills.delete(slot)) continue;
+    for (let i = slot; i < slot + 8; i++)
+      if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
+  }
+}
+
 /** Linux's `stacksafe`: slot types equal wherever the old state had written anything. */
 function frameIncludes(a: Frame, b: Frame, ids: IdMap): boolean {
   if (a.callsite !== b.callsite) return false;
@@ -842,8 +851,7 @@ class Checker {
       return;
     }
     // plain data destroys any spill in the slot; the rest of a spilled slot becomes plain data
-    if (frame.spills.delete(slot))
-      for (let i = slot; i < slot + 8; i++) if (b[512 + i] === Byte.Spill) b[512 + i] = Byte.Misc;
+    dropSpills(frame, slot, slot + 8);
     const zero = value !== undefined && value.type === 'scalar' && isConst(value.s) && value.s.value === 0n;
     b.fill(zero ? Byte.Zero : Byte.Misc, 512 + at, 512 + at + size);
   }
@@ -916,11 +924,7 @@ class Checker {
     this.touchStack(frame, from);
     if (write) {
       if (value !== undefined && isPointer(value)) fail(13, pc, 'invalid size of register spill');
-      for (let slot = Math.floor(from / 8) * 8; slot < to; slot += 8) {
-        if (frame.spills.delete(slot))
-          for (let i = slot; i < slot + 8; i++)
-            if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
-      }
+      dropSpills(frame, from, to);
       frame.bytes.fill(Byte.Misc, 512 + from, 512 + to);
       return NOT_INIT;
     }
@@ -1370,9 +1374,7 @@ class Checker {
     // a variable-offset buffer must already be initialised (Linux drops raw mode for it)
     this.readableRange(frame, from, to, r, pc, true);
     if (write) {
-      for (let slot = Math.floor(from / 8) * 8; slot < to; slot += 8) frame.spills.delete(slot);
-      for (let i = Math.floor(from / 8) * 8; i < Math.ceil(to / 8) * 8; i++)
-        if (frame.bytes[512 + i] === Byte.Spill) frame.bytes[512 + i] = Byte.Misc;
+      dropSpills(frame, from, to);
       frame.bytes.fill(Byte.Misc, 512 + from, 512 + to);
     }
   }
