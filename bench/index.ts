@@ -154,3 +154,38 @@ const rows = bench.tasks.map((task) => {
   };
 });
 console.table(rows);
+
+// ---- verifier throughput: processed instructions per second, and the heap a verification keeps --
+
+/** One verification, timed, with the heap it grew (after a collection when --expose-gc is on). */
+function verifierRun(name: string, text: string, privileged: boolean): Record<string, string> {
+  const insns = assemble(text);
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const verdict = verify(insns, { maps: new Map(), privileged });
+  const ms = performance.now() - started;
+  const processed = Number(
+    /Processed (\d+)|processed (\d+)/
+      .exec(verdict.log[0] ?? '')
+      ?.slice(1)
+      .find(Boolean),
+  );
+  return {
+    task: name,
+    verdict: verdict.accepted ? 'accepted' : `errno ${verdict.errno}`,
+    'processed insns': processed.toLocaleString('en-US'),
+    ms: ms.toFixed(0),
+    'insns/s': Math.round(processed / (ms / 1000)).toLocaleString('en-US'),
+    'heap MB': ((process.memoryUsage().heapUsed - heap) / 1e6).toFixed(0),
+  };
+}
+
+const loopTo = (n: number) =>
+  `mov %r0, 0\nmov %r1, 0\nl: add %r1, 1\nadd %r0, 3\njlt %r1, ${n}, l\nmov %r0, 0\nexit`;
+console.table([
+  verifierRun('loop to the 1M-insn limit (CAP_PERFMON): E2BIG', loopTo(2_000_000), true),
+  verifierRun('loop, 8193 speculative paths (CAP_BPF only): EFAULT', loopTo(2_000_000), false),
+  verifierRun('loop of 100,000 iterations (CAP_PERFMON)', loopTo(100_000), true),
+  verifierRun('loop of 1,000 iterations (CAP_BPF only)', loopTo(1_000), false),
+]);

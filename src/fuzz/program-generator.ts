@@ -89,10 +89,29 @@ class Builder {
     ]);
   }
 
-  /** A scalar in `reg`, from the context or a chain of ALU operations on one. */
-  private scalar(reg: string): void {
+  /**
+   * A scalar in `reg` (%r5 or %r7), then a chain of ALU operations on it. It comes from what a
+   * run makes adversarial: packet bytes (after a bounds check), a map value (after a lookup and
+   * null check; only when `calls` allows clobbering %r1-%r5), or a context field.
+   */
+  private scalar(reg: string, calls = true): void {
     const r = this.rng;
-    this.emit(r.chance(0.5) ? `ldxw ${reg}, [%r6+16]` : `ldxw ${reg}, [%r6+12]`);
+    const source = r.int(calls ? 3 : 2);
+    if (source === 0) {
+      this.emit(r.chance(0.5) ? `ldxw ${reg}, [%r6+16]` : `ldxw ${reg}, [%r6+12]`);
+    } else if (source === 1) {
+      const out = this.fresh();
+      const [suffix, size] = r.pick(SIZES);
+      this.emit('ldxw %r0, [%r6+0]', 'ldxw %r1, [%r6+4]', `mov ${reg}, %r0`, `add ${reg}, ${size}`);
+      this.emit(`jgt ${reg}, %r1, ${out}`, `ldx${suffix} ${reg}, [%r0+0]`);
+      this.tail.push(`${out}:`, 'mov %r0, 2', 'exit');
+    } else {
+      const out = this.fresh();
+      const [suffix, size] = r.pick(SIZES);
+      this.emit(`stw [%r10-4], ${r.int(4)}`, 'lddw %r1, map[1]', 'mov %r2, %r10', 'add %r2, -4', 'call 1');
+      this.emit(`jeq %r0, 0, ${out}`, `ldx${suffix} ${reg}, [%r0+${r.int(17 - size)}]`);
+      this.tail.push(`${out}:`, 'mov %r0, 1', 'exit');
+    }
     const ops = r.int(4);
     for (let i = 0; i < ops; i++) {
       const op = r.pick(ALU);
@@ -140,8 +159,15 @@ class Builder {
     const [suffix, size] = r.pick(SIZES);
     const at = this.near(Math.max(1, len - size + 1));
     if (r.chance(0.3)) {
-      this.scalar('%r5');
-      this.emit('and %r5, 15', 'add %r2, %r5');
+      // a variable offset, bounded by a mask or by a comparison (signed or unsigned) only
+      this.scalar('%r5', false);
+      const bound = r.int(3);
+      if (bound === 0) this.emit('and %r5, 15');
+      else {
+        this.emit(`${bound === 1 ? 'jsgt' : 'jgt'} %r5, 15, ${out}`);
+        if (r.chance(0.5)) this.emit(`jslt %r5, 0, ${out}`);
+      }
+      this.emit('add %r2, %r5');
     }
     if (r.chance(0.5)) this.emit(`ldx${suffix} %r7, [%r2+${at}]`);
     else
@@ -215,10 +241,17 @@ class Builder {
         break;
       }
       case 1: {
-        // xdp_load_bytes into the stack
+        // xdp_load_bytes into the stack, sometimes over a spilled pointer that is then filled
         const n = 1 + r.int(16);
-        this.emit('mov %r1, %r6', `mov %r2, ${r.int(8)}`, 'mov %r3, %r10', `add %r3, ${-8 * (1 + r.int(4))}`);
+        const slot = -8 * (1 + r.int(4));
+        const spill = r.chance(0.4) ? r.pick(['%r6', '%r10']) : undefined;
+        if (spill !== undefined) this.emit(`stxdw [%r10${slot}], ${spill}`);
+        this.emit('mov %r1, %r6', `mov %r2, ${r.int(8)}`, 'mov %r3, %r10', `add %r3, ${slot}`);
         this.emit(`mov %r4, ${n}`, 'call 189');
+        if (spill !== undefined) {
+          const use = spill === '%r6' ? 'ldxw %r0, [%r7+0]' : 'ldxb %r0, [%r7-1]';
+          this.emit(`ldxdw %r7, [%r10${slot}]`, use, 'mov %r7, 0');
+        }
         break;
       }
       case 2: {
@@ -236,11 +269,33 @@ class Builder {
     }
   }
 
-  /** A bpf-to-bpf call passing a stack pointer down; the callee reads or writes through it. */
+  /**
+   * A bpf-to-bpf call passing a stack pointer down; the callee reads or writes through it. Some
+   * calls go to a function called before, from another call site: what follows the second call
+   * must be checked too.
+   */
   private call(): void {
     const r = this.rng;
-    const name = `f${this.functions.length}`;
     const slot = -8 * (1 + r.int(4));
+    if (this.functions.length > 0 && r.chance(0.4)) {
+      // the same function from both arms of a branch, from the same state; only the arm a run
+      // takes (ingress_ifindex is 1) goes on with more code, which must be checked after its call
+      const again = `f${r.int(this.functions.length)}`;
+      const setup = [
+        `mov %r1, %r10`,
+        `add %r1, ${slot}`,
+        'mov %r2, %r7',
+        `call local ${again}`,
+        'mov %r7, %r0',
+      ];
+      const other = this.fresh();
+      const join = this.fresh();
+      this.emit('ldxw %r0, [%r6+12]', `jne %r0, 0, ${other}`, ...setup, `ja ${join}`, `${other}:`, ...setup);
+      r.pick([() => this.packet(), () => this.lookup(), () => this.refill(), () => this.stack()])();
+      this.emit(`${join}:`);
+      return;
+    }
+    const name = `f${this.functions.length}`;
     this.emit(`mov %r1, %r10`, `add %r1, ${slot}`, 'mov %r2, %r7', `call local ${name}`, 'mov %r7, %r0');
     const body: string[] = [`${name}:`];
     if (r.chance(0.3)) body.push(`stxdw [%r10-8], ${r.pick(['%r1', '%r2', '%r10'])}`);
@@ -249,6 +304,21 @@ class Builder {
     if (r.chance(0.2)) body.push(`stdw [%r10-${8 * (1 + r.int(64))}], 0`);
     body.push('exit');
     this.functions.push(body.join('\n'));
+  }
+
+  /**
+   * A fill of a slot an earlier piece may have spilled to, then overwritten (by a store or a
+   * helper), used as a pointer: only sound if the verifier still knows what the slot holds.
+   */
+  private refill(): void {
+    const r = this.rng;
+    const slot = -8 * (1 + r.int(8));
+    const into = r.pick(['%r7', '%r8', '%r9']);
+    this.emit(`ldxdw ${into}, [%r10${slot}]`);
+    const [suffix] = r.pick(SIZES);
+    if (r.chance(0.6)) this.emit(`ldx${suffix} %r0, [${into}+0]`);
+    else this.emit(`stx${suffix} [${into}+0], %r7`);
+    this.emit(`mov ${into}, 0`);
   }
 
   /** A bounded loop, or a join of two paths that pruning must tell apart. */
@@ -289,6 +359,7 @@ class Builder {
         () => this.call(),
         () => this.loopOrJoin(),
         () => this.meta(),
+        () => this.refill(),
       ])();
     }
     this.emit(r.chance(0.1) ? 'mov %r0, %r7' : `mov %r0, ${r.int(4)}`, 'exit');

@@ -29,8 +29,9 @@ export interface TopologyOptions {
   /** The guest's helper environment (default deterministic, from `seed`). */
   readonly guestEnv?: HelperEnvironment;
   /**
-   * Shifts every host identifier: program fds and ids, and the addresses of host memory. Two
-   * topologies with different offsets must look the same to the guest, byte for byte.
+   * Shifts every host identifier: program fds and ids, and (as the seed of the host engine's
+   * address layout) every host address. Two topologies with different offsets must look the same
+   * to the guest, byte for byte.
    */
   readonly hostOffset?: number;
 }
@@ -62,11 +63,11 @@ export class Topology {
 
   constructor(options: TopologyOptions = {}) {
     const seed = options.seed ?? 1;
-    this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed));
     const offset = options.hostOffset ?? 0;
+    this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed), offset);
     this.programs = new HostPrograms(offset);
-    // Regions allocated first move every later host address.
-    for (let i = 0; i < offset; i++) this.hostEngine.space.alloc('mem', new Uint8Array(1));
+    // Regions allocated first also move every later region id.
+    for (let i = 0; i < offset % 64; i++) this.hostEngine.space.alloc('mem', new Uint8Array(1));
     this.tap = new Tap(this.hostEngine, this.programs, {
       offloadCapable: options.offloadCapable ?? true,
       queues: options.queues ?? 1,

@@ -78,7 +78,8 @@ test('each kind of bad run stops with its typed fault at the right instruction',
     ['ldxw %r0, [%r1+6]\nexit', 'out-of-bounds', 0],
     ['ldxb %r0, [%r1-1]\nexit', 'out-of-bounds', 0],
     ['mov %r0, 0\nldxdw %r0, [%r0+0]\nexit', 'bad-pointer', 1],
-    ['mov %r0, %r10\nstxdw [%r10-520], %r0\nexit', 'bad-pointer', 1], // below the region: no region's pointer
+    ['mov %r0, %r10\nstxdw [%r10-520], %r0\nexit', 'out-of-bounds', 1], // below the stack's window
+    ['lddw %r1, 0x10000000000\nmov %r0, %r10\nadd %r0, %r1\nldxb %r0, [%r0+0]\nexit', 'bad-pointer', 4], // another upper word
     ['mov %r0, 1', 'invalid-instruction', 1],
     ['l: ja l', 'budget', 0],
     ['call 99\nexit', 'unknown-helper', 0],

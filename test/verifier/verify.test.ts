@@ -8,10 +8,11 @@ import { OffloadHelper, parseHex, type BpfInsn } from '../../src/codec/index.js'
 
 /** The device verifies against the helpers it offers: the offloadable ones. */
 const OFFLOADABLE: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
-import { slotsFromBytes, XdpEngine, type MapDefinition } from '../../src/reference/ebpf/index.js';
+import { slotsFromBytes, type MapDefinition } from '../../src/reference/ebpf/index.js';
 import { verify } from '../../src/reference/verifier/index.js';
 import { fc } from '../support/fc.js';
 import { UNSAFE_IN_6_1 as UNSAFE_PROBES } from '../../oracle/soundness-probes.js';
+import { runOnTwoLayouts } from '../../src/fuzz/verifier-fuzz.js';
 
 interface Verdict {
   accepted: boolean;
@@ -67,7 +68,7 @@ for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
   });
 }
 
-test('soundness: random mutations of corpus programs that the verifier accepts never fault in the engine', () => {
+test('soundness: random mutations of corpus programs that the verifier accepts never fault and never leak a pointer', () => {
   const accepted = programs.filter((p) => p.unprivileged.accepted);
   const mutation = fc.record(
     {
@@ -84,12 +85,13 @@ test('soundness: random mutations of corpus programs that the verifier accepts n
         { minLength: 1, maxLength: 3 },
       ),
       packets: fc.array(fc.uint8Array({ minLength: 14, maxLength: 120 }), { minLength: 1, maxLength: 4 }),
+      contentSeed: fc.nat(),
     },
     { noNullPrototype: true },
   );
   let verified = 0;
   fc.assert(
-    fc.property(mutation, ({ program, edits, packets }) => {
+    fc.property(mutation, ({ program, edits, packets, contentSeed }) => {
       const insns: BpfInsn[] = program.slots.map((i) => ({ ...i }));
       for (const e of edits) {
         const insn = insns[e.at % insns.length] as BpfInsn;
@@ -108,19 +110,19 @@ test('soundness: random mutations of corpus programs that the verifier accepts n
       });
       if (!verdict.accepted) return;
       verified++;
-      const engine = new XdpEngine();
-      for (const m of program.maps)
-        engine.createMap({
-          type: m.type,
-          keySize: m.key_size,
-          valueSize: m.value_size,
-          maxEntries: m.max_entries,
-        });
-      const loaded = engine.load(insns);
-      for (const packet of packets) {
-        const r = engine.run(loaded, packet);
-        assert.equal(r.fault, undefined, `accepted but faulted: ${r.fault?.message ?? ''}`);
-      }
+      const maps = program.maps.map((m) => ({
+        type: m.type,
+        keySize: m.key_size,
+        valueSize: m.value_size,
+        maxEntries: m.max_entries,
+      }));
+      // two address layouts, the same adversarial map contents: no fault, and nothing that differs
+      const failure = runOnTwoLayouts({ insns, maps }, packets, {
+        contentSeed: contentSeed,
+        layoutSeed: 1 + (contentSeed % 0x7fff),
+        leaks: true,
+      });
+      assert.equal(failure, undefined, `accepted, then ${failure?.failure.kind}: ${failure?.failure.detail}`);
     }),
     { numRuns: Number(process.env.FC_RUNS ?? 300) },
   );

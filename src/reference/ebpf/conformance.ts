@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { BpfInsn } from '../../codec/index.js';
 import { assemble } from './asm.js';
 import { EngineFault } from './fault.js';
-import { AddressSpace, REGION_TAG } from './memory.js';
+import { AddressSpace } from './memory.js';
 import { decodeProgram } from './program.js';
 import { Vm } from './vm.js';
 
@@ -95,8 +95,8 @@ export function runConformanceProgram(insns: readonly BpfInsn[], memory: Uint8Ar
   };
   if (memory.length > 0) {
     const region = space.alloc('mem', memory);
-    vm.hi[1] = REGION_TAG + region.id;
-    vm.lo[1] = 0;
+    vm.hi[1] = space.hiOf(region);
+    vm.lo[1] = space.loOf(0);
   }
   vm.setReg(2, BigInt(memory.length));
   try {

@@ -8,7 +8,7 @@ import { BpfPseudo, XdpAction, type BpfInsn } from '../../codec/index.js';
 import { EngineFault } from './fault.js';
 import { deterministicEnvironment, xdpHelpers, type HelperEnvironment } from './helpers.js';
 import { createMap, type BpfMap, type MapDefinition } from './maps.js';
-import { AddressSpace, REGION_TAG } from './memory.js';
+import { AddressSpace, seededLayout } from './memory.js';
 import { decodeProgram, type DecodedProgram } from './program.js';
 import { DEFAULT_BUDGET, Vm } from './vm.js';
 import { ETH_HLEN, XDP_MAX_FRAME, XdpBuffer } from './xdp.js';
@@ -62,13 +62,18 @@ export interface MapSource {
 /** Maps, programs and runs: one engine instance (a device has one). */
 export class XdpEngine {
   /** The address space every map and run lives in. */
-  readonly space = new AddressSpace();
+  readonly space: AddressSpace;
   private readonly vm: Vm;
   private readonly xdp: XdpBuffer;
   private readonly maps = new Map<number, BpfMap>();
   private nextHandle = 1;
 
-  constructor(env: HelperEnvironment = deterministicEnvironment()) {
+  /**
+   * `layoutSeed` places the engine's memory (see {@link seededLayout}): two engines with different
+   * seeds give every pointer a different value, which a program's observable output must not show.
+   */
+  constructor(env: HelperEnvironment = deterministicEnvironment(), layoutSeed = 0) {
+    this.space = new AddressSpace(seededLayout(layoutSeed));
     this.vm = new Vm(this.space);
     this.xdp = new XdpBuffer(this.space);
     this.vm.context = this.xdp;
@@ -113,16 +118,17 @@ export class XdpEngine {
    * {@link space}).
    */
   load(insns: readonly BpfInsn[], maps: MapSource = this.maps): DecodedProgram {
+    const space = this.space;
     return decodeProgram(insns, (src, imm, nextImm) => {
       const map = maps.get(imm >>> 0);
       if (map === undefined) return `map handle ${imm >>> 0} does not exist`;
-      if (src === BpfPseudo.MAP_FD) return { hi: REGION_TAG + map.region.id, lo: 0 };
+      if (src === BpfPseudo.MAP_FD) return { hi: space.hiOf(map.region), lo: space.loOf(0) };
       if (src === BpfPseudo.MAP_VALUE) {
         const value = map.valueRegion(Uint8Array.of(0, 0, 0, 0));
         if (map.definition.type !== 2 || value === undefined) return 'a map value address needs an array';
         if (nextImm < 0 || nextImm >= map.definition.valueSize)
           return `offset ${nextImm} is outside the value`;
-        return { hi: REGION_TAG + value.id, lo: nextImm };
+        return { hi: space.hiOf(value), lo: space.loOf(nextImm) };
       }
       return `ld_imm64 pseudo source ${src} is not supported`;
     });
@@ -190,8 +196,8 @@ export class XdpEngine {
     xdp.reset(packet);
     xdp.ingressIfindex = ingressIfindex;
     xdp.rxQueueIndex = rxQueueIndex;
-    this.vm.hi[1] = REGION_TAG + xdp.ctx.id;
-    this.vm.lo[1] = 0;
+    this.vm.hi[1] = this.space.hiOf(xdp.ctx);
+    this.vm.lo[1] = this.space.loOf(0);
   }
 
   /** The packet (data to data_end) after the last run. */

@@ -7,7 +7,7 @@
 import { OffloadHelper, XdpAction } from '../../codec/index.js';
 import { EngineFault } from './fault.js';
 import { mapOfRegion, type BpfMap } from './maps.js';
-import { REGION_TAG, type Region } from './memory.js';
+import type { Region } from './memory.js';
 import type { Helper, Vm } from './vm.js';
 import type { XdpBuffer } from './xdp.js';
 
@@ -44,7 +44,7 @@ function region(vm: Vm, r: number, size: number, write: boolean, pc: number): { 
   if (reg.kind === 'ctx' || reg.kind === 'map') {
     throw new EngineFault('helper-argument', pc, `r${r} points to ${reg.kind}, not to memory`);
   }
-  return { region: reg, at: (vm.lo[r] as number) >>> 0 };
+  return { region: reg, at: vm.space.offsetOf(vm.lo[r] as number) };
 }
 
 /** `size` bytes of memory that r`r` points at (checked). */
@@ -55,13 +55,13 @@ function bytesAt(vm: Vm, r: number, size: number, pc: number): Uint8Array {
 }
 
 function mapArg(vm: Vm, pc: number): BpfMap {
-  const map = vm.lo[1] === 0 ? mapOfRegion(vm.space.regionOf(vm.hi[1] as number)) : undefined;
+  const map = vm.lo[1] === vm.space.loOf(0) ? mapOfRegion(vm.space.regionOf(vm.hi[1] as number)) : undefined;
   if (map === undefined) throw new EngineFault('helper-argument', pc, 'r1 is not a map');
   return map;
 }
 
 function xdpArg(vm: Vm, xdp: XdpBuffer, pc: number): void {
-  if (vm.hi[1] !== REGION_TAG + xdp.ctx.id || vm.lo[1] !== 0) {
+  if (vm.hi[1] !== vm.space.hiOf(xdp.ctx) || vm.lo[1] !== vm.space.loOf(0)) {
     throw new EngineFault('helper-argument', pc, 'r1 is not the XDP context');
   }
 }
@@ -150,8 +150,8 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
     const map = mapArg(vm, pc);
     const key = region(vm, 2, map.definition.keySize, false, pc);
     const value = map.valueRegionAt(key.region.bytes, key.at);
-    vm.hi[0] = value === undefined ? 0 : REGION_TAG + value.id;
-    vm.lo[0] = 0;
+    vm.hi[0] = value === undefined ? 0 : vm.space.hiOf(value);
+    vm.lo[0] = value === undefined ? 0 : vm.space.loOf(0);
   };
   table[OffloadHelper.map_update_elem] = (vm, pc) => {
     const map = mapArg(vm, pc);

@@ -21,7 +21,14 @@ export {
 export type { Pair } from './arith.js';
 export { decodeProgram, type DecodedProgram, type PseudoResolver } from './program.js';
 export { Vm, DEFAULT_BUDGET, type Helper, type ContextReader } from './vm.js';
-export { AddressSpace, REGION_TAG, pointerOf, type Region, type RegionKind } from './memory.js';
+export {
+  AddressSpace,
+  DEFAULT_LAYOUT,
+  seededLayout,
+  type AddressLayout,
+  type Region,
+  type RegionKind,
+} from './memory.js';
 export {
   XDP_HEADROOM,
   XDP_MAX_LINEAR,

@@ -23,7 +23,7 @@ import {
   type Pair,
 } from './arith.js';
 import { EngineFault } from './fault.js';
-import { AddressSpace, REGION_TAG, type Region } from './memory.js';
+import { AddressSpace, type Region } from './memory.js';
 import { Alu, Atomic, Cls, Jmp, MAX_CALL_FRAMES, Mode, STACK_SIZE, sizeBytes } from './opcodes.js';
 import type { DecodedProgram } from './program.js';
 
@@ -85,8 +85,8 @@ export class Vm {
   private enterFrame(depth: number): void {
     const stack = this.stacks[depth] as Region;
     stack.bytes.fill(0);
-    this.hi[10] = REGION_TAG + stack.id;
-    this.lo[10] = STACK_SIZE;
+    this.hi[10] = this.space.hiOf(stack);
+    this.lo[10] = this.space.loOf(STACK_SIZE);
   }
 
   /**
@@ -368,7 +368,7 @@ export class Vm {
           const region = space.check(phi, plo, size, true, pc);
           if (region.kind === 'ctx')
             throw new EngineFault('bad-context-access', pc, 'the context is read-only');
-          const at = plo >>> 0;
+          const at = space.offsetOf(plo);
           let vlo: number;
           let vhi: number;
           if ((c & 7) === Cls.ST) {
@@ -560,11 +560,11 @@ export class Vm {
     const region = this.space.check(hi, lo, size, false, pc);
     if (region.kind === 'ctx') {
       if (this.context === undefined) throw new EngineFault('bad-context-access', pc, 'no context');
-      this.context.load(lo >>> 0, size, pc, out);
+      this.context.load(this.space.offsetOf(lo), size, pc, out);
       return;
     }
     const view = region.view;
-    const at = lo >>> 0;
+    const at = this.space.offsetOf(lo);
     if (size === 1) {
       const v = view.getUint8(at);
       out.lo = signed ? (v << 24) >> 24 : v;
@@ -594,7 +594,7 @@ export class Vm {
       throw new EngineFault('bad-pointer', pc, `atomic operation on ${region.kind} memory`);
     }
     const view = region.view;
-    const at = plo >>> 0;
+    const at = this.space.offsetOf(plo);
     const oldLo = view.getInt32(at, true);
     const oldHi = wide ? view.getInt32(at + 4, true) : 0;
     const vlo = L[s] as number;

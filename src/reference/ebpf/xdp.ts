@@ -7,7 +7,6 @@
  */
 import { EngineFault } from './fault.js';
 import type { AddressSpace, Region } from './memory.js';
-import { REGION_TAG } from './memory.js';
 import type { Pair } from './arith.js';
 import type { ContextReader } from './vm.js';
 
@@ -59,7 +58,7 @@ export class XdpBuffer implements ContextReader {
    */
   readonly frags: Uint8Array[] = [];
 
-  constructor(space: AddressSpace) {
+  constructor(private readonly space: AddressSpace) {
     this.packet = space.alloc('packet', this.frame);
     this.ctx = space.alloc('ctx', new Uint8Array(XDP_MD_SIZE), false);
   }
@@ -150,19 +149,20 @@ export class XdpBuffer implements ContextReader {
     if (size !== 4 || offset % 4 !== 0 || offset >= XDP_MD_SIZE) {
       throw new EngineFault('bad-context-access', pc, `${size}-byte load at xdp_md+${offset}`);
     }
-    const tag = REGION_TAG + this.packet.id;
+    const space = this.space;
+    const tag = space.hiOf(this.packet);
     switch (offset) {
       case 0:
         out.hi = tag;
-        out.lo = this.data;
+        out.lo = space.loOf(this.data);
         return;
       case 4:
         out.hi = tag;
-        out.lo = this.dataEnd;
+        out.lo = space.loOf(this.dataEnd);
         return;
       case 8:
         out.hi = tag;
-        out.lo = this.dataMeta;
+        out.lo = space.loOf(this.dataMeta);
         return;
       case 12:
         out.hi = 0;

@@ -13,6 +13,7 @@ import {
   alu,
   coerce,
   describeScalar,
+  invalidBounds,
   isUnbounded,
   empty,
   includes,
@@ -109,6 +110,10 @@ interface Node {
   readonly speculative: boolean;
   readonly parent: Node | undefined;
   branches: number;
+  /** Later states it pruned (Linux's `hit_cnt`). */
+  hits: number;
+  /** Later states it did not include (Linux's `miss_cnt`). */
+  misses: number;
 }
 
 /** What the interpretation needs. */
@@ -138,8 +143,6 @@ export type CheckResult =
 
 /** Linux's limit on processed instructions. */
 export const PROCESSED_LIMIT = 1_000_000;
-/** Explored states kept per instruction. */
-const EXPLORED_PER_INSN = 64;
 
 class Reject extends Error {
   constructor(readonly rejection: Rejection) {
@@ -286,6 +289,11 @@ const ALU_SYMBOL: Record<number, string> = {
 class Checker {
   private idGen = 0;
   private processed = 0;
+  /** Jump-class instructions processed (Linux's `jmps_processed`). */
+  private jmps = 0;
+  /** `jmps` and `processed` when the last state was added. */
+  private lastJmps = 0;
+  private lastProcessed = 0;
   private readonly explored = new Map<number, Node[]>();
   private readonly prunePoints = new Set<number>();
   /** Set while checking a helper's memory argument. */
@@ -373,39 +381,54 @@ class Checker {
       fail(7, pc, `BPF program is too large. Processed ${this.processed} insn`);
     if (this.prunePoints.has(pc)) {
       const seen = this.explored.get(pc) ?? [];
-      for (const old of seen) {
-        if (old.frames === undefined) continue;
+      // Linux adds a state only after 2 jumps and 8 instructions since the last one it added
+      let addState = this.jmps - this.lastJmps >= 2 && this.processed - this.lastProcessed >= 8;
+      for (let i = 0; i < seen.length; i++) {
+        const old = seen[i] as Node;
+        const frames = old.frames as Frame[];
         if (old.branches > 0) {
           // In depth-first order every state still in progress is an ancestor of this one: the
           // path came back to it. Only a return to exactly the same registers that the old state
           // also includes is a loop without progress (Linux's states_maybe_looping + states_equal);
           // otherwise the loop goes on, and its iterations are told apart by their values.
-          const a = old.frames[old.frames.length - 1] as Frame;
+          const a = frames[frames.length - 1] as Frame;
           const b = state.frames[state.frames.length - 1] as Frame;
           if (
-            old.frames.length === state.frames.length &&
+            frames.length === state.frames.length &&
             sameRegisters(a, b) &&
-            stateIncludes(old.frames, state.frames)
+            stateIncludes(frames, state.frames)
           )
             fail(22, pc, `infinite loop detected at insn ${pc}`);
-          continue;
+          // inside a loop, a state every 20 jumps or 100 instructions (iterations differ anyway)
+          if (this.jmps - this.lastJmps < 20 && this.processed - this.lastProcessed < 100) addState = false;
+        } else if (!(old.speculative && !state.speculative) && stateIncludes(frames, state.frames)) {
+          old.hits++;
+          finish(state.node);
+          return undefined;
         }
-        if (old.speculative && !state.speculative) continue;
-        if (!stateIncludes(old.frames, state.frames)) continue;
-        finish(state.node);
-        return undefined;
+        // misses count only when a state is added, so a loop's iterations do not evict the
+        // states of its first ones; a state that misses far more than it hits is dropped
+        if (addState) old.misses++;
+        if (old.misses > old.hits * 3 + 3) {
+          old.frames = undefined;
+          seen.splice(i--, 1);
+        }
       }
-      const node: Node = {
-        frames: state.frames.map(cloneFrame),
-        parent: state.node,
-        branches: 1,
-        speculative: state.speculative,
-      };
-      seen.push(node);
-      // Only the latest states are kept per instruction: fewer prunes and loop checks, never an unsound one.
-      if (seen.length > EXPLORED_PER_INSN) (seen.shift() as Node).frames = undefined;
-      this.explored.set(pc, seen);
-      state.node = node;
+      if (addState) {
+        const node: Node = {
+          frames: state.frames.map(cloneFrame),
+          parent: state.node,
+          branches: 1,
+          speculative: state.speculative,
+          hits: 0,
+          misses: 0,
+        };
+        seen.push(node);
+        this.explored.set(pc, seen);
+        state.node = node;
+        this.lastJmps = this.jmps;
+        this.lastProcessed = this.processed;
+      }
     }
     const insn = this.insns[pc] as BpfInsn;
     const cls = insn.code & 7;
@@ -426,6 +449,7 @@ class Checker {
         state.pc += 2;
         return state;
       default:
+        this.jmps++;
         return this.jmp(state, insn, pending);
     }
     state.pc++;
@@ -533,6 +557,8 @@ class Checker {
     const pointer = isPointer(dst) ? dst : src;
     const offset = isPointer(dst) ? src : dst;
     const offReg = isPointer(dst) ? insn.src_reg : d;
+    // an offset with contradictory bounds comes from a dead branch: Linux taints the result
+    if (invalidBounds(offset.s)) return scalarReg(unknown());
     if (!wide) {
       if (op === 0x10 && privileged) return scalarReg(unknown());
       return fail(13, pc, `R${d} 32-bit pointer arithmetic prohibited`);
@@ -1051,6 +1077,8 @@ class Checker {
           r >= 1 && r <= 5 ? (caller.regs[r] as Reg) : NOT_INIT,
         );
         regs[10] = ptr('fp', { frameno: state.frames.length });
+        // Linux's clear_caller_saved_regs, at the call: r0-r5 of the caller are dead while it waits
+        for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
         state.frames.push({
           regs,
           bytes: new Uint8Array(512),
@@ -1157,7 +1185,7 @@ class Checker {
     }
     if (takenOk && fallOk) {
       if (state.node !== undefined) state.node.branches++;
-      pending.push(taken);
+      pushPending(pending, taken, taken.pc - insn.off - 1);
     } else if (takenOk !== fallOk && !this.options.privileged) {
       // Without CAP_PERFMON Linux also walks the side the CPU might mispredict (its Spectre v1
       // mitigation, sanitize_speculative_path): the impossible side is explored too, as a
@@ -1168,7 +1196,7 @@ class Checker {
       regs[d] = scalarReg(unknown());
       if (x) regs[s] = scalarReg(unknown());
       if (state.node !== undefined) state.node.branches++;
-      pending.push(speculative);
+      pushPending(pending, speculative, taken.pc - insn.off - 1);
     }
     if (takenOk && !fallOk) return taken;
     if (fallOk) return state;
@@ -1388,6 +1416,15 @@ class Checker {
   }
 }
 
+/** Linux's limit on the states waiting to be explored (BPF_COMPLEXITY_LIMIT_JMP_SEQ). */
+const PENDING_LIMIT = 8192;
+
+/** Linux's `push_stack`: a branch to explore later; past the limit the program is refused (EFAULT). */
+function pushPending(pending: State[], state: State, pc: number): void {
+  pending.push(state);
+  if (pending.length > PENDING_LIMIT) fail(14, pc, `The sequence of ${pending.length} jumps is too complex.`);
+}
+
 /**
  * A scalar ALU result with Linux 6.1's precision: a register operand that is not a constant is
  * tracked only through add, sub and and (anything else makes the destination unknown, all 64
@@ -1395,6 +1432,9 @@ class Checker {
  * are never tracked (the result is unknown, zero-extended for ALU32).
  */
 function scalarAlu(op: number, dst: Scalar, src: Scalar, wide: boolean): Scalar {
+  // a source with contradictory bounds comes from a dead branch: Linux taints the result
+  // (32-bit bounds are not tracked, so only 64-bit operations see it)
+  if (wide && invalidBounds(src)) return unknown();
   const srcKnown = isConst(wide ? src : zext32(src));
   if (!srcKnown && op !== 0x00 && op !== 0x10 && op !== 0x50) return unknown();
   if (op === 0x30 || op === 0x90) return wide ? unknown() : zext32(unknown());
@@ -1488,10 +1528,8 @@ function refine(
   }
   const v = b.value;
   const sv = BigInt.asIntN(64, v);
-  const keep = (x: Scalar, bounds: Parameters<typeof meet>[1]): [Scalar, Scalar] => {
-    const m = meet(x, bounds);
-    return [empty(m) ? x : m, b];
-  };
+  // contradictory bounds stay, as in Linux: the branch is dead, and arithmetic with them taints
+  const keep = (x: Scalar, bounds: Parameters<typeof meet>[1]): [Scalar, Scalar] => [meet(x, bounds), b];
   const decided = (t: boolean): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] =>
     t ? [[a, b], undefined] : [undefined, [a, b]];
   switch (op) {

@@ -32,6 +32,12 @@ const u64 = (v: bigint) => BigInt.asUintN(64, v);
 const minB = (a: bigint, b: bigint) => (a < b ? a : b);
 const maxB = (a: bigint, b: bigint) => (a > b ? a : b);
 
+/** The number of significant bits of a u64 (0 for 0), from two 32-bit halves. */
+function bitLength(x: bigint): number {
+  const hi = Number(x >> 32n);
+  return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x & U32));
+}
+
 /** Tightens bounds from bits and bits from bounds (one round is enough for these uses). */
 function normalize(s: Scalar): Scalar {
   let { value, mask, umin, umax, smin, smax } = s;
@@ -64,8 +70,7 @@ function normalize(s: Scalar): Scalar {
     mask = 0n;
   } else {
     const diff = umin ^ umax;
-    let top = 0n;
-    while (diff >> top > 0n) top++;
+    const top = BigInt(bitLength(diff));
     const high = U64 & ~((1n << top) - 1n);
     const knownHigh = umin & high;
     const newMask = mask & ~high;
@@ -74,6 +79,11 @@ function normalize(s: Scalar): Scalar {
       mask = newMask;
     }
   }
+  // bounds from the bits just learned (the last __update_reg_bounds of Linux's reg_bounds_sync)
+  umin = maxB(umin, value);
+  umax = minB(umax, value | mask);
+  smin = maxB(smin, s64(value | (mask & (1n << 63n))));
+  smax = minB(smax, s64(value | (mask & ~(1n << 63n))));
   return { value, mask, umin, umax, smin, smax };
 }
 
@@ -90,8 +100,7 @@ export function unknown(): Scalar {
 
 /** Any value in [0, max] (max unsigned). */
 export function upTo(max: bigint): Scalar {
-  let bits = 0n;
-  while (max >> bits > 0n) bits++;
+  const bits = BigInt(bitLength(max));
   // a range reaching 2^63 includes values whose sign bit is set: nothing is known of the sign
   const signed = max > S64_MAX ? { smin: S64_MIN, smax: S64_MAX } : { smin: 0n, smax: max };
   return normalize({ value: 0n, mask: (1n << bits) - 1n, umin: 0n, umax: max, ...signed });
@@ -270,6 +279,14 @@ export function meet(s: Scalar, bounds: Partial<Pick<Scalar, 'umin' | 'umax' | '
     smin: bounds.smin === undefined ? s.smin : maxB(s.smin, bounds.smin),
     smax: bounds.smax === undefined ? s.smax : minB(s.smax, bounds.smax),
   });
+}
+
+/**
+ * Linux's test for an ALU operand from a dead branch: contradictory bounds, or known bits that
+ * name one value while the bounds name several.
+ */
+export function invalidBounds(s: Scalar): boolean {
+  return s.umin > s.umax || s.smin > s.smax || (isConst(s) && (s.umin !== s.umax || s.smin !== s.smax));
 }
 
 /** Whether the bounds are contradictory (an impossible branch). */

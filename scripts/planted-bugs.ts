@@ -1,0 +1,75 @@
+// Bugs planted on purpose in a copy of the reference, so a campaign can show it finds the class of
+// bug it exists for. Each is a textual edit of one source file: the copy of src/ under
+// .tmp/planted/<name>/ gets the edit, and the campaign imports its module from there. An edit whose
+// text is no longer in the source fails loudly, so the list cannot rot silently.
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** One planted bug: what it breaks, and the edit that breaks it. */
+export interface PlantedBug {
+  /** The Linux rule the edit removes. */
+  readonly rule: string;
+  /** The file under src/ that is edited. */
+  readonly file: string;
+  /** Text that must occur exactly once in the file... */
+  readonly find: string;
+  /** ...and what it becomes. */
+  readonly replace: string;
+}
+
+const CHECK = 'reference/verifier/check.ts';
+
+/** The verifier's planted bugs, each one of the classes its soundness campaign must find. */
+export const VERIFIER_BUGS: Readonly<Record<string, PlantedBug>> = {
+  'callsite-pruning': {
+    rule: 'states_equal compares each frame\u2019s callsite: code after a second call of a function is checked',
+    file: CHECK,
+    find: '  if (a.callsite !== b.callsite) return false;\n',
+    replace: '',
+  },
+  'packet-range': {
+    rule: 'check_packet_access: off + size <= range (off by one)',
+    file: CHECK,
+    find: 'if (total < 0 || total + size > reg.range) {',
+    replace: 'if (total < 0 || total + size > reg.range + 1) {',
+  },
+  'lookup-not-null': {
+    rule: 'map_lookup_elem returns PTR_TO_MAP_VALUE_OR_NULL, which must be null-checked',
+    file: CHECK,
+    find: "? ptr('map_value_or_null', { map: mapArg as MapDefinition, id: ++this.idGen })",
+    replace: "? ptr('map_value', { map: mapArg as MapDefinition, id: ++this.idGen })",
+  },
+  'leak-into-map': {
+    rule: 'check_mem_access: "R%d leaks addr into map" without CAP_PERFMON',
+    file: CHECK,
+    find: 'if (write && value !== undefined && isPointer(value) && !this.options.privileged)\n          fail(13, pc, `R${this.regIndex(state, value)} leaks addr into map`);',
+    replace: '',
+  },
+  'helper-write-keeps-spill': {
+    rule: 'check_helper_call: a helper\u2019s raw stack write destroys the spills it covers',
+    file: CHECK,
+    find: 'for (let at = from; at < to; at++) this.stackWrite(state, frame, at, 1, undefined, pc);',
+    replace:
+      'for (let at = from; at < to; at++)\n        if (frame.bytes[512 + at] !== Byte.Spill) this.stackWrite(state, frame, at, 1, undefined, pc);',
+  },
+};
+
+/**
+ * Copies src/ with one bug planted and returns the path of the copy's `module` (relative to src/),
+ * ready for a dynamic import. Throws when the edit no longer applies.
+ */
+export function plant(name: string, bug: PlantedBug, module: string): string {
+  const root = resolve('.tmp/planted', name);
+  rmSync(root, { recursive: true, force: true });
+  cpSync('src', join(root, 'src'), { recursive: true });
+  const path = join(root, 'src', bug.file);
+  const text = readFileSync(path, 'utf8');
+  const at = text.indexOf(bug.find);
+  if (at < 0 || text.indexOf(bug.find, at + 1) >= 0)
+    throw new Error(
+      `planted bug ${name}: its text occurs ${at < 0 ? 'nowhere' : 'twice'} in src/${bug.file}`,
+    );
+  writeFileSync(path, text.slice(0, at) + bug.replace + text.slice(at + bug.find.length));
+  return pathToFileURL(join(root, 'src', module)).href;
+}
