@@ -55,6 +55,42 @@ export const VERIFIER_BUGS: Readonly<Record<string, PlantedBug>> = {
   },
 };
 
+const DOMAIN = 'reference/verifier/domain.ts';
+
+/** Bugs planted in the abstract domain, each of a class its mechanical check must find. */
+export const DOMAIN_BUGS: Readonly<Record<string, PlantedBug>> = {
+  'signed-bounds': {
+    rule: 'a range reaching the sign bit says nothing of the sign (__reg_deduce_bounds)',
+    file: DOMAIN,
+    find: 'const signed = max > SMAX ? { smin: SMIN, smax: SMAX } : { smin: 0n, smax: max };',
+    replace: 'const signed = { smin: 0n, smax: max > SMAX ? SMAX : max };',
+  },
+  'tnum-add-carry': {
+    rule: 'tnum_add: a carry from an unknown bit of either operand is unknown',
+    file: DOMAIN,
+    find: 'const mu = (u(sm + sv) ^ sv) | a.mask | b.mask;',
+    replace: 'const mu = (u(sm + sv) ^ sv) | a.mask;',
+  },
+  'jgt-off-by-one': {
+    rule: 'reg_set_min_max: the fall-through of x > v has umax v',
+    file: DOMAIN,
+    find: 'return [keep(a, { umin: v + 1n }), keep(a, { umax: v })];',
+    replace: 'return [keep(a, { umin: v + 1n }), keep(a, { umax: v - 1n })];',
+  },
+  'zext-keeps-bounds': {
+    rule: 'a 32-bit result keeps 64-bit bounds only when they fit in 32 bits (zext_32_to_64)',
+    file: DOMAIN,
+    find: 'if (x.umax <= H) return x;',
+    replace: 'if (x.umin <= H) return x;',
+  },
+  'lsh-overflow': {
+    rule: 'scalar_min_max_lsh: bounds shift only when the largest value does not overflow',
+    file: DOMAIN,
+    find: 'if (a.umax << n <= top)',
+    replace: 'if (a.umax <= top)',
+  },
+};
+
 /**
  * Copies src/ with one bug planted and returns the path of the copy's `module` (relative to src/),
  * ready for a dynamic import. Throws when the edit no longer applies.

@@ -15,12 +15,12 @@ import {
   describeScalar,
   invalidBounds,
   isUnbounded,
-  empty,
   includes,
   isConst,
   known,
-  meet,
   neg,
+  refine,
+  transfer,
   unknown,
   upTo,
   zext32,
@@ -533,7 +533,7 @@ class Checker {
       this.set(state, d, this.pointerAlu(state, insn, dst, src, wide));
       return;
     }
-    this.set(state, d, scalarReg(scalarAlu(op, dst.s, src.s, wide)));
+    this.set(state, d, scalarReg(transfer(op, dst.s, src.s, wide)));
   }
 
   /**
@@ -1426,22 +1426,6 @@ function pushPending(pending: State[], state: State, pc: number): void {
 }
 
 /**
- * A scalar ALU result with Linux 6.1's precision: a register operand that is not a constant is
- * tracked only through add, sub and and (anything else makes the destination unknown, all 64
- * bits, as 6.1's adjust_scalar_min_max_vals returns before zero-extending); division and modulo
- * are never tracked (the result is unknown, zero-extended for ALU32).
- */
-function scalarAlu(op: number, dst: Scalar, src: Scalar, wide: boolean): Scalar {
-  // a source with contradictory bounds comes from a dead branch: Linux taints the result
-  // (32-bit bounds are not tracked, so only 64-bit operations see it)
-  if (wide && invalidBounds(src)) return unknown();
-  const srcKnown = isConst(wide ? src : zext32(src));
-  if (!srcKnown && op !== 0x00 && op !== 0x10 && op !== 0x50) return unknown();
-  if (op === 0x30 || op === 0x90) return wide ? unknown() : zext32(unknown());
-  return alu(op, dst, src, wide);
-}
-
-/**
  * A branch refined register `r` of the current frame: the new value holds for every scalar
  * sharing its id, in every frame and spill slot (Linux's find_equal_scalars).
  */
@@ -1481,133 +1465,6 @@ function markNullable(state: State, id: number, notNull: boolean): void {
         frame.spills.set(slot, notNull ? { ...r, type: 'map_value', id: 0 } : scalarReg(known(0n)));
       }
     }
-  }
-}
-
-/**
- * What a comparison teaches about two scalars on each side, as Linux 6.1 decides and refines it:
- * [taken, fall-through], each the refined pair or undefined when that side is known not to run.
- * A side is known only as 6.1's `is_branch_taken` knows it (JEQ/JNE only for a constant register;
- * ranges for the orderings; nothing when neither operand is a constant); a side that refinement
- * alone shows impossible is still explored, with the register as it was (6.1 explores it too).
- * 32-bit comparisons are decided and refined only where the upper half is known to be zero (then
- * the 32-bit and 64-bit views agree); otherwise both sides run unrefined, which is sound.
- */
-function refine(
-  op: number,
-  a0: Scalar,
-  b0: Scalar,
-  wide: boolean,
-): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] {
-  const both: [[Scalar, Scalar], [Scalar, Scalar]] = [
-    [a0, b0],
-    [a0, b0],
-  ];
-  let a = a0;
-  let b = b0;
-  if (!wide) {
-    if (isConst(a0) && isConst(b0)) {
-      const t = compare32(op, a0.value & 0xffffffffn, b0.value & 0xffffffffn);
-      return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
-    }
-    if (!isConst(b0) || a0.umax > 0xffffffffn) return both;
-    const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
-    if (signedOp && a0.umax > 0x7fffffffn) return both;
-    b = known(signedOp ? BigInt.asIntN(32, b0.value & 0xffffffffn) : b0.value & 0xffffffffn);
-    a = a0;
-  }
-  if (!isConst(b)) {
-    // no constant on the right: only equality teaches something (reg_combine_min_max)
-    if (isConst(a) || (op !== 0x10 && op !== 0x50)) return both;
-    const lo = a.umin > b.umin ? a.umin : b.umin;
-    const hi = a.umax < b.umax ? a.umax : b.umax;
-    const eqA = meet(a, { umin: lo, umax: hi });
-    const eqB = meet(b, { umin: lo, umax: hi });
-    const eq: [Scalar, Scalar] = empty(eqA) || empty(eqB) ? [a, b] : [eqA, eqB];
-    return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
-  }
-  const v = b.value;
-  const sv = BigInt.asIntN(64, v);
-  // contradictory bounds stay, as in Linux: the branch is dead, and arithmetic with them taints
-  const keep = (x: Scalar, bounds: Parameters<typeof meet>[1]): [Scalar, Scalar] => [meet(x, bounds), b];
-  const decided = (t: boolean): [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined] =>
-    t ? [[a, b], undefined] : [undefined, [a, b]];
-  switch (op) {
-    case 0x10: // ==
-    case 0x50: {
-      if (isConst(a)) return decided((a.value === v) === (op === 0x10));
-      const eq: [Scalar, Scalar] = [known(v), b];
-      return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
-    }
-    case 0x40: {
-      // jset
-      if ((a.value & ~a.mask & v) !== 0n) return decided(true);
-      if (((a.mask | a.value) & v) === 0n) return decided(false);
-      return both;
-    }
-    case 0x20: // >
-      if (a.umin > v) return decided(true);
-      if (a.umax <= v) return decided(false);
-      return [keep(a, { umin: v + 1n }), keep(a, { umax: v })];
-    case 0x30: // >=
-      if (a.umin >= v) return decided(true);
-      if (a.umax < v) return decided(false);
-      return [keep(a, { umin: v }), keep(a, { umax: v - 1n })];
-    case 0xa0: // <
-      if (a.umax < v) return decided(true);
-      if (a.umin >= v) return decided(false);
-      return [keep(a, { umax: v - 1n }), keep(a, { umin: v })];
-    case 0xb0: // <=
-      if (a.umax <= v) return decided(true);
-      if (a.umin > v) return decided(false);
-      return [keep(a, { umax: v }), keep(a, { umin: v + 1n })];
-    case 0x60: // s>
-      if (a.smin > sv) return decided(true);
-      if (a.smax <= sv) return decided(false);
-      return [keep(a, { smin: sv + 1n }), keep(a, { smax: sv })];
-    case 0x70: // s>=
-      if (a.smin >= sv) return decided(true);
-      if (a.smax < sv) return decided(false);
-      return [keep(a, { smin: sv }), keep(a, { smax: sv - 1n })];
-    case 0xc0: // s<
-      if (a.smax < sv) return decided(true);
-      if (a.smin >= sv) return decided(false);
-      return [keep(a, { smax: sv - 1n }), keep(a, { smin: sv })];
-    case 0xd0: // s<=
-      if (a.smax <= sv) return decided(true);
-      if (a.smin > sv) return decided(false);
-      return [keep(a, { smax: sv }), keep(a, { smin: sv + 1n })];
-  }
-  return both;
-}
-
-/** The outcome of a 32-bit comparison of two known values. */
-function compare32(op: number, a: bigint, b: bigint): boolean {
-  const sa = BigInt.asIntN(32, a);
-  const sb = BigInt.asIntN(32, b);
-  switch (op) {
-    case 0x10:
-      return a === b;
-    case 0x50:
-      return a !== b;
-    case 0x20:
-      return a > b;
-    case 0x30:
-      return a >= b;
-    case 0xa0:
-      return a < b;
-    case 0xb0:
-      return a <= b;
-    case 0x60:
-      return sa > sb;
-    case 0x70:
-      return sa >= sb;
-    case 0xc0:
-      return sa < sb;
-    case 0xd0:
-      return sa <= sb;
-    default:
-      return (a & b) !== 0n;
   }
 }
 

@@ -1,0 +1,506 @@
+/**
+ * The verifier's abstract domain of scalars, for any register width: a tracked number (known bits)
+ * and unsigned and signed bounds, kept consistent with each other as Linux's `__update_reg_bounds`,
+ * `__reg_deduce_bounds` and `__reg_bound_offset` do, with the ALU transfer functions and branch
+ * refinement at Linux 6.1's precision. Every operation over-approximates: it may lose precision,
+ * never soundness.
+ *
+ * The verifier uses the 64-bit instance (with 32-bit subregister operations at half width). The
+ * same code at 8 bits (4-bit "subregisters") is small enough to check exhaustively against
+ * concrete arithmetic, after "Verifying the Verifier: eBPF Range Analysis Verification" (CAV 2023).
+ *
+ * @module
+ */
+
+/** A scalar's known bits and bounds (unsigned bounds as unsigned, signed as signed, of the width). */
+export interface Scalar {
+  /** Bits known to be 1. */
+  readonly value: bigint;
+  /** Bits not known (1 = unknown). */
+  readonly mask: bigint;
+  /** Smallest value, unsigned. */
+  readonly umin: bigint;
+  /** Largest value, unsigned. */
+  readonly umax: bigint;
+  /** Smallest value, signed. */
+  readonly smin: bigint;
+  /** Largest value, signed. */
+  readonly smax: bigint;
+}
+
+/** Bounds a branch may teach. */
+export type Bounds = Partial<Pick<Scalar, 'umin' | 'umax' | 'smin' | 'smax'>>;
+
+/** What a comparison leaves on each side: the refined pair, or undefined when the side cannot run. */
+export type Refinement = [[Scalar, Scalar] | undefined, [Scalar, Scalar] | undefined];
+
+/** The domain at one width. */
+export interface ScalarDomain {
+  /** The width in bits. */
+  readonly bits: number;
+  /** A known constant (taken modulo 2^bits). */
+  readonly known: (v: bigint) => Scalar;
+  /** Nothing known. */
+  readonly unknown: () => Scalar;
+  /** Any value in [0, max] (max unsigned). */
+  readonly upTo: (max: bigint) => Scalar;
+  /** Whether the scalar is a single known value. */
+  readonly isConst: (s: Scalar) => boolean;
+  /** The low half, zero-extended (what a subregister result or a half-width load leaves). */
+  readonly zextHalf: (s: Scalar) => Scalar;
+  /** a + b. */
+  readonly add: (a: Scalar, b: Scalar) => Scalar;
+  /** a - b. */
+  readonly sub: (a: Scalar, b: Scalar) => Scalar;
+  /** A binary ALU operation (BPF op code) on scalars, full width or (`wide` false) half width. */
+  readonly alu: (op: number, a: Scalar, b: Scalar, wide: boolean) => Scalar;
+  /** The ALU result with Linux 6.1's precision (what the verifier uses for scalar ALU instructions). */
+  readonly transfer: (op: number, dst: Scalar, src: Scalar, wide: boolean) => Scalar;
+  /** -a. */
+  readonly neg: (a: Scalar, wide: boolean) => Scalar;
+  /** Bounds meet. */
+  readonly meet: (s: Scalar, bounds: Bounds) => Scalar;
+  /** Whether the bounds are contradictory. */
+  readonly empty: (s: Scalar) => boolean;
+  /** Linux's test for an operand from a dead branch (contradictory bounds, or bits and bounds disagree). */
+  readonly invalidBounds: (s: Scalar) => boolean;
+  /** Whether every value `b` can take, `a` can take too. */
+  readonly includes: (a: Scalar, b: Scalar) => boolean;
+  /** Whether nothing at all is known. */
+  readonly isUnbounded: (s: Scalar) => boolean;
+  /** The value a load of `size` bytes leaves: the low bytes, zero-extended. */
+  readonly coerce: (s: Scalar, size: number) => Scalar;
+  /** A conditional jump (BPF op code) of `a` against `b`, full or half width: what each side learns. */
+  readonly refine: (op: number, a: Scalar, b: Scalar, wide: boolean) => Refinement;
+  /** Whether the concrete value `x` (unsigned, of the width) is one the scalar describes. */
+  readonly contains: (s: Scalar, x: bigint) => boolean;
+}
+
+const minB = (a: bigint, b: bigint) => (a < b ? a : b);
+const maxB = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** The number of significant bits of a non-negative value below 2^64 (0 for 0). */
+function bitLength(x: bigint): number {
+  const hi = Number(x >> 32n);
+  return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x & 0xffffffffn));
+}
+
+/** The domain at `bits` bits (an even width up to 64). */
+export function scalarDomain(bits: number): ScalarDomain {
+  const B = BigInt(bits);
+  const HB = B / 2n;
+  const U = (1n << B) - 1n;
+  const SIGN = 1n << (B - 1n);
+  const SMIN = -SIGN;
+  const SMAX = SIGN - 1n;
+  const H = (1n << HB) - 1n;
+  const HSMAX = (1n << (HB - 1n)) - 1n;
+  const s = (v: bigint) => BigInt.asIntN(bits, v);
+  const u = (v: bigint) => BigInt.asUintN(bits, v);
+
+  /** Tightens bounds from bits and bits from bounds, then bounds from the bits learned. */
+  function normalize(x: Scalar): Scalar {
+    let { value, mask, umin, umax, smin, smax } = x;
+    umin = maxB(umin, value);
+    umax = minB(umax, value | mask);
+    smin = maxB(smin, s(value | (mask & SIGN)));
+    smax = minB(smax, s(value | (mask & ~SIGN & U)));
+    // signed from unsigned when the sign is known
+    if (s(umin) >= 0n && s(umax) >= 0n) {
+      smin = maxB(smin, umin);
+      smax = minB(smax, umax);
+    } else if (s(umin) < 0n && s(umax) < 0n) {
+      smin = maxB(smin, s(umin));
+      smax = minB(smax, s(umax));
+    }
+    // unsigned from signed when the sign is known
+    if (smin >= 0n) {
+      umin = maxB(umin, smin);
+      umax = minB(umax, smax);
+    } else if (smax < 0n) {
+      umin = maxB(umin, u(smin));
+      umax = minB(umax, u(smax));
+    }
+    // known bits from a bounded unsigned range: the common high bits of umin and umax
+    if (umin === umax) {
+      value = umin;
+      mask = 0n;
+    } else {
+      const top = BigInt(bitLength(u(umin ^ umax)));
+      const high = U & ~((1n << top) - 1n);
+      const knownHigh = umin & high;
+      const newMask = mask & ~high;
+      if ((value & high) === knownHigh || (mask & high) !== 0n) {
+        value = (value & ~high) | knownHigh;
+        mask = newMask;
+      }
+    }
+    // bounds from the bits just learned (the last __update_reg_bounds of Linux's reg_bounds_sync)
+    umin = maxB(umin, value);
+    umax = minB(umax, value | mask);
+    smin = maxB(smin, s(value | (mask & SIGN)));
+    smax = minB(smax, s(value | (mask & ~SIGN & U)));
+    return { value, mask, umin, umax, smin, smax };
+  }
+
+  function known(v: bigint): Scalar {
+    const x = u(v);
+    return { value: x, mask: 0n, umin: x, umax: x, smin: s(x), smax: s(x) };
+  }
+
+  function unknown(): Scalar {
+    return { value: 0n, mask: U, umin: 0n, umax: U, smin: SMIN, smax: SMAX };
+  }
+
+  function upTo(max: bigint): Scalar {
+    const width = BigInt(bitLength(max));
+    // a range reaching the sign bit includes values whose sign bit is set: nothing is known of the sign
+    const signed = max > SMAX ? { smin: SMIN, smax: SMAX } : { smin: 0n, smax: max };
+    return normalize({ value: 0n, mask: (1n << width) - 1n, umin: 0n, umax: max, ...signed });
+  }
+
+  function isConst(x: Scalar): boolean {
+    return x.mask === 0n;
+  }
+
+  function zextHalf(x: Scalar): Scalar {
+    if (x.umax <= H) return x;
+    if (isConst(x)) return known(x.value & H);
+    return normalize({ value: x.value & H, mask: x.mask & H, umin: 0n, umax: H, smin: 0n, smax: H });
+  }
+
+  function fromTnum(value: bigint, mask: bigint): Scalar {
+    return normalize({ value: value & ~mask, mask, umin: 0n, umax: U, smin: SMIN, smax: SMAX });
+  }
+
+  function add(a: Scalar, b: Scalar): Scalar {
+    if (isConst(a) && isConst(b)) return known(a.value + b.value);
+    const sm = u(a.mask + b.mask);
+    const sv = u(a.value + b.value);
+    const mu = (u(sm + sv) ^ sv) | a.mask | b.mask;
+    const r = fromTnum(sv & ~mu, mu);
+    const umax = a.umax + b.umax;
+    const smin = a.smin + b.smin;
+    const smax = a.smax + b.smax;
+    const sok = smin >= SMIN && smax <= SMAX;
+    return normalize({
+      ...r,
+      umin: umax > U ? r.umin : maxB(r.umin, a.umin + b.umin),
+      umax: umax > U ? r.umax : minB(r.umax, umax),
+      smin: sok ? maxB(r.smin, smin) : r.smin,
+      smax: sok ? minB(r.smax, smax) : r.smax,
+    });
+  }
+
+  function sub(a: Scalar, b: Scalar): Scalar {
+    if (isConst(a) && isConst(b)) return known(a.value - b.value);
+    const dv = u(a.value - b.value);
+    const mu = (u(dv + a.mask) ^ u(dv - b.mask)) | a.mask | b.mask;
+    const r = fromTnum(dv & ~mu, mu);
+    const uok = a.umin >= b.umax;
+    const smin = a.smin - b.smax;
+    const smax = a.smax - b.smin;
+    const sok = smin >= SMIN && smax <= SMAX;
+    return normalize({
+      ...r,
+      umin: uok ? maxB(r.umin, a.umin - b.umax) : r.umin,
+      umax: uok ? minB(r.umax, a.umax - b.umin) : r.umax,
+      smin: sok ? maxB(r.smin, smin) : r.smin,
+      smax: sok ? minB(r.smax, smax) : r.smax,
+    });
+  }
+
+  function constAlu(op: number, x: bigint, y: bigint, wide: boolean): Scalar | undefined {
+    const w = wide ? bits : bits / 2;
+    const width = BigInt(w);
+    const W = (v: bigint) => BigInt.asUintN(w, v);
+    switch (op) {
+      case 0x00:
+        return known(W(x + y));
+      case 0x10:
+        return known(W(x - y));
+      case 0x20:
+        return known(W(x * y));
+      case 0x30:
+        return known(y === 0n ? 0n : W(x) / W(y));
+      case 0x40:
+        return known(x | y);
+      case 0x50:
+        return known(x & y);
+      case 0x60:
+        return known(W(x << (y & (width - 1n))));
+      case 0x70:
+        return known(W(x) >> (y & (width - 1n)));
+      case 0x90:
+        return known(y === 0n ? W(x) : W(x) % W(y));
+      case 0xa0:
+        return known(x ^ y);
+      case 0xb0:
+        return known(W(y));
+      case 0xc0:
+        return known(W(BigInt.asIntN(w, x) >> (y & (width - 1n))));
+    }
+    return undefined;
+  }
+
+  function alu(op: number, a0: Scalar, b0: Scalar, wide: boolean): Scalar {
+    const a = wide ? a0 : zextHalf(a0);
+    const b = wide ? b0 : zextHalf(b0);
+    const top = wide ? U : H;
+    const width = wide ? B : HB;
+    const trunc = wide ? (x: Scalar) => x : zextHalf;
+    if (isConst(a) && isConst(b)) {
+      const c = constAlu(op, a.value, b.value, wide);
+      if (c !== undefined) return c;
+    }
+    switch (op) {
+      case 0x00:
+        return trunc(add(a, b));
+      case 0x10:
+        return trunc(sub(a, b));
+      case 0x50: {
+        const value = a.value & b.value;
+        const mask = (a.mask | a.value) & (b.mask | b.value) & ~value;
+        const r = fromTnum(value, mask);
+        return trunc(normalize({ ...r, umax: minB(r.umax, minB(a.umax, b.umax)) }));
+      }
+      case 0x40: {
+        const value = a.value | b.value;
+        return trunc(fromTnum(value, (a.mask | b.mask) & ~value));
+      }
+      case 0xa0: {
+        const mask = a.mask | b.mask;
+        return trunc(fromTnum((a.value ^ b.value) & ~mask, mask));
+      }
+      case 0x60:
+        if (isConst(b)) {
+          const n = b.value & (width - 1n);
+          const r = fromTnum(u(a.value << n) & top, u(a.mask << n) & top);
+          if (a.umax << n <= top)
+            return trunc(
+              normalize({ ...r, umin: maxB(r.umin, a.umin << n), umax: minB(r.umax, a.umax << n) }),
+            );
+          return trunc(r);
+        }
+        return wide ? unknown() : upTo(H);
+      case 0x70:
+        if (isConst(b)) {
+          const n = b.value & (width - 1n);
+          const r = fromTnum(a.value >> n, a.mask >> n);
+          return trunc(normalize({ ...r, umin: maxB(r.umin, a.umin >> n), umax: minB(r.umax, a.umax >> n) }));
+        }
+        return upTo(minB(a.umax, top));
+      case 0x30:
+      case 0x90:
+        return upTo(minB(a.umax, top));
+      case 0xb0:
+        return trunc(b);
+      default:
+        return wide ? unknown() : upTo(H);
+    }
+  }
+
+  function invalidBounds(x: Scalar): boolean {
+    return x.umin > x.umax || x.smin > x.smax || (isConst(x) && (x.umin !== x.umax || x.smin !== x.smax));
+  }
+
+  function transfer(op: number, dst: Scalar, src: Scalar, wide: boolean): Scalar {
+    // a source with contradictory bounds comes from a dead branch: Linux taints the result
+    // (half-width bounds are not tracked, so only full-width operations see it)
+    if (wide && invalidBounds(src)) return unknown();
+    // 6.1 tracks a register operand that is not a constant only through add, sub and and
+    // (anything else makes the destination unknown, all of it, as adjust_scalar_min_max_vals
+    // returns before zero-extending); division and modulo are never tracked
+    const srcKnown = isConst(wide ? src : zextHalf(src));
+    if (!srcKnown && op !== 0x00 && op !== 0x10 && op !== 0x50) return unknown();
+    if (op === 0x30 || op === 0x90) return wide ? unknown() : zextHalf(unknown());
+    return alu(op, dst, src, wide);
+  }
+
+  function neg(a: Scalar, wide: boolean): Scalar {
+    const r = sub(known(0n), wide ? a : zextHalf(a));
+    return wide ? r : zextHalf(r);
+  }
+
+  function meet(x: Scalar, bounds: Bounds): Scalar {
+    return normalize({
+      ...x,
+      umin: bounds.umin === undefined ? x.umin : maxB(x.umin, bounds.umin),
+      umax: bounds.umax === undefined ? x.umax : minB(x.umax, bounds.umax),
+      smin: bounds.smin === undefined ? x.smin : maxB(x.smin, bounds.smin),
+      smax: bounds.smax === undefined ? x.smax : minB(x.smax, bounds.smax),
+    });
+  }
+
+  function empty(x: Scalar): boolean {
+    return x.umin > x.umax || x.smin > x.smax;
+  }
+
+  function includes(a: Scalar, b: Scalar): boolean {
+    return (
+      a.umin <= b.umin &&
+      a.umax >= b.umax &&
+      a.smin <= b.smin &&
+      a.smax >= b.smax &&
+      (b.mask & ~a.mask) === 0n &&
+      (b.value & ~a.mask) === (a.value & ~a.mask)
+    );
+  }
+
+  function isUnbounded(x: Scalar): boolean {
+    return x.umin === 0n && x.umax === U && x.smin === SMIN && x.smax === SMAX;
+  }
+
+  function coerce(x: Scalar, size: number): Scalar {
+    if (size * 8 >= bits) return x;
+    const mask = (1n << BigInt(size * 8)) - 1n;
+    const sameHigh = (x.umin & ~mask) === (x.umax & ~mask);
+    const umin = sameHigh ? x.umin & mask : 0n;
+    const umax = sameHigh ? x.umax & mask : mask;
+    return normalize({ value: x.value & mask, mask: x.mask & mask, umin, umax, smin: umin, smax: umax });
+  }
+
+  function compareHalf(op: number, a: bigint, b: bigint): boolean {
+    const sa = BigInt.asIntN(bits / 2, a);
+    const sb = BigInt.asIntN(bits / 2, b);
+    switch (op) {
+      case 0x10:
+        return a === b;
+      case 0x50:
+        return a !== b;
+      case 0x20:
+        return a > b;
+      case 0x30:
+        return a >= b;
+      case 0xa0:
+        return a < b;
+      case 0xb0:
+        return a <= b;
+      case 0x60:
+        return sa > sb;
+      case 0x70:
+        return sa >= sb;
+      case 0xc0:
+        return sa < sb;
+      case 0xd0:
+        return sa <= sb;
+      default:
+        return (a & b) !== 0n;
+    }
+  }
+
+  function refine(op: number, a0: Scalar, b0: Scalar, wide: boolean): Refinement {
+    const sides = refineFull(op, a0, b0, wide);
+    if (wide) return sides;
+    // a half-width comparison compares b's low half only: b itself learns nothing
+    const back = (side: [Scalar, Scalar] | undefined): [Scalar, Scalar] | undefined =>
+      side === undefined ? undefined : [side[0], b0];
+    return [back(sides[0]), back(sides[1])];
+  }
+
+  function refineFull(op: number, a0: Scalar, b0: Scalar, wide: boolean): Refinement {
+    const both: Refinement = [
+      [a0, b0],
+      [a0, b0],
+    ];
+    let a = a0;
+    let b = b0;
+    if (!wide) {
+      if (isConst(a0) && isConst(b0)) {
+        const t = compareHalf(op, a0.value & H, b0.value & H);
+        return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
+      }
+      if (!isConst(b0) || a0.umax > H) return both;
+      const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
+      if (signedOp && a0.umax > HSMAX) return both;
+      b = known(signedOp ? BigInt.asIntN(bits / 2, b0.value & H) : b0.value & H);
+      a = a0;
+    }
+    if (!isConst(b)) {
+      // no constant on the right: only equality teaches something (reg_combine_min_max)
+      if (isConst(a) || (op !== 0x10 && op !== 0x50)) return both;
+      const lo = maxB(a.umin, b.umin);
+      const hi = minB(a.umax, b.umax);
+      const eqA = meet(a, { umin: lo, umax: hi });
+      const eqB = meet(b, { umin: lo, umax: hi });
+      const eq: [Scalar, Scalar] = empty(eqA) || empty(eqB) ? [a, b] : [eqA, eqB];
+      return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
+    }
+    const v = b.value;
+    const sv = s(v);
+    // contradictory bounds stay, as in Linux: the branch is dead, and arithmetic with them taints
+    const keep = (x: Scalar, bounds: Bounds): [Scalar, Scalar] => [meet(x, bounds), b];
+    const decided = (t: boolean): Refinement => (t ? [[a, b], undefined] : [undefined, [a, b]]);
+    switch (op) {
+      case 0x10: // ==
+      case 0x50: {
+        if (isConst(a)) return decided((a.value === v) === (op === 0x10));
+        const eq: [Scalar, Scalar] = [known(v), b];
+        return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
+      }
+      case 0x40: // jset
+        if ((a.value & ~a.mask & v) !== 0n) return decided(true);
+        if (((a.mask | a.value) & v) === 0n) return decided(false);
+        return both;
+      case 0x20: // >
+        if (a.umin > v) return decided(true);
+        if (a.umax <= v) return decided(false);
+        return [keep(a, { umin: v + 1n }), keep(a, { umax: v })];
+      case 0x30: // >=
+        if (a.umin >= v) return decided(true);
+        if (a.umax < v) return decided(false);
+        return [keep(a, { umin: v }), keep(a, { umax: v - 1n })];
+      case 0xa0: // <
+        if (a.umax < v) return decided(true);
+        if (a.umin >= v) return decided(false);
+        return [keep(a, { umax: v - 1n }), keep(a, { umin: v })];
+      case 0xb0: // <=
+        if (a.umax <= v) return decided(true);
+        if (a.umin > v) return decided(false);
+        return [keep(a, { umax: v }), keep(a, { umin: v + 1n })];
+      case 0x60: // s>
+        if (a.smin > sv) return decided(true);
+        if (a.smax <= sv) return decided(false);
+        return [keep(a, { smin: sv + 1n }), keep(a, { smax: sv })];
+      case 0x70: // s>=
+        if (a.smin >= sv) return decided(true);
+        if (a.smax < sv) return decided(false);
+        return [keep(a, { smin: sv }), keep(a, { smax: sv - 1n })];
+      case 0xc0: // s<
+        if (a.smax < sv) return decided(true);
+        if (a.smin >= sv) return decided(false);
+        return [keep(a, { smax: sv - 1n }), keep(a, { smin: sv })];
+      case 0xd0: // s<=
+        if (a.smax <= sv) return decided(true);
+        if (a.smin > sv) return decided(false);
+        return [keep(a, { smax: sv }), keep(a, { smin: sv + 1n })];
+    }
+    return both;
+  }
+
+  function contains(x: Scalar, c: bigint): boolean {
+    return (c & ~x.mask) === x.value && c >= x.umin && c <= x.umax && s(c) >= x.smin && s(c) <= x.smax;
+  }
+
+  return {
+    bits,
+    known,
+    unknown,
+    upTo,
+    isConst,
+    zextHalf,
+    add,
+    sub,
+    alu,
+    transfer,
+    neg,
+    meet,
+    empty,
+    invalidBounds,
+    includes,
+    isUnbounded,
+    coerce,
+    refine,
+    contains,
+  };
+}
