@@ -1136,15 +1136,12 @@ class Checker {
     let takenOk = true;
     let fallOk = true;
     if (dst.type === 'scalar' && src.type === 'scalar') {
-      const a = wide ? dst.s : zext32(dst.s);
-      const b = wide ? src.s : zext32(src.s);
-      const [t, f] = refine(op, a, b, wide);
+      // refine() takes whole registers for 32-bit comparisons too, and refines them only as far
+      // as the comparison of their low halves tells about the whole (the domain check proves it)
+      const [t, f] = refine(op, dst.s, src.s, wide);
       takenOk = t !== undefined;
       fallOk = f !== undefined;
-      // 32-bit refinements hold for the whole register only when its upper half is zero, which
-      // refine() checks; a register whose upper half may be set is returned unchanged
-      const refinesDst = wide || dst.s.umax <= 0xffffffffn;
-      if (t !== undefined && f !== undefined && refinesDst) {
+      if (t !== undefined && f !== undefined) {
         learn(taken, d, dst, t[0]);
         learn(state, d, dst, f[0]);
         if (x && wide) {

@@ -76,6 +76,9 @@ export interface ScalarDomain {
   readonly contains: (s: Scalar, x: bigint) => boolean;
 }
 
+/** Bounds of a low half: unsigned min and max, signed min and max. */
+type LowBounds = [bigint, bigint, bigint, bigint];
+
 const minB = (a: bigint, b: bigint) => (a < b ? a : b);
 const maxB = (a: bigint, b: bigint) => (a > b ? a : b);
 
@@ -264,6 +267,12 @@ export function scalarDomain(bits: number): ScalarDomain {
         const r = fromTnum(value, mask);
         return trunc(normalize({ ...r, umax: minB(r.umax, minB(a.umax, b.umax)) }));
       }
+      case 0x20: {
+        // Linux's scalar_min_max_mul: bounds only for non-negative factors that cannot overflow
+        const limit = wide ? H : (1n << (HB / 2n)) - 1n;
+        if (a.smin < 0n || b.smin < 0n || a.umax > limit || b.umax > limit) return wide ? unknown() : upTo(H);
+        return trunc(meet(unknown(), { umin: a.umin * b.umin, umax: a.umax * b.umax }));
+      }
       case 0x40: {
         const value = a.value | b.value;
         return trunc(fromTnum(value, (a.mask | b.mask) & ~value));
@@ -398,11 +407,127 @@ export function scalarDomain(bits: number): ScalarDomain {
     return [back(sides[0]), back(sides[1])];
   }
 
+  /** BPF_JSET against a constant: decided by known bits; the fall-through learns the bits are clear. */
+  function jset(a: Scalar, b: Scalar, wide: boolean): Refinement {
+    if (!isConst(b))
+      return [
+        [a, b],
+        [a, b],
+      ];
+    const v = wide ? b.value : b.value & H;
+    if ((a.value & ~a.mask & v) !== 0n) return [[a, b], undefined];
+    if (((a.mask | a.value) & v) === 0n) return [undefined, [a, b]];
+    const fall = meet({ ...a, value: a.value & ~v, mask: a.mask & ~v }, {});
+    // one bit tested and set: that bit is known (Linux learns it only for a power of two)
+    const single = (v & (v - 1n)) === 0n;
+    const taken = single ? meet({ ...a, value: a.value | v, mask: a.mask & ~v }, {}) : a;
+    return [
+      [taken, b],
+      [fall, b],
+    ];
+  }
+
+  /** The low half's bounds that its known bits alone give (unsigned, signed). */
+  function lowBounds(a: Scalar): [bigint, bigint, bigint, bigint] {
+    const sign = 1n << (HB - 1n);
+    const value = a.value & H;
+    const mask = a.mask & H;
+    const sh = (v: bigint) => BigInt.asIntN(bits / 2, v);
+    return [value, value | mask, sh(value | (mask & sign)), sh(value | (mask & ~sign))];
+  }
+
+  /**
+   * Linux's `is_branch32_taken` for a constant: whether a half-width comparison always (true) or
+   * never (false) holds, from the low half's known bits; undefined when both can happen.
+   */
+  function decideHalf(op: number, a: Scalar, v: bigint): boolean | undefined {
+    if ((a.mask & H) === 0n) return compareHalf(op, a.value & H, v);
+    const [umin, umax, smin, smax] = lowBounds(a);
+    const sv = BigInt.asIntN(bits / 2, v);
+    switch (op) {
+      case 0x20:
+        return umin > v ? true : umax <= v ? false : undefined;
+      case 0x30:
+        return umin >= v ? true : umax < v ? false : undefined;
+      case 0xa0:
+        return umax < v ? true : umin >= v ? false : undefined;
+      case 0xb0:
+        return umax <= v ? true : umin > v ? false : undefined;
+      case 0x60:
+        return smin > sv ? true : smax <= sv ? false : undefined;
+      case 0x70:
+        return smin >= sv ? true : smax < sv ? false : undefined;
+      case 0xc0:
+        return smax < sv ? true : smin >= sv ? false : undefined;
+      case 0xd0:
+        return smax <= sv ? true : smin > sv ? false : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Low-half bounds [umin, umax, smin, smax] on each side of a half-width comparison with `v`. */
+  function lowSides(op: number, a: Scalar, v: bigint): [LowBounds, LowBounds] {
+    const [umin, umax, smin, smax] = lowBounds(a);
+    const sv = BigInt.asIntN(bits / 2, v);
+    const side = (u0: bigint, u1: bigint, s0: bigint, s1: bigint): LowBounds => [
+      maxB(umin, u0),
+      minB(umax, u1),
+      maxB(smin, s0),
+      minB(smax, s1),
+    ];
+    const all = side(0n, H, -HSMAX - 1n, HSMAX);
+    switch (op) {
+      case 0x20:
+        return [side(v + 1n, H, -HSMAX - 1n, HSMAX), side(0n, v, -HSMAX - 1n, HSMAX)];
+      case 0x30:
+        return [side(v, H, -HSMAX - 1n, HSMAX), side(0n, v - 1n, -HSMAX - 1n, HSMAX)];
+      case 0xa0:
+        return [side(0n, v - 1n, -HSMAX - 1n, HSMAX), side(v, H, -HSMAX - 1n, HSMAX)];
+      case 0xb0:
+        return [side(0n, v, -HSMAX - 1n, HSMAX), side(v + 1n, H, -HSMAX - 1n, HSMAX)];
+      case 0x60:
+        return [side(0n, H, sv + 1n, HSMAX), side(0n, H, -HSMAX - 1n, sv)];
+      case 0x70:
+        return [side(0n, H, sv, HSMAX), side(0n, H, -HSMAX - 1n, sv - 1n)];
+      case 0xc0:
+        return [side(0n, H, -HSMAX - 1n, sv - 1n), side(0n, H, sv, HSMAX)];
+      case 0xd0:
+        return [side(0n, H, -HSMAX - 1n, sv), side(0n, H, sv + 1n, HSMAX)];
+      default:
+        return [all, all];
+    }
+  }
+
+  /**
+   * `a` with its low half's known bits intersected with what low-half bounds say (Linux's
+   * __reg32_deduce_bounds, then __reg_bound_offset's tnum_range for the subregister).
+   */
+  function withLow(a: Scalar, low: LowBounds): Scalar {
+    let [umin, umax] = low;
+    const [, , smin, smax] = low;
+    // signed bounds that do not cross the sign give unsigned ones
+    if (smin >= 0n || smax < 0n) {
+      umin = maxB(umin, BigInt.asUintN(bits / 2, smin));
+      umax = minB(umax, BigInt.asUintN(bits / 2, smax));
+    }
+    if (umin > umax) return meet(a, { umin: 1n, umax: 0n }); // a dead side: contradictory, as Linux leaves it
+    const span = BigInt(bitLength(umin ^ umax));
+    const rangeMask = (1n << span) - 1n;
+    const rangeValue = umin & ~rangeMask;
+    const lowValue = a.value & H;
+    const lowMask = a.mask & H;
+    const mask = lowMask & rangeMask;
+    const value = (lowValue | rangeValue) & ~mask;
+    return meet({ ...a, value: (a.value & ~H) | value, mask: (a.mask & ~H) | mask }, {});
+  }
+
   function refineFull(op: number, a0: Scalar, b0: Scalar, wide: boolean): Refinement {
     const both: Refinement = [
       [a0, b0],
       [a0, b0],
     ];
+    if (op === 0x40) return jset(a0, b0, wide);
     let a = a0;
     let b = b0;
     if (!wide) {
@@ -410,7 +535,24 @@ export function scalarDomain(bits: number): ScalarDomain {
         const t = compareHalf(op, a0.value & H, b0.value & H);
         return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
       }
-      if (!isConst(b0) || a0.umax > H) return both;
+      if (!isConst(b0)) return both;
+      if (a0.umax > H) {
+        // the upper half may be set: the low half's known bits decide, and each side learns
+        // known bits of the low half only (Linux's 32-bit bounds, as far as its tnum keeps them)
+        const v = b0.value & H;
+        const t = decideHalf(op, a0, v);
+        if (t !== undefined) return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
+        if (op === 0x10 || op === 0x50) {
+          // equality sets the low half, whatever its known bits said (__mark_reg32_known)
+          const eq = meet({ ...a0, value: (a0.value & ~H) | v, mask: a0.mask & ~H }, {});
+          return op === 0x10 ? [[eq, b0], both[1]] : [both[0], [eq, b0]];
+        }
+        const [takenLow, fallLow] = lowSides(op, a0, v);
+        return [
+          [withLow(a0, takenLow), b0],
+          [withLow(a0, fallLow), b0],
+        ];
+      }
       const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
       if (signedOp && a0.umax > HSMAX) return both;
       b = known(signedOp ? BigInt.asIntN(bits / 2, b0.value & H) : b0.value & H);
@@ -438,10 +580,6 @@ export function scalarDomain(bits: number): ScalarDomain {
         const eq: [Scalar, Scalar] = [known(v), b];
         return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
       }
-      case 0x40: // jset
-        if ((a.value & ~a.mask & v) !== 0n) return decided(true);
-        if (((a.mask | a.value) & v) === 0n) return decided(false);
-        return both;
       case 0x20: // >
         if (a.umin > v) return decided(true);
         if (a.umax <= v) return decided(false);
