@@ -625,4 +625,114 @@ mov %r0, 2
 exit`,
     [],
   ],
+  [
+    'helper_read_scrubs_spill',
+    'check_stack_range_initialized: after a helper reads a spilled scalar, its slot is plain data, so a narrow store into it is allowed',
+    `mov %r1, 2
+stxdw [%r10-8], %r1
+mov %r1, %r10
+add %r1, -8
+mov %r2, 8
+mov %r3, 0
+mov %r4, 0
+mov %r5, 0
+call 28
+stw [%r10-8], 1
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'helper_read_forgets_spilled_scalar',
+    'check_stack_range_initialized: a spilled constant a helper read fills as an unknown scalar (the dead branch is checked)',
+    `mov %r1, 2
+stxdw [%r10-8], %r1
+mov %r1, %r10
+add %r1, -8
+mov %r2, 8
+mov %r3, 0
+mov %r4, 0
+mov %r5, 0
+call 28
+ldxdw %r3, [%r10-8]
+jeq %r3, 2, ok
+ldxdw %r0, [%r10+8]
+ok:
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'helper_read_forgets_spilled_ptr',
+    'check_stack_range_initialized: with CAP_PERFMON a helper may read a spilled pointer, which is a scalar afterwards',
+    `stxdw [%r10-8], %r10
+mov %r1, %r10
+add %r1, -8
+mov %r2, 8
+mov %r3, 0
+mov %r4, 0
+mov %r5, 0
+call 28
+ldxdw %r3, [%r10-8]
+ldxdw %r0, [%r3-8]
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'helper_read_zero_becomes_misc',
+    'check_stack_range_initialized: zeroes a helper read are unknown bytes afterwards',
+    `stdw [%r10-8], 0
+mov %r1, %r10
+add %r1, -8
+mov %r2, 8
+mov %r3, 0
+mov %r4, 0
+mov %r5, 0
+call 28
+ldxdw %r3, [%r10-8]
+jeq %r3, 0, ok
+ldxdw %r0, [%r10+8]
+ok:
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'helper_read_scrubs_whole_slot',
+    'check_stack_range_initialized: a narrow spill a helper read makes its whole slot unknown bytes, zeroes included',
+    `mov %r1, 2
+stxw [%r10-8], %r1
+stw [%r10-4], 0
+mov %r1, %r10
+add %r1, -8
+mov %r2, 8
+mov %r3, 0
+mov %r4, 0
+mov %r5, 0
+call 28
+ldxw %r3, [%r10-4]
+jeq %r3, 0, ok
+ldxdw %r0, [%r10+8]
+ok:
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'corrupt_spilled_imm_in_caller',
+    'attempt to corrupt spilled pointer on stack: a callee storing 4 bytes into its caller\u2019s slot that holds a stored constant',
+    `stdw [%r10-8], 2
+mov %r1, %r10
+add %r1, -8
+mov %r2, 5
+call local f
+mov %r0, 0
+exit
+f:
+stxw [%r1+0], %r2
+mov %r0, 0
+exit`,
+    [],
+  ],
 ];

@@ -238,7 +238,8 @@ export interface ExhaustiveReport {
 
 /**
  * Checks every ALU transfer and every branch refinement on every pair (a from `as`, b from `bs`)
- * and every pair of their concrete values, at a small width. `members` gives the concrete values.
+ * and every pair of their concrete values, at a small width. `members` gives the concrete values;
+ * `only` restricts the operations (negation is checked whenever refinement is).
  */
 export function checkExhaustive(
   model: SmallModel,
@@ -246,25 +247,30 @@ export function checkExhaustive(
   bs: readonly Scalar[],
   members: (s: Scalar) => Uint32Array,
   transfer: 'alu' | 'transfer' = 'transfer',
+  only?: { readonly alu: readonly number[]; readonly refine: boolean },
 ): ExhaustiveReport {
   const D = model.D;
   const size = model.size;
-  const alus = Object.entries(ALU_OPS).flatMap(([name, op]) =>
-    [true, false].map((wide) => ({
-      name: wide ? name : `${name}32`,
-      op,
-      wide,
-      table: model.aluTable(op, wide),
-    })),
-  );
-  const jumps = Object.entries(JMP_OPS).flatMap(([name, op]) =>
-    [true, false].map((wide) => ({
-      name: wide ? name : `${name}32`,
-      op,
-      wide,
-      table: model.jumpTable(op, wide),
-    })),
-  );
+  const alus = Object.entries(ALU_OPS)
+    .filter(([, op]) => only === undefined || only.alu.includes(op))
+    .flatMap(([name, op]) =>
+      [true, false].map((wide) => ({
+        name: wide ? name : `${name}32`,
+        op,
+        wide,
+        table: model.aluTable(op, wide),
+      })),
+    );
+  const jumps = Object.entries(JMP_OPS)
+    .filter(() => only === undefined || only.refine)
+    .flatMap(([name, op]) =>
+      [true, false].map((wide) => ({
+        name: wide ? name : `${name}32`,
+        op,
+        wide,
+        table: model.jumpTable(op, wide),
+      })),
+    );
   let pairs = 0;
   let concrete = 0;
   const found = (
@@ -282,7 +288,7 @@ export function checkExhaustive(
   // abstract inputs outermost, so a bug in any operation shows up as early as any other
   for (const a of as) {
     const xs = members(a);
-    for (const wide of [true, false]) {
+    for (const wide of only === undefined || only.refine ? [true, false] : []) {
       const inside = model.inside(D.neg(a, wide));
       const table = model.aluTable(0x10, wide);
       pairs++;

@@ -1401,7 +1401,18 @@ class Checker {
     if (write) {
       dropSpills(frame, from, to);
       frame.bytes.fill(Byte.Misc, 512 + from, 512 + to);
+      return;
     }
+    // Linux 6.1's check_stack_range_initialized: what a helper reads is plain data afterwards
+    // (zeroes become unknown bytes, and a spilled register it reads is forgotten, its whole slot
+    // unknown bytes), as a helper might have written it (checked against the pinned kernel)
+    for (let slot = Math.floor(from / 8) * 8; slot < to; slot += 8) {
+      if (!frame.spills.has(slot)) continue;
+      frame.spills.delete(slot);
+      for (let i = slot; i < slot + 8; i++)
+        if (frame.bytes[512 + i] !== Byte.Invalid) frame.bytes[512 + i] = Byte.Misc;
+    }
+    for (let i = from; i < to; i++) if (frame.bytes[512 + i] === Byte.Zero) frame.bytes[512 + i] = Byte.Misc;
   }
 
   /** The size a size argument promises (its largest value). */

@@ -304,6 +304,24 @@ export function scalarDomain(bits: number): ScalarDomain {
         return upTo(minB(a.umax, top));
       case 0xb0:
         return trunc(b);
+      case 0xc0:
+        if (isConst(b)) {
+          // Linux's scalar_min_max_arsh: signed bounds and known bits shift, with the sign
+          const w = wide ? bits : bits / 2;
+          const n = b.value & (width - 1n);
+          const mask = BigInt.asUintN(w, BigInt.asIntN(w, a.mask) >> n);
+          const value = BigInt.asUintN(w, BigInt.asIntN(w, a.value) >> n) & ~mask;
+          const low = lowBounds(a);
+          const [s0, s1] = wide ? [a.smin, a.smax] : a.umax <= HSMAX ? [a.umin, a.umax] : [low[2], low[3]];
+          const lo = s0 >> n;
+          const hi = s1 >> n;
+          const r = fromTnum(value, mask);
+          if (wide) return meet(r, { smin: lo, smax: hi });
+          if (lo >= 0n) return meet(r, { umin: lo, umax: hi });
+          if (hi < 0n) return meet(r, { umin: BigInt.asUintN(w, lo), umax: BigInt.asUintN(w, hi) });
+          return r;
+        }
+        return wide ? unknown() : upTo(H);
       default:
         return wide ? unknown() : upTo(H);
     }
