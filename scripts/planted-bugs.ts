@@ -74,8 +74,8 @@ export const DOMAIN_BUGS: Readonly<Record<string, PlantedBug>> = {
   'jgt-off-by-one': {
     rule: 'reg_set_min_max: the fall-through of x > v has umax v',
     file: DOMAIN,
-    find: 'return [keep(a, { umin: v + 1n }), keep(a, { umax: v })];',
-    replace: 'return [keep(a, { umin: v + 1n }), keep(a, { umax: v - 1n })];',
+    find: 'return [keep(b, a, { umin: v + 1n }), keep(b, a, { umax: v })];',
+    replace: 'return [keep(b, a, { umin: v + 1n }), keep(b, a, { umax: v - 1n })];',
   },
   'zext-keeps-bounds': {
     rule: 'a 32-bit result keeps 64-bit bounds only when they fit in 32 bits (zext_32_to_64)',

@@ -158,7 +158,7 @@ function cloneFrame(f: Frame): Frame {
   return {
     regs: f.regs.slice(),
     bytes: f.bytes.slice(),
-    spills: new Map(f.spills),
+    spills: f.spills.size === 0 ? new Map<number, Reg>() : new Map(f.spills),
     callsite: f.callsite,
     subprog: f.subprog,
   };
@@ -1130,26 +1130,38 @@ class Checker {
     const op = insn.code & 0xf0;
     const { dst_reg: d, src_reg: s } = insn;
     const x = (insn.code & 8) !== 0;
-    const taken = cloneState(state);
-    taken.pc = state.pc + insn.off + 1;
-    state.pc++;
-    let takenOk = true;
-    let fallOk = true;
+    const here = state.pc;
+    const target = here + insn.off + 1;
     if (dst.type === 'scalar' && src.type === 'scalar') {
       // refine() takes whole registers for 32-bit comparisons too, and refines them only as far
       // as the comparison of their low halves tells about the whole (the domain check proves it)
       const [t, f] = refine(op, dst.s, src.s, wide);
-      takenOk = t !== undefined;
-      fallOk = f !== undefined;
       if (t !== undefined && f !== undefined) {
+        const taken = cloneState(state);
+        taken.pc = target;
+        state.pc = here + 1;
         learn(taken, d, dst, t[0]);
         learn(state, d, dst, f[0]);
         if (x && wide) {
           learn(taken, s, src, t[1]);
           learn(state, s, src, f[1]);
         }
+        if (state.node !== undefined) state.node.branches++;
+        pushPending(pending, taken, here);
+        return state;
       }
-    } else if (
+      // decided: one side runs (without CAP_PERFMON the other is walked speculatively too)
+      if (!this.options.privileged)
+        this.speculate(state, t === undefined ? target : here + 1, d, x ? s : -1, pending, here);
+      state.pc = t === undefined ? here + 1 : target;
+      return state;
+    }
+    const taken = cloneState(state);
+    taken.pc = target;
+    state.pc++;
+    let takenOk = true;
+    let fallOk = true;
+    if (
       dst.type === 'map_value_or_null' &&
       src.type === 'scalar' &&
       isConst(src.s) &&
@@ -1184,21 +1196,35 @@ class Checker {
       if (state.node !== undefined) state.node.branches++;
       pushPending(pending, taken, taken.pc - insn.off - 1);
     } else if (takenOk !== fallOk && !this.options.privileged) {
-      // Without CAP_PERFMON Linux also walks the side the CPU might mispredict (its Spectre v1
-      // mitigation, sanitize_speculative_path): the impossible side is explored too, as a
-      // speculative path on which the compared registers are unknown.
-      const speculative = cloneState(takenOk ? state : taken);
-      speculative.speculative = true;
-      const regs = this.frame(speculative).regs;
-      regs[d] = scalarReg(unknown());
-      if (x) regs[s] = scalarReg(unknown());
-      if (state.node !== undefined) state.node.branches++;
-      pushPending(pending, speculative, taken.pc - insn.off - 1);
+      this.speculate(takenOk ? state : taken, takenOk ? here + 1 : target, d, x ? s : -1, pending, here);
     }
     if (takenOk && !fallOk) return taken;
     if (fallOk) return state;
     finish(state.node);
     return undefined;
+  }
+
+  /**
+   * Without CAP_PERFMON Linux also walks the side of a decided branch the CPU might mispredict (its
+   * Spectre v1 mitigation, sanitize_speculative_path): a copy of `state` at `pc`, as a speculative
+   * path on which the compared registers (`d`, and `s` unless -1) are unknown.
+   */
+  private speculate(
+    state: State,
+    pc: number,
+    d: number,
+    s: number,
+    pending: State[],
+    branchPc: number,
+  ): void {
+    const speculative = cloneState(state);
+    speculative.pc = pc;
+    speculative.speculative = true;
+    const regs = this.frame(speculative).regs;
+    regs[d] = scalarReg(unknown());
+    if (s >= 0) regs[s] = scalarReg(unknown());
+    if (state.node !== undefined) state.node.branches++;
+    pushPending(pending, speculative, branchPc);
   }
 
   /** Learns packet ranges from comparing a packet pointer with data_end (or data with data_meta). */

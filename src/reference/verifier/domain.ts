@@ -109,10 +109,10 @@ export function scalarDomain(bits: number): ScalarDomain {
     smin = maxB(smin, s(value | (mask & SIGN)));
     smax = minB(smax, s(value | (mask & ~SIGN & U)));
     // signed from unsigned when the sign is known
-    if (s(umin) >= 0n && s(umax) >= 0n) {
+    if (umax <= SMAX) {
       smin = maxB(smin, umin);
       smax = minB(smax, umax);
-    } else if (s(umin) < 0n && s(umax) < 0n) {
+    } else if (umin > SMAX) {
       smin = maxB(smin, s(umin));
       smax = minB(smax, s(umax));
     }
@@ -181,7 +181,8 @@ export function scalarDomain(bits: number): ScalarDomain {
     const sm = u(a.mask + b.mask);
     const sv = u(a.value + b.value);
     const mu = (u(sm + sv) ^ sv) | a.mask | b.mask;
-    const r = fromTnum(sv & ~mu, mu);
+    // the known bits with no bounds yet: the one normalisation below derives them
+    const r = { value: sv & ~mu, mask: mu, umin: 0n, umax: U, smin: SMIN, smax: SMAX };
     const umax = a.umax + b.umax;
     const smin = a.smin + b.smin;
     const smax = a.smax + b.smax;
@@ -199,7 +200,7 @@ export function scalarDomain(bits: number): ScalarDomain {
     if (isConst(a) && isConst(b)) return known(a.value - b.value);
     const dv = u(a.value - b.value);
     const mu = (u(dv + a.mask) ^ u(dv - b.mask)) | a.mask | b.mask;
-    const r = fromTnum(dv & ~mu, mu);
+    const r = { value: dv & ~mu, mask: mu, umin: 0n, umax: U, smin: SMIN, smax: SMAX };
     const uok = a.umin >= b.umax;
     const smin = a.smin - b.smax;
     const smax = a.smax - b.smin;
@@ -216,34 +217,38 @@ export function scalarDomain(bits: number): ScalarDomain {
   function constAlu(op: number, x: bigint, y: bigint, wide: boolean): Scalar | undefined {
     const w = wide ? bits : bits / 2;
     const width = BigInt(w);
-    const W = (v: bigint) => BigInt.asUintN(w, v);
     switch (op) {
       case 0x00:
-        return known(W(x + y));
+        return known(BigInt.asUintN(w, x + y));
       case 0x10:
-        return known(W(x - y));
+        return known(BigInt.asUintN(w, x - y));
       case 0x20:
-        return known(W(x * y));
+        return known(BigInt.asUintN(w, x * y));
       case 0x30:
-        return known(y === 0n ? 0n : W(x) / W(y));
+        return known(y === 0n ? 0n : BigInt.asUintN(w, x) / BigInt.asUintN(w, y));
       case 0x40:
         return known(x | y);
       case 0x50:
         return known(x & y);
       case 0x60:
-        return known(W(x << (y & (width - 1n))));
+        return known(BigInt.asUintN(w, x << (y & (width - 1n))));
       case 0x70:
-        return known(W(x) >> (y & (width - 1n)));
+        return known(BigInt.asUintN(w, x) >> (y & (width - 1n)));
       case 0x90:
-        return known(y === 0n ? W(x) : W(x) % W(y));
+        return known(y === 0n ? BigInt.asUintN(w, x) : BigInt.asUintN(w, x) % BigInt.asUintN(w, y));
       case 0xa0:
         return known(x ^ y);
       case 0xb0:
-        return known(W(y));
+        return known(BigInt.asUintN(w, y));
       case 0xc0:
-        return known(W(BigInt.asIntN(w, x) >> (y & (width - 1n))));
+        return known(BigInt.asUintN(w, BigInt.asIntN(w, x) >> (y & (width - 1n))));
     }
     return undefined;
+  }
+
+  /** The result as the operation's width leaves it (zero-extended for half width). */
+  function truncTo(wide: boolean, x: Scalar): Scalar {
+    return wide ? x : zextHalf(x);
   }
 
   function alu(op: number, a0: Scalar, b0: Scalar, wide: boolean): Scalar {
@@ -251,59 +256,62 @@ export function scalarDomain(bits: number): ScalarDomain {
     const b = wide ? b0 : zextHalf(b0);
     const top = wide ? U : H;
     const width = wide ? B : HB;
-    const trunc = wide ? (x: Scalar) => x : zextHalf;
     if (isConst(a) && isConst(b)) {
       const c = constAlu(op, a.value, b.value, wide);
       if (c !== undefined) return c;
     }
     switch (op) {
       case 0x00:
-        return trunc(add(a, b));
+        return truncTo(wide, add(a, b));
       case 0x10:
-        return trunc(sub(a, b));
+        return truncTo(wide, sub(a, b));
       case 0x50: {
         const value = a.value & b.value;
         const mask = (a.mask | a.value) & (b.mask | b.value) & ~value;
         const r = fromTnum(value, mask);
-        return trunc(normalize({ ...r, umax: minB(r.umax, minB(a.umax, b.umax)) }));
+        return truncTo(wide, normalize({ ...r, umax: minB(r.umax, minB(a.umax, b.umax)) }));
       }
       case 0x20: {
         // Linux's scalar_min_max_mul: bounds only for non-negative factors that cannot overflow
         const limit = wide ? H : (1n << (HB / 2n)) - 1n;
         if (a.smin < 0n || b.smin < 0n || a.umax > limit || b.umax > limit) return wide ? unknown() : upTo(H);
-        return trunc(meet(unknown(), { umin: a.umin * b.umin, umax: a.umax * b.umax }));
+        return truncTo(wide, meet(unknown(), { umin: a.umin * b.umin, umax: a.umax * b.umax }));
       }
       case 0x40: {
         const value = a.value | b.value;
-        return trunc(fromTnum(value, (a.mask | b.mask) & ~value));
+        return truncTo(wide, fromTnum(value, (a.mask | b.mask) & ~value));
       }
       case 0xa0: {
         const mask = a.mask | b.mask;
-        return trunc(fromTnum((a.value ^ b.value) & ~mask, mask));
+        return truncTo(wide, fromTnum((a.value ^ b.value) & ~mask, mask));
       }
       case 0x60:
         if (isConst(b)) {
           const n = b.value & (width - 1n);
           const r = fromTnum(u(a.value << n) & top, u(a.mask << n) & top);
           if (a.umax << n <= top)
-            return trunc(
+            return truncTo(
+              wide,
               normalize({ ...r, umin: maxB(r.umin, a.umin << n), umax: minB(r.umax, a.umax << n) }),
             );
-          return trunc(r);
+          return truncTo(wide, r);
         }
         return wide ? unknown() : upTo(H);
       case 0x70:
         if (isConst(b)) {
           const n = b.value & (width - 1n);
           const r = fromTnum(a.value >> n, a.mask >> n);
-          return trunc(normalize({ ...r, umin: maxB(r.umin, a.umin >> n), umax: minB(r.umax, a.umax >> n) }));
+          return truncTo(
+            wide,
+            normalize({ ...r, umin: maxB(r.umin, a.umin >> n), umax: minB(r.umax, a.umax >> n) }),
+          );
         }
         return upTo(minB(a.umax, top));
       case 0x30:
       case 0x90:
         return upTo(minB(a.umax, top));
       case 0xb0:
-        return trunc(b);
+        return truncTo(wide, b);
       case 0xc0:
         if (isConst(b)) {
           // Linux's scalar_min_max_arsh: signed bounds and known bits shift, with the sign
@@ -420,9 +428,8 @@ export function scalarDomain(bits: number): ScalarDomain {
     const sides = refineFull(op, a0, b0, wide);
     if (wide) return sides;
     // a half-width comparison compares b's low half only: b itself learns nothing
-    const back = (side: [Scalar, Scalar] | undefined): [Scalar, Scalar] | undefined =>
-      side === undefined ? undefined : [side[0], b0];
-    return [back(sides[0]), back(sides[1])];
+    const [t, f] = sides;
+    return [t === undefined ? undefined : [t[0], b0], f === undefined ? undefined : [f[0], b0]];
   }
 
   /** BPF_JSET against a constant: decided by known bits; the fall-through learns the bits are clear. */
@@ -540,6 +547,16 @@ export function scalarDomain(bits: number): ScalarDomain {
     return meet({ ...a, value: (a.value & ~H) | value, mask: (a.mask & ~H) | mask }, {});
   }
 
+  /** A side that learns `bounds` (contradictory bounds stay, as in Linux: the side is dead). */
+  function keep(b: Scalar, x: Scalar, bounds: Bounds): [Scalar, Scalar] {
+    return [meet(x, bounds), b];
+  }
+
+  /** A comparison whose outcome is known. */
+  function decided(a: Scalar, b: Scalar, t: boolean): Refinement {
+    return t ? [[a, b], undefined] : [undefined, [a, b]];
+  }
+
   function refineFull(op: number, a0: Scalar, b0: Scalar, wide: boolean): Refinement {
     const both: Refinement = [
       [a0, b0],
@@ -589,47 +606,45 @@ export function scalarDomain(bits: number): ScalarDomain {
     const v = b.value;
     const sv = s(v);
     // contradictory bounds stay, as in Linux: the branch is dead, and arithmetic with them taints
-    const keep = (x: Scalar, bounds: Bounds): [Scalar, Scalar] => [meet(x, bounds), b];
-    const decided = (t: boolean): Refinement => (t ? [[a, b], undefined] : [undefined, [a, b]]);
     switch (op) {
       case 0x10: // ==
       case 0x50: {
-        if (isConst(a)) return decided((a.value === v) === (op === 0x10));
+        if (isConst(a)) return decided(a, b, (a.value === v) === (op === 0x10));
         const eq: [Scalar, Scalar] = [known(v), b];
         return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
       }
       case 0x20: // >
-        if (a.umin > v) return decided(true);
-        if (a.umax <= v) return decided(false);
-        return [keep(a, { umin: v + 1n }), keep(a, { umax: v })];
+        if (a.umin > v) return decided(a, b, true);
+        if (a.umax <= v) return decided(a, b, false);
+        return [keep(b, a, { umin: v + 1n }), keep(b, a, { umax: v })];
       case 0x30: // >=
-        if (a.umin >= v) return decided(true);
-        if (a.umax < v) return decided(false);
-        return [keep(a, { umin: v }), keep(a, { umax: v - 1n })];
+        if (a.umin >= v) return decided(a, b, true);
+        if (a.umax < v) return decided(a, b, false);
+        return [keep(b, a, { umin: v }), keep(b, a, { umax: v - 1n })];
       case 0xa0: // <
-        if (a.umax < v) return decided(true);
-        if (a.umin >= v) return decided(false);
-        return [keep(a, { umax: v - 1n }), keep(a, { umin: v })];
+        if (a.umax < v) return decided(a, b, true);
+        if (a.umin >= v) return decided(a, b, false);
+        return [keep(b, a, { umax: v - 1n }), keep(b, a, { umin: v })];
       case 0xb0: // <=
-        if (a.umax <= v) return decided(true);
-        if (a.umin > v) return decided(false);
-        return [keep(a, { umax: v }), keep(a, { umin: v + 1n })];
+        if (a.umax <= v) return decided(a, b, true);
+        if (a.umin > v) return decided(a, b, false);
+        return [keep(b, a, { umax: v }), keep(b, a, { umin: v + 1n })];
       case 0x60: // s>
-        if (a.smin > sv) return decided(true);
-        if (a.smax <= sv) return decided(false);
-        return [keep(a, { smin: sv + 1n }), keep(a, { smax: sv })];
+        if (a.smin > sv) return decided(a, b, true);
+        if (a.smax <= sv) return decided(a, b, false);
+        return [keep(b, a, { smin: sv + 1n }), keep(b, a, { smax: sv })];
       case 0x70: // s>=
-        if (a.smin >= sv) return decided(true);
-        if (a.smax < sv) return decided(false);
-        return [keep(a, { smin: sv }), keep(a, { smax: sv - 1n })];
+        if (a.smin >= sv) return decided(a, b, true);
+        if (a.smax < sv) return decided(a, b, false);
+        return [keep(b, a, { smin: sv }), keep(b, a, { smax: sv - 1n })];
       case 0xc0: // s<
-        if (a.smax < sv) return decided(true);
-        if (a.smin >= sv) return decided(false);
-        return [keep(a, { smax: sv - 1n }), keep(a, { smin: sv })];
+        if (a.smax < sv) return decided(a, b, true);
+        if (a.smin >= sv) return decided(a, b, false);
+        return [keep(b, a, { smax: sv - 1n }), keep(b, a, { smin: sv })];
       case 0xd0: // s<=
-        if (a.smax <= sv) return decided(true);
-        if (a.smin > sv) return decided(false);
-        return [keep(a, { smax: sv }), keep(a, { smin: sv + 1n })];
+        if (a.smax <= sv) return decided(a, b, true);
+        if (a.smin > sv) return decided(a, b, false);
+        return [keep(b, a, { smax: sv }), keep(b, a, { smin: sv + 1n })];
     }
     return both;
   }
