@@ -1,6 +1,6 @@
 // The differential campaign against Linux 6.1 (npm run oracle:verifier): 5,000 programs of the program
 // generator with the kernel's verdicts. The reference must agree on accept/reject and errno for at
-// least 99 % of them in each mode, and it must never accept a program the kernel refused.
+// least 99.5 % of them in each mode, and it must never accept a program the kernel refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ test('the campaign file holds at least 5,000 generated programs, each the genera
   }
 });
 
-test('generated programs: at least 99 % agreement with Linux 6.1 in each mode, and nothing accepted that the kernel refused', () => {
+test('generated programs: at least 99.5 % agreement with Linux 6.1 in each mode, and nothing accepted that the kernel refused', () => {
   const agree = { privileged: 0, unprivileged: 0 };
   const unsafe: string[] = [];
   for (const p of file.programs) {
@@ -56,6 +56,6 @@ test('generated programs: at least 99 % agreement with Linux 6.1 in each mode, a
   }
   assert.deepEqual(unsafe, []);
   const n = file.programs.length;
-  assert.ok(agree.privileged / n >= 0.99, `privileged ${agree.privileged}/${n}`);
-  assert.ok(agree.unprivileged / n >= 0.99, `unprivileged ${agree.unprivileged}/${n}`);
+  assert.ok(agree.privileged / n >= 0.995, `privileged ${agree.privileged}/${n}`);
+  assert.ok(agree.unprivileged / n >= 0.995, `unprivileged ${agree.unprivileged}/${n}`);
 });

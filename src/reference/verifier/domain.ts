@@ -246,6 +246,38 @@ export function scalarDomain(bits: number): ScalarDomain {
     return undefined;
   }
 
+  /**
+   * Known bits of a product (the tnum multiplication of Vishwanathan et al., as Linux's tnum_mul):
+   * the product of the known parts, plus, for each bit of `a` that is 1 or unknown, `b` shifted
+   * there counted as unknown; `top` masks to the operation's width.
+   */
+  function tnumMul(a: Scalar, b: Scalar, top: bigint): [bigint, bigint] {
+    const product = (a.value * b.value) & top;
+    let accValue = 0n;
+    let accMask = 0n;
+    let av = a.value;
+    let am = a.mask;
+    let bv = b.value;
+    let bm = b.mask;
+    while (av !== 0n || am !== 0n) {
+      const add = (av & 1n) !== 0n ? bm : (am & 1n) !== 0n ? bv | bm : -1n;
+      if (add >= 0n) [accValue, accMask] = tnumAddRaw(accValue, accMask, 0n, add, top);
+      av >>= 1n;
+      am >>= 1n;
+      bv = (bv << 1n) & top;
+      bm = (bm << 1n) & top;
+    }
+    return tnumAddRaw(product, 0n, accValue, accMask, top);
+  }
+
+  /** tnum addition of (av, am) and (bv, bm) at the width `top` masks to. */
+  function tnumAddRaw(av: bigint, am: bigint, bv: bigint, bm: bigint, top: bigint): [bigint, bigint] {
+    const sm = (am + bm) & top;
+    const sv = (av + bv) & top;
+    const mu = (((sm + sv) & top) ^ sv) | am | bm;
+    return [sv & ~mu, mu];
+  }
+
   /** The result as the operation's width leaves it (zero-extended for half width). */
   function truncTo(wide: boolean, x: Scalar): Scalar {
     return wide ? x : zextHalf(x);
@@ -272,10 +304,13 @@ export function scalarDomain(bits: number): ScalarDomain {
         return truncTo(wide, normalize({ ...r, umax: minB(r.umax, minB(a.umax, b.umax)) }));
       }
       case 0x20: {
-        // Linux's scalar_min_max_mul: bounds only for non-negative factors that cannot overflow
+        // known bits by tnum multiplication; Linux's scalar_min_max_mul: bounds only for
+        // non-negative factors that cannot overflow
+        const [value, mask] = tnumMul(a, b, top);
+        const r = fromTnum(value, mask);
         const limit = wide ? H : (1n << (HB / 2n)) - 1n;
-        if (a.smin < 0n || b.smin < 0n || a.umax > limit || b.umax > limit) return wide ? unknown() : upTo(H);
-        return truncTo(wide, meet(unknown(), { umin: a.umin * b.umin, umax: a.umax * b.umax }));
+        if (a.smin < 0n || b.smin < 0n || a.umax > limit || b.umax > limit) return truncTo(wide, r);
+        return truncTo(wide, meet(r, { umin: a.umin * b.umin, umax: a.umax * b.umax }));
       }
       case 0x40: {
         const value = a.value | b.value;
@@ -544,7 +579,10 @@ export function scalarDomain(bits: number): ScalarDomain {
     const lowMask = a.mask & H;
     const mask = lowMask & rangeMask;
     const value = (lowValue | rangeValue) & ~mask;
-    return meet({ ...a, value: (a.value & ~H) | value, mask: (a.mask & ~H) | mask }, {});
+    // with the upper half zero the whole value is its low half: its bounds hold for all of it
+    // (Linux's __reg_combine_32_into_64)
+    const whole = a.umax <= H ? { umin, umax } : {};
+    return meet({ ...a, value: (a.value & ~H) | value, mask: (a.mask & ~H) | mask }, whole);
   }
 
   /** A side that learns `bounds` (contradictory bounds stay, as in Linux: the side is dead). */
@@ -571,9 +609,11 @@ export function scalarDomain(bits: number): ScalarDomain {
         return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
       }
       if (!isConst(b0)) return both;
-      if (a0.umax > H) {
-        // the upper half may be set: the low half's known bits decide, and each side learns
-        // known bits of the low half only (Linux's 32-bit bounds, as far as its tnum keeps them)
+      const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
+      if (a0.umax > H || (signedOp && a0.umax > HSMAX)) {
+        // the upper half may be set, or the low half's sign: the low half's known bits decide,
+        // and each side learns known bits of the low half only (Linux's 32-bit bounds, as far as
+        // its tnum keeps them)
         const v = b0.value & H;
         const t = decideHalf(op, a0, v);
         if (t !== undefined) return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
@@ -588,8 +628,6 @@ export function scalarDomain(bits: number): ScalarDomain {
           [withLow(a0, fallLow), b0],
         ];
       }
-      const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
-      if (signedOp && a0.umax > HSMAX) return both;
       b = known(signedOp ? BigInt.asIntN(bits / 2, b0.value & H) : b0.value & H);
       a = a0;
     }
