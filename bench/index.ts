@@ -174,9 +174,10 @@ function verifierRun(name: string, text: string, privileged: boolean): Record<st
   return {
     task: name,
     verdict: verdict.accepted ? 'accepted' : `errno ${verdict.errno}`,
-    'processed insns': processed.toLocaleString('en-US'),
+    // a refusal other than the instruction limit does not report its count
+    'processed insns': Number.isFinite(processed) ? processed.toLocaleString('en-US') : '-',
     ms: ms.toFixed(0),
-    'insns/s': Math.round(processed / (ms / 1000)).toLocaleString('en-US'),
+    'insns/s': Number.isFinite(processed) ? Math.round(processed / (ms / 1000)).toLocaleString('en-US') : '-',
     'heap MB': ((process.memoryUsage().heapUsed - heap) / 1e6).toFixed(0),
   };
 }

@@ -735,4 +735,39 @@ mov %r0, 0
 exit`,
     [],
   ],
+  [
+    'bounded_loop_1000',
+    'a loop of 1,000 iterations: accepted at 3 instructions an iteration with CAP_PERFMON; without it the speculative paths of every iteration reach the 1M-instruction limit (E2BIG)',
+    `mov %r0, 0
+mov %r1, 0
+l: add %r1, 1
+jlt %r1, 1000, l
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'bounded_loop_100000_jmp_seq',
+    'a loop of 100,000 iterations: accepted with CAP_PERFMON; without it 8,193 speculative paths wait at once (EFAULT, "The sequence of 8193 jumps is too complex")',
+    `mov %r0, 0
+mov %r1, 0
+l: add %r1, 1
+add %r0, 3
+jlt %r1, 100000, l
+mov %r0, 0
+exit`,
+    [],
+  ],
+  [
+    'loop_to_insn_limit',
+    'a loop of 2,000,000 iterations: the 1M-instruction limit (E2BIG) with CAP_PERFMON, 8,193 pending paths (EFAULT) without',
+    `mov %r0, 0
+mov %r1, 0
+l: add %r1, 1
+add %r0, 3
+jlt %r1, 2000000, l
+mov %r0, 0
+exit`,
+    [],
+  ],
 ];
