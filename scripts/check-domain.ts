@@ -13,10 +13,11 @@
 // (scripts/planted-bugs.ts); a planted bug that is not found is a failure of the check.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ExhaustiveReport } from '../src/fuzz/domain-soundness.js';
 import type { ScalarDomain } from '../src/reference/verifier/domain.js';
 import { DOMAIN_BUGS, plant } from './planted-bugs.js';
+import { onThreads } from './threads.js';
 
 interface Job {
   readonly shard: number;
@@ -86,19 +87,15 @@ async function run(
   random: number,
   domainUrl: string | undefined,
 ): Promise<JobReport> {
-  const reports = await Promise.all(
-    Array.from(
-      { length: workers },
-      (_, shard) =>
-        new Promise<JobReport>((done, failed) => {
-          const worker = new Worker(new URL('./thread.mjs', import.meta.url), {
-            workerData: { shard, shards: workers, every, random, domainUrl, module: import.meta.url },
-          });
-          worker.once('message', done);
-          worker.once('error', failed);
-        }),
-    ),
-  );
+  const jobs = Array.from({ length: workers }, (_, shard) => ({
+    shard,
+    shards: workers,
+    every,
+    random,
+    domainUrl,
+  }));
+  const none: JobReport = { pairs: 0, concrete: 0, randomPairs: 0 };
+  const reports = await onThreads(import.meta.url, jobs, none);
   const counterexample = reports.find((r) => r.counterexample !== undefined)?.counterexample;
   return {
     pairs: reports.reduce((n, r) => n + r.pairs, 0),

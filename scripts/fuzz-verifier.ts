@@ -12,9 +12,10 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { CampaignReport, VerifyFunction } from '../src/fuzz/verifier-fuzz.js';
 import { VERIFIER_BUGS, plant } from './planted-bugs.js';
+import { onThreads } from './threads.js';
 
 interface Job {
   readonly first: number;
@@ -68,25 +69,12 @@ async function campaign(
     processed: 0,
     failures: [],
   };
-  const threads: Worker[] = [];
-  const reports = await Promise.all(
-    jobs.map(
-      (job) =>
-        new Promise<CampaignReport>((done, failed) => {
-          const worker = new Worker(new URL('./thread.mjs', import.meta.url), {
-            workerData: { ...job, module: import.meta.url },
-          });
-          threads.push(worker);
-          worker.once('message', (report: CampaignReport) => {
-            done(report);
-            // a planted bug is found once: the other threads need not go on
-            if (maxFailures === 1 && report.failures.length > 0)
-              for (const other of threads) if (other !== worker) void other.terminate();
-          });
-          worker.once('error', failed);
-          worker.once('exit', () => done(empty));
-        }),
-    ),
+  // a planted bug is found once: the other threads need not go on
+  const reports = await onThreads(
+    import.meta.url,
+    jobs,
+    empty,
+    (report) => maxFailures === 1 && report.failures.length > 0,
   );
   return {
     programs: reports.reduce((n, r) => n + r.programs, 0),

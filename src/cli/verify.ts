@@ -1,5 +1,5 @@
 // `xdp-offload verify`: the host verifier's verdict on a program, as Linux 6.1 would give it.
-import { OffloadHelper, nameOf } from '../codec/index.js';
+import { OFFLOADABLE_HELPER_IDS, nameOf } from '../codec/index.js';
 import { verify as verifyProgram, VerifierErrno } from '../reference/verifier/index.js';
 import { loadProgram, mapDefinition } from './program-input.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
@@ -52,7 +52,7 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
       privileged: parsed.values.privileged === true,
       strictAlignment: parsed.values['strict-alignment'] === true,
       // the device offers only the offloadable helpers
-      helpers: new Set<number>(Object.values(OffloadHelper)),
+      helpers: OFFLOADABLE_HELPER_IDS,
     });
     const errno = verdict.accepted ? null : String(nameOf(ERRNO_NAMES, verdict.errno) ?? verdict.errno);
     if (parsed.values.json) {

@@ -187,6 +187,9 @@ export const OffloadHelper = {
   xdp_store_bytes: 190,
 } as const;
 
+/** Every id of {@link OffloadHelper}: the helpers a device may offer. */
+export const OFFLOADABLE_HELPER_IDS: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
+
 /** Size of the helper bitmap in bytes (256 ids; Linux's last helper id is 211). */
 export const HELPER_BITMAP_BYTES = 32;
 

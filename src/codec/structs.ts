@@ -12,7 +12,7 @@ import {
   IsaGroup,
   LogLevel,
   NextKeyFlag,
-  OffloadHelper,
+  OFFLOADABLE_HELPER_IDS,
   ProgFeature,
   ProgLoadFlag,
   QueryFlag,
@@ -85,8 +85,6 @@ const MAP_TYPE_BITS: Record<string, bigint> = Object.fromEntries(
   Object.entries(BpfMapType).map(([name, value]) => [name, 1n << BigInt(value)]),
 );
 
-const HELPER_IDS: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
-
 /** Result of `CAPS_GET`. */
 export const xdpCaps = defineLayout({
   cName: 'virtio_net_xdp_caps',
@@ -124,7 +122,7 @@ export const xdpCaps = defineLayout({
     const offset = base + 56;
     value.helpers.forEach((byte, i) => {
       for (let bit = 0; bit < 8; bit++) {
-        if ((byte >> bit) & 1 && !HELPER_IDS.has(i * 8 + bit)) {
+        if ((byte >> bit) & 1 && !OFFLOADABLE_HELPER_IDS.has(i * 8 + bit)) {
           throw new CodecError(
             'reserved',
             'helpers',

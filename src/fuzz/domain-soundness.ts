@@ -11,6 +11,7 @@
  * @module
  */
 import type { Scalar, ScalarDomain } from '../reference/verifier/domain.js';
+import { Rng } from './hostile-guest.js';
 
 /** The ALU operations the domain transfers (BPF op codes). */
 export const ALU_OPS = {
@@ -412,28 +413,21 @@ function sample(D: ScalarDomain, next: () => number): Sampled {
   return { s, xs };
 }
 
+function constant(D: ScalarDomain, c: bigint): Sampled {
+  return { s: D.known(c), xs: [c] };
+}
+
 /**
  * Checks every ALU transfer, negation and branch refinement at full width on `count` random pairs
  * of abstract values, each with a few of its concrete values. Returns the first counterexample.
  */
 export function checkRandom(D: ScalarDomain, seed: number, count: number): Counterexample | undefined {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const rng = new Rng(seed);
+  const next = () => rng.next();
   for (let i = 0; i < count; i++) {
     const a = sample(D, next);
-    const b =
-      next() % 2 === 0
-        ? sample(D, next)
-        : (() => {
-            const c = sample(D, next).xs[0] as bigint;
-            return { s: D.known(c), xs: [c] };
-          })();
+    // b is an abstract value or, half the time, one constant (what a BPF_K operand is)
+    const b = next() % 2 === 0 ? sample(D, next) : constant(D, sample(D, next).xs[0] as bigint);
     for (const wide of [true, false]) {
       for (const [name, op] of Object.entries(ALU_OPS)) {
         const r = D.transfer(op, a.s, b.s, wide);

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { OffloadHelper } from '../codec/index.js';
+import { OFFLOADABLE_HELPER_IDS } from '../codec/index.js';
 import { XdpEngine, type BpfMap, type MapDefinition } from '../reference/ebpf/index.js';
 import type { VerifyOptions, Verdict } from '../reference/verifier/index.js';
 import { generateProgram, type GeneratedProgram } from './program-generator.js';
@@ -37,9 +37,6 @@ export interface ProgramOutcome {
   /** The first failure, if any: an engine fault after acceptance, or a difference between layouts. */
   readonly failure?: { readonly kind: 'fault' | 'leak'; readonly detail: string };
 }
-
-/** The helpers a device lets a guest's program call. */
-export const OFFLOADABLE_HELPERS: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
 
 /** Packets per accepted program. */
 const PACKETS = 4;
@@ -114,7 +111,7 @@ function engineFor(
 export function fuzzProgram(seed: number, verify: VerifyFunction): ProgramOutcome {
   const program = generateProgram(seed);
   const maps = new Map(program.maps.map((m, i) => [i + 1, m] as const));
-  const options = { maps, helpers: OFFLOADABLE_HELPERS, insnLimit: INSN_LIMIT };
+  const options = { maps, helpers: OFFLOADABLE_HELPER_IDS, insnLimit: INSN_LIMIT };
   const device = verify(program.insns, { ...options, privileged: false });
   const privileged = verify(program.insns, { ...options, privileged: true });
   const base = {

@@ -66,8 +66,6 @@ export class Topology {
     const offset = options.hostOffset ?? 0;
     this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed), offset);
     this.programs = new HostPrograms(offset);
-    // Regions allocated first also move every later region id.
-    for (let i = 0; i < offset % 64; i++) this.hostEngine.space.alloc('mem', new Uint8Array(1));
     this.tap = new Tap(this.hostEngine, this.programs, {
       offloadCapable: options.offloadCapable ?? true,
       queues: options.queues ?? 1,

@@ -5,12 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { OffloadHelper, parseHex } from '../../src/codec/index.js';
+import { OFFLOADABLE_HELPER_IDS, parseHex } from '../../src/codec/index.js';
 import { slotsFromBytes, XdpEngine, type MapDefinition } from '../../src/reference/ebpf/index.js';
 import { verify } from '../../src/reference/verifier/index.js';
 import { SOUNDNESS_PROBES, UNSAFE_IN_6_1 as UNSAFE_PROBES } from '../../oracle/soundness-probes.js';
 
-const OFFLOADABLE: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
 interface Verdict {
   accepted: boolean;
   errno: number;
@@ -55,7 +54,7 @@ for (const [name, about] of SOUNDNESS_PROBES) {
         );
       }
     }
-    const device = verify(insns, { maps, privileged: false, helpers: OFFLOADABLE });
+    const device = verify(insns, { maps, privileged: false, helpers: OFFLOADABLE_HELPER_IDS });
     if (!device.accepted) return;
     const engine = new XdpEngine();
     for (const m of maps.values()) engine.createMap(m);

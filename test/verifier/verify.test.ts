@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { OffloadHelper, parseHex, type BpfInsn } from '../../src/codec/index.js';
+import { OFFLOADABLE_HELPER_IDS, parseHex, type BpfInsn } from '../../src/codec/index.js';
 
 /** The device verifies against the helpers it offers: the offloadable ones. */
-const OFFLOADABLE: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
 import { slotsFromBytes, type MapDefinition } from '../../src/reference/ebpf/index.js';
 import { verify } from '../../src/reference/verifier/index.js';
 import { fc } from '../support/fc.js';
@@ -106,7 +105,7 @@ test('soundness: random mutations of corpus programs that the verifier accepts n
         maps: program.mapDefs,
         privileged: false,
         insnLimit: 20_000,
-        helpers: OFFLOADABLE,
+        helpers: OFFLOADABLE_HELPER_IDS,
       });
       if (!verdict.accepted) return;
       verified++;

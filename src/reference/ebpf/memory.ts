@@ -160,7 +160,7 @@ export class AddressSpace {
         `0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')} is not a pointer`,
       );
     }
-    const off = (lo - this.bias) >>> 0;
+    const off = this.offsetOf(lo);
     if (off < region.start || off + size > region.end) {
       throw new EngineFault(
         'out-of-bounds',

@@ -601,7 +601,7 @@ export function scalarDomain(bits: number): ScalarDomain {
       [a0, b0],
     ];
     if (op === 0x40) return jset(a0, b0, wide);
-    let a = a0;
+    const a = a0;
     let b = b0;
     if (!wide) {
       if (isConst(a0) && isConst(b0)) {
@@ -629,7 +629,6 @@ export function scalarDomain(bits: number): ScalarDomain {
         ];
       }
       b = known(signedOp ? BigInt.asIntN(bits / 2, b0.value & H) : b0.value & H);
-      a = a0;
     }
     if (!isConst(b)) {
       // no constant on the right: only equality teaches something (reg_combine_min_max)

@@ -9,20 +9,16 @@ import { scalarDomain, type Scalar } from './domain.js';
 export type { Scalar } from './domain.js';
 
 /** The domain the verifier uses. */
-export const SCALARS = scalarDomain(64);
+const SCALARS = scalarDomain(64);
 
 export const {
   known,
   unknown,
   upTo,
   isConst,
-  add,
-  sub,
   alu,
   transfer,
   neg,
-  meet,
-  empty,
   invalidBounds,
   includes,
   isUnbounded,
