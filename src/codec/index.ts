@@ -14,6 +14,7 @@ export * from './hex.js';
 export * from './json.js';
 export * from './control.js';
 export * from './structs.js';
+export * from './invariants.js';
 export * from './streams.js';
 export { Layout, defineLayout, type ValueOf, type LayoutDefinition, type LayoutRule } from './layout.js';
 export type {

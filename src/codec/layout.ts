@@ -61,6 +61,8 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
   readonly fixedSize: number | undefined;
   /** Size of the leading fixed part (before the first variable field). */
   readonly headerSize: number;
+  /** Byte offset of each field of the leading fixed part, by name. */
+  readonly offsets: Readonly<Record<string, number>>;
   private readonly struct: r.Struct;
   private readonly visible: readonly string[];
   private readonly rule: LayoutRule<FieldsValue<F>> | undefined;
@@ -73,6 +75,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
     this.fields = definition.fields;
     this.rule = definition.rule;
     const byName: Record<string, FieldType> = {};
+    const offsets: Record<string, number> = {};
     let fixed: number | undefined = 0;
     let header = 0;
     let seenVariable = false;
@@ -89,12 +92,16 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
         seenVariable = true;
       } else {
         if (fixed !== undefined) fixed += field.fixedSize;
-        if (!seenVariable) header += field.fixedSize;
+        if (!seenVariable) {
+          offsets[field.name] = header;
+          header += field.fixedSize;
+        }
       }
     }
     this.struct = new r.Struct(byName);
     this.fixedSize = fixed;
     this.headerSize = header;
+    this.offsets = offsets;
     this.visible = definition.fields.filter((f) => !f.hidden).map((f) => f.name);
   }
 

@@ -26,8 +26,10 @@ import {
   CodecError,
   LogLevel,
   NextKeyFlag,
+  VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
   VIRTIO_NET_OK,
+  XdpCommand,
   XdpStatus,
   decodeRequest,
   decodeResult,
@@ -516,7 +518,12 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
         if (ack !== (status === XdpStatus.OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR))
           return fail('ack', `ack ${String(ack)} with status ${status}`);
         const wellFramed = framing.trailingReadable === undefined;
-        if (decoded !== undefined && wellFramed) {
+        const overLimit = wellFramed && insnCntAboveLimit(request, caps.max_insns);
+        if (overLimit && status !== XdpStatus.E2BIG) {
+          return fail('prog-limit', `status ${status} for a PROG_LOAD above max_insns`);
+        } else if (overLimit) {
+          // [dev-prog-limit]: E2BIG from insn_cnt alone, whatever follows it.
+        } else if (decoded !== undefined && wellFramed) {
           try {
             result = decodeResult(decoded, answerA);
           } catch (error) {
@@ -562,6 +569,16 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
   const lost = checkWritten();
   if (lost !== undefined) return fail('update-lost', lost);
   return { messages, frames, statuses };
+}
+
+/** Whether a device-readable part is a PROG_LOAD whose `insn_cnt` exceeds `maxInsns`. */
+function insnCntAboveLimit(request: Uint8Array, maxInsns: number): boolean {
+  return (
+    request.length >= 6 &&
+    request[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD &&
+    request[1] === XdpCommand.PROG_LOAD &&
+    new DataView(request.buffer, request.byteOffset, 6).getUint32(2, true) > maxInsns
+  );
 }
 
 /** The first line where two snapshots differ, shortened. */

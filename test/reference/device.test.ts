@@ -24,6 +24,7 @@ import {
   helperBitmap,
   MigrationBlockedError,
 } from '../../src/reference/device/device.js';
+import { GuestErrno } from '../../src/reference/guest/driver.js';
 import { ControlElement } from '../../src/reference/virtqueue/element.js';
 import { Topology } from '../../src/reference/topology.js';
 import { le32Bytes } from '../support/bytes.js';
@@ -418,6 +419,10 @@ describe('reset and migration', () => {
     });
     assert.equal(lookup.answer.status, XdpStatus.EBADF);
     assert.equal(t.fromHost(ipv4Frame()).offload, 'bypass');
+    // The driver holds handles the reset voided: it must reset too before it offloads again, or
+    // the device's new handle 1 would repeat a handle it still holds ([drv-map-handle-unique]).
+    assert.deepEqual(t.driver.mapCreate(counters(1), true), { errno: GuestErrno.EIO });
+    assert.equal(t.driver.reset(), 0);
     // Negotiating FEATURES_OK again also resets.
     offload(t, returns(1), [counters(1)]);
     t.device.setFeatures(t.device.offeredFeatures());

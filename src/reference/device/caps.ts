@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BpfMapType, CodecError, IsaGroup, OffloadHelper, xdpCaps, type ValueOf } from '../../codec/index.js';
+import { CodecError, capsBelowMinimum, xdpCaps, type ValueOf } from '../../codec/index.js';
 import { helperBitSet, type ProgramNeeds } from '../ebpf/needs.js';
 import type { MapLimits } from './maps.js';
 
@@ -35,22 +35,8 @@ export function checkCaps(caps: DeviceCaps): void {
     if (error instanceof CodecError) throw new CapsError(error.field, error.message);
     throw error;
   }
-  const minimum: [boolean, string, string][] = [
-    [
-      ((caps.map_types >> BigInt(BpfMapType.ARRAY)) & 1n) === 1n,
-      'map_types',
-      'BPF_MAP_TYPE_ARRAY is required',
-    ],
-    [(caps.isa_groups & IsaGroup.BASE32) !== 0, 'isa_groups', 'base32 is required'],
-    [(caps.isa_groups & IsaGroup.BASE64) !== 0, 'isa_groups', 'base64 is required'],
-    [helperBitSet(caps.helpers, OffloadHelper.map_lookup_elem), 'helpers', 'map_lookup_elem is required'],
-    [caps.max_maps >= 1, 'max_maps', 'must be at least 1'],
-    [caps.max_entries >= 1, 'max_entries', 'must be at least 1'],
-    [caps.max_insns >= 1, 'max_insns', 'must be at least 1'],
-    [caps.max_key_size >= 4, 'max_key_size', 'must be at least 4'],
-    [caps.max_value_size >= 8, 'max_value_size', 'must be at least 8'],
-  ];
-  for (const [holds, field, detail] of minimum) if (!holds) throw new CapsError(field, detail);
+  const below = capsBelowMinimum(caps);
+  if (below !== undefined) throw new CapsError(below.field, below.detail);
 }
 
 /** The helper ids a capability set advertises. */

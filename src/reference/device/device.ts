@@ -41,7 +41,7 @@ import { zeroCounters, type ActionCounters, type Tap } from '../host/tap.js';
 import { verify } from '../verifier/verify.js';
 import { ControlElement } from '../virtqueue/element.js';
 import { advertisedHelpers, checkCaps, mapLimitsOf, missingCapability, type DeviceCaps } from './caps.js';
-import { serveElement, type Served } from './frontend.js';
+import { requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
 import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
 
@@ -144,6 +144,7 @@ export class OffloadDevice {
   private readonly maps: DeviceMaps;
   /** The advertised helpers, the only ones the verifier lets a program call. */
   private readonly helpers: ReadonlySet<number>;
+  private readonly bounds: RequestBounds;
   private attached: Attached | undefined;
   private baseline: ActionCounters = zeroCounters();
   private negotiated = 0n;
@@ -161,6 +162,7 @@ export class OffloadDevice {
     this.caps = Object.freeze({ ...caps, helpers: Uint8Array.from(caps.helpers) });
     this.maps = new DeviceMaps(mapLimitsOf(caps), backend.engine.space);
     this.helpers = advertisedHelpers(caps);
+    this.bounds = requestBounds(caps);
   }
 
   /**
@@ -228,7 +230,7 @@ export class OffloadDevice {
 
   /** Serves one control virtqueue element of the class. */
   serve(element: ControlElement): Served {
-    return serveElement(element, (request) => this.execute(request));
+    return serveElement(element, (request) => this.execute(request), this.bounds);
   }
 
   /**

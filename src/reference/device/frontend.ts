@@ -8,7 +8,9 @@
  */
 import {
   CodecError,
+  VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
+  XdpCommand,
   XdpStatus,
   decodeRequest,
   encodeFailure,
@@ -42,8 +44,59 @@ export function malformedStatus(error: CodecError | FramingError): number {
     : XdpStatus.EINVAL;
 }
 
-/** Serves one element: decode, check the writable room, execute, answer. */
-export function serveElement(element: ControlElement, execute: CommandExecutor): Served {
+/**
+ * What bounds a device-readable part before it is read ([dev-prog-limit], [dev-wire-request-size]):
+ * PROG_LOAD's `insn_cnt`, and the longest request the capabilities admit.
+ */
+export interface RequestBounds {
+  /** `max_insns`. */
+  readonly maxInsns: number;
+  /** The longest well-formed device-readable part within the capabilities, in bytes. */
+  readonly maxLength: number;
+}
+
+/** Header and fixed data before a PROG_LOAD's instructions or a MAP_UPDATE's key. */
+const REQUEST_HEADER = 2 + 16;
+/** Bytes of the device-readable part up to and including PROG_LOAD's `insn_cnt`. */
+const INSN_CNT_END = 2 + 4;
+
+/** The bounds a device with these capabilities applies. */
+export function requestBounds(caps: {
+  readonly max_insns: number;
+  readonly max_key_size: number;
+  readonly max_value_size: number;
+}): RequestBounds {
+  return {
+    maxInsns: caps.max_insns,
+    maxLength: REQUEST_HEADER + Math.max(8 * caps.max_insns, caps.max_key_size + caps.max_value_size),
+  };
+}
+
+/**
+ * The status for a part refused from its length and header alone, or undefined. A PROG_LOAD above
+ * `max_insns` is E2BIG whatever follows `insn_cnt`; a longer part than any request is malformed.
+ */
+function refusedUnread(element: ControlElement, bounds: RequestBounds): number | undefined {
+  const head = element.readablePrefix(INSN_CNT_END);
+  if (
+    head.length === INSN_CNT_END &&
+    head[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD &&
+    head[1] === XdpCommand.PROG_LOAD &&
+    new DataView(head.buffer).getUint32(2, true) > bounds.maxInsns
+  )
+    return XdpStatus.E2BIG;
+  return element.readableLength > bounds.maxLength ? XdpStatus.EINVAL : undefined;
+}
+
+/**
+ * Serves one element: check the length and header against `bounds`, decode, check the writable
+ * room, execute, answer. Without `bounds` (a front end tested on its own) any length is read.
+ */
+export function serveElement(
+  element: ControlElement,
+  execute: CommandExecutor,
+  bounds?: RequestBounds,
+): Served {
   const room = element.writableCapacity;
   if (room < 9) {
     // Too small for a status: VIRTIO_NET_ERR in ack alone, if there is a byte for it.
@@ -52,6 +105,9 @@ export function serveElement(element: ControlElement, execute: CommandExecutor):
   }
   let request: ControlRequest;
   try {
+    const refused = bounds === undefined ? undefined : refusedUnread(element, bounds);
+    if (refused !== undefined)
+      return { used: element.writeAnswer(encodeFailure(refused)), executed: false, status: refused };
     request = decodeRequest(element.readablePart());
   } catch (error) {
     if (!(error instanceof CodecError || error instanceof FramingError)) throw error;

@@ -107,7 +107,6 @@ export class XdpEngine {
     if (map === undefined) return false;
     map.destroy();
     this.maps.delete(handle);
-    this.space.sweep();
     return true;
   }
 
@@ -156,9 +155,10 @@ export class XdpEngine {
     } catch (error) {
       if (!(error instanceof EngineFault)) throw error;
       fault = error;
+    } finally {
+      this.space.endRun();
     }
     const durationNs = Number(process.hrtime.bigint() - start);
-    this.space.sweep();
     const retval = fault === undefined ? (vm.lo[0] as number) >>> 0 : 0;
     return {
       retval,
@@ -185,7 +185,7 @@ export class XdpEngine {
       if (!(error instanceof EngineFault)) throw error;
       return XdpAction.ABORTED;
     } finally {
-      this.space.sweep();
+      this.space.endRun();
     }
     return (vm.lo[0] as number) >>> 0;
   }
@@ -198,6 +198,7 @@ export class XdpEngine {
     xdp.rxQueueIndex = rxQueueIndex;
     this.vm.hi[1] = this.space.hiOf(xdp.ctx);
     this.vm.lo[1] = this.space.loOf(0);
+    this.space.beginRun();
   }
 
   /** The packet (data to data_end) after the last run. */

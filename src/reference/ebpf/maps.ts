@@ -4,6 +4,12 @@
  * pointers that stay valid for the program that obtained them. Per-CPU variants are not offloadable
  * (the spec's `map_types` defines only these two) and are refused at creation.
  *
+ * Storage is preallocated at creation, as Linux preallocates both types: one slab of values (and,
+ * for a hash, one of keys and an open-addressing index over typed arrays), so the memory a map holds
+ * is a fixed multiple of what the device accounts for it, whatever is stored. A value becomes a
+ * region only when a program looks it up; those regions are cached for later runs up to a small
+ * bound and otherwise released when the run ends.
+ *
  * @module
  */
 import { BpfMapType, BpfUpdateFlag } from '../../codec/index.js';
@@ -72,9 +78,12 @@ export interface BpfMap {
   destroy(): void;
 }
 
-function checkSizes(key: Uint8Array, keySize: number): boolean {
-  return key.length === keySize;
-}
+/** Value regions a map keeps between runs; beyond this, a run's regions are released when it ends. */
+export const CACHED_VALUE_REGIONS = 64;
+
+/** Largest value and hash key sizes, as Linux's limits for these types. */
+const MAX_VALUE_SIZE = 1 << 20;
+const MAX_HASH_KEY_SIZE = 512;
 
 /** Validates a definition as Linux's map_create does for these types. */
 export function checkDefinition(def: MapDefinition): void {
@@ -86,15 +95,100 @@ export function checkDefinition(def: MapDefinition): void {
     throw new MapCreateError(Errno.EINVAL, 'zero size');
   if (type === BpfMapType.ARRAY && keySize !== 4)
     throw new MapCreateError(Errno.EINVAL, 'an array key is 4 bytes');
-  if (valueSize > 1 << 20 || (type === BpfMapType.HASH && keySize > 512)) {
+  if (valueSize > MAX_VALUE_SIZE || (type === BpfMapType.HASH && keySize > MAX_HASH_KEY_SIZE)) {
     throw new MapCreateError(Errno.E2BIG, 'key or value too large');
   }
+  if (maxEntries * (keySize + valueSize) > 2 ** 31) {
+    throw new MapCreateError(Errno.ENOMEM, 'the map would need more than 2 GiB');
+  }
+}
+
+/**
+ * The regions programs obtained for a map's values, by slot. A region is created on a program's
+ * first lookup of a slot and kept while the cache is small, so steady traffic allocates nothing;
+ * when a slot's value is replaced or freed while a run may hold its pointer, the region is detached
+ * onto a copy of the old bytes (the program keeps reading what it looked up, as under Linux's RCU).
+ */
+class ValueRegions {
+  private readonly bySlot = new Map<number, Region>();
+  private trimQueued = false;
+
+  constructor(
+    private readonly space: AddressSpace,
+    private readonly owner: BpfMap,
+    private readonly values: Uint8Array,
+    private readonly valueSize: number,
+    private readonly pinned: number,
+  ) {}
+
+  /** The region of a slot's value, created on first use. */
+  of(slot: number): Region {
+    let region = this.bySlot.get(slot);
+    if (region === undefined) {
+      const size = this.valueSize;
+      region = this.space.alloc(
+        'map-value',
+        this.values.subarray(slot * size, (slot + 1) * size),
+        true,
+        this.owner,
+      );
+      this.bySlot.set(slot, region);
+      if (this.bySlot.size > CACHED_VALUE_REGIONS && !this.trimQueued) {
+        this.trimQueued = true;
+        this.space.afterRun(() => this.trim());
+      }
+    }
+    return region;
+  }
+
+  /** Called before a slot's bytes change or the slot is freed: no region keeps seeing the slot. */
+  detach(slot: number): void {
+    const region = this.bySlot.get(slot);
+    if (region === undefined) return;
+    this.bySlot.delete(slot);
+    if (this.space.running) {
+      region.bytes = region.bytes.slice();
+      region.view = new DataView(region.bytes.buffer);
+    }
+    this.space.release(region);
+  }
+
+  /** Releases every cached region except the pinned slot's. */
+  trim(): void {
+    this.trimQueued = false;
+    if (this.bySlot.size <= CACHED_VALUE_REGIONS) return;
+    for (const [slot, region] of this.bySlot) {
+      if (slot === this.pinned) continue;
+      this.bySlot.delete(slot);
+      this.space.release(region);
+    }
+  }
+
+  /** Releases every region. */
+  destroy(): void {
+    for (const region of this.bySlot.values()) this.space.release(region);
+    this.bySlot.clear();
+  }
+}
+
+function indexAt(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+function indexKey(i: number): Uint8Array {
+  return Uint8Array.of(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24);
 }
 
 class ArrayMap implements BpfMap {
   readonly region: Region;
   private readonly storage: Uint8Array;
-  private readonly elements: (Region | undefined)[] = [];
+  private readonly regions: ValueRegions;
 
   constructor(
     readonly definition: MapDefinition,
@@ -102,43 +196,33 @@ class ArrayMap implements BpfMap {
   ) {
     this.storage = new Uint8Array(definition.valueSize * definition.maxEntries);
     this.region = space.alloc('map', new Uint8Array(0), false, this);
-  }
-
-  private index(key: Uint8Array, at = 0): number {
-    return (
-      (key[at] as number) |
-      ((key[at + 1] as number) << 8) |
-      ((key[at + 2] as number) << 16) |
-      ((key[at + 3] as number) << 24)
-    );
+    // Element 0 is pinned: a loaded program may hold its address as a constant (BPF_PSEUDO_MAP_VALUE).
+    this.regions = new ValueRegions(space, this, this.storage, definition.valueSize, 0);
   }
 
   valueRegion(key: Uint8Array): Region | undefined {
-    return checkSizes(key, 4) ? this.valueRegionAt(key, 0) : undefined;
+    return key.length === 4 ? this.valueRegionAt(key, 0) : undefined;
   }
 
   valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
-    const i = this.index(bytes, at) >>> 0;
-    if (i >= this.definition.maxEntries) return undefined;
-    let region = this.elements[i];
-    if (region === undefined) {
-      const size = this.definition.valueSize;
-      region = this.space.alloc('map-value', this.storage.subarray(i * size, (i + 1) * size), true, this);
-      this.elements[i] = region;
-    }
-    return region;
+    const i = indexAt(bytes, at);
+    return i < this.definition.maxEntries ? this.regions.of(i) : undefined;
   }
 
   lookup(key: Uint8Array): Uint8Array | number {
-    const region = this.valueRegion(key);
-    return region === undefined ? Errno.ENOENT : Uint8Array.from(region.bytes);
+    if (key.length !== 4) return Errno.ENOENT;
+    const i = indexAt(key, 0);
+    if (i >= this.definition.maxEntries) return Errno.ENOENT;
+    const size = this.definition.valueSize;
+    return this.storage.slice(i * size, (i + 1) * size);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number): number {
     if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
-    const i = this.index(key) >>> 0;
+    const i = indexAt(key, 0);
     if (i >= this.definition.maxEntries) return Errno.E2BIG;
     if (flags === BpfUpdateFlag.NOEXIST) return Errno.EEXIST; // every index of an array exists
+    // In place, as Linux updates an array element: a program holding its pointer sees the new value.
     const size = this.definition.valueSize;
     this.storage.set(value.subarray(0, size), i * size);
     return 0;
@@ -150,110 +234,219 @@ class ArrayMap implements BpfMap {
 
   nextKey(key: Uint8Array | null): Uint8Array | number {
     const n = this.definition.maxEntries;
-    const i = key === null ? n : this.index(key) >>> 0;
+    const i = key === null ? n : indexAt(key, 0);
     const next = i >= n ? 0 : i + 1;
-    if (next >= n) return Errno.ENOENT;
-    return Uint8Array.of(next & 0xff, (next >>> 8) & 0xff, (next >>> 16) & 0xff, next >>> 24);
+    return next >= n ? Errno.ENOENT : indexKey(next);
   }
 
   entries(): [Uint8Array, Uint8Array][] {
     const size = this.definition.valueSize;
     return Array.from({ length: this.definition.maxEntries }, (_, i) => [
-      Uint8Array.of(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24),
+      indexKey(i),
       this.storage.slice(i * size, (i + 1) * size),
     ]);
   }
 
   destroy(): void {
-    for (const r of this.elements) if (r !== undefined) this.space.release(r);
+    this.regions.destroy();
     this.space.release(this.region);
   }
 }
 
-interface HashElement {
-  readonly key: Uint8Array;
-  region: Region;
+const NONE = -1;
+
+/** A per-map secret for the index's hash, so a guest cannot choose keys that all collide. */
+function hashSeed(): number {
+  return (crypto.getRandomValues(new Uint32Array(1))[0] as number) | 0;
 }
 
-function keyOf(key: Uint8Array): string {
-  let s = '';
-  for (const b of key) s += String.fromCharCode(b);
-  return s;
-}
-
+/**
+ * A hash map over preallocated slabs: `maxEntries` key and value slots, an open-addressing index
+ * (linear probing, at most half full, deletion by backward shift, so no tombstones), and a doubly
+ * linked list of slots in insertion order for get-next-key. Every operation costs O(key size),
+ * expected; nothing is copied per call.
+ */
 class HashMap implements BpfMap {
   readonly region: Region;
-  private readonly elements = new Map<string, HashElement>();
+  private readonly keys: Uint8Array;
+  private readonly values: Uint8Array;
+  /** Index buckets: slot + 1, or 0 when empty. */
+  private readonly buckets: Int32Array;
+  private readonly mask: number;
+  /** Each used slot's hash. */
+  private readonly hashes: Int32Array;
+  /** Insertion-order links of used slots; `next` also chains the free slots. */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = NONE;
+  private tail = NONE;
+  private freeHead: number;
+  private size = 0;
+  private readonly seed = hashSeed();
+  private readonly regions: ValueRegions;
 
   constructor(
     readonly definition: MapDefinition,
     private readonly space: AddressSpace,
   ) {
+    const { keySize, valueSize, maxEntries } = definition;
+    this.keys = new Uint8Array(keySize * maxEntries);
+    this.values = new Uint8Array(valueSize * maxEntries);
+    let buckets = 8;
+    while (buckets < 2 * maxEntries) buckets *= 2;
+    this.buckets = new Int32Array(buckets);
+    this.mask = buckets - 1;
+    this.hashes = new Int32Array(maxEntries);
+    this.prev = new Int32Array(maxEntries);
+    this.next = new Int32Array(maxEntries);
+    for (let i = 0; i < maxEntries; i++) this.next[i] = i + 1 < maxEntries ? i + 1 : NONE;
+    this.freeHead = 0;
     this.region = space.alloc('map', new Uint8Array(0), false, this);
+    this.regions = new ValueRegions(space, this, this.values, valueSize, NONE);
+  }
+
+  private hash(bytes: Uint8Array, at: number): number {
+    // FNV-1a, seeded, with a final avalanche so the low bits (the bucket) depend on every byte.
+    let h = 0x811c9dc5 ^ this.seed;
+    for (let i = 0, n = this.definition.keySize; i < n; i++)
+      h = Math.imul(h ^ (bytes[at + i] as number), 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  private sameKey(slot: number, bytes: Uint8Array, at: number): boolean {
+    const n = this.definition.keySize;
+    const base = slot * n;
+    const keys = this.keys;
+    for (let i = 0; i < n; i++) if (keys[base + i] !== bytes[at + i]) return false;
+    return true;
+  }
+
+  /** The bucket holding the key, or the empty bucket where it would go (negated, minus one). */
+  private find(bytes: Uint8Array, at: number, h: number): number {
+    const { buckets, mask, hashes } = this;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
+      const entry = buckets[b] as number;
+      if (entry === 0) return -b - 1;
+      const slot = entry - 1;
+      if (hashes[slot] === h && this.sameKey(slot, bytes, at)) return b;
+    }
+  }
+
+  private slotAt(bytes: Uint8Array, at: number): number {
+    const b = this.find(bytes, at, this.hash(bytes, at));
+    return b < 0 ? NONE : (this.buckets[b] as number) - 1;
   }
 
   valueRegion(key: Uint8Array): Region | undefined {
-    if (!checkSizes(key, this.definition.keySize)) return undefined;
-    return this.elements.get(keyOf(key))?.region;
+    return key.length === this.definition.keySize ? this.valueRegionAt(key, 0) : undefined;
   }
 
   valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
-    return this.elements.get(keyOf(bytes.subarray(at, at + this.definition.keySize)))?.region;
+    const slot = this.slotAt(bytes, at);
+    return slot === NONE ? undefined : this.regions.of(slot);
   }
 
   lookup(key: Uint8Array): Uint8Array | number {
-    const region = this.valueRegion(key);
-    return region === undefined ? Errno.ENOENT : Uint8Array.from(region.bytes);
+    if (key.length !== this.definition.keySize) return Errno.ENOENT;
+    const slot = this.slotAt(key, 0);
+    if (slot === NONE) return Errno.ENOENT;
+    const size = this.definition.valueSize;
+    return this.values.slice(slot * size, (slot + 1) * size);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number): number {
     if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
-    const k = keyOf(key);
-    const old = this.elements.get(k);
-    if (old !== undefined && flags === BpfUpdateFlag.NOEXIST) return Errno.EEXIST;
-    if (old === undefined && flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
-    if (old === undefined && this.elements.size >= this.definition.maxEntries) return Errno.E2BIG;
-    // Like Linux, a replacement is a new element: a program still holding the old value pointer
-    // keeps reading the old value until it ends.
-    const region = this.space.alloc(
-      'map-value',
-      Uint8Array.from(value.subarray(0, this.definition.valueSize)),
-      true,
-      this,
-    );
-    if (old !== undefined) {
-      this.space.release(old.region);
-      old.region = region;
-    } else {
-      this.elements.set(k, { key: Uint8Array.from(key), region });
+    const h = this.hash(key, 0);
+    const b = this.find(key, 0, h);
+    const { valueSize } = this.definition;
+    if (b >= 0) {
+      if (flags === BpfUpdateFlag.NOEXIST) return Errno.EEXIST;
+      // Like Linux, a replacement is a new element: a program still holding the old value pointer
+      // keeps reading the old value until it ends.
+      const slot = (this.buckets[b] as number) - 1;
+      this.regions.detach(slot);
+      this.values.set(value.subarray(0, valueSize), slot * valueSize);
+      return 0;
     }
+    if (flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
+    const slot = this.freeHead;
+    if (slot === NONE) return Errno.E2BIG;
+    this.freeHead = this.next[slot] as number;
+    const { keySize } = this.definition;
+    this.keys.set(key.subarray(0, keySize), slot * keySize);
+    this.values.set(value.subarray(0, valueSize), slot * valueSize);
+    this.hashes[slot] = h;
+    this.buckets[-b - 1] = slot + 1;
+    this.prev[slot] = this.tail;
+    this.next[slot] = NONE;
+    if (this.tail === NONE) this.head = slot;
+    else this.next[this.tail] = slot;
+    this.tail = slot;
+    this.size++;
     return 0;
   }
 
   delete(key: Uint8Array): number {
-    const k = keyOf(key);
-    const old = this.elements.get(k);
-    if (old === undefined) return Errno.ENOENT;
-    this.elements.delete(k);
-    this.space.release(old.region);
+    if (key.length !== this.definition.keySize) return Errno.ENOENT;
+    const b = this.find(key, 0, this.hash(key, 0));
+    if (b < 0) return Errno.ENOENT;
+    const slot = (this.buckets[b] as number) - 1;
+    this.regions.detach(slot);
+    this.unindex(b);
+    const p = this.prev[slot] as number;
+    const n = this.next[slot] as number;
+    if (p === NONE) this.head = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tail = p;
+    else this.prev[n] = p;
+    this.next[slot] = this.freeHead;
+    this.freeHead = slot;
+    this.size--;
     return 0;
   }
 
+  /** Empties bucket `b`, moving later entries of its probe run back so every key stays findable. */
+  private unindex(b: number): void {
+    const { buckets, mask, hashes } = this;
+    let hole = b;
+    for (let i = (b + 1) & mask; ; i = (i + 1) & mask) {
+      const entry = buckets[i] as number;
+      if (entry === 0) break;
+      const home = (hashes[entry - 1] as number) & mask;
+      // The entry may fill the hole when its home is not in the cyclic range (hole, i].
+      if (((i - home) & mask) >= ((i - hole) & mask)) {
+        buckets[hole] = entry;
+        hole = i;
+      }
+    }
+    buckets[hole] = 0;
+  }
+
   nextKey(key: Uint8Array | null): Uint8Array | number {
-    const keys = [...this.elements.values()];
-    if (keys.length === 0) return Errno.ENOENT;
-    const at = key === null ? -1 : keys.findIndex((e) => keyOf(e.key) === keyOf(key));
+    if (this.size === 0) return Errno.ENOENT;
     // A key that is not in the map restarts the iteration, as Linux's hash map does.
-    const next = keys[at + 1];
-    return next === undefined ? Errno.ENOENT : Uint8Array.from(next.key);
+    const slot = key === null || key.length !== this.definition.keySize ? NONE : this.slotAt(key, 0);
+    const next = slot === NONE ? this.head : (this.next[slot] as number);
+    return next === NONE ? Errno.ENOENT : this.keyOf(next);
+  }
+
+  private keyOf(slot: number): Uint8Array {
+    const n = this.definition.keySize;
+    return this.keys.slice(slot * n, (slot + 1) * n);
   }
 
   entries(): [Uint8Array, Uint8Array][] {
-    return [...this.elements.values()].map((e) => [Uint8Array.from(e.key), Uint8Array.from(e.region.bytes)]);
+    const out: [Uint8Array, Uint8Array][] = [];
+    const size = this.definition.valueSize;
+    for (let s = this.head; s !== NONE; s = this.next[s] as number)
+      out.push([this.keyOf(s), this.values.slice(s * size, (s + 1) * size)]);
+    return out;
   }
 
   destroy(): void {
-    for (const e of this.elements.values()) this.space.release(e.region);
+    this.regions.destroy();
     this.space.release(this.region);
   }
 }

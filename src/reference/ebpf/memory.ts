@@ -80,6 +80,8 @@ export class AddressSpace {
   private readonly table: (Region | undefined)[] = [undefined];
   private readonly free: number[] = [];
   private readonly released: number[] = [];
+  private readonly tasks: (() => void)[] = [];
+  private inRun = false;
 
   constructor(layout: AddressLayout = DEFAULT_LAYOUT) {
     this.tag = layout.tag;
@@ -124,21 +126,48 @@ export class AddressSpace {
     return region;
   }
 
-  /**
-   * Releases a region once no running program can hold a pointer to it: the id stays resolvable
-   * until {@link sweep}, as an RCU-protected element stays readable until the program ends.
-   */
-  release(region: Region): void {
-    this.released.push(region.id);
+  /** Whether a program is running (between {@link beginRun} and {@link endRun}). */
+  get running(): boolean {
+    return this.inRun;
   }
 
-  /** Frees released regions (call between runs). */
-  sweep(): void {
-    for (const id of this.released) {
-      this.table[id] = undefined;
-      this.free.push(id);
-    }
+  /** A program starts: regions released from now on stay resolvable until {@link endRun}. */
+  beginRun(): void {
+    this.inRun = true;
+  }
+
+  /** The program ended: frees the regions released during the run and runs the queued tasks. */
+  endRun(): void {
+    this.inRun = false;
+    for (const id of this.released) this.drop(id);
     this.released.length = 0;
+    const tasks = this.tasks.splice(0);
+    for (const task of tasks) task();
+  }
+
+  /**
+   * Releases a region. Outside a run its id is free at once; during one it stays resolvable until
+   * the run ends, as an RCU-protected element stays readable until the program that found it ends.
+   */
+  release(region: Region): void {
+    if (this.inRun) this.released.push(region.id);
+    else this.drop(region.id);
+  }
+
+  /** Queues `task` for the end of the current run, or of the next one when none is running. */
+  afterRun(task: () => void): void {
+    this.tasks.push(task);
+  }
+
+  /** Regions that exist now (for resource checks). */
+  get live(): number {
+    return this.table.length - 1 - this.free.length;
+  }
+
+  private drop(id: number): void {
+    if (this.table[id] === undefined) return;
+    this.table[id] = undefined;
+    this.free.push(id);
   }
 
   /** The region a pointer's upper word names, or undefined. */

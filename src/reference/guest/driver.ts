@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  BpfMapType,
   CodecError,
   LogLevel,
   NextKeyFlag,
@@ -17,7 +18,9 @@ import {
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_XDP_OFFLOAD,
   XdpStatus,
+  capsBelowMinimum,
   featureBit,
+  queryInconsistency,
   type BpfInsn,
   type ControlRequest,
   type ControlResult,
@@ -166,7 +169,13 @@ export class VirtioNetDriver {
       this.negotiated &= ~offload; // a device whose capabilities cannot be read is not used for offload
       return false;
     }
-    this.capsValue = caps.result as ResultData['CAPS_GET'];
+    const value = caps.result as ResultData['CAPS_GET'];
+    if (capsBelowMinimum(value) !== undefined) {
+      // [drv-caps-check]: capabilities below the spec's minimum are a lying device.
+      this.negotiated &= ~offload;
+      return false;
+    }
+    this.capsValue = value;
     return true;
   }
 
@@ -214,9 +223,16 @@ export class VirtioNetDriver {
         map_flags: 0,
       },
     });
-    return typeof answer === 'number'
-      ? { errno: answer }
-      : { value: (answer.result as ResultData['MAP_CREATE']).map_handle };
+    if (typeof answer === 'number') return { errno: answer };
+    const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+    // [drv-map-handle-unique]: a handle the device already gave to a live map is a lying device.
+    return this.handleInUse(handle) ? { errno: GuestErrno.EIO } : { value: handle };
+  }
+
+  /** Whether an offloaded map of this driver holds `handle`. */
+  private handleInUse(handle: number): boolean {
+    for (const map of this.fds.values()) if (map.kind === 'offloaded' && map.handle === handle) return true;
+    return false;
   }
 
   /** Frees a map fd (MAP_FREE for an offloaded map). */
@@ -286,17 +302,39 @@ export class VirtioNetDriver {
         key: key ?? new Uint8Array(0),
       },
     });
-    return typeof answer === 'number' ? answer : (answer.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
+    if (typeof answer === 'number') return answer;
+    const next = (answer.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
+    // An array's keys are its indices, in order ([dev-map-next-key]).
+    if (map.def.type === BpfMapType.ARRAY) {
+      const index = new DataView(next.buffer, next.byteOffset, 4).getUint32(0, true);
+      const from =
+        key === null ? map.def.maxEntries : new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
+      const expected = from >= map.def.maxEntries ? 0 : from + 1;
+      if (index >= map.def.maxEntries || (expected < map.def.maxEntries && index !== expected))
+        return GuestErrno.EIO;
+    }
+    return next;
   }
 
-  /** Every key and value of a map, read through the slow path in iteration order. */
+  /**
+   * Every key and value of a map, read through the slow path in iteration order. The iteration
+   * ends, with EIO, when the device returns a key twice or more keys than the map can hold
+   * ([drv-map-iterate-bounded]): a device that does either is lying, or the map changed under the
+   * iteration (the caller may retry).
+   */
   mapDump(fd: number): MapElement[] | number {
+    const map = this.fds.get(fd);
+    if (map === undefined) return GuestErrno.EBADF;
     const out: MapElement[] = [];
+    const seen = new Set<string>();
     let key: Uint8Array | null = null;
     for (;;) {
       const next = this.mapNextKey(fd, key);
       if (next === XdpStatus.ENOENT) return out;
       if (typeof next === 'number') return next;
+      const id = Buffer.from(next).toString('latin1');
+      if (seen.has(id) || seen.size >= map.def.maxEntries) return GuestErrno.EIO;
+      seen.add(id);
       const value = this.mapLookup(fd, next);
       if (typeof value === 'number') return value;
       out.push({ key: next, value });
@@ -377,7 +415,11 @@ export class VirtioNetDriver {
   /** QUERY through the control queue: the device's offload state and counters, or an errno. */
   query(): ResultData['QUERY'] | number {
     const answer = this.command({ command: 'QUERY', data: null });
-    return typeof answer === 'number' ? answer : (answer.result as ResultData['QUERY']);
+    if (typeof answer === 'number') return answer;
+    const result = answer.result as ResultData['QUERY'];
+    // [drv-query-check]: counters that do not add up, or state beyond the capabilities, are a lie.
+    const caps = this.capsValue;
+    return caps === undefined || queryInconsistency(result, caps) !== undefined ? GuestErrno.EIO : result;
   }
 
   /**
@@ -409,6 +451,8 @@ export class VirtioNetDriver {
   reset(): number {
     this.transport.reset();
     if (!this.probe()) return GuestErrno.EOPNOTSUPP;
+    // Every old handle is void; 0 is never a handle, so it cannot collide with a new one.
+    for (const map of this.fds.values()) if (map.kind === 'offloaded') map.handle = 0;
     for (const map of this.fds.values()) {
       if (map.kind !== 'offloaded') continue;
       const handle = this.createOnDevice(map.def);

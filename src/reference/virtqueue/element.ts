@@ -109,9 +109,37 @@ export class ControlElement {
    * device cannot then tell where the request ends.
    */
   readablePart(): Uint8Array {
+    return this.readablePrefix(Infinity);
+  }
+
+  /** Length of the device-readable part, without gathering it (throws as {@link readablePart}). */
+  get readableLength(): number {
+    let n = 0;
+    for (const s of this.readableSegments()) n += s.bytes.length;
+    return n;
+  }
+
+  /**
+   * The first `limit` bytes of the device-readable part (fewer when it is shorter), gathered
+   * without touching the rest, so a device can check a header before it reads a large body.
+   */
+  readablePrefix(limit: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let left = limit;
+    for (const s of this.readableSegments()) {
+      if (left <= 0) break;
+      const piece = s.bytes.length <= left ? s.bytes : s.bytes.subarray(0, left);
+      parts.push(piece);
+      left -= piece.length;
+    }
+    return concat(parts);
+  }
+
+  /** The device-readable segments, after checking that none follows a device-writable one. */
+  private readableSegments(): Segment[] {
     let sawWritable = false;
     let chainOffset = 0;
-    const parts: Uint8Array[] = [];
+    const readable: Segment[] = [];
     this.segments.forEach((s, i) => {
       if (s.deviceWritable) sawWritable = true;
       else if (sawWritable)
@@ -121,10 +149,10 @@ export class ControlElement {
           chainOffset,
           'a device-readable buffer follows a device-writable one',
         );
-      else parts.push(s.bytes);
+      else readable.push(s);
       chainOffset += s.bytes.length;
     });
-    return concat(parts);
+    return readable;
   }
 
   /**
