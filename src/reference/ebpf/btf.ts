@@ -64,6 +64,13 @@ interface BtfType {
   readonly at: number;
 }
 
+/** Longest BTF name the reader accepts (Linux refuses names of KSYM_NAME_LEN, 512, or more). */
+const BTF_NAME_LIMIT = 4096;
+/** Deepest chain of arrays, typedefs and qualifiers `sizeOf` follows. */
+const BTF_CHAIN_LIMIT = 32;
+
+const latin1 = new TextDecoder('latin1');
+
 /** Parsed BTF types, by id (id 0 is void). */
 export class Btf {
   private readonly types: (BtfType | undefined)[] = [undefined];
@@ -83,11 +90,20 @@ export class Btf {
     const strEnd = strStart + u32(20);
     if (typeEnd > bytes.length || strEnd > bytes.length)
       throw new BtfError(4, 'type or string section runs past the end');
+    // Each name is decoded once (many types may share one), and none may exceed the limit.
+    const names = new Map<number, string>();
     const name = (off: number) => {
-      if (strStart + off >= strEnd) throw new BtfError(strStart + off, `string offset ${off} out of range`);
-      let end = strStart + off;
-      while (end < strEnd && bytes[end] !== 0) end++;
-      return String.fromCharCode(...bytes.subarray(strStart + off, end));
+      let text = names.get(off);
+      if (text !== undefined) return text;
+      const at = strStart + off;
+      if (at >= strEnd) throw new BtfError(at, `string offset ${off} out of range`);
+      const stop = Math.min(strEnd, at + BTF_NAME_LIMIT + 1);
+      const nul = bytes.subarray(at, stop).indexOf(0);
+      if (nul < 0)
+        throw new BtfError(at, `string at ${off} is unterminated or longer than ${BTF_NAME_LIMIT} bytes`);
+      text = latin1.decode(bytes.subarray(at, at + nul));
+      names.set(off, text);
+      return text;
     };
     let at = typeStart;
     while (at < typeEnd) {
@@ -161,7 +177,7 @@ export class Btf {
   private resolve(id: number): BtfType {
     let t = this.type(id);
     for (let hops = 0; ; hops++) {
-      if (hops > 32) throw new BtfError(t.at, 'type chain too long');
+      if (hops > BTF_CHAIN_LIMIT) throw new BtfError(t.at, 'type chain too long');
       if (
         t.kind !== Kind.TYPEDEF &&
         t.kind !== Kind.VOLATILE &&
@@ -174,24 +190,39 @@ export class Btf {
     }
   }
 
-  /** sizeof a type, in bytes. */
+  /**
+   * sizeof a type, in bytes: a loop over nested arrays (at most {@link BTF_CHAIN_LIMIT} deep, so a
+   * cycle or a long chain is an error, not a stack overflow), refused above 2^32 bytes.
+   */
   sizeOf(id: number): number {
-    const t = this.resolve(id);
-    switch (t.kind) {
-      case Kind.PTR:
-        return 8;
-      case Kind.ARRAY:
-        return (t.array?.nelems ?? 0) * this.sizeOf(t.array?.type ?? 0);
-      case Kind.INT:
-      case Kind.STRUCT:
-      case Kind.UNION:
-      case Kind.ENUM:
-      case Kind.ENUM64:
-      case Kind.FLOAT:
-      case Kind.DATASEC:
-        return t.sizeOrType;
-      default:
-        throw new BtfError(t.at, `type ${t.name || `#${id}`} has no size`);
+    let count = 1;
+    for (let depth = 0; ; depth++) {
+      if (depth > BTF_CHAIN_LIMIT) throw new BtfError(0, `type #${id}: arrays nested too deep`);
+      const t = this.resolve(id);
+      let size: number;
+      switch (t.kind) {
+        case Kind.ARRAY:
+          count *= t.array?.nelems ?? 0;
+          id = t.array?.type ?? 0;
+          continue;
+        case Kind.PTR:
+          size = 8;
+          break;
+        case Kind.INT:
+        case Kind.STRUCT:
+        case Kind.UNION:
+        case Kind.ENUM:
+        case Kind.ENUM64:
+        case Kind.FLOAT:
+        case Kind.DATASEC:
+          size = t.sizeOrType;
+          break;
+        default:
+          throw new BtfError(t.at, `type ${t.name || `#${id}`} has no size`);
+      }
+      const total = count * size;
+      if (total > 2 ** 32) throw new BtfError(t.at, `type #${id}: size ${total} is above 2^32`);
+      return total;
     }
   }
 

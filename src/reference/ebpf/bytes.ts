@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { bpfInsn, CodecError, newDecodeStream, type BpfInsn } from '../../codec/index.js';
+import { bpfInsn, CodecError, type BpfInsn } from '../../codec/index.js';
 
 /** Decodes a byte string of whole instruction slots; a partial slot is a {@link CodecError}. */
 export function slotsFromBytes(bytes: Uint8Array): BpfInsn[] {
@@ -15,9 +15,20 @@ export function slotsFromBytes(bytes: Uint8Array): BpfInsn[] {
       'a program is a whole number of 8-byte slots',
     );
   }
-  const stream = newDecodeStream(bytes);
-  const out: BpfInsn[] = [];
-  while (stream.pos < bytes.length) out.push(bpfInsn.decodeAt(stream));
+  // The layout of `bpf_insn` read directly (a test checks it against the codec's decoder on random
+  // slots): objects files can hold a million slots, and the generic decoder costs microseconds each.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: BpfInsn[] = new Array<BpfInsn>(bytes.length / 8);
+  for (let i = 0, at = 0; at < bytes.length; i++, at += 8) {
+    const regs = bytes[at + 1] as number;
+    out[i] = {
+      code: bytes[at] as number,
+      dst_reg: regs & 0x0f,
+      src_reg: regs >>> 4,
+      off: view.getInt16(at + 2, true),
+      imm: view.getInt32(at + 4, true),
+    };
+  }
   return out;
 }
 

@@ -61,6 +61,22 @@ interface Section {
   readonly flags: bigint;
 }
 
+/**
+ * Sanity limits, checked before anything is allocated: a name longer than this is refused (Linux
+ * names are at most 512 bytes), a program or `.text` longer than Linux's 1,000,000-instruction
+ * limit, and global data larger than a map value may be (1 MiB).
+ */
+export const ELF_LIMITS = {
+  /** Longest section or symbol name, in bytes. */
+  nameBytes: 4096,
+  /** Most instruction slots in one executable section. */
+  sectionSlots: 1_000_000,
+  /** Largest global data section, in bytes. */
+  dataBytes: 1 << 20,
+  /** Most global data in all sections together (`.bss` sections cost no file bytes). */
+  totalDataBytes: 4 << 20,
+} as const;
+
 const SHT_SYMTAB = 2;
 const SHT_REL = 9;
 const SHF_EXECINSTR = 4n;
@@ -68,10 +84,24 @@ const EM_BPF = 247;
 const R_BPF_64_64 = 1;
 const MAP_DEF_SIZE = 20;
 
-function cString(bytes: Uint8Array, at: number): string {
-  let end = at;
-  while (end < bytes.length && bytes[end] !== 0) end++;
-  return String.fromCharCode(...bytes.subarray(at, end));
+const latin1 = new TextDecoder('latin1');
+
+/**
+ * The NUL-terminated string at `at` of a string table ending at `end`: refused when it runs past the
+ * table or past {@link ELF_LIMITS}.nameBytes, so a hostile table costs at most that much per name.
+ */
+function cString(bytes: Uint8Array, at: number, end: number, section: string): string {
+  const stop = Math.min(end, at + ELF_LIMITS.nameBytes + 1);
+  const nul = bytes.subarray(at, stop).indexOf(0);
+  if (nul < 0)
+    throw new ElfError(
+      section,
+      at,
+      stop === end && end - at <= ELF_LIMITS.nameBytes
+        ? 'string runs past the end of its table'
+        : `string longer than ${ELF_LIMITS.nameBytes} bytes`,
+    );
+  return latin1.decode(bytes.subarray(at, at + nul));
 }
 
 /** Reads the sections, symbols and relocations of an object; throws {@link ElfError}. */
@@ -111,7 +141,7 @@ function parse(bytes: Uint8Array) {
   const sections: Section[] = raw.map((s) => {
     if (s.nameAt >= names.size)
       throw new ElfError('.shstrtab', names.offset + s.nameAt, 'name offset out of range');
-    const name = cString(bytes.subarray(0, names.offset + names.size), names.offset + s.nameAt);
+    const name = cString(bytes, names.offset + s.nameAt, names.offset + names.size, '.shstrtab');
     if (s.type !== 8) need(name, s.offset, s.size); // SHT_NOBITS has no file data
     return {
       name,
@@ -126,23 +156,39 @@ function parse(bytes: Uint8Array) {
   });
   const symtab = sections.find((s) => s.type === SHT_SYMTAB);
   const strtab = symtab === undefined ? undefined : sections[symtab.link];
+  if (symtab !== undefined && strtab !== undefined && strtab.type === SHT_NOBITS)
+    throw new ElfError(symtab.name, symtab.offset, 'the string table has no data');
+  // Names are decoded once per string-table offset: many symbols may share one long name.
+  const nameCache = new Map<number, string>();
+  const symbolName = (table: Section, off: number) => {
+    let name = nameCache.get(off);
+    if (name === undefined) {
+      if (off >= table.size) throw new ElfError(table.name, table.offset + off, 'name offset out of range');
+      name = cString(bytes, table.offset + off, table.offset + table.size, table.name);
+      nameCache.set(off, name);
+    }
+    return name;
+  };
   const symbols =
     symtab === undefined || strtab === undefined
       ? []
       : Array.from({ length: Math.floor(symtab.size / 24) }, (_, i) => {
           const at = symtab.offset + i * 24;
           return {
-            name: cString(
-              bytes.subarray(0, strtab.offset + strtab.size),
-              strtab.offset + view.getUint32(at, true),
-            ),
+            name: symbolName(strtab, view.getUint32(at, true)),
             type: (bytes[at + 4] as number) & 0xf,
             shndx: view.getUint16(at + 6, true),
             value: Number(view.getBigUint64(at + 8, true)),
             size: Number(view.getBigUint64(at + 16, true)),
           };
         });
-  return { view, sections, symbols };
+  const bySection = new Map<number, (typeof symbols)[number][]>();
+  for (const sym of symbols) {
+    const list = bySection.get(sym.shndx);
+    if (list === undefined) bySection.set(sym.shndx, [sym]);
+    else list.push(sym);
+  }
+  return { view, sections, symbols, bySection };
 }
 
 /**
@@ -172,22 +218,34 @@ export interface ElfCodeSection {
 
 /** Every non-empty executable section, in file order, as stored (for disassembly). */
 export function elfCodeSections(bytes: Uint8Array): ElfCodeSection[] {
-  const { sections, symbols } = parse(bytes);
+  const { sections, bySection } = parse(bytes);
   return sections.flatMap((s, index) => {
     if ((s.flags & SHF_EXECINSTR) === 0n || s.size === 0) return [];
-    if (s.size % 8 !== 0)
-      throw new ElfError(s.name, s.offset, `size ${s.size} is not a whole number of instructions`);
     return [
       {
         name: s.name,
-        insns: slotsFromBytes(bytes.subarray(s.offset, s.offset + s.size)),
-        symbols: symbols
-          .filter((sym) => sym.shndx === index && sym.name !== '' && sym.type !== 3 && sym.type !== 4)
+        insns: codeSlots(bytes, s),
+        symbols: (bySection.get(index) ?? [])
+          .filter((sym) => sym.name !== '' && sym.type !== 3 && sym.type !== 4)
           .map((sym) => ({ name: sym.name, offset: sym.value }))
           .sort((a, b) => a.offset - b.offset || a.name.localeCompare(b.name)),
       },
     ];
   });
+}
+
+/** The instruction slots of an executable section, after checking its size. */
+function codeSlots(bytes: Uint8Array, s: Section): BpfInsn[] {
+  if (s.type === SHT_NOBITS) throw new ElfError(s.name, s.offset, 'an executable section has no data');
+  if (s.size % 8 !== 0)
+    throw new ElfError(s.name, s.offset, `size ${s.size} is not a whole number of instructions`);
+  if (s.size / 8 > ELF_LIMITS.sectionSlots)
+    throw new ElfError(
+      s.name,
+      s.offset,
+      `${s.size / 8} instructions are more than the ${ELF_LIMITS.sectionSlots} Linux loads`,
+    );
+  return slotsFromBytes(bytes.subarray(s.offset, s.offset + s.size));
 }
 
 /** The names of the program sections of an object. */
@@ -205,7 +263,7 @@ type Parsed = ReturnType<typeof parse>;
 type Symbol = Parsed['symbols'][number];
 
 /** The maps an object defines, in handle order: legacy `maps`, BTF `.maps`, then data sections. */
-function objectMaps(bytes: Uint8Array, { view, sections, symbols }: Parsed) {
+function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed) {
   const maps: {
     name: string;
     definition: MapDefinition;
@@ -216,8 +274,8 @@ function objectMaps(bytes: Uint8Array, { view, sections, symbols }: Parsed) {
   const legacyIndex = sections.findIndex((s) => s.name === 'maps');
   if (legacyIndex >= 0) {
     const legacy = sections[legacyIndex] as Section;
-    for (const sym of symbols
-      .filter((s) => s.shndx === legacyIndex && s.name !== '')
+    for (const sym of (bySection.get(legacyIndex) ?? [])
+      .filter((s) => s.name !== '')
       .sort((a, b) => a.value - b.value)) {
       const at = legacy.offset + sym.value;
       if (sym.value + MAP_DEF_SIZE > legacy.size)
@@ -253,8 +311,18 @@ function objectMaps(bytes: Uint8Array, { view, sections, symbols }: Parsed) {
       maps.push({ name: m.name, section: btfMapsIndex, offset: m.offset, definition: m.definition });
     }
   }
+  let dataTotal = 0;
   sections.forEach((s, index) => {
     if (!DATA_SECTION.test(s.name) || s.size === 0) return;
+    dataTotal += s.size;
+    if (dataTotal > ELF_LIMITS.totalDataBytes)
+      throw new ElfError(s.name, s.offset, `global data beyond ${ELF_LIMITS.totalDataBytes} bytes in all`);
+    if (s.size > ELF_LIMITS.dataBytes)
+      throw new ElfError(
+        s.name,
+        s.offset,
+        `${s.size} bytes of global data are more than a map value holds (${ELF_LIMITS.dataBytes})`,
+      );
     const data = s.type === SHT_NOBITS ? new Uint8Array(s.size) : bytes.slice(s.offset, s.offset + s.size);
     maps.push({
       name: s.name,
@@ -270,26 +338,26 @@ function objectMaps(bytes: Uint8Array, { view, sections, symbols }: Parsed) {
 /** Loads one program section (the first one when `section` is not given). */
 export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram {
   const parsed = parse(bytes);
-  const { view, sections, symbols } = parsed;
+  const { view, sections, symbols, bySection } = parsed;
   const programs = programSections(sections);
   const prog = section === undefined ? programs[0] : programs.find((s) => s.name === section);
   if (prog === undefined) {
-    throw new ElfError(
-      section ?? '',
-      0,
-      `no such program section (have: ${programs.map((s) => s.name).join(', ') || 'none'})`,
-    );
+    const have = programs.slice(0, 16).map((s) => s.name);
+    if (programs.length > 16) have.push(`and ${programs.length - 16} more`);
+    throw new ElfError(section ?? '', 0, `no such program section (have: ${have.join(', ') || 'none'})`);
   }
   const maps = objectMaps(bytes, parsed);
-  const slotsOf = (s: Section) => {
-    if (s.size % 8 !== 0)
-      throw new ElfError(s.name, s.offset, `size ${s.size} is not a whole number of instructions`);
-    return slotsFromBytes(bytes.subarray(s.offset, s.offset + s.size));
-  };
+  // Maps by (section, offset) and data maps by section, for relocations in constant time.
+  const mapAt = new Map<string, number>();
+  const dataMapOf = new Map<number, number>();
+  maps.forEach((m, i) => {
+    if (m.data !== undefined) dataMapOf.set(m.section, i);
+    else if (!mapAt.has(`${m.section}:${m.offset}`)) mapAt.set(`${m.section}:${m.offset}`, i);
+  });
   const textIndex = sections.findIndex((s) => s.name === '.text');
   const text = sections[textIndex];
-  const textSlots = text === undefined || text.size === 0 ? [] : slotsOf(text);
-  const insns = slotsOf(prog);
+  const textSlots = text === undefined || text.size === 0 ? [] : codeSlots(bytes, text);
+  const insns = codeSlots(bytes, prog);
   // Relocation records by the section they apply to, read once.
   const relocations = new Map<
     number,
@@ -309,16 +377,29 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     }
     relocations.set(rel.info, list);
   }
-  const functionAt = (slot: number): Symbol | undefined =>
-    symbols.find(
-      (s) =>
-        s.shndx === textIndex && s.type === STT_FUNC && s.value / 8 <= slot && slot < (s.value + s.size) / 8,
-    );
+  // .text's functions by start, for a binary search from any slot to the function holding it.
+  const functions = (bySection.get(textIndex) ?? [])
+    .filter((s) => s.type === STT_FUNC)
+    .sort((a, b) => a.value - b.value);
+  const functionAt = (slot: number): Symbol | undefined => {
+    let lo = 0;
+    let hi = functions.length - 1;
+    let found: Symbol | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const fn = functions[mid] as Symbol;
+      if (fn.value / 8 <= slot) {
+        found = fn;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found !== undefined && slot < (found.value + found.size) / 8 ? found : undefined;
+  };
   // Functions of .text appended after the program, by their first .text slot: the insns index of
   // a .text slot of the function is the slot plus this delta.
   const placed = new Map<number, number>();
-  const pending: { base: number; sectionIndex: number }[] = [
-    { base: 0, sectionIndex: sections.indexOf(prog) },
+  const pending: { base: number; sectionIndex: number; fnStart: number }[] = [
+    { base: 0, sectionIndex: sections.indexOf(prog), fnStart: -1 },
   ];
 
   /** A call into .text: places the called function (once) and points the call at it. */
@@ -343,8 +424,11 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     if (delta === undefined) {
       delta = insns.length - fnStart;
       placed.set(fnStart, delta);
-      insns.push(...textSlots.slice(fnStart, (fn.value + fn.size) / 8).map((i) => ({ ...i })));
-      pending.push({ base: delta, sectionIndex: textIndex });
+      const end = Math.min(textSlots.length, (fn.value + fn.size) / 8);
+      for (let i = fnStart; i < end; i++) insns.push({ ...(textSlots[i] as BpfInsn) });
+      if (insns.length > ELF_LIMITS.sectionSlots)
+        throw new ElfError(rel.name, at, `the program grows past ${ELF_LIMITS.sectionSlots} instructions`);
+      pending.push({ base: delta, sectionIndex: textIndex, fnStart });
     }
     insns[slot] = { ...insn, imm: delta + target - (slot + 1) };
   };
@@ -359,9 +443,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     symbol: Symbol,
   ) => {
     if (insn.code !== 0x18) throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
-    const mapIndex = maps.findIndex(
-      (m) => m.section === symbol.shndx && (m.data !== undefined || m.offset === symbol.value),
-    );
+    const mapIndex = mapAt.get(`${symbol.shndx}:${symbol.value}`) ?? dataMapOf.get(symbol.shndx) ?? -1;
     const map = maps[mapIndex];
     if (map === undefined)
       throw new ElfError(rel.name, at, `symbol ${symbol.name || '(section)'} is not a map or global data`);
@@ -375,15 +457,25 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     }
   };
 
+  // Relocations of .text by the function they fall in: placing a function visits only its own.
+  const textRelocations = new Map<number, NonNullable<ReturnType<typeof relocations.get>>>();
+  for (const r of relocations.get(textIndex) ?? []) {
+    const fn = functionAt(r.offset / 8);
+    if (fn === undefined) continue;
+    const list = textRelocations.get(fn.value / 8);
+    if (list === undefined) textRelocations.set(fn.value / 8, [r]);
+    else list.push(r);
+  }
   for (let job = pending.shift(); job !== undefined; job = pending.shift()) {
-    const { base, sectionIndex } = job;
+    const { base, sectionIndex, fnStart } = job;
     const own = sections[sectionIndex] as Section;
-    for (const { rel, at, offset, type, symbol } of relocations.get(sectionIndex) ?? []) {
-      // Relocations of .text apply only to the function being placed.
-      if (sectionIndex === textIndex) {
-        const fn = functionAt(offset / 8);
-        if (fn === undefined || placed.get(fn.value / 8) !== base) continue;
-      } else if (offset >= own.size)
+    // A placed function's own relocations (none when .text itself is the program, fnStart -1).
+    const list =
+      sectionIndex === textIndex
+        ? (textRelocations.get(fnStart) ?? [])
+        : (relocations.get(sectionIndex) ?? []);
+    for (const { rel, at, offset, type, symbol } of list) {
+      if (sectionIndex !== textIndex && offset >= own.size)
         throw new ElfError(rel.name, at, `relocation at ${offset} is past the section`);
       const slot = base + offset / 8;
       const insn = insns[slot];
@@ -398,7 +490,9 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
   const license =
     licenseSection === undefined
       ? undefined
-      : cString(bytes.subarray(0, licenseSection.offset + licenseSection.size), licenseSection.offset);
+      : licenseSection.type === SHT_NOBITS || licenseSection.size === 0
+        ? ''
+        : cString(bytes, licenseSection.offset, licenseSection.offset + licenseSection.size, 'license');
   return {
     section: prog.name,
     insns,

@@ -98,9 +98,18 @@ export function checkDefinition(def: MapDefinition): void {
   if (valueSize > MAX_VALUE_SIZE || (type === BpfMapType.HASH && keySize > MAX_HASH_KEY_SIZE)) {
     throw new MapCreateError(Errno.E2BIG, 'key or value too large');
   }
-  if (maxEntries * (keySize + valueSize) > 2 ** 31) {
-    throw new MapCreateError(Errno.ENOMEM, 'the map would need more than 2 GiB');
-  }
+}
+
+/**
+ * Bytes a map's storage takes: the value slab of an array; for a hash, the key and value slabs,
+ * the index (at most 4 buckets of 4 bytes per entry) and 12 bytes of links and hash per entry.
+ */
+export function mapFootprint(def: MapDefinition): number {
+  const { keySize, valueSize, maxEntries } = def;
+  if (def.type === BpfMapType.ARRAY) return maxEntries * valueSize;
+  let buckets = 8;
+  while (buckets < 2 * maxEntries) buckets *= 2;
+  return maxEntries * (keySize + valueSize + 12) + buckets * 4;
 }
 
 /**
@@ -250,6 +259,7 @@ class ArrayMap implements BpfMap {
   destroy(): void {
     this.regions.destroy();
     this.space.release(this.region);
+    this.space.unreserve(mapFootprint(this.definition));
   }
 }
 
@@ -448,13 +458,22 @@ class HashMap implements BpfMap {
   destroy(): void {
     this.regions.destroy();
     this.space.release(this.region);
+    this.space.unreserve(mapFootprint(this.definition));
   }
 }
 
 /** Creates a map in an address space; throws {@link MapCreateError} as Linux would refuse it. */
 export function createMap(def: MapDefinition, space: AddressSpace): BpfMap {
   checkDefinition(def);
-  return def.type === BpfMapType.ARRAY ? new ArrayMap(def, space) : new HashMap(def, space);
+  const bytes = mapFootprint(def);
+  if (!space.reserve(bytes))
+    throw new MapCreateError(Errno.ENOMEM, `${bytes} bytes of map storage are beyond the host's budget`);
+  try {
+    return def.type === BpfMapType.ARRAY ? new ArrayMap(def, space) : new HashMap(def, space);
+  } catch (error) {
+    space.unreserve(bytes);
+    throw error;
+  }
 }
 
 /** The map a map pointer's region belongs to. */

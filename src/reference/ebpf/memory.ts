@@ -47,6 +47,12 @@ export interface AddressLayout {
 }
 
 const MAX_REGIONS = 0x00ffffff;
+
+/**
+ * Bytes of map storage one address space may hold: what an engine (or a device's host engine)
+ * allocates, whatever objects or guests ask of it, as a host's memory cgroup would bound it.
+ */
+export const SPACE_MEMORY_LIMIT = 1 << 30;
 const TAG_UNIT = 0x01000000;
 const BIAS_MIN = 0x40000000;
 
@@ -82,6 +88,7 @@ export class AddressSpace {
   private readonly released: number[] = [];
   private readonly tasks: (() => void)[] = [];
   private inRun = false;
+  private reservedBytes = 0;
 
   constructor(layout: AddressLayout = DEFAULT_LAYOUT) {
     this.tag = layout.tag;
@@ -157,6 +164,26 @@ export class AddressSpace {
   /** Queues `task` for the end of the current run, or of the next one when none is running. */
   afterRun(task: () => void): void {
     this.tasks.push(task);
+  }
+
+  /** Bytes of map storage held in this space (see {@link reserve}). */
+  get reserved(): number {
+    return this.reservedBytes;
+  }
+
+  /**
+   * Takes `bytes` of the space's storage budget ({@link SPACE_MEMORY_LIMIT}) before a map
+   * allocates them; false, and nothing taken, when the budget would be exceeded.
+   */
+  reserve(bytes: number): boolean {
+    if (this.reservedBytes + bytes > SPACE_MEMORY_LIMIT) return false;
+    this.reservedBytes += bytes;
+    return true;
+  }
+
+  /** Gives back what {@link reserve} took. */
+  unreserve(bytes: number): void {
+    this.reservedBytes -= bytes;
   }
 
   /** Regions that exist now (for resource checks). */
