@@ -27,11 +27,21 @@ describe('decode and encode round-trip every request and result vector', () => {
           file.target === 'request' ? [flat(v.hex)] : [flat(v.request ?? ''), '--result', flat(v.hex)];
         const decoded = run('decode', ...args, '--json');
         if (v.kind === 'malformed') {
+          // Under --json the refusal is an {"error": ...} object on stdout, with the CodecError's fields.
           assert.equal(decoded.code, 2, v.name);
-          assert.equal(decoded.stdout, '');
-          assert.equal(decoded.stderr.trim().split('\n').length, 1, 'one line');
+          assert.equal(decoded.stderr, '');
+          const error = (JSON.parse(decoded.stdout) as { error: Record<string, unknown> }).error;
+          assert.deepEqual(
+            [error.type, error.kind, error.field, error.offset],
+            ['CodecError', v.error?.kind, v.error?.field, v.error?.offset],
+            v.name,
+          );
+          const plain = run('decode', ...args);
+          assert.equal(plain.code, 2, v.name);
+          assert.equal(plain.stdout, '');
+          assert.equal(plain.stderr.trim().split('\n').length, 1, 'one line');
           assert.match(
-            decoded.stderr,
+            plain.stderr,
             new RegExp(
               `^error: ${v.error?.kind}: ${v.error?.field.replace(/[[\]]/g, '\\$&')} at byte ${v.error?.offset}:`,
             ),

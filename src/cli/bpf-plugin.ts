@@ -1,12 +1,11 @@
 // `xdp-offload bpf-plugin`: the bpf_conformance plugin protocol, so the suite's own runner can drive
 // the engine: program bytes as hex on standard input, memory hex as the first argument, r0 in hex on
 // standard output.
-import { readFileSync } from 'node:fs';
 import { parseHex } from '../codec/index.js';
 import { EngineFault } from '../reference/ebpf/fault.js';
 import { runConformanceProgram } from '../reference/ebpf/conformance.js';
 import { slotsFromBytes } from '../reference/ebpf/bytes.js';
-import { EXIT, UsageError, type Output, type Subcommand } from './io.js';
+import { EXIT, UsageError, readInputFile, type Output, type Subcommand } from './io.js';
 
 function hexBytes(text: string, what: string): Uint8Array {
   const bytes = parseHex(text);
@@ -34,7 +33,8 @@ exit: 0 ran (r0 printed), 1 the program faulted (reason on standard error),
     const positionals = args.filter((a) => !a.startsWith('--'));
     if (positionals.length > 1) throw new UsageError('bpf-plugin takes at most one memory argument');
     const memory = hexBytes(positionals[0] ?? '', 'the memory argument');
-    const program = slotsFromBytes(hexBytes(readFileSync(0, 'utf8'), 'the program on standard input'));
+    const stdin = Buffer.from(readInputFile('-', 'the program on standard input')).toString('utf8');
+    const program = slotsFromBytes(hexBytes(stdin, 'the program on standard input'));
     const result = runConformanceProgram(program, memory);
     if (result instanceof EngineFault) {
       out.stderr(result.message);

@@ -1,8 +1,8 @@
 // `xdp-offload conformance`: runs bpf_conformance test files through the engine in one process.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runConformanceFile, type ConformanceOutcome } from '../reference/ebpf/conformance.js';
-import { EXIT, UsageError, jsonText, parse, type Output, type Subcommand } from './io.js';
+import { runConformanceSource, type ConformanceOutcome } from '../reference/ebpf/conformance.js';
+import { EXIT, UsageError, jsonText, parse, readInputFile, type Output, type Subcommand } from './io.js';
 
 function dataFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
@@ -25,7 +25,8 @@ is the top of a 512-byte stack, helper 5 returns r1. Ends with the line
   --json     print per-test outcomes as JSON
   --verbose  list passing tests too
 
-exit: 0 all passed, 1 a test failed, 2 bad usage or a missing path`,
+exit: 0 all passed, 1 a test failed, 2 bad usage, a missing path or a file that is
+not a conformance test`,
   run(args: string[], out: Output): number {
     const { values, positionals } = parse(args, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
     if (values.help) {
@@ -34,7 +35,11 @@ exit: 0 all passed, 1 a test failed, 2 bad usage or a missing path`,
     }
     if (positionals.length === 0) throw new UsageError('conformance needs at least one file or directory');
     for (const p of positionals) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
-    const outcomes: ConformanceOutcome[] = positionals.flatMap(dataFiles).map(runConformanceFile);
+    const outcomes: ConformanceOutcome[] = positionals
+      .flatMap(dataFiles)
+      .map((path) =>
+        runConformanceSource(path, Buffer.from(readInputFile(path, 'conformance')).toString('utf8')),
+      );
     const passed = outcomes.filter((o) => o.passed).length;
     const failed = outcomes.length - passed;
     if (values.json) {

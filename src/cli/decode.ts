@@ -21,29 +21,34 @@ import {
   type Subcommand,
 } from './io.js';
 
+/**
+ * Most hex text `decode` reads (2 MiB of bytes: a PROG_LOAD of 262,142 instructions, far above any
+ * device's max_insns), so that printing a decoded buffer stays within seconds and a few hundred MB.
+ */
+const DECODE_LIMIT = 4 << 20;
+
 function hexArgument(text: string, what: string): Uint8Array {
-  const bytes = parseHex(readArgument(text).trim());
+  const bytes = parseHex(readArgument(text, what, DECODE_LIMIT).trim());
   if (bytes === undefined) throw new UsageError(`${what} is not an even number of hex digits`);
   return bytes;
 }
 
-function describeValue(key: string, value: Json, indent: string): string[] {
+/** Appends the indented text lines of one decoded field (nested structures and arrays below it). */
+function describeValue(key: string, value: Json, indent: string, lines: string[]): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    return [
-      `${indent}${key}:`,
-      ...Object.entries(value).flatMap(([k, v]) => describeValue(k, v, indent + '  ')),
-    ];
+    lines.push(`${indent}${key}:`);
+    for (const [k, v] of Object.entries(value)) describeValue(k, v, indent + '  ', lines);
+    return;
   }
   if (Array.isArray(value)) {
-    return [
-      `${indent}${key}: [${value.length}]`,
-      ...value.flatMap((v, i) => describeValue(`[${i}]`, v, indent + '  ')),
-    ];
+    lines.push(`${indent}${key}: [${value.length}]`);
+    value.forEach((v, i) => describeValue(`[${i}]`, v, indent + '  ', lines));
+    return;
   }
   let text = JSON.stringify(value);
   if (key === 'command' && typeof value === 'number') text += ` (${String(nameOf(XdpCommand, value))})`;
   if (key === 'status' && typeof value === 'number') text += ` (${String(nameOf(XdpStatus, value))})`;
-  return [`${indent}${key}: ${text}`];
+  lines.push(`${indent}${key}: ${text}`);
 }
 
 export const decode: Subcommand = {
@@ -55,7 +60,7 @@ Decodes the device-readable part of one control-queue command of class
 VIRTIO_NET_CTRL_XDP_OFFLOAD (class, command, command-specific data). With
 --result, also decodes the device-writable part the device wrote for it (ack,
 status, result). Hex may contain spaces and colons; '@file' reads a file, '-'
-standard input.
+standard input; at most 4 MiB of hex text is read.
 
   --result <hex>  the device-writable bytes (the used length)
   --json          print JSON whose keys are the spec's field names
@@ -78,12 +83,11 @@ byte offset)`,
       doc = { ...doc, ...resultToJson(result) };
     }
     if (values.json) out.stdout(jsonText(doc));
-    else
-      out.stdout(
-        Object.entries(doc)
-          .flatMap(([k, v]) => describeValue(k, v, ''))
-          .join('\n'),
-      );
+    else {
+      const lines: string[] = [];
+      for (const [k, v] of Object.entries(doc)) describeValue(k, v, '', lines);
+      out.stdout(lines.join('\n'));
+    }
     return EXIT.ok;
   },
 };

@@ -4,13 +4,23 @@
 // on a second topology, side by side.
 import { Rng } from '../fuzz/hostile-guest.js';
 import { assemble } from '../reference/ebpf/asm.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { PcapngWriter, type PacketSink } from '../pcap/pcapng.js';
 import { ElfError, loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { PROTO_COUNTERS, XDP1, XDP2 } from '../reference/ebpf/samples.js';
 import { Topology, type FrameFate } from '../reference/topology.js';
-import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
+import {
+  EXIT,
+  UsageError,
+  integerOption,
+  jsonText,
+  parse,
+  readInputFile,
+  stringOption,
+  type Output,
+  type Subcommand,
+} from './io.js';
 
 const PROGRAMS = { xdp1: XDP1, xdp2: XDP2 } as const;
 type ProgramName = keyof typeof PROGRAMS;
@@ -299,10 +309,8 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
     const program = stringOption(parsed, 'program');
     if (program !== undefined && !(program in PROGRAMS))
       throw new UsageError(`--program must be xdp1 or xdp2, got '${program}'`);
-    const count = Number(stringOption(parsed, 'frames') ?? '10000');
-    const seed = Number(stringOption(parsed, 'seed') ?? '1');
-    if (!Number.isSafeInteger(count) || count < 1) throw new UsageError('--frames needs a positive integer');
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed needs a non-negative integer');
+    const count = integerOption(parsed, 'frames', { min: 1, max: 10_000_000 }, 10000);
+    const seed = integerOption(parsed, 'seed', { min: 0, max: 2 ** 32 - 1 }, 1);
     const traffic = demoTraffic(count, seed);
     const pcapFile = stringOption(parsed, 'pcap');
     const pcap = pcapFile === undefined ? undefined : new PcapngWriter();
@@ -312,12 +320,7 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
     const objectFile = stringOption(parsed, 'object');
     if (objectFile !== undefined) {
       if (program !== undefined) throw new UsageError('give --program or --object, not both');
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(readFileSync(objectFile));
-      } catch {
-        throw new UsageError(`cannot read ${objectFile}`);
-      }
+      const bytes = readInputFile(objectFile, '--object');
       let result;
       try {
         result = runObjectDemo(bytes, stringOption(parsed, 'section'), traffic, pcap);

@@ -1,5 +1,5 @@
 // `xdp-offload disasm`: llvm-objdump-style disassembly of an object's code sections or of raw slots.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseHex } from '../codec/index.js';
 import {
   ElfError,
@@ -9,7 +9,7 @@ import {
   formatObjdump,
   slotsFromBytes,
 } from '../reference/ebpf/index.js';
-import { EXIT, UsageError, parse, stringOption, type Output, type Subcommand } from './io.js';
+import { EXIT, UsageError, parse, readInputFile, stringOption, type Output, type Subcommand } from './io.js';
 
 export const disasm: Subcommand = {
   name: 'disasm',
@@ -33,7 +33,7 @@ exit: 0 printed, 2 bad usage or an unreadable object`,
     if (input === undefined || extra !== undefined)
       throw new UsageError('disasm takes one object, file or hex');
     const section = stringOption(parsed, 'section');
-    const raw = existsSync(input) ? new Uint8Array(readFileSync(input)) : undefined;
+    const raw = existsSync(input) ? readInputFile(input, 'disasm') : undefined;
     if (raw !== undefined && raw[0] === 0x7f && raw[1] === 0x45 && raw[2] === 0x4c && raw[3] === 0x46) {
       let sections;
       try {

@@ -1,14 +1,20 @@
 // `xdp-offload fuzz`: a hostile guest against the reference device, with the checks of
 // src/fuzz/hostile-guest.ts after every control element.
 import { fuzzCampaign, fuzzSession, loadCorpus, type FuzzFailure } from '../fuzz/hostile-guest.js';
-import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
+import {
+  EXIT,
+  UsageError,
+  integerOption,
+  jsonText,
+  parse,
+  stringOption,
+  type Output,
+  type Subcommand,
+} from './io.js';
 
-function integer(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
-    throw new UsageError(`--${name} needs a non-negative integer, got '${text}'`);
-  return Number(text);
-}
+const SEED = { min: 0, max: 2 ** 32 - 1 };
+const COUNT = { min: 0, max: 1_000_000_000 };
+const SECONDS = { min: 0, max: 7 * 24 * 3600 };
 
 function describeFailure(f: FuzzFailure): string[] {
   return [
@@ -54,14 +60,9 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       return EXIT.ok;
     }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
-    const replay = stringOption(parsed, 'replay');
-    if (replay !== undefined) {
-      const session = integer(replay, 'replay', 0);
-      const report = fuzzSession(
-        session,
-        integer(stringOption(parsed, 'messages'), 'messages', 500),
-        loadCorpus(),
-      );
+    if (stringOption(parsed, 'replay') !== undefined) {
+      const session = integerOption(parsed, 'replay', SEED, 0);
+      const report = fuzzSession(session, integerOption(parsed, 'messages', COUNT, 500), loadCorpus());
       if (parsed.values.json) out.stdout(jsonText(report));
       else {
         out.stdout(`session ${session}: ${report.messages} messages, ${report.frames} frames`);
@@ -74,11 +75,11 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
     const messagesText = stringOption(parsed, 'messages');
     const secondsText = stringOption(parsed, 'seconds');
     const report = fuzzCampaign({
-      seed: integer(stringOption(parsed, 'seed'), 'seed', 1),
-      ...(messagesText === undefined ? {} : { messages: integer(messagesText, 'messages', 0) }),
+      seed: integerOption(parsed, 'seed', SEED, 1),
+      ...(messagesText === undefined ? {} : { messages: integerOption(parsed, 'messages', COUNT, 0) }),
       ...(secondsText === undefined && messagesText !== undefined
         ? {}
-        : { seconds: integer(secondsText, 'seconds', 10) }),
+        : { seconds: integerOption(parsed, 'seconds', SECONDS, 10) }),
       progress: (messages, ms) =>
         out.stderr(`fuzz: ${messages} messages, ${Math.round((messages * 1000) / Math.max(ms, 1))}/s`),
     });

@@ -1,6 +1,6 @@
 // Where a program comes from on the command line: a sample, a file (assembler text, instruction hex
 // or a BPF ELF object), or inline instruction hex.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseHex, type BpfInsn } from '../codec/index.js';
 import {
   assemble,
@@ -11,7 +11,7 @@ import {
   type MapDefinition,
 } from '../reference/ebpf/index.js';
 import { SAMPLES } from '../reference/ebpf/samples.js';
-import { UsageError } from './io.js';
+import { UsageError, readInputFile } from './io.js';
 
 /** A program from a sample name, a file of assembler text or instruction hex, or inline hex. */
 export function loadProgram(
@@ -27,7 +27,7 @@ export function loadProgram(
     throw new UsageError(
       `--prog: no sample or file named ${prog} (samples: ${Object.keys(SAMPLES).join(', ')})`,
     );
-  const raw = readFileSync(prog);
+  const raw = Buffer.from(readInputFile(prog, '--prog'));
   if (raw.subarray(0, 4).toString('latin1') === '\x7fELF') {
     try {
       const elf = loadElfProgram(new Uint8Array(raw), section);

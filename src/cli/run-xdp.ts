@@ -1,10 +1,22 @@
 // `xdp-offload run`: one XDP run of a program on a packet, as BPF_PROG_TEST_RUN would report it.
-import { readFileSync } from 'node:fs';
 import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
 import { XdpEngine, TestRunError, MapCreateError, type BpfMap } from '../reference/ebpf/index.js';
 import { loadProgram, mapDefinition } from './program-input.js';
 import { mapContents } from '../vectors/index.js';
-import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
+import {
+  EXIT,
+  UsageError,
+  integerOption,
+  jsonText,
+  parse,
+  readArgument,
+  stringOption,
+  type Output,
+  type Subcommand,
+} from './io.js';
+
+/** Most runs one invocation makes (BPF_PROG_TEST_RUN's repeat is a u32; this keeps a run finite). */
+const MAX_REPEAT = 10_000_000;
 
 export const runXdp: Subcommand = {
   name: 'run',
@@ -22,7 +34,7 @@ handles 1, 2, ... in the order given: --map array:VALUE_SIZE:ENTRIES or hash:KEY
 (samples create their own).
 
   --packet <hex>   the frame ('@file' reads a file)
-  --repeat N       run N times (maps keep their state), report the last run
+  --repeat N       run N times, 1 to 10000000 (maps keep their state), report the last run
   --json           print {action, retval, output, fault, steps, maps}
 
 exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
@@ -42,17 +54,14 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
     }
     const packetText = stringOption(parsed, 'packet');
     if (packetText === undefined) throw new UsageError('--packet is required');
-    const packet = parseHex(
-      packetText.startsWith('@') ? readFileSync(packetText.slice(1), 'utf8').trim() : packetText,
-    );
-    if (packet === undefined) throw new UsageError('--packet is not hex');
+    const packet = parseHex(readArgument(packetText, '--packet').trim());
+    if (packet === undefined) throw new UsageError('--packet is not an even number of hex digits');
     const { insns, maps, mapData } = loadProgram(
       stringOption(parsed, 'prog'),
       stringOption(parsed, 'insns-hex'),
       stringOption(parsed, 'section'),
     );
-    const repeat = Number(stringOption(parsed, 'repeat') ?? '1');
-    if (!Number.isSafeInteger(repeat) || repeat < 1) throw new UsageError('--repeat is a positive integer');
+    const repeat = integerOption(parsed, 'repeat', { min: 1, max: MAX_REPEAT }, 1);
     const engine = new XdpEngine();
     const given = parsed.values.map;
     const defs = [...maps, ...(Array.isArray(given) ? (given as string[]) : [])];

@@ -10,8 +10,28 @@ import { verify } from './verify.js';
 import { fuzz } from './fuzz.js';
 import { demo } from './demo.js';
 import { disasm } from './disasm.js';
-import { EXIT, UsageError, oneLine, type Output, type Subcommand } from './io.js';
+import { EXIT, UsageError, errorJson, jsonText, oneLine, type Output, type Subcommand } from './io.js';
 import { CodecError } from '../codec/index.js';
+import { AsmError, ElfError, MapCreateError, TestRunError } from '../reference/ebpf/index.js';
+import { BtfError } from '../reference/ebpf/btf.js';
+import { ConformanceFormatError } from '../reference/ebpf/conformance.js';
+import { CapsError } from '../reference/device/caps.js';
+import { FramingError } from '../reference/virtqueue/element.js';
+
+/** Errors that mean the input was refused (exit 2); anything else is a defect of the CLI (exit 70). */
+const INPUT_ERRORS = [
+  UsageError,
+  CodecError,
+  ElfError,
+  BtfError,
+  AsmError,
+  FramingError,
+  MapCreateError,
+  TestRunError,
+  CapsError,
+  ConformanceFormatError,
+  SyntaxError, // JSON.parse of a document given on the command line
+] as const;
 
 /** Every subcommand, in the order the usage lists them. */
 export const SUBCOMMANDS: readonly Subcommand[] = [
@@ -67,10 +87,10 @@ export function main(argv: string[], out: Output): number {
   try {
     return sub.run(rest, out);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof CodecError) {
-      out.stderr(oneLine(error));
-      return EXIT.usage;
-    }
-    throw error;
+    // Never a stack trace: one line on stderr, or under --json an {"error": ...} object on stdout.
+    const refused = INPUT_ERRORS.some((type) => error instanceof type);
+    if (rest.includes('--json')) out.stdout(jsonText(errorJson(error)));
+    else out.stderr(refused ? oneLine(error) : `internal error: ${oneLine(error).replace(/^error: /, '')}`);
+    return refused ? EXIT.usage : EXIT.internal;
   }
 }

@@ -38,6 +38,9 @@ const REPLAYERS: Record<string, (document: unknown, sink?: PacketSink) => Vector
   [SCENARIO_FORMAT]: replayScenarioFile,
 };
 
+/** Largest vector file replay reads (the largest shipped one holds 7 MB). */
+export const VECTOR_FILE_LIMIT = 64 << 20;
+
 /** The vector files (JSON, outside `schema/` folders) under a path, sorted. */
 export function vectorFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
@@ -57,11 +60,21 @@ export function vectorFiles(path: string): string[] {
  */
 export function replayFile(path: string, root = path, sink?: PacketSink): FileOutcome {
   const file = relative(root, path) || path;
+  const refuse = (detail: string) => ({
+    file,
+    format: '?',
+    outcomes: [{ name: 'read', passed: false, detail }],
+  });
   let document: unknown;
   try {
+    const size = statSync(path).size;
+    if (size > VECTOR_FILE_LIMIT)
+      return refuse(`${size} bytes: more than the ${VECTOR_FILE_LIMIT} a vector file may hold`);
     document = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    return { file, format: '?', outcomes: [{ name: 'read', passed: false, detail: String(error) }] };
+    return refuse(
+      error instanceof Error ? `${error.name}: ${error.message.split('\n')[0] ?? ''}` : String(error),
+    );
   }
   const format = (document as { format?: unknown } | null)?.format;
   const replay = typeof format === 'string' ? REPLAYERS[format] : undefined;

@@ -16,7 +16,7 @@ export function schemaValidator(schemaFile: string): ValidateFunction {
   const cached = validators.get(schemaFile);
   if (cached !== undefined) return cached;
   const schema = JSON.parse(readFileSync(new URL(`schema/${schemaFile}`, VECTORS_DIR), 'utf8')) as object;
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  const ajv = new Ajv2020({ allErrors: false, strict: true });
   const validate = ajv.compile(schema);
   validators.set(schemaFile, validate);
   return validate;

@@ -175,7 +175,8 @@ function sectionHeaders(bytes: Uint8Array): { at: number; type: number; flags: b
 function grow(bytes: Uint8Array, kind: string, next: (n: number) => number, value: bigint): Uint8Array {
   const headers = sectionHeaders(bytes);
   if (kind === 'nobits') {
-    const h = headers[1 + next(headers.length - 1)] ?? (headers[0]);
+    const h = headers[1 + next(headers.length - 1)] ?? headers[0];
+    if (h === undefined) return bytes;
     write(bytes, h.at + 4, 4, 8n);
     write(bytes, h.at + 32, 8, value === 0n ? 2n ** 32n + 8n : value);
     return bytes;

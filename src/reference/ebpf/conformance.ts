@@ -34,6 +34,21 @@ export interface ConformanceOutcome {
   readonly detail: string;
 }
 
+/** A file that is not a bpf_conformance test: no program, no expectation, or values that do not parse. */
+export class ConformanceFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConformanceFormatError';
+  }
+}
+
+/** A number as the suite writes it (decimal or 0x hex), or a ConformanceFormatError. */
+function suiteNumber(text: string, what: string): bigint {
+  if (!/^(0x[0-9a-fA-F]+|-?[0-9]+)$/.test(text))
+    throw new ConformanceFormatError(`${what} '${text.slice(0, 40)}' is not a number`);
+  return BigInt(text);
+}
+
 /** Splits a test file into its `-- name` sections. */
 function sections(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -54,7 +69,7 @@ export function rawWords(lines: readonly string[]): BpfInsn[] {
   for (const line of lines) {
     const t = line.replace(/#.*$/, '').trim();
     if (t === '') continue;
-    const w = BigInt.asUintN(64, BigInt(t));
+    const w = BigInt.asUintN(64, suiteNumber(t, 'a -- raw word'));
     out.push({
       code: Number(w & 0xffn),
       dst_reg: Number((w >> 8n) & 0xfn),
@@ -71,15 +86,26 @@ export function parseConformance(text: string): ConformanceTest {
   const s = sections(text);
   const asm = s.get('asm');
   const raw = s.get('raw');
+  if (asm === undefined && raw === undefined)
+    throw new ConformanceFormatError('no -- asm or -- raw section: not a bpf_conformance test');
+  if (!s.has('result') && !s.has('error'))
+    throw new ConformanceFormatError('no -- result or -- error section: not a bpf_conformance test');
   const insns = asm !== undefined ? assemble(asm.join('\n')) : rawWords(raw ?? []);
-  const mem = (s.get('mem') ?? []).join(' ').replace(/#.*$/gm, '').trim();
-  const memory = mem === '' ? new Uint8Array(0) : Uint8Array.from(mem.split(/\s+/), (b) => parseInt(b, 16));
+  const mem = (s.get('mem') ?? [])
+    .map((line) => line.replace(/#.*$/, ''))
+    .join(' ')
+    .trim();
+  const bytes = mem === '' ? [] : mem.split(/\s+/);
+  for (const b of bytes)
+    if (!/^[0-9a-fA-F]{2}$/.test(b))
+      throw new ConformanceFormatError(`-- mem byte '${b.slice(0, 20)}' is not hex`);
+  const memory = Uint8Array.from(bytes, (b) => parseInt(b, 16));
   const resultText = (s.get('result') ?? []).join('').replace(/#.*$/, '').trim();
   const errorText = (s.get('error') ?? []).join('\n').trim();
   return {
     insns,
     memory,
-    result: resultText === '' ? undefined : BigInt.asUintN(64, BigInt(resultText)),
+    result: resultText === '' ? undefined : BigInt.asUintN(64, suiteNumber(resultText, '-- result')),
     error: errorText === '' ? undefined : errorText,
   };
 }
@@ -128,17 +154,26 @@ export function runConformanceTest(name: string, test: ConformanceTest): Conform
   };
 }
 
-/** Runs a conformance file. A file that cannot be parsed or assembled fails with the reason. */
-export function runConformanceFile(path: string): ConformanceOutcome {
+/**
+ * Runs a conformance test from its text. A test that cannot be assembled fails with the reason;
+ * text that is not a conformance test at all throws {@link ConformanceFormatError}.
+ */
+export function runConformanceSource(name: string, text: string): ConformanceOutcome {
   let test: ConformanceTest;
   try {
-    test = parseConformance(readFileSync(path, 'utf8'));
+    test = parseConformance(text);
   } catch (error) {
+    if (error instanceof ConformanceFormatError) throw error;
     return {
-      name: path,
+      name,
       passed: false,
       detail: `cannot load: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  return runConformanceTest(path, test);
+  return runConformanceTest(name, test);
+}
+
+/** Runs a conformance file (see {@link runConformanceSource}). */
+export function runConformanceFile(path: string): ConformanceOutcome {
+  return runConformanceSource(path, readFileSync(path, 'utf8'));
 }
