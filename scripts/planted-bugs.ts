@@ -2,7 +2,7 @@
 // bug it exists for. Each is a textual edit of one source file: the copy of src/ under
 // .tmp/planted/<name>/ gets the edit, and the campaign imports its module from there. An edit whose
 // text is no longer in the source fails loudly, so the list cannot rot silently.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -91,6 +91,55 @@ export const DOMAIN_BUGS: Readonly<Record<string, PlantedBug>> = {
   },
 };
 
+const MAPS = 'reference/ebpf/maps.ts';
+const DRIVER = 'reference/guest/driver.ts';
+
+/** Bugs planted in the device, each of a class the hostile-guest campaign (its `mode`) must find. */
+export const DEVICE_BUGS: Readonly<Record<string, PlantedBug & { readonly mode: 'mixed' | 'limits' }>> = {
+  'values-retained': {
+    rule: '[dev-resource-bounded]: what a map stores is released with the element (here every value written is kept)',
+    mode: 'limits',
+    file: MAPS,
+    find: '  update(key: Uint8Array, value: Uint8Array, flags: number): number {\n    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;\n    const h = this.hash(key, 0);',
+    replace:
+      '  update(key: Uint8Array, value: Uint8Array, flags: number): number {\n    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;\n    ((globalThis as unknown as { kept?: Uint8Array[] }).kept ??= []).push(Uint8Array.from(value));\n    const h = this.hash(key, 0);',
+  },
+  'next-key-scans': {
+    rule: '[dev-resource-bounded]: GET_NEXT_KEY finds the key through the index (here by comparing every key as text)',
+    mode: 'limits',
+    file: MAPS,
+    find: '    const slot = key === null || key.length !== this.definition.keySize ? NONE : this.slotAt(key, 0);',
+    replace: [
+      '    let slot = NONE;',
+      "    const text = (k: Uint8Array) => { let t = ''; for (const b of k) t += String.fromCharCode(b); return t; };",
+      '    if (key !== null) for (let s = this.head; s !== NONE; s = this.next[s] as number) if (text(this.keyOf(s)) === text(key)) { slot = s; break; }',
+    ].join('\n'),
+  },
+  'insn-cnt-after-decode': {
+    rule: '[dev-prog-limit]: E2BIG from insn_cnt alone, before the instructions are read',
+    mode: 'mixed',
+    file: 'reference/device/frontend.ts',
+    find: 'const refused = bounds === undefined ? undefined : refusedUnread(element, bounds);',
+    replace: 'const refused = bounds === undefined ? undefined : (undefined as number | undefined);',
+  },
+};
+
+/** Bugs planted in the guest driver, each of a class the lying-device campaign must find. */
+export const DRIVER_BUGS: Readonly<Record<string, PlantedBug>> = {
+  'dump-follows-device': {
+    rule: '[drv-map-iterate-bounded]: a dump ends at a repeated key or past max_entries',
+    file: DRIVER,
+    find: '      if (seen.has(id) || seen.size >= map.def.maxEntries) return GuestErrno.EIO;',
+    replace: '',
+  },
+  'query-unchecked': {
+    rule: '[drv-query-check]: QUERY counters must add up',
+    file: DRIVER,
+    find: '    return caps === undefined || queryInconsistency(result, caps) !== undefined ? GuestErrno.EIO : result;',
+    replace: '    return caps === undefined ? GuestErrno.EIO : result;',
+  },
+};
+
 /**
  * Copies src/ with one bug planted and returns the path of the copy's `module` (relative to src/),
  * ready for a dynamic import. Throws when the edit no longer applies.
@@ -99,6 +148,8 @@ export function plant(name: string, bug: PlantedBug, module: string): string {
   const root = resolve('.tmp/planted', name);
   rmSync(root, { recursive: true, force: true });
   cpSync('src', join(root, 'src'), { recursive: true });
+  // The copy reads the shipped vectors (the fuzzer's corpus) where src/ expects them.
+  symlinkSync(resolve('vectors'), join(root, 'vectors'));
   const path = join(root, 'src', bug.file);
   const text = readFileSync(path, 'utf8');
   const at = text.indexOf(bug.find);

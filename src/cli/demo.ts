@@ -2,7 +2,7 @@
 // protocol, drop) and xdp2 (count, swap MACs, transmit); generated traffic from the host goes through
 // the tap; the guest reads the counters over the control queue. The same programs run in driver mode
 // on a second topology, side by side.
-import { Rng } from '../fuzz/hostile-guest.js';
+import { Rng } from '../fuzz/rng.js';
 import { assemble } from '../reference/ebpf/asm.js';
 import { writeFileSync } from 'node:fs';
 import { PcapngWriter, type PacketSink } from '../pcap/pcapng.js';

@@ -1,6 +1,13 @@
-// `xdp-offload fuzz`: a hostile guest against the reference device, with the checks of
-// src/fuzz/hostile-guest.ts after every control element.
-import { fuzzCampaign, fuzzSession, loadCorpus, type FuzzFailure } from '../fuzz/hostile-guest.js';
+// `xdp-offload fuzz`: a hostile guest against the reference device (src/fuzz/hostile-guest.ts), in
+// the mixed or the limits mode, or a lying device against the guest driver (src/fuzz/lying-device.ts).
+import {
+  fuzzCampaign,
+  fuzzSession,
+  loadCorpus,
+  type FuzzFailure,
+  type FuzzMode,
+} from '../fuzz/hostile-guest.js';
+import { lyingCampaign, lyingDeviceSession, type LyingFailure } from '../fuzz/lying-device.js';
 import {
   EXIT,
   UsageError,
@@ -15,28 +22,53 @@ import {
 const SEED = { min: 0, max: 2 ** 32 - 1 };
 const COUNT = { min: 0, max: 1_000_000_000 };
 const SECONDS = { min: 0, max: 7 * 24 * 3600 };
+const MODES = ['mixed', 'limits', 'lying'] as const;
 
-function describeFailure(f: FuzzFailure): string[] {
+function describeFailure(f: FuzzFailure, mode: FuzzMode): string[] {
+  const flag = mode === 'mixed' ? '' : ` --mode ${mode}`;
   return [
     `FAIL ${f.check} at message ${f.message} of session ${f.session}`,
     `  ${f.detail}`,
     `  request ${f.request.length > 200 ? `${f.request.slice(0, 200)}...` : f.request}`,
-    `  replay: xdp-offload fuzz --replay ${f.session} --messages ${f.message + 1}`,
+    `  replay: xdp-offload fuzz${flag} --replay ${f.session} --messages ${f.message + 1}`,
   ];
 }
 
+function describeLie(f: LyingFailure): string[] {
+  return [
+    `FAIL ${f.check} at call ${f.step} (${f.call}, lie ${f.lie}) of session ${f.session}`,
+    `  ${f.detail}`,
+    `  replay: xdp-offload fuzz --mode lying --replay ${f.session} --messages ${f.step + 1}`,
+  ];
+}
+
+const MB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
 export const fuzz: Subcommand = {
   name: 'fuzz',
-  summary: 'send random and mutated control elements to the reference device and check every answer',
-  help: `usage: xdp-offload fuzz [--seconds N | --messages N] [--seed S] [--json]
-       xdp-offload fuzz --replay SESSION [--messages N]
+  summary: 'a hostile guest against the reference device, or a lying device against the driver',
+  help: `usage: xdp-offload fuzz [--mode mixed|limits|lying] [--seconds N | --messages N] [--seed S] [--json]
+       xdp-offload fuzz [--mode M] --replay SESSION [--messages N]
 
-A hostile guest: mutants of the golden vectors, structured requests with wrong
-sizes, unknown handles and huge values, framing errors, frames and resets, sent
-to two devices whose host identifiers differ. After every element: no exception,
-identical answers from both devices (no host identifier reaches the guest), a
-well-formed answer with a defined status, nothing changed by a refused command,
-limits held, acknowledged map updates never lost.
+--mode mixed (the default): mutants of the golden vectors, structured requests
+with wrong sizes, unknown handles and huge values, framing errors, frames and
+resets, sent to two devices whose host identifiers differ. After every element:
+no exception, identical answers from both devices (no host identifier reaches
+the guest), a well-formed answer with a defined status, nothing changed by a
+refused command, limits held, acknowledged map updates never lost.
+
+--mode limits: the same checks on an attack at the limits (maps filled to
+max_entries or max_map_memory, freed and refilled, handle churn, one value
+replaced with the largest allowed, GET_NEXT_KEY walks of full maps, programs at
+max_insns), plus the resource bounds: heap held at most 2x the accounted map
+memory plus 16 MiB, and no command other than a verified PROG_LOAD over 20 ms
+(confirmed on a replay, so a collector pause is not a failure).
+
+--mode lying: a device that lies (used lengths, ack, statuses, result lengths,
+reserved bytes, repeated handles, capabilities below the minimum, QUERY counters,
+GET_NEXT_KEY that repeats or never ends) against the guest driver: every driver
+call must end within a bound of elements, and every call that was lied to must
+fail with EIO. --messages counts driver calls.
 
   --seconds N    run for N seconds (default 10 unless --messages is given)
   --messages N   stop after N control elements (with --replay: the session length)
@@ -49,6 +81,7 @@ Progress goes to standard error once a second on runs longer than that.
 exit: 0 no failure, 1 a check failed, 2 bad usage`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
+      mode: { type: 'string' },
       seconds: { type: 'string' },
       messages: { type: 'string' },
       seed: { type: 'string' },
@@ -60,14 +93,20 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       return EXIT.ok;
     }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+    const mode = stringOption(parsed, 'mode') ?? 'mixed';
+    if (!(MODES as readonly string[]).includes(mode))
+      throw new UsageError(`--mode must be mixed, limits or lying, got '${mode}'`);
+    if (mode === 'lying') return runLying(parsed, out);
+    const fuzzMode = mode as FuzzMode;
     if (stringOption(parsed, 'replay') !== undefined) {
       const session = integerOption(parsed, 'replay', SEED, 0);
-      const report = fuzzSession(session, integerOption(parsed, 'messages', COUNT, 500), loadCorpus());
+      const length = integerOption(parsed, 'messages', COUNT, fuzzMode === 'limits' ? 30_000 : 500);
+      const report = fuzzSession(session, length, loadCorpus(), { mode: fuzzMode });
       if (parsed.values.json) out.stdout(jsonText(report));
       else {
         out.stdout(`session ${session}: ${report.messages} messages, ${report.frames} frames`);
         if (report.failure !== undefined)
-          for (const line of describeFailure(report.failure)) out.stdout(line);
+          for (const line of describeFailure(report.failure, fuzzMode)) out.stdout(line);
         else out.stdout('0 failures');
       }
       return report.failure === undefined ? EXIT.ok : EXIT.failed;
@@ -75,6 +114,7 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
     const messagesText = stringOption(parsed, 'messages');
     const secondsText = stringOption(parsed, 'seconds');
     const report = fuzzCampaign({
+      mode: fuzzMode,
       seed: integerOption(parsed, 'seed', SEED, 1),
       ...(messagesText === undefined ? {} : { messages: integerOption(parsed, 'messages', COUNT, 0) }),
       ...(secondsText === undefined && messagesText !== undefined
@@ -95,9 +135,51 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
         .sort(([, a], [, b]) => b - a)
         .map(([k, v]) => `${k} ${v}`);
       out.stdout(`answers: ${statuses.join(', ')}`);
-      for (const f of report.failures) for (const line of describeFailure(f)) out.stdout(line);
+      if (report.heapPeak !== undefined)
+        out.stdout(`peak heap held beyond a session's start: ${MB(report.heapPeak)}`);
+      for (const f of report.failures) for (const line of describeFailure(f, fuzzMode)) out.stdout(line);
       out.stdout(`${report.failures.length} failures`);
     }
     return report.failures.length === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** `--mode lying`: the lying device against the driver. */
+function runLying(parsed: ReturnType<typeof parse>, out: Output): number {
+  if (stringOption(parsed, 'replay') !== undefined) {
+    const session = integerOption(parsed, 'replay', SEED, 0);
+    const report = lyingDeviceSession(session, integerOption(parsed, 'messages', COUNT, 500));
+    if (parsed.values.json) out.stdout(jsonText(report));
+    else {
+      out.stdout(`session ${session}: ${report.calls} driver calls`);
+      if (report.failure !== undefined) for (const line of describeLie(report.failure)) out.stdout(line);
+      else out.stdout('0 failures');
+    }
+    return report.failure === undefined ? EXIT.ok : EXIT.failed;
+  }
+  const messagesText = stringOption(parsed, 'messages');
+  const secondsText = stringOption(parsed, 'seconds');
+  const report = lyingCampaign({
+    seed: integerOption(parsed, 'seed', SEED, 1),
+    ...(messagesText === undefined ? {} : { calls: integerOption(parsed, 'messages', COUNT, 0) }),
+    ...(secondsText === undefined && messagesText !== undefined
+      ? {}
+      : { seconds: integerOption(parsed, 'seconds', SECONDS, 10) }),
+    progress: (calls, ms) =>
+      out.stderr(`fuzz: ${calls} driver calls, ${Math.round((calls * 1000) / Math.max(ms, 1))}/s`),
+  });
+  if (parsed.values.json) out.stdout(jsonText(report));
+  else {
+    const seconds = report.elapsedMs / 1000;
+    out.stdout(
+      `${report.calls} driver calls (${report.sessions} sessions) in ${seconds.toFixed(1)} s: ${Math.round(report.calls / Math.max(seconds, 0.001))} calls/s`,
+    );
+    const lies = Object.entries(report.lies)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `${k} ${v}`);
+    out.stdout(`lies told: ${lies.join(', ')}`);
+    for (const f of report.failures) for (const line of describeLie(f)) out.stdout(line);
+    out.stdout(`${report.failures.length} failures`);
+  }
+  return report.failures.length === 0 ? EXIT.ok : EXIT.failed;
+}

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Scalar, ScalarDomain } from '../reference/verifier/domain.js';
-import { Rng } from './hostile-guest.js';
+import { Rng } from './rng.js';
 
 /** The ALU operations the domain transfers (BPF op codes). */
 export const ALU_OPS = {

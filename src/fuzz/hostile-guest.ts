@@ -48,50 +48,12 @@ import { assemble } from '../reference/ebpf/asm.js';
 import { OFFLOAD_POOL } from '../reference/ebpf/samples.js';
 import { programNeeds, rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { Topology } from '../reference/topology.js';
+import { LIMITS_CAPS, LimitsAttack, RESOURCE_BOUNDS, heldBytes } from './limits-attack.js';
+import { Rng, sessionSeed } from './rng.js';
 import { ControlElement, FramingError, writableRoomFor } from '../reference/virtqueue/element.js';
 import { VECTORS_DIR } from '../vectors/schema.js';
 
-/** A small deterministic generator (mulberry32). */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** The next 32-bit value. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.next() / 0x100000000) * n);
-  }
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return this.next() / 0x100000000 < p;
-  }
-  /** One of the items. */
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-  /** n random bytes. */
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
-    return out;
-  }
-}
-
-/** The seed of session `index` of a campaign (splitmix32 of both). */
-export function sessionSeed(seed: number, index: number): number {
-  let z = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(index + 1, 0x85ebca6b)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
-}
+export { Rng, sessionSeed } from './rng.js';
 
 /** One failed check. */
 export interface FuzzFailure {
@@ -117,6 +79,8 @@ export interface SessionReport {
   readonly statuses: Readonly<Record<string, number>>;
   /** The first failure, if any (a session stops at its first failure). */
   readonly failure?: FuzzFailure;
+  /** In the limits attack: the most heap held beyond the session's start, in bytes. */
+  readonly heapPeak?: number;
 }
 
 /** Capabilities small enough that limits are reached often. */
@@ -181,6 +145,8 @@ interface GuestView {
   readonly written: Map<number, Map<string, string>>;
   /** Handles an attached program may have written since. */
   readonly tainted: Set<number>;
+  /** Acknowledged MAP_UPDATEs less MAP_DELETEs, by handle: about how full each map is. */
+  readonly entries: Map<number, number>;
 }
 
 const POOL_INSNS = Object.values(OFFLOAD_POOL).map((text) => assemble(text));
@@ -407,14 +373,49 @@ function frame(rng: Rng, readable: Uint8Array): Framing {
 
 const STATUS_VALUES = new Set<number>(Object.values(XdpStatus));
 
+/**
+ * What a session aims at: `mixed` sends mutants and structured requests of every kind to devices
+ * with small limits; `limits` runs the {@link LimitsAttack} against devices with large ones and also
+ * checks resources: heap held against accounted memory, and time per command.
+ */
+export type FuzzMode = 'mixed' | 'limits';
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** What the session aims at (default `mixed`). */
+  readonly mode?: FuzzMode;
+  /**
+   * Replays the session only to re-time message `timingRecheck`: a command over the time bound is
+   * a failure only when it is over again on a replay, so a collector pause is not one.
+   */
+  readonly timingRecheck?: number;
+}
+
 /** Runs one session; stops at its first failure. */
-export function fuzzSession(seed: number, messages: number, corpus: readonly Uint8Array[]): SessionReport {
+export function fuzzSession(
+  seed: number,
+  messages: number,
+  corpus: readonly Uint8Array[],
+  options: SessionOptions = {},
+): SessionReport {
   const rng = new Rng(seed);
-  const caps = FUZZ_CAPS;
+  const limits = options.mode === 'limits';
+  const caps = limits ? LIMITS_CAPS : FUZZ_CAPS;
   const a = new Topology({ caps, seed: 1 });
   const b = new Topology({ caps, seed: 1, hostOffset: 1000 + (seed % 97) });
   for (const t of [a, b]) t.device.setFeatures(t.device.offeredFeatures());
-  const view: GuestView = { handles: new Map(), written: new Map(), tainted: new Set() };
+  const attack = limits ? new LimitsAttack(caps) : undefined;
+  const heapBase = limits ? heldBytes() : 0;
+  let heapPeak = 0;
+  /** Heap held beyond the session's start, against twice both devices' accounted memory. */
+  const checkHeap = (): string | undefined => {
+    const held = heldBytes() - heapBase;
+    heapPeak = Math.max(heapPeak, held);
+    const accounted = Number(a.device.usage().mapMemory + b.device.usage().mapMemory);
+    const bound = RESOURCE_BOUNDS.heapPerAccountedByte * accounted + RESOURCE_BOUNDS.heapConstant;
+    return held > bound ? `${held} bytes held for ${accounted} accounted (bound ${bound})` : undefined;
+  };
+  const view: GuestView = { handles: new Map(), written: new Map(), tainted: new Set(), entries: new Map() };
   const statuses: Record<string, number> = {};
   let frames = 0;
   let request: Uint8Array = new Uint8Array(0);
@@ -426,7 +427,10 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
     failure: { session: seed, message: index, check, detail, request: toHex(request) },
   });
 
-  /** Every acknowledged update the guest still expects, read back over the wire. */
+  /**
+   * Every acknowledged update the guest still expects, read back over the wire (in the limits
+   * attack, whose maps are large, the 64 latest of each map: all it keeps).
+   */
   const checkWritten = (): string | undefined => {
     for (const [handle, entries] of view.written) {
       const sizes = view.handles.get(handle);
@@ -455,7 +459,13 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
 
   const loop = (): SessionReport | undefined => {
     for (; index < messages; index++) {
-      const roll = rng.int(100);
+      const roll = limits
+        ? rng.chance(0.03)
+          ? 0
+          : rng.chance(0.00005)
+            ? 8
+            : 10 + rng.int(90)
+        : rng.int(100);
       if (roll < 8) {
         const f = randomFrame(rng);
         const fa = a.fromHost(f.slice());
@@ -475,13 +485,15 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
         view.handles.clear();
         view.written.clear();
         view.tainted.clear();
+        view.entries.clear();
         index--;
         continue;
       }
-      const structured = roll < 55;
+      // The attack sends only its own requests: a mutant could free the map it is filling.
+      const structured = limits || roll < 55;
       let decoded: ControlRequest | undefined;
       if (structured) {
-        decoded = structuredRequest(rng, view);
+        decoded = attack !== undefined ? attack.next(rng, view) : structuredRequest(rng, view);
         request = encodeRequest(decoded);
       } else {
         request = mutant(rng, corpus, view);
@@ -492,17 +504,35 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
           decoded = undefined;
         }
       }
-      const framing = frame(rng, request);
-      const before = a.device.snapshot();
+      // The attack's frames are mostly what a driver gives: its point is the limits, not framing.
+      const framing =
+        limits && rng.chance(0.9)
+          ? { readable: [request], writable: [Math.min(writableRoomFor(request), MAX_WRITABLE)] }
+          : frame(rng, request);
+      // A snapshot lists every element: with the attack's large maps it is taken now and then.
+      const checkUnchanged = !limits || a.device.usage().mapMemory < 65536n || rng.chance(1 / 64);
+      const before = checkUnchanged ? a.device.snapshot() : '';
       const ea = elementOf(framing);
       const eb = elementOf(framing);
       let usedA: number;
       let usedB: number;
+      let elapsedMs: number;
       try {
+        const start = performance.now();
         usedA = a.device.serve(ea).used;
+        elapsedMs = performance.now() - start;
         usedB = b.device.serve(eb).used;
       } catch (error) {
         return fail('exception', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      }
+      if (limits && elapsedMs > RESOURCE_BOUNDS.commandMs && !verifies(request, caps.max_insns)) {
+        const detail = `${elapsedMs.toFixed(1)} ms, bound ${RESOURCE_BOUNDS.commandMs} ms`;
+        if (options.timingRecheck === index) return fail('command-time', detail);
+        if (options.timingRecheck === undefined) {
+          const again = fuzzSession(seed, index + 1, corpus, { ...options, timingRecheck: index });
+          if (again.failure?.check === 'command-time')
+            return fail('command-time', `${detail}; again on a replay: ${again.failure.detail}`);
+        }
       }
       const answerA = ea.readAnswer(usedA);
       const answerB = eb.readAnswer(usedB);
@@ -539,10 +569,24 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
       const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
       statuses[statusName] = (statuses[statusName] ?? 0) + 1;
       if (status !== XdpStatus.OK) {
-        const after = a.device.snapshot();
-        if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
+        if (checkUnchanged) {
+          const after = a.device.snapshot();
+          if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
+        }
       } else if (decoded !== undefined && result !== undefined) {
-        track(decoded, result, view);
+        track(decoded, result, view, limits ? 64 : Infinity);
+      }
+      if (attack !== undefined && structured && decoded !== undefined) {
+        if (decoded.command === 'MAP_CREATE')
+          attack.created(
+            status === XdpStatus.OK ? (result?.result as ResultData['MAP_CREATE']).map_handle : undefined,
+          );
+        if (decoded.command === 'MAP_UPDATE') attack.updated(status);
+        if (decoded.command === 'MAP_GET_NEXT_KEY')
+          attack.walked(
+            status === XdpStatus.OK ? (result?.result as ResultData['MAP_GET_NEXT_KEY']).next_key : undefined,
+          );
+        attack.usage(a.device.usage().mapMemory);
       }
       const usage = a.device.usage();
       if (
@@ -554,6 +598,10 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
       if (index % 64 === 63) {
         const lost = checkWritten();
         if (lost !== undefined) return fail('update-lost', lost);
+      }
+      if (limits && options.timingRecheck === undefined && index % 1024 === 1023) {
+        const breach = checkHeap();
+        if (breach !== undefined) return fail('heap', breach);
       }
     }
     return undefined;
@@ -568,7 +616,16 @@ export function fuzzSession(seed: number, messages: number, corpus: readonly Uin
   index = messages - 1;
   const lost = checkWritten();
   if (lost !== undefined) return fail('update-lost', lost);
-  return { messages, frames, statuses };
+  if (limits && options.timingRecheck === undefined) {
+    const breach = checkHeap();
+    if (breach !== undefined) return fail('heap', breach);
+  }
+  return { messages, frames, statuses, ...(limits ? { heapPeak } : {}) };
+}
+
+/** Whether a device-readable part is a PROG_LOAD the device may verify (its time is the verifier's). */
+function verifies(request: Uint8Array, maxInsns: number): boolean {
+  return request[1] === XdpCommand.PROG_LOAD && !insnCntAboveLimit(request, maxInsns);
 }
 
 /** Whether a device-readable part is a PROG_LOAD whose `insn_cnt` exceeds `maxInsns`. */
@@ -592,7 +649,7 @@ function firstDifference(before: string, after: string): string {
 }
 
 /** Updates the guest's view after an acknowledged command. */
-function track(request: ControlRequest, answer: ControlResult, view: GuestView): void {
+function track(request: ControlRequest, answer: ControlResult, view: GuestView, keep = Infinity): void {
   switch (request.command) {
     case 'MAP_CREATE': {
       const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
@@ -603,16 +660,24 @@ function track(request: ControlRequest, answer: ControlResult, view: GuestView):
     case 'MAP_FREE':
       view.handles.delete(request.data.map_handle);
       view.written.delete(request.data.map_handle);
+      view.entries.delete(request.data.map_handle);
       break;
     case 'MAP_UPDATE': {
       const d = request.data;
       const entries = view.written.get(d.map_handle) ?? new Map<string, string>();
-      entries.set(toHex(d.key), toHex(d.value));
+      const key = toHex(d.key);
+      entries.delete(key); // re-inserted as the latest
+      entries.set(key, toHex(d.value));
+      // The limits attack checks the latest writes only, so it keeps no more (its memory is not
+      // the device's, and the heap check counts it).
+      if (entries.size > keep) entries.delete(entries.keys().next().value as string);
       view.written.set(d.map_handle, entries);
+      view.entries.set(d.map_handle, (view.entries.get(d.map_handle) ?? 0) + 1);
       break;
     }
     case 'MAP_DELETE':
       view.written.get(request.data.map_handle)?.delete(toHex(request.data.key));
+      view.entries.set(request.data.map_handle, (view.entries.get(request.data.map_handle) ?? 1) - 1);
       break;
     case 'PROG_LOAD':
       // The program may write any map it names: those values are no longer the guest's alone.
@@ -636,6 +701,8 @@ export interface CampaignReport {
   readonly statuses: Readonly<Record<string, number>>;
   /** Failures (the campaign stops at the first). */
   readonly failures: readonly FuzzFailure[];
+  /** In the limits attack: the most heap any session held beyond its start, in bytes. */
+  readonly heapPeak?: number;
 }
 
 /** Options of a campaign. */
@@ -646,8 +713,10 @@ export interface CampaignOptions {
   readonly seconds?: number;
   /** Stop after this many messages. */
   readonly messages?: number;
-  /** Messages per session (default 500). */
+  /** Messages per session (default 500; 30,000 in the limits attack, whose maps take long to fill). */
   readonly sessionLength?: number;
+  /** What the sessions aim at (default `mixed`). */
+  readonly mode?: FuzzMode;
   /** Called about once a second with the running totals. */
   readonly progress?: (messages: number, elapsedMs: number) => void;
 }
@@ -656,7 +725,9 @@ export interface CampaignOptions {
 export function fuzzCampaign(options: CampaignOptions): CampaignReport {
   const corpus = loadCorpus();
   const start = Date.now();
-  const length = options.sessionLength ?? 500;
+  const mode = options.mode ?? 'mixed';
+  const length = options.sessionLength ?? (mode === 'limits' ? 30_000 : 500);
+  let heapPeak = 0;
   const statuses: Record<string, number> = {};
   let messages = 0;
   let frames = 0;
@@ -666,7 +737,8 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
   const enough = () => options.messages !== undefined && messages >= options.messages;
   while (!timeUp() && !enough()) {
     const want = options.messages === undefined ? length : Math.min(length, options.messages - messages);
-    const report = fuzzSession(sessionSeed(options.seed, sessions), want, corpus);
+    const report = fuzzSession(sessionSeed(options.seed, sessions), want, corpus, { mode });
+    heapPeak = Math.max(heapPeak, report.heapPeak ?? 0);
     sessions++;
     messages += report.messages;
     frames += report.frames;
@@ -679,6 +751,7 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
         elapsedMs: Date.now() - start,
         statuses,
         failures: [report.failure],
+        ...(mode === 'limits' ? { heapPeak } : {}),
       };
     const now = Date.now();
     if (options.progress !== undefined && now - lastProgress >= 1000) {
@@ -687,5 +760,13 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
     }
     if (options.seconds === undefined && options.messages === undefined) break;
   }
-  return { messages, frames, sessions, elapsedMs: Date.now() - start, statuses, failures: [] };
+  return {
+    messages,
+    frames,
+    sessions,
+    elapsedMs: Date.now() - start,
+    statuses,
+    failures: [],
+    ...(mode === 'limits' ? { heapPeak } : {}),
+  };
 }

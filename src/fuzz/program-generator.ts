@@ -14,7 +14,7 @@
  */
 import type { BpfInsn } from '../codec/index.js';
 import { assemble, type MapDefinition } from '../reference/ebpf/index.js';
-import { Rng } from './hostile-guest.js';
+import { Rng } from './rng.js';
 
 /** A generated program and the maps its `lddw map[H]` instructions name (handle = index + 1). */
 export interface GeneratedProgram {

@@ -17,7 +17,7 @@ import { OFFLOADABLE_HELPER_IDS } from '../codec/index.js';
 import { XdpEngine, type BpfMap, type MapDefinition } from '../reference/ebpf/index.js';
 import type { VerifyOptions, Verdict } from '../reference/verifier/index.js';
 import { generateProgram, type GeneratedProgram } from './program-generator.js';
-import { Rng, sessionSeed } from './hostile-guest.js';
+import { Rng, sessionSeed } from './rng.js';
 
 /** The verifier under test (the reference's `verify`, or a mutant of it). */
 export type VerifyFunction = (insns: GeneratedProgram['insns'], options: VerifyOptions) => Verdict;

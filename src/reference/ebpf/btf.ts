@@ -191,7 +191,7 @@ export class Btf {
   }
 
   /**
-   * sizeof a type, in bytes: a loop over nested arrays (at most {@link BTF_CHAIN_LIMIT} deep, so a
+   * sizeof a type, in bytes: a loop over nested arrays (at most 32 deep, so a
    * cycle or a long chain is an error, not a stack overflow), refused above 2^32 bytes.
    */
   sizeOf(id: number): number {

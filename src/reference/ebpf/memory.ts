@@ -172,7 +172,7 @@ export class AddressSpace {
   }
 
   /**
-   * Takes `bytes` of the space's storage budget ({@link SPACE_MEMORY_LIMIT}) before a map
+   * Takes `bytes` of the space's storage budget (1 GiB, `SPACE_MEMORY_LIMIT`) before a map
    * allocates them; false, and nothing taken, when the budget would be exceeded.
    */
   reserve(bytes: number): boolean {

@@ -162,6 +162,8 @@ export class VirtioNetDriver {
     let accepted = offered & ctrl;
     if (wantOffload && (offered & offload) !== 0n && (offered & ctrl) !== 0n) accepted |= offload;
     this.capsValue = undefined;
+    // Negotiation resets the device: every handle it gave is void ([drv-reset]); 0 is never one.
+    for (const map of this.fds.values()) if (map.kind === 'offloaded') map.handle = 0;
     this.negotiated = this.transport.setFeatures(accepted) ? accepted : 0n;
     if ((this.negotiated & offload) === 0n) return false;
     const caps = this.command({ command: 'CAPS_GET', data: null });
@@ -239,6 +241,10 @@ export class VirtioNetDriver {
   mapFree(fd: number): number {
     const map = this.fds.get(fd);
     if (map === undefined) return GuestErrno.EBADF;
+    if (map.kind === 'offloaded' && map.handle === 0) {
+      this.fds.delete(fd); // the device lost it at a reset: nothing to free there
+      return 0;
+    }
     if (map.kind === 'local') {
       this.engine.freeMap(map.engineHandle);
     } else {
@@ -251,7 +257,7 @@ export class VirtioNetDriver {
 
   /** `BPF_MAP_UPDATE_ELEM`: the slow path for an offloaded map. */
   mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = 0): number {
-    const map = this.fds.get(fd);
+    const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     if (map.kind === 'local') return this.localMap(map).update(key, value, flags);
     const { keySize: key_size, valueSize: value_size } = map.def; // [drv-map-sizes]
@@ -263,7 +269,7 @@ export class VirtioNetDriver {
 
   /** `BPF_MAP_LOOKUP_ELEM`: the value, or an errno. */
   mapLookup(fd: number, key: Uint8Array): Uint8Array | number {
-    const map = this.fds.get(fd);
+    const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     if (map.kind === 'local') {
       const value = this.localMap(map).lookup(key);
@@ -279,7 +285,7 @@ export class VirtioNetDriver {
 
   /** `BPF_MAP_DELETE_ELEM`. */
   mapDelete(fd: number, key: Uint8Array): number {
-    const map = this.fds.get(fd);
+    const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     if (map.kind === 'local') return this.localMap(map).delete(key);
     return this.status({
@@ -290,7 +296,7 @@ export class VirtioNetDriver {
 
   /** `BPF_MAP_GET_NEXT_KEY`; `key` null for the first key. */
   mapNextKey(fd: number, key: Uint8Array | null): Uint8Array | number {
-    const map = this.fds.get(fd);
+    const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     if (map.kind === 'local') return this.localMap(map).nextKey(key);
     const answer = this.command({
@@ -323,7 +329,7 @@ export class VirtioNetDriver {
    * iteration (the caller may retry).
    */
   mapDump(fd: number): MapElement[] | number {
-    const map = this.fds.get(fd);
+    const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     const out: MapElement[] = [];
     const seen = new Set<string>();
@@ -451,8 +457,6 @@ export class VirtioNetDriver {
   reset(): number {
     this.transport.reset();
     if (!this.probe()) return GuestErrno.EOPNOTSUPP;
-    // Every old handle is void; 0 is never a handle, so it cannot collide with a new one.
-    for (const map of this.fds.values()) if (map.kind === 'offloaded') map.handle = 0;
     for (const map of this.fds.values()) {
       if (map.kind !== 'offloaded') continue;
       const handle = this.createOnDevice(map.def);
@@ -516,7 +520,7 @@ export class VirtioNetDriver {
   private rewriteMaps(insns: readonly BpfInsn[], wanted: GuestMap['kind']): BpfInsn[] | number {
     let errno = 0;
     const out = rewriteMapRefs(insns, (fd) => {
-      const map = this.fds.get(fd);
+      const map = this.live(fd);
       if (map === undefined || map.kind !== wanted) {
         errno ||= map === undefined ? GuestErrno.EBADF : GuestErrno.EINVAL;
         return fd;
@@ -530,6 +534,12 @@ export class VirtioNetDriver {
     const bpfMap = this.engine.map(map.engineHandle);
     if (bpfMap === undefined) throw new Error(`local map ${map.engineHandle} vanished`);
     return bpfMap;
+  }
+
+  /** The map of an fd, or undefined when there is none or the device lost it at a reset. */
+  private live(fd: number): GuestMap | undefined {
+    const map = this.fds.get(fd);
+    return map?.kind === 'offloaded' && map.handle === 0 ? undefined : map;
   }
 
   private addFd(map: GuestMap): number {
