@@ -5,7 +5,8 @@ import { Topology } from '../src/reference/topology.js';
 import { ControlElement } from '../src/reference/virtqueue/element.js';
 import { rewriteMapRefs } from '../src/reference/ebpf/needs.js';
 import { writableSize } from '../src/codec/index.js';
-import { XdpEngine, assemble, type MapDefinition } from '../src/reference/ebpf/index.js';
+import { XdpEngine, assemble, loadElfProgram, type MapDefinition } from '../src/reference/ebpf/index.js';
+import { readFileSync, readdirSync } from 'node:fs';
 import { verify } from '../src/reference/verifier/index.js';
 import type { BpfInsn } from '../src/codec/index.js';
 import { XDP1, XDP2, PROTO_COUNTERS, udpFrame } from '../src/reference/ebpf/samples.js';
@@ -144,7 +145,111 @@ for (const [n, insns] of lines) {
 
 await bench.run();
 
-const rows = bench.tasks.map((task) => {
+// ---- hostile input: what a guest's largest requests and an object file from anywhere cost ----
+
+/** A device with default capabilities and a full 65,536-entry hash of `keySize`-byte keys. */
+function fullHash(keySize: number): { t: Topology; handle: number; key: (n: number) => Uint8Array } {
+  const t = new Topology();
+  t.device.setFeatures(t.device.offeredFeatures());
+  const create = t.device.execute({
+    command: 'MAP_CREATE',
+    data: { map_type: 1, key_size: keySize, value_size: 8, max_entries: 65536, map_flags: 0 },
+  });
+  const handle = (create.result as { map_handle: number }).map_handle;
+  const key = (n: number) => {
+    const k = new Uint8Array(keySize);
+    new DataView(k.buffer).setUint32(0, n, true);
+    return k;
+  };
+  for (let i = 0; i < 65536; i++)
+    t.device.execute({
+      command: 'MAP_UPDATE',
+      data: {
+        map_handle: handle,
+        key_size: keySize,
+        value_size: 8,
+        flags: 0,
+        key: key(i),
+        value: new Uint8Array(8),
+      },
+    });
+  return { t, handle, key };
+}
+const small = fullHash(8);
+const wide = fullHash(256);
+let cursor = 0;
+const element = (request: ControlRequest) =>
+  ControlElement.forRequest(encodeRequest(request), writableSize(request));
+const nextKey = (h: typeof small, keySize: number) =>
+  element({
+    command: 'MAP_GET_NEXT_KEY',
+    data: {
+      map_handle: h.handle,
+      key_size: keySize,
+      flags: 0,
+      key: h.key((cursor = (cursor + 7919) % 65536)),
+    },
+  });
+const maxInsns = 4096;
+const loadAt = (n: number) =>
+  encodeRequest({
+    command: 'PROG_LOAD',
+    data: { insn_cnt: n, log_size: 0, log_level: 0, prog_flags: 0, insns: straight(n) },
+  });
+const atLimit = loadAt(maxInsns);
+const pastLimit = loadAt(maxInsns + 1);
+const eightMiB = new Uint8Array(8 << 20);
+eightMiB.set(pastLimit.subarray(0, 6));
+new DataView(eightMiB.buffer).setUint32(2, (eightMiB.length - 18) / 8, true);
+const largestObject = readdirSync('samples')
+  .filter((f) => f.endsWith('.o'))
+  .map((f) => `samples/${f}`)
+  .concat(
+    readdirSync('oracle/c')
+      .filter((f) => f.endsWith('.o'))
+      .map((f) => `oracle/c/${f}`),
+  )
+  .map((path) => ({ path, bytes: new Uint8Array(readFileSync(path)) }))
+  .sort((a, b) => b.bytes.length - a.bytes.length)[0] as { path: string; bytes: Uint8Array };
+
+const hostile = new Bench({ time: 1000, warmupTime: 200 });
+hostile
+  .add('device MAP_UPDATE, 65,536-entry hash (k8 v8), replacing a key', () => {
+    small.t.device.serve(
+      element({
+        command: 'MAP_UPDATE',
+        data: {
+          map_handle: small.handle,
+          key_size: 8,
+          value_size: 8,
+          flags: 0,
+          key: small.key((cursor = (cursor + 7919) % 65536)),
+          value: new Uint8Array(8),
+        },
+      }),
+    );
+  })
+  .add('device GET_NEXT_KEY, 65,536-entry hash (k8 v8)', () => {
+    small.t.device.serve(nextKey(small, 8));
+  })
+  .add('device GET_NEXT_KEY, 65,536-entry hash (k256 v8)', () => {
+    wide.t.device.serve(nextKey(wide, 256));
+  })
+  .add(`device PROG_LOAD at max_insns (${maxInsns} straight-line insns, verified, attached)`, () => {
+    served.device.serve(ControlElement.forRequest(atLimit, 9 + 8));
+  })
+  .add(`device PROG_LOAD of max_insns + 1 (E2BIG from the header)`, () => {
+    served.device.serve(ControlElement.forRequest(pastLimit, 9 + 8));
+  })
+  .add('device PROG_LOAD of 8 MiB (E2BIG from the header)', () => {
+    served.device.serve(ControlElement.forRequest(eightMiB, 9 + 8));
+  })
+  .add(`ELF load of the largest object (${largestObject.path}, ${largestObject.bytes.length} bytes)`, () => {
+    loadElfProgram(largestObject.bytes);
+  });
+await hostile.run();
+
+const rows = [...bench.tasks, ...hostile.tasks].map((task) => {
   const r = task.result;
   if (r === undefined || !('throughput' in r)) return { task: task.name, 'ops/s': 'n/a', 'median ns': 'n/a' };
   return {
