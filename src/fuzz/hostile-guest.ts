@@ -375,7 +375,7 @@ const STATUS_VALUES = new Set<number>(Object.values(XdpStatus));
 
 /**
  * What a session aims at: `mixed` sends mutants and structured requests of every kind to devices
- * with small limits; `limits` runs the {@link LimitsAttack} against devices with large ones and also
+ * with small limits; `limits` runs the limits attack (`src/fuzz/limits-attack.ts`) against devices with large ones and also
  * checks resources: heap held against accounted memory, and time per command.
  */
 export type FuzzMode = 'mixed' | 'limits';
@@ -389,16 +389,19 @@ export interface SessionOptions {
    * a failure only when it is over again on a replay, so a collector pause is not one.
    */
   readonly timingRecheck?: number;
+  /** Stop early, between messages, once `Date.now()` passes this (a campaign's time budget). */
+  readonly deadline?: number;
 }
 
 /** Runs one session; stops at its first failure. */
 export function fuzzSession(
   seed: number,
-  messages: number,
+  length: number,
   corpus: readonly Uint8Array[],
   options: SessionOptions = {},
 ): SessionReport {
   const rng = new Rng(seed);
+  let messages = length;
   const limits = options.mode === 'limits';
   const caps = limits ? LIMITS_CAPS : FUZZ_CAPS;
   const a = new Topology({ caps, seed: 1 });
@@ -459,6 +462,10 @@ export function fuzzSession(
 
   const loop = (): SessionReport | undefined => {
     for (; index < messages; index++) {
+      if (options.deadline !== undefined && index % 256 === 255 && Date.now() > options.deadline) {
+        messages = index;
+        break;
+      }
       const roll = limits
         ? rng.chance(0.03)
           ? 0
@@ -529,7 +536,10 @@ export function fuzzSession(
         const detail = `${elapsedMs.toFixed(1)} ms, bound ${RESOURCE_BOUNDS.commandMs} ms`;
         if (options.timingRecheck === index) return fail('command-time', detail);
         if (options.timingRecheck === undefined) {
-          const again = fuzzSession(seed, index + 1, corpus, { ...options, timingRecheck: index });
+          const again = fuzzSession(seed, index + 1, corpus, {
+            ...(options.mode === undefined ? {} : { mode: options.mode }),
+            timingRecheck: index,
+          });
           if (again.failure?.check === 'command-time')
             return fail('command-time', `${detail}; again on a replay: ${again.failure.detail}`);
         }
@@ -737,7 +747,10 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
   const enough = () => options.messages !== undefined && messages >= options.messages;
   while (!timeUp() && !enough()) {
     const want = options.messages === undefined ? length : Math.min(length, options.messages - messages);
-    const report = fuzzSession(sessionSeed(options.seed, sessions), want, corpus, { mode });
+    const report = fuzzSession(sessionSeed(options.seed, sessions), want, corpus, {
+      mode,
+      ...(options.seconds === undefined ? {} : { deadline: start + options.seconds * 1000 }),
+    });
     heapPeak = Math.max(heapPeak, report.heapPeak ?? 0);
     sessions++;
     messages += report.messages;

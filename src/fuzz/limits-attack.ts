@@ -3,7 +3,7 @@
  * entries or by memory), free and refill them, churn handles, replace one value many times with the
  * largest value allowed, walk big maps with GET_NEXT_KEY, look up every index of a big array, and
  * load programs at and past `max_insns`. A phase runs for many messages; the session's checks apply
- * to every one, and {@link ResourceProbe} adds heap and time bounds.
+ * to every one, and the session adds the heap and time bounds of `RESOURCE_BOUNDS`.
  *
  * @module
  */
