@@ -3,7 +3,7 @@
 // {"error": ...} object on stdout), never a stack trace; no option makes a run unbounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/run.js';
@@ -175,4 +175,19 @@ test('random command lines never crash: exit 0, 1 or 2, and a refusal is one lin
     }),
     { numRuns: 300 },
   );
+});
+
+test('every pattern of the shipped schemas is bounded by a maxLength that ajv checks first', () => {
+  const unbounded: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) node.forEach((child, i) => walk(child, `${path}[${i}]`));
+    else if (node !== null && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      if (typeof record.pattern === 'string' && typeof record.maxLength !== 'number') unbounded.push(path);
+      for (const [key, child] of Object.entries(record)) walk(child, `${path}.${key}`);
+    }
+  };
+  for (const name of readdirSync('vectors/schema'))
+    walk(JSON.parse(readFileSync(`vectors/schema/${name}`, 'utf8')), name);
+  assert.deepEqual(unbounded, []);
 });

@@ -137,6 +137,12 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       out.stdout(`answers: ${statuses.join(', ')}`);
       if (report.heapPeak !== undefined)
         out.stdout(`peak heap held beyond a session's start: ${MB(report.heapPeak)}`);
+      if (report.slowestMs !== undefined) {
+        const slowest = Object.entries(report.slowestMs)
+          .sort(([, a], [, b]) => b - a)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`);
+        out.stdout(`slowest command, ms: ${slowest.join(', ')}`);
+      }
       for (const f of report.failures) for (const line of describeFailure(f, fuzzMode)) out.stdout(line);
       out.stdout(`${report.failures.length} failures`);
     }

@@ -81,6 +81,8 @@ export interface SessionReport {
   readonly failure?: FuzzFailure;
   /** In the limits attack: the most heap held beyond the session's start, in bytes. */
   readonly heapPeak?: number;
+  /** In the limits attack: the longest each command took, in ms (a verified PROG_LOAD apart). */
+  readonly slowestMs?: Readonly<Record<string, number>>;
 }
 
 /** Capabilities small enough that limits are reached often. */
@@ -410,6 +412,7 @@ export function fuzzSession(
   const attack = limits ? new LimitsAttack(caps) : undefined;
   const heapBase = limits ? heldBytes() : 0;
   let heapPeak = 0;
+  const slowestMs: Record<string, number> = {};
   /** Heap held beyond the session's start, against twice both devices' accounted memory. */
   const checkHeap = (): string | undefined => {
     const held = heldBytes() - heapBase;
@@ -532,7 +535,12 @@ export function fuzzSession(
       } catch (error) {
         return fail('exception', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
       }
-      if (limits && elapsedMs > RESOURCE_BOUNDS.commandMs && !verifies(request, caps.max_insns)) {
+      const timed = limits && !verifies(request, caps.max_insns);
+      if (timed) {
+        const name = decoded?.command ?? 'malformed';
+        slowestMs[name] = Math.max(slowestMs[name] ?? 0, elapsedMs);
+      }
+      if (timed && elapsedMs > RESOURCE_BOUNDS.commandMs) {
         const detail = `${elapsedMs.toFixed(1)} ms, bound ${RESOURCE_BOUNDS.commandMs} ms`;
         if (options.timingRecheck === index) return fail('command-time', detail);
         if (options.timingRecheck === undefined) {
@@ -630,7 +638,7 @@ export function fuzzSession(
     const breach = checkHeap();
     if (breach !== undefined) return fail('heap', breach);
   }
-  return { messages, frames, statuses, ...(limits ? { heapPeak } : {}) };
+  return { messages, frames, statuses, ...(limits ? { heapPeak, slowestMs } : {}) };
 }
 
 /** Whether a device-readable part is a PROG_LOAD the device may verify (its time is the verifier's). */
@@ -713,6 +721,8 @@ export interface CampaignReport {
   readonly failures: readonly FuzzFailure[];
   /** In the limits attack: the most heap any session held beyond its start, in bytes. */
   readonly heapPeak?: number;
+  /** In the limits attack: the longest each command took, in ms (a verified PROG_LOAD apart). */
+  readonly slowestMs?: Readonly<Record<string, number>>;
 }
 
 /** Options of a campaign. */
@@ -738,6 +748,7 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
   const mode = options.mode ?? 'mixed';
   const length = options.sessionLength ?? (mode === 'limits' ? 30_000 : 500);
   let heapPeak = 0;
+  const slowestMs: Record<string, number> = {};
   const statuses: Record<string, number> = {};
   let messages = 0;
   let frames = 0;
@@ -752,6 +763,8 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
       ...(options.seconds === undefined ? {} : { deadline: start + options.seconds * 1000 }),
     });
     heapPeak = Math.max(heapPeak, report.heapPeak ?? 0);
+    for (const [k, v] of Object.entries(report.slowestMs ?? {}))
+      slowestMs[k] = Math.max(slowestMs[k] ?? 0, v);
     sessions++;
     messages += report.messages;
     frames += report.frames;
@@ -764,7 +777,7 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
         elapsedMs: Date.now() - start,
         statuses,
         failures: [report.failure],
-        ...(mode === 'limits' ? { heapPeak } : {}),
+        ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
       };
     const now = Date.now();
     if (options.progress !== undefined && now - lastProgress >= 1000) {
@@ -780,6 +793,6 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
     elapsedMs: Date.now() - start,
     statuses,
     failures: [],
-    ...(mode === 'limits' ? { heapPeak } : {}),
+    ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
   };
 }
