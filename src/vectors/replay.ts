@@ -67,7 +67,9 @@ export function replayFile(path: string, root = path, sink?: PacketSink): FileOu
   });
   let document: unknown;
   try {
-    const size = statSync(path).size;
+    const info = statSync(path);
+    if (!info.isFile()) return refuse('not a regular file');
+    const size = info.size;
     if (size > VECTOR_FILE_LIMIT)
       return refuse(`${size} bytes: more than the ${VECTOR_FILE_LIMIT} a vector file may hold`);
     document = JSON.parse(readFileSync(path, 'utf8'));
