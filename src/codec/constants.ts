@@ -47,30 +47,67 @@ export const XdpCommand = {
 /** A command's spec name. */
 export type XdpCommandName = keyof typeof XdpCommand;
 
+/**
+ * The Linux errno values the project uses, in one table: the wire's statuses are a subset
+ * ({@link XdpStatus}), and the engine, verifier, tap and driver return these numbers.
+ */
+export const Errno = {
+  /** No such file or entry. */
+  ENOENT: 2,
+  /** I/O error (a driver's answer to a device that broke the spec). */
+  EIO: 5,
+  /** Argument list too long: above a size limit. */
+  E2BIG: 7,
+  /** Bad file descriptor or handle. */
+  EBADF: 9,
+  /** Out of memory. */
+  ENOMEM: 12,
+  /** Permission denied: the verifier refused an unsafe program. */
+  EACCES: 13,
+  /** Bad address (the verifier's "too complex" at 8,193 pending paths). */
+  EFAULT: 14,
+  /** Busy. */
+  EBUSY: 16,
+  /** Exists. */
+  EEXIST: 17,
+  /** Invalid argument. */
+  EINVAL: 22,
+  /** Not a typewriter: an ioctl the file does not know. */
+  ENOTTY: 25,
+  /** No space left: a count limit. */
+  ENOSPC: 28,
+  /** Result out of range (strtol). */
+  ERANGE: 34,
+  /** Operation not supported. */
+  EOPNOTSUPP: 95,
+  /** Linux's internal ENOTSUPP, which the verifier returns to user space as it is. */
+  ENOTSUPP: 524,
+} as const;
+
 /** Status codes (the errno values Linux uses for the same conditions). */
 export const XdpStatus = {
   /** Success. */
   OK: 0,
   /** No such key; end of iteration; no program to unload. */
-  ENOENT: 2,
+  ENOENT: Errno.ENOENT,
   /** Above a size limit; map full; array index out of range. */
-  E2BIG: 7,
+  E2BIG: Errno.E2BIG,
   /** Unknown map handle. */
-  EBADF: 9,
+  EBADF: Errno.EBADF,
   /** Map memory limit reached. */
-  ENOMEM: 12,
+  ENOMEM: Errno.ENOMEM,
   /** The verifier rejected the program. */
-  EACCES: 13,
+  EACCES: Errno.EACCES,
   /** Map in use by the loaded program. */
-  EBUSY: 16,
+  EBUSY: Errno.EBUSY,
   /** Key exists (BPF_NOEXIST). */
-  EEXIST: 17,
+  EEXIST: Errno.EEXIST,
   /** Malformed command or invalid combination of values. */
-  EINVAL: 22,
+  EINVAL: Errno.EINVAL,
   /** Map count limit reached. */
-  ENOSPC: 28,
+  ENOSPC: Errno.ENOSPC,
   /** Undefined command or unsupported map type. */
-  EOPNOTSUPP: 95,
+  EOPNOTSUPP: Errno.EOPNOTSUPP,
 } as const;
 /** A status's spec name. */
 export type XdpStatusName = keyof typeof XdpStatus;

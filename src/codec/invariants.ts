@@ -73,3 +73,28 @@ export function queryInconsistency(query: QueryResult, caps: Caps): CodecError |
     return fail('map_memory', `${query.map_memory} bytes with no map`);
   return undefined;
 }
+
+/** What a program needs of a device, as {@link missingCapability} compares it with the capabilities. */
+export interface CapabilityNeeds {
+  /** Helper ids the program calls. */
+  readonly helpers: Iterable<number>;
+  /** `isa_groups` bits its instructions belong to. */
+  readonly isaGroups: number;
+  /** `prog_features` bits it uses. */
+  readonly progFeatures: number;
+}
+
+/**
+ * The first capability field, in the order `isa_groups`, `prog_features`, `helpers`, that does not
+ * cover what a program needs; undefined when the set covers it all. The driver refuses to offload
+ * such a program ([drv-caps-respect]); the device refuses the groups and features itself.
+ */
+export function missingCapability(
+  caps: Caps,
+  needs: CapabilityNeeds,
+): 'isa_groups' | 'prog_features' | 'helpers' | undefined {
+  if ((needs.isaGroups & ~caps.isa_groups) !== 0) return 'isa_groups';
+  if ((needs.progFeatures & ~caps.prog_features) !== 0) return 'prog_features';
+  for (const id of needs.helpers) if (!helperSet(caps.helpers, id)) return 'helpers';
+  return undefined;
+}

@@ -14,6 +14,7 @@ export * from './device/frontend.js';
 export * from './device/map-commands.js';
 export * from './virtqueue/element.js';
 export * from './host/tap.js';
+export * from './ebpf/actions.js';
 export * from './host/programs.js';
 export * from './host/bridge.js';
 export * from './guest/driver.js';

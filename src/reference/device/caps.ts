@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { CodecError, capsBelowMinimum, xdpCaps, type ValueOf } from '../../codec/index.js';
-import { helperBitSet, type ProgramNeeds } from '../ebpf/needs.js';
+import { CodecError, capsBelowMinimum, xdpCaps, type Caps } from '../../codec/index.js';
+import { helperBitSet } from '../ebpf/needs.js';
 import type { MapLimits } from './maps.js';
 
-/** A CAPS_GET result. */
-export type DeviceCaps = ValueOf<typeof xdpCaps>;
+/** A CAPS_GET result (the codec's {@link Caps}). */
+export type DeviceCaps = Caps;
 
 /** Why a capability set cannot be advertised: the field and what is wrong with it. */
 export class CapsError extends Error {
@@ -44,20 +44,6 @@ export function advertisedHelpers(caps: DeviceCaps): Set<number> {
   const ids = new Set<number>();
   for (let id = 0; id < caps.helpers.length * 8; id++) if (helperBitSet(caps.helpers, id)) ids.add(id);
   return ids;
-}
-
-/**
- * The first capability field, in the order `isa_groups`, `prog_features`, `helpers`, that does not
- * cover what a program needs; undefined when the set covers it all ([drv-caps-respect]).
- */
-export function missingCapability(
-  caps: DeviceCaps,
-  needs: ProgramNeeds,
-): 'isa_groups' | 'prog_features' | 'helpers' | undefined {
-  if ((needs.isaGroups & ~caps.isa_groups) !== 0) return 'isa_groups';
-  if ((needs.progFeatures & ~caps.prog_features) !== 0) return 'prog_features';
-  for (const id of needs.helpers) if (!helperBitSet(caps.helpers, id)) return 'helpers';
-  return undefined;
 }
 
 /** The map-table limits a capability set advertises. */

@@ -27,6 +27,7 @@ import {
   VIRTIO_NET_OK,
   XdpStatus,
   featureBit,
+  missingCapability,
   tunXdpOffload,
   type ControlRequest,
   type ControlResult,
@@ -36,23 +37,50 @@ import type { XdpEngine } from '../ebpf/engine.js';
 import type { MapDefinition } from '../ebpf/maps.js';
 import { programNeeds, type ProgramNeeds } from '../ebpf/needs.js';
 import { XDP_HEADROOM } from '../ebpf/xdp.js';
-import type { HostPrograms } from '../host/programs.js';
-import { zeroCounters, type ActionCounters, type Tap } from '../host/tap.js';
+import { zeroCounters, type ActionCounters } from '../ebpf/actions.js';
+import type { DecodedProgram } from '../ebpf/program.js';
 import { verify } from '../verifier/verify.js';
 import { ControlElement } from '../virtqueue/element.js';
-import { advertisedHelpers, checkCaps, mapLimitsOf, missingCapability, type DeviceCaps } from './caps.js';
+import { advertisedHelpers, checkCaps, mapLimitsOf, type DeviceCaps } from './caps.js';
 import { requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
 import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
+
+/**
+ * What a device uses of the host tap: the Linux uAPI of section X.10 (TUNGETFEATURES,
+ * TUNXDPOFFLOAD) and the reader's side of the tap file. The device knows the tap only through this.
+ */
+export interface TapPort {
+  /** Largest frame the tap's hook runs a program on. */
+  readonly maxFrameLen: number;
+  /** Id of the program attached with TUNXDPOFFLOAD, 0 when none (host state, for snapshots). */
+  readonly attachedId: number;
+  /** TUNGETFEATURES. */
+  features(): number;
+  /** An ioctl on the tap file: the errno, and the argument as the call left it. */
+  ioctl(request: number, arg: Uint8Array): { readonly errno: number; readonly arg: Uint8Array };
+  /** The next frame the tap gives its reader on a queue. */
+  read(queue?: number): Uint8Array | undefined;
+  /** A frame the reader writes (the guest sent it). */
+  write(frame: Uint8Array): unknown;
+}
+
+/** The VMM's program file descriptors, as the host kernel's bpf() gives them. */
+export interface ProgramTable {
+  /** Loads a verified program and returns its fd. */
+  load(type: 'xdp', program: DecodedProgram, insnCnt: number): number;
+  /** Closes an fd; false when it was not open. */
+  close(fd: number): boolean;
+}
 
 /** The backend of a device: the host engine, the host process's program fds, and the tap. */
 export interface DeviceBackend {
   /** The host's engine, in whose address space maps and programs live. */
   readonly engine: XdpEngine;
   /** The VMM's program fds. */
-  readonly programs: HostPrograms;
+  readonly programs: ProgramTable;
   /** The tap. */
-  readonly tap: Tap;
+  readonly tap: TapPort;
 }
 
 /** The helpers a device advertises by default: every offloadable helper a HASH or ARRAY map allows. */

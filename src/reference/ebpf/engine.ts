@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BpfPseudo, XdpAction, type BpfInsn } from '../../codec/index.js';
+import { BpfPseudo, Errno, XdpAction, type BpfInsn } from '../../codec/index.js';
 import { EngineFault } from './fault.js';
 import { deterministicEnvironment, xdpHelpers, type HelperEnvironment } from './helpers.js';
 import { createMap, type BpfMap, type MapDefinition } from './maps.js';
@@ -141,9 +141,9 @@ export class XdpEngine {
     budget = DEFAULT_BUDGET,
   ): XdpRunResult {
     if (packet.length < ETH_HLEN)
-      throw new TestRunError(22, `data_size_in ${packet.length} is below ${ETH_HLEN}`);
+      throw new TestRunError(Errno.EINVAL, `data_size_in ${packet.length} is below ${ETH_HLEN}`);
     if (packet.length > XDP_MAX_FRAME) {
-      throw new TestRunError(12, `data_size_in ${packet.length} needs more than 17 fragments`);
+      throw new TestRunError(Errno.ENOMEM, `data_size_in ${packet.length} needs more than 17 fragments`);
     }
     const xdp = this.xdp;
     const vm = this.vm;

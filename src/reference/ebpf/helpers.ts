@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { OffloadHelper, XdpAction } from '../../codec/index.js';
+import { Errno, OffloadHelper, XdpAction } from '../../codec/index.js';
 import { EngineFault } from './fault.js';
 import { mapOfRegion, type BpfMap } from './maps.js';
 import type { Region } from './memory.js';
@@ -94,10 +94,10 @@ export interface StrtoullResult {
 
 /** Linux's `__bpf_strtoull`: the consumed length (and the value) or a negative errno. */
 export function bpfStrtoull(buf: Uint8Array, flags: number): StrtoullResult | number {
-  if (buf.length === 0) return -22;
-  if (flags & ~0x1f) return -22;
+  if (buf.length === 0) return -Errno.EINVAL;
+  if (flags & ~0x1f) return -Errno.EINVAL;
   let base = flags & 0x1f;
-  if (base !== 0 && base !== 8 && base !== 10 && base !== 16) return -22;
+  if (base !== 0 && base !== 8 && base !== 10 && base !== 16) return -Errno.EINVAL;
   let i = 0;
   const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
   while (i < buf.length && isSpace(buf[i] as number)) i++;
@@ -105,7 +105,7 @@ export function bpfStrtoull(buf: Uint8Array, flags: number): StrtoullResult | nu
   if (negative) i++;
   const consumed = i;
   let rest = buf.length - consumed;
-  if (rest === 0) return -22;
+  if (rest === 0) return -Errno.EINVAL;
   rest = Math.min(rest, 63);
   const str = buf.subarray(consumed, consumed + rest);
   let j = 0;
@@ -132,8 +132,8 @@ export function bpfStrtoull(buf: Uint8Array, flags: number): StrtoullResult | nu
     value = value * b + BigInt(v);
     if (value >= 1n << 64n) overflow = true;
   }
-  if (overflow) return -34;
-  if (digits === 0) return -22;
+  if (overflow) return -Errno.ERANGE;
+  if (digits === 0) return -Errno.EINVAL;
   return { consumed: consumed + j, value, negative };
 }
 
@@ -179,7 +179,7 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
     const fromSize = (vm.lo[2] as number) >>> 0;
     const toSize = (vm.lo[4] as number) >>> 0;
     if (vm.hi[2] !== 0 || vm.hi[4] !== 0 || ((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) {
-      return setR0(vm, -22);
+      return setR0(vm, -Errno.EINVAL);
     }
     const diff = new Uint8Array(fromSize + toSize);
     const from = bytesAt(vm, 1, fromSize, pc);
@@ -204,16 +204,16 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
   const strto = (signed: boolean): Helper => {
     return (vm, pc) => {
       const len = (vm.lo[2] as number) >>> 0;
-      if (vm.hi[2] !== 0) return setR0(vm, -22);
+      if (vm.hi[2] !== 0) return setR0(vm, -Errno.EINVAL);
       const flags = vm.hi[3] === 0 ? (vm.lo[3] as number) >>> 0 : 0xffffffff;
       const parsed = bpfStrtoull(bytesAt(vm, 1, len, pc), flags);
       if (typeof parsed === 'number') return setR0(vm, parsed);
       let value = parsed.value;
       if (signed) {
-        if (parsed.negative ? value > 1n << 63n : value > (1n << 63n) - 1n) return setR0(vm, -34);
+        if (parsed.negative ? value > 1n << 63n : value > (1n << 63n) - 1n) return setR0(vm, -Errno.ERANGE);
         value = parsed.negative ? -value : value;
       } else {
-        if (parsed.negative) return setR0(vm, -22);
+        if (parsed.negative) return setR0(vm, -Errno.EINVAL);
       }
       const { region: out, at } = region(vm, 4, 8, true, pc);
       out.view.setBigUint64(at, BigInt.asUintN(64, value), true);
@@ -230,7 +230,7 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
       if (vm.hi[2] !== 0 || vm.hi[4] !== 0 || offset > 0xffff || len > 0xffff) return setR0(vm, -14);
       if (len === 0) return setR0(vm, offset > xdp.dataEnd - xdp.data + xdp.fragsLength() ? -22 : 0);
       const { region: buf, at } = region(vm, 3, len, !store, pc);
-      if (!xdp.copy(offset, buf.bytes.subarray(at, at + len), store)) return setR0(vm, -22);
+      if (!xdp.copy(offset, buf.bytes.subarray(at, at + len), store)) return setR0(vm, -Errno.EINVAL);
       setR0(vm, 0);
     };
   };

@@ -12,24 +12,11 @@
  *
  * @module
  */
-import { BpfMapType, BpfUpdateFlag } from '../../codec/index.js';
+import { BpfMapType, BpfUpdateFlag, Errno } from '../../codec/index.js';
 import type { AddressSpace, Region } from './memory.js';
 
 /** Linux errno values the map operations return (negated in helpers, as Linux does). */
-export const Errno = {
-  /** No such element. */
-  ENOENT: 2,
-  /** Full, or an index out of range. */
-  E2BIG: 7,
-  /** Invalid argument. */
-  EINVAL: 22,
-  /** The element exists. */
-  EEXIST: 17,
-  /** Out of memory. */
-  ENOMEM: 12,
-  /** Not supported. */
-  EOPNOTSUPP: 95,
-} as const;
+export { Errno };
 
 /** What a map is created with. */
 export interface MapDefinition {

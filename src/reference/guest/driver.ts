@@ -12,6 +12,7 @@
 import {
   BpfMapType,
   CodecError,
+  Errno,
   LogLevel,
   NextKeyFlag,
   ProgLoadFlag,
@@ -20,7 +21,9 @@ import {
   XdpStatus,
   capsBelowMinimum,
   featureBit,
+  missingCapability,
   queryInconsistency,
+  type Caps,
   type BpfInsn,
   type ControlRequest,
   type ControlResult,
@@ -33,20 +36,19 @@ import { MapCreateError, type MapDefinition } from '../ebpf/maps.js';
 import { programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
 import type { DecodedProgram } from '../ebpf/program.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
-import { missingCapability, type DeviceCaps } from '../device/caps.js';
-import { countAction, counterOf, zeroCounters, type ActionCounters } from '../host/tap.js';
+import { countAction, counterOf, zeroCounters, type ActionCounters } from '../ebpf/actions.js';
 import { ControlElement, FramingError } from '../virtqueue/element.js';
 
 /** Guest errno values the driver returns itself. */
 export const GuestErrno = {
   /** The device's answer was malformed (the command failed). */
-  EIO: 5,
+  EIO: Errno.EIO,
   /** No such fd. */
-  EBADF: 9,
+  EBADF: Errno.EBADF,
   /** Invalid combination (a local map for an offloaded program, or the reverse). */
-  EINVAL: 22,
+  EINVAL: Errno.EINVAL,
   /** Offload not negotiated, or the program needs what the device does not advertise. */
-  EOPNOTSUPP: 95,
+  EOPNOTSUPP: Errno.EOPNOTSUPP,
 } as const;
 
 /** License strings Linux treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -136,7 +138,7 @@ export class VirtioNetDriver {
   private readonly fds = new Map<number, GuestMap>();
   private nextFd = 3;
   private negotiated = 0n;
-  private capsValue: DeviceCaps | undefined;
+  private capsValue: Caps | undefined;
   private native: DecodedProgram | undefined;
   private offloaded: { insns: readonly BpfInsn[]; options: AttachOptions } | undefined;
 
@@ -182,7 +184,7 @@ export class VirtioNetDriver {
   }
 
   /** The capabilities read at probe, when offload is available. */
-  get caps(): DeviceCaps | undefined {
+  get caps(): Caps | undefined {
     return this.capsValue;
   }
 

@@ -13,15 +13,16 @@
  */
 import {
   CodecError,
+  Errno,
   IFF_XDP_OFFLOAD,
   TUNXDPOFFLOAD,
   TunXdpOffloadOp,
-  XdpAction,
   tunXdpOffload,
   type ValueOf,
 } from '../../codec/index.js';
 import type { XdpEngine } from '../ebpf/engine.js';
 import type { DecodedProgram } from '../ebpf/program.js';
+import { countAction, counterOf, zeroCounters, type ActionCounters } from '../ebpf/actions.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
 import type { HostProgram, HostPrograms } from './programs.js';
 
@@ -29,61 +30,10 @@ import type { HostProgram, HostPrograms } from './programs.js';
 export const TUN_BASE_FEATURES = 0x0001 | 0x0002 | 0x1000 | 0x2000 | 0x4000 | 0x0100 | 0x0010 | 0x0020;
 
 /** errno values of the ioctl. */
-const EBADF = 9;
-const ENOENT = 2;
-const EINVAL = 22;
-const ENOTTY = 25;
+const { EBADF, ENOENT, EINVAL, ENOTTY } = Errno;
 
 /** The TUNXDPOFFLOAD argument. */
 export type TunXdpOffloadArg = ValueOf<typeof tunXdpOffload>;
-
-/** Per-action counters of the offloaded program (section X.10, QUERY). Wrap at 2^64. */
-export interface ActionCounters {
-  /** Runs. */
-  packets: bigint;
-  /** XDP_ABORTED and faults. */
-  aborted: bigint;
-  /** XDP_DROP and undefined actions. */
-  drop: bigint;
-  /** XDP_PASS. */
-  pass: bigint;
-  /** XDP_TX. */
-  tx: bigint;
-  /** XDP_REDIRECT. */
-  redirect: bigint;
-}
-
-/** Fresh zero counters. */
-export function zeroCounters(): ActionCounters {
-  return { packets: 0n, aborted: 0n, drop: 0n, pass: 0n, tx: 0n, redirect: 0n };
-}
-
-/** The counter an action is counted in ([dev-query-counters]): undefined actions count as drops. */
-export function counterOf(action: number): Exclude<keyof ActionCounters, 'packets'> {
-  switch (action) {
-    case XdpAction.ABORTED:
-      return 'aborted';
-    case XdpAction.PASS:
-      return 'pass';
-    case XdpAction.TX:
-      return 'tx';
-    case XdpAction.REDIRECT:
-      return 'redirect';
-    default:
-      return 'drop';
-  }
-}
-
-/** Counts one run in `packets` and in the counter of its action ([dev-query-counters]). */
-export function countAction(
-  counters: ActionCounters,
-  action: number,
-): Exclude<keyof ActionCounters, 'packets'> {
-  const fate = counterOf(action);
-  counters.packets = BigInt.asUintN(64, counters.packets + 1n);
-  counters[fate] = BigInt.asUintN(64, counters[fate] + 1n);
-  return fate;
-}
 
 /**
  * What happened to a frame at a hook: `bypass` when no program ran (none attached, or the frame is

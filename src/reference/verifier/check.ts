@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { BpfInsn } from '../../codec/index.js';
+import { Errno, type BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
 import {
   alu,
@@ -358,11 +358,12 @@ class Checker {
     const size = (start: number) => Math.ceil(Math.max(this.stackDepth.get(start) ?? 0, 1) / 32) * 32;
     const walk = (start: number, frame: number, depth: number): void => {
       const total = depth + size(start);
-      if (total > 512) fail(13, start, `combined stack size of ${frame + 1} calls is ${total}. Too large`);
+      if (total > 512)
+        fail(Errno.EACCES, start, `combined stack size of ${frame + 1} calls is ${total}. Too large`);
       for (let i = start; i < endOf(start); i++) {
         const insn = this.insns[i] as BpfInsn;
         if (insn.code !== 0x85 || insn.src_reg !== 1) continue;
-        if (frame + 1 >= 8) fail(7, i, `the call stack of ${frame + 1} frames is too deep !`);
+        if (frame + 1 >= 8) fail(Errno.E2BIG, i, `the call stack of ${frame + 1} frames is too deep !`);
         walk(i + insn.imm + 1, frame + 1, total);
       }
     };
@@ -378,7 +379,7 @@ class Checker {
   private step(state: State, pending: State[]): State | undefined {
     const pc = state.pc;
     if (++this.processed > (this.options.insnLimit ?? PROCESSED_LIMIT))
-      fail(7, pc, `BPF program is too large. Processed ${this.processed} insn`);
+      fail(Errno.E2BIG, pc, `BPF program is too large. Processed ${this.processed} insn`);
     if (this.prunePoints.has(pc)) {
       const seen = this.explored.get(pc) ?? [];
       // Linux adds a state only after 2 jumps and 8 instructions since the last one it added
@@ -398,7 +399,7 @@ class Checker {
             sameRegisters(a, b) &&
             stateIncludes(frames, state.frames)
           )
-            fail(22, pc, `infinite loop detected at insn ${pc}`);
+            fail(Errno.EINVAL, pc, `infinite loop detected at insn ${pc}`);
           // inside a loop, a state every 20 jumps or 100 instructions (iterations differ anyway)
           if (this.jmps - this.lastJmps < 20 && this.processed - this.lastProcessed < 100) addState = false;
         } else if (!(old.speculative && !state.speculative) && stateIncludes(frames, state.frames)) {
@@ -461,15 +462,15 @@ class Checker {
   }
 
   private read(state: State, r: number): Reg {
-    if (r > 10) fail(22, state.pc, `R${r} is invalid`);
+    if (r > 10) fail(Errno.EINVAL, state.pc, `R${r} is invalid`);
     const reg = this.frame(state).regs[r] as Reg;
-    if (reg.type === 'not_init') fail(13, state.pc, `R${r} !read_ok`);
+    if (reg.type === 'not_init') fail(Errno.EACCES, state.pc, `R${r} !read_ok`);
     return reg;
   }
 
   private writeCheck(state: State, r: number): void {
-    if (r > 10) fail(22, state.pc, `R${r} is invalid`);
-    if (r === 10) fail(13, state.pc, 'frame pointer is read only');
+    if (r > 10) fail(Errno.EINVAL, state.pc, `R${r} is invalid`);
+    if (r === 10) fail(Errno.EACCES, state.pc, 'frame pointer is read only');
   }
 
   private set(state: State, r: number, reg: Reg): void {
@@ -483,31 +484,32 @@ class Checker {
     const x = (insn.code & 8) !== 0;
     const { dst_reg: d, src_reg: s, off, imm } = insn;
     if (op === 0x80) {
-      if (x || s !== 0 || off !== 0 || imm !== 0) fail(22, pc, 'BPF_NEG uses reserved fields');
+      if (x || s !== 0 || off !== 0 || imm !== 0) fail(Errno.EINVAL, pc, 'BPF_NEG uses reserved fields');
       const v = this.read(state, d);
       this.writeCheck(state, d);
-      if (isPointer(v)) fail(13, pc, `R${d} pointer arithmetic prohibited`);
+      if (isPointer(v)) fail(Errno.EACCES, pc, `R${d} pointer arithmetic prohibited`);
       // Linux 6.1 tracks nothing through BPF_NEG: the destination becomes unknown
       this.set(state, d, scalarReg(unknown()));
       return;
     }
     if (op === 0xd0) {
       if (s !== 0 || off !== 0 || (imm !== 16 && imm !== 32 && imm !== 64) || wide)
-        fail(22, pc, 'BPF_END uses reserved fields');
+        fail(Errno.EINVAL, pc, 'BPF_END uses reserved fields');
       const v = this.read(state, d);
       this.writeCheck(state, d);
-      if (isPointer(v)) fail(13, pc, `R${d} pointer arithmetic prohibited`);
+      if (isPointer(v)) fail(Errno.EACCES, pc, `R${d} pointer arithmetic prohibited`);
       // nor through byte swaps
       this.set(state, d, scalarReg(unknown()));
       return;
     }
     if (op === 0xb0) {
-      if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0) fail(22, pc, 'BPF_MOV uses reserved fields');
+      if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0)
+        fail(Errno.EINVAL, pc, 'BPF_MOV uses reserved fields');
       const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
       this.writeCheck(state, d);
       if (!wide) {
         if (isPointer(src)) {
-          if (!this.options.privileged) fail(13, pc, `R${s} partial copy of pointer`);
+          if (!this.options.privileged) fail(Errno.EACCES, pc, `R${s} partial copy of pointer`);
           this.set(state, d, scalarReg(upTo(0xffffffffn)));
         } else this.set(state, d, scalarReg(zext32(src.s)));
       } else if (x && src.type === 'scalar') {
@@ -521,13 +523,14 @@ class Checker {
       }
       return;
     }
-    if (op > 0xd0) fail(22, pc, `invalid BPF_ALU opcode ${op.toString(16)}`);
-    if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0) fail(22, pc, 'BPF_ALU uses reserved fields');
+    if (op > 0xd0) fail(Errno.EINVAL, pc, `invalid BPF_ALU opcode ${op.toString(16)}`);
+    if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0)
+      fail(Errno.EINVAL, pc, 'BPF_ALU uses reserved fields');
     const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
     const dst = this.read(state, d);
-    if ((op === 0x90 || op === 0x30) && !x && imm === 0) fail(22, pc, 'div by zero');
+    if ((op === 0x90 || op === 0x30) && !x && imm === 0) fail(Errno.EINVAL, pc, 'div by zero');
     if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x && (imm < 0 || imm >= (wide ? 64 : 32)))
-      fail(22, pc, `invalid shift ${imm}`);
+      fail(Errno.EINVAL, pc, `invalid shift ${imm}`);
     this.writeCheck(state, d);
     if (isPointer(dst) || isPointer(src)) {
       this.set(state, d, this.pointerAlu(state, insn, dst, src, wide));
@@ -552,7 +555,7 @@ class Checker {
     const privileged = this.options.privileged;
     if (isPointer(dst) && isPointer(src)) {
       if (op === 0x10 && privileged) return scalarReg(unknown());
-      return fail(13, pc, `R${d} pointer ${sym} pointer prohibited`);
+      return fail(Errno.EACCES, pc, `R${d} pointer ${sym} pointer prohibited`);
     }
     const pointer = isPointer(dst) ? dst : src;
     const offset = isPointer(dst) ? src : dst;
@@ -561,15 +564,19 @@ class Checker {
     if (invalidBounds(offset.s)) return scalarReg(unknown());
     if (!wide) {
       if (op === 0x10 && privileged) return scalarReg(unknown());
-      return fail(13, pc, `R${d} 32-bit pointer arithmetic prohibited`);
+      return fail(Errno.EACCES, pc, `R${d} 32-bit pointer arithmetic prohibited`);
     }
     if (pointer.type === 'map_value_or_null')
-      return fail(13, pc, `R${d} pointer arithmetic on map_value_or_null prohibited, null-check it first`);
+      return fail(
+        Errno.EACCES,
+        pc,
+        `R${d} pointer arithmetic on map_value_or_null prohibited, null-check it first`,
+      );
     if (
       pointer.type === 'pkt_end' ||
       (pointer.type === 'map_ptr' && !(isConst(offset.s) && offset.s.value === 0n && op === 0x00))
     ) {
-      return fail(13, pc, `R${d} pointer arithmetic on ${TYPE_NAME[pointer.type]} prohibited`);
+      return fail(Errno.EACCES, pc, `R${d} pointer arithmetic on ${TYPE_NAME[pointer.type]} prohibited`);
     }
     const name = TYPE_NAME[pointer.type];
     this.saneOffset(offset.s, 0, name, pc);
@@ -588,9 +595,10 @@ class Checker {
     }
     let result: Reg;
     if (op === 0x00 || op === 0x10) {
-      if (op === 0x10 && !isPointer(dst)) return fail(13, pc, `R${d} tried to subtract pointer from scalar`);
+      if (op === 0x10 && !isPointer(dst))
+        return fail(Errno.EACCES, pc, `R${d} tried to subtract pointer from scalar`);
       if (op === 0x10 && pointer.type === 'fp')
-        return fail(13, pc, `R${d} subtraction from stack pointer prohibited`);
+        return fail(Errno.EACCES, pc, `R${d} subtraction from stack pointer prohibited`);
       if (isConst(offset.s)) {
         const k = Number(BigInt.asIntN(64, offset.s.value));
         const fixed = op === 0x10 ? pointer.off - k : pointer.off + k;
@@ -601,9 +609,9 @@ class Checker {
         result = this.variablePointer(pointer, op === 0x10 ? neg(offset.s, true) : offset.s);
       }
     } else if (op === 0x50 || op === 0x40 || op === 0xa0) {
-      return fail(13, pc, `R${d} bitwise operator ${sym} on pointer prohibited`);
+      return fail(Errno.EACCES, pc, `R${d} bitwise operator ${sym} on pointer prohibited`);
     } else {
-      return fail(13, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
+      return fail(Errno.EACCES, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
     }
     this.saneOffset(result.s, result.off, name, pc);
     if (!privileged) this.checkBoundsForSpeculation(result, d, pc);
@@ -626,13 +634,19 @@ class Checker {
     const limit = 1n << 29n;
     if (isConst(s)) {
       const v = BigInt.asIntN(64, s.value);
-      if (v >= limit || v <= -limit) fail(22, pc, `math between ${name} pointer and ${v} is not allowed`);
+      if (v >= limit || v <= -limit)
+        fail(Errno.EINVAL, pc, `math between ${name} pointer and ${v} is not allowed`);
     }
-    if (off >= 1 << 29 || off <= -(1 << 29)) fail(22, pc, `${name} pointer offset ${off} is not allowed`);
+    if (off >= 1 << 29 || off <= -(1 << 29))
+      fail(Errno.EINVAL, pc, `${name} pointer offset ${off} is not allowed`);
     if (s.smin === -(1n << 63n))
-      fail(22, pc, `math between ${name} pointer and register with unbounded min value is not allowed`);
+      fail(
+        Errno.EINVAL,
+        pc,
+        `math between ${name} pointer and register with unbounded min value is not allowed`,
+      );
     if (s.smin >= limit || s.smin <= -limit)
-      fail(22, pc, `value ${s.smin} makes ${name} pointer be out of bounds`);
+      fail(Errno.EINVAL, pc, `value ${s.smin} makes ${name} pointer be out of bounds`);
   }
 
   /**
@@ -685,22 +699,31 @@ class Checker {
   private checkBoundsForSpeculation(result: Reg, d: number, pc: number): void {
     if (result.type === 'fp') {
       if (!isConst(result.s))
-        fail(13, pc, `R${d} variable stack access prohibited for !root, off=${result.off}`);
+        fail(Errno.EACCES, pc, `R${d} variable stack access prohibited for !root, off=${result.off}`);
       const off = result.off + Number(BigInt.asIntN(64, result.s.value));
       if (off >= 0 || off < -512)
-        fail(13, pc, `R${d} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`);
+        fail(
+          Errno.EACCES,
+          pc,
+          `R${d} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`,
+        );
     } else if (result.type === 'map_value') {
       const size = BigInt((result.map as MapDefinition).valueSize);
       const lo = BigInt(result.off) + result.s.smin;
       const hi = BigInt(result.off) + result.s.umax;
       if (result.s.smin < 0n || lo < 0n || hi + 1n > size)
-        fail(13, pc, `R${d} pointer arithmetic of map value goes out of range, prohibited for !root`);
+        fail(
+          Errno.EACCES,
+          pc,
+          `R${d} pointer arithmetic of map value goes out of range, prohibited for !root`,
+        );
     }
   }
 
   private ld(state: State, insn: BpfInsn): void {
     const pc = state.pc;
-    if (insn.code !== 0x18) fail(22, pc, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+    if (insn.code !== 0x18)
+      fail(Errno.EINVAL, pc, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
     const next = this.insns[pc + 1] as BpfInsn;
     this.writeCheck(state, insn.dst_reg);
     if (insn.src_reg === 0) {
@@ -736,9 +759,9 @@ class Checker {
     switch (reg.type) {
       case 'ctx': {
         if (!isConst(reg.s) || reg.off !== 0)
-          fail(13, pc, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
+          fail(Errno.EACCES, pc, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
         const ok = !write && total >= 0 && total < 24 && total % size === 0 && size === 4 && total !== 20;
-        if (!ok) fail(13, pc, `invalid bpf_context access off=${total} size=${size}`);
+        if (!ok) fail(Errno.EACCES, pc, `invalid bpf_context access off=${total} size=${size}`);
         if (total === 0) return ptr('pkt');
         if (total === 4) return ptr('pkt_end');
         if (total === 8) return ptr('pkt_meta');
@@ -753,10 +776,10 @@ class Checker {
             `R${r} min value is negative, either use unsigned index or do a if (index >=0) check.`,
           );
         if (total < 0 || total + size > reg.range) {
-          fail(13, pc, `R${r} offset is outside of the packet`);
+          fail(Errno.EACCES, pc, `R${r} offset is outside of the packet`);
         }
         if (write && value !== undefined && isPointer(value) && !this.options.privileged)
-          fail(13, pc, `R${value === reg ? r : '?'} leaks addr into packet`);
+          fail(Errno.EACCES, pc, `R${value === reg ? r : '?'} leaks addr into packet`);
         return scalarReg(size === 8 ? unknown() : upTo((1n << BigInt(size * 8)) - 1n));
       }
       case 'map_value': {
@@ -770,11 +793,11 @@ class Checker {
             `R${r} min value is negative, either use unsigned index or do a if (index >=0) check.`,
           );
         if (lo < 0n || lo + BigInt(size) > BigInt(map.valueSize))
-          fail(13, pc, `R${r} min value is outside of the allowed memory range`);
+          fail(Errno.EACCES, pc, `R${r} min value is outside of the allowed memory range`);
         if (hi + BigInt(size) > BigInt(map.valueSize))
-          fail(13, pc, `R${r} max value is outside of the allowed memory range`);
+          fail(Errno.EACCES, pc, `R${r} max value is outside of the allowed memory range`);
         if (write && value !== undefined && isPointer(value) && !this.options.privileged)
-          fail(13, pc, `R${this.regIndex(state, value)} leaks addr into map`);
+          fail(Errno.EACCES, pc, `R${this.regIndex(state, value)} leaks addr into map`);
         return scalarReg(size === 8 ? unknown() : upTo((1n << BigInt(size * 8)) - 1n));
       }
       case 'fp':
@@ -783,9 +806,9 @@ class Checker {
       case 'pkt_end':
       case 'map_ptr':
       case 'map_value_or_null':
-        return fail(13, pc, `R${r} invalid mem access '${TYPE_NAME[reg.type]}'`);
+        return fail(Errno.EACCES, pc, `R${r} invalid mem access '${TYPE_NAME[reg.type]}'`);
       default:
-        return fail(13, pc, `R${r} !read_ok`);
+        return fail(Errno.EACCES, pc, `R${r} !read_ok`);
     }
   }
 
@@ -803,9 +826,9 @@ class Checker {
     const aligned = (reg.s.mask & low) === 0n && ((reg.s.value + BigInt(base)) & low) === 0n;
     if (aligned) return;
     const tn = `(0x${reg.s.value.toString(16)}; 0x${reg.s.mask.toString(16)})`;
-    if (packet) fail(13, pc, `misaligned packet access off 2+${tn}+${reg.off}+${off} size ${size}`);
+    if (packet) fail(Errno.EACCES, pc, `misaligned packet access off 2+${tn}+${reg.off}+${off} size ${size}`);
     const desc = reg.type === 'fp' ? 'stack ' : 'value ';
-    fail(13, pc, `misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`);
+    fail(Errno.EACCES, pc, `misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`);
   }
 
   private regIndex(state: State, reg: Reg): number {
@@ -836,7 +859,11 @@ class Checker {
     if (!isConst(reg.s)) return this.variableStackAccess(state, r, reg, off, size, write, value, pc);
     const at = reg.off + Number(BigInt.asIntN(64, reg.s.value)) + off;
     if (at < -512 || at + size > 0)
-      fail(13, pc, `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${at} size=${size}`);
+      fail(
+        Errno.EACCES,
+        pc,
+        `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${at} size=${size}`,
+      );
     this.touchStack(frame, at);
     if (write) {
       this.stackWrite(state, frame, at, size, value, pc);
@@ -858,7 +885,7 @@ class Checker {
     const b = frame.bytes;
     // any spill in the slot, narrow ones included (checked against the pinned kernel)
     if (!this.options.privileged && b[512 + slot] === Byte.Spill && size !== 8)
-      fail(13, pc, 'attempt to corrupt spilled pointer on stack');
+      fail(Errno.EACCES, pc, 'attempt to corrupt spilled pointer on stack');
     if (
       value !== undefined &&
       value.type === 'scalar' &&
@@ -870,9 +897,9 @@ class Checker {
       return;
     }
     if (value !== undefined && isPointer(value)) {
-      if (size !== 8) fail(13, pc, 'invalid size of register spill');
+      if (size !== 8) fail(Errno.EACCES, pc, 'invalid size of register spill');
       if (frame !== this.frame(state) && value.type === 'fp')
-        fail(22, pc, 'cannot spill pointers to stack into stack frame of the caller');
+        fail(Errno.EINVAL, pc, 'cannot spill pointers to stack into stack frame of the caller');
       this.spill(frame, slot, value, 8);
       return;
     }
@@ -901,13 +928,13 @@ class Checker {
       let spillSize = 0;
       while (spillSize < 8 && b[512 + slot + spillSize] === Byte.Spill) spillSize++;
       if (size === 8 && spillSize === 8) return spilled;
-      if (spilled.type !== 'scalar') fail(13, pc, 'invalid size of register fill');
+      if (spilled.type !== 'scalar') fail(Errno.EACCES, pc, 'invalid size of register fill');
       if (at === slot && size === spillSize) return scalarReg(coerce(spilled.s, size));
       for (let i = at; i < at + size; i++) {
         const t = b[512 + i];
         if (t === Byte.Spill || t === Byte.Misc) continue;
         if (t === Byte.Invalid && this.options.privileged) continue;
-        fail(13, pc, `invalid read from stack off ${fixed - off}+${i - at} size ${size}`);
+        fail(Errno.EACCES, pc, `invalid read from stack off ${fixed - off}+${i - at} size ${size}`);
       }
       return scalarReg(coerce(unknown(), size));
     }
@@ -918,7 +945,7 @@ class Checker {
       zero = false;
       if (t === Byte.Misc) continue;
       if (t === Byte.Invalid && this.options.privileged) continue;
-      fail(13, pc, `invalid read from stack off ${fixed}+${i - at} size ${size}`);
+      fail(Errno.EACCES, pc, `invalid read from stack off ${fixed}+${i - at} size ${size}`);
     }
     return scalarReg(zero ? known(0n) : coerce(unknown(), size));
   }
@@ -942,14 +969,22 @@ class Checker {
     const lo = BigInt(reg.off + off) + reg.s.smin;
     const hi = BigInt(reg.off + off) + reg.s.smax + BigInt(size);
     if (reg.s.smin <= -(1n << 29n) || reg.s.smax >= 1n << 29n)
-      fail(13, pc, `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${r}`);
+      fail(
+        Errno.EACCES,
+        pc,
+        `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${r}`,
+      );
     if (lo < -512n || hi > 0n)
-      fail(13, pc, `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${r} size=${size}`);
+      fail(
+        Errno.EACCES,
+        pc,
+        `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${r} size=${size}`,
+      );
     const from = Number(lo);
     const to = Number(hi);
     this.touchStack(frame, from);
     if (write) {
-      if (value !== undefined && isPointer(value)) fail(13, pc, 'invalid size of register spill');
+      if (value !== undefined && isPointer(value)) fail(Errno.EACCES, pc, 'invalid size of register spill');
       dropSpills(frame, from, to);
       frame.bytes.fill(Byte.Misc, 512 + from, 512 + to);
       return NOT_INIT;
@@ -1001,25 +1036,29 @@ class Checker {
     const size = [4, 2, 1, 8][(insn.code >> 3) & 3] as number;
     const mode = insn.code & 0xe0;
     if ((insn.code & 7) === 2) {
-      if (mode !== 0x60 || s !== 0) fail(22, pc, 'BPF_ST uses reserved fields');
+      if (mode !== 0x60 || s !== 0) fail(Errno.EINVAL, pc, 'BPF_ST uses reserved fields');
       const dst = this.read(state, d);
-      if (dst.type === 'ctx') fail(13, pc, `BPF_ST stores into R${d} ctx is not allowed`);
+      if (dst.type === 'ctx') fail(Errno.EACCES, pc, `BPF_ST stores into R${d} ctx is not allowed`);
       // the pinned 6.1 kernel tracks BPF_ST immediates as it tracks stored scalars
       this.access(state, d, dst, off, size, true, scalarReg(known(BigInt(imm))), pc);
       return;
     }
     if (mode === 0xc0) {
       if (![0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1].includes(imm)) {
-        fail(22, pc, `BPF_ATOMIC uses invalid atomic opcode ${(imm >>> 0).toString(16).padStart(2, '0')}`);
+        fail(
+          Errno.EINVAL,
+          pc,
+          `BPF_ATOMIC uses invalid atomic opcode ${(imm >>> 0).toString(16).padStart(2, '0')}`,
+        );
       }
-      if (size !== 4 && size !== 8) fail(22, pc, 'invalid atomic operand size');
+      if (size !== 4 && size !== 8) fail(Errno.EINVAL, pc, 'invalid atomic operand size');
       const src = this.read(state, s);
       const dst = this.read(state, d);
       if (imm === 0xf1 && isPointer(this.read(state, 0)) && !this.options.privileged)
-        fail(13, pc, 'R0 leaks addr into mem');
-      if (isPointer(src) && !this.options.privileged) fail(13, pc, `R${s} leaks addr into mem`);
+        fail(Errno.EACCES, pc, 'R0 leaks addr into mem');
+      if (isPointer(src) && !this.options.privileged) fail(Errno.EACCES, pc, `R${s} leaks addr into mem`);
       if (dst.type !== 'map_value' && dst.type !== 'fp')
-        fail(13, pc, `BPF_ATOMIC stores into R${d} ${TYPE_NAME[dst.type]} is not allowed`);
+        fail(Errno.EACCES, pc, `BPF_ATOMIC stores into R${d} ${TYPE_NAME[dst.type]} is not allowed`);
       // Linux's check_atomic: the old value is read as a scalar (a spilled pointer may not be
       // read so without CAP_PERFMON), then read into the fetch register, then overwritten.
       this.atomicAccess = true;
@@ -1032,7 +1071,7 @@ class Checker {
       }
       return;
     }
-    if (mode !== 0x60 || imm !== 0) fail(22, pc, 'BPF_STX uses reserved fields');
+    if (mode !== 0x60 || imm !== 0) fail(Errno.EINVAL, pc, 'BPF_STX uses reserved fields');
     const src = this.read(state, s);
     const dst = this.read(state, d);
     this.access(state, d, dst, off, size, true, src, pc);
@@ -1047,7 +1086,7 @@ class Checker {
       const spilled = at >= -512 && at + size <= 0 ? frame.spills.get(slot) : undefined;
       if (spilled !== undefined && frame.bytes[512 + slot] === Byte.Spill && size === 8 && at === slot) {
         if (isPointer(spilled) && !this.options.privileged)
-          fail(13, pc, `leaking pointer from stack off ${at}`);
+          fail(Errno.EACCES, pc, `leaking pointer from stack off ${at}`);
         return spilled;
       }
     }
@@ -1062,16 +1101,17 @@ class Checker {
     const x = (code & 8) !== 0;
     const wide = (code & 7) === 5;
     if (op === 0x00) {
-      if (x || imm !== 0 || s !== 0 || d !== 0 || !wide) fail(22, pc, 'BPF_JA uses reserved fields');
+      if (x || imm !== 0 || s !== 0 || d !== 0 || !wide)
+        fail(Errno.EINVAL, pc, 'BPF_JA uses reserved fields');
       state.pc += off + 1;
       return state;
     }
     if (op === 0x80) {
       if (x || off !== 0 || (s !== 0 && s !== 1) || d !== 0 || !wide)
-        fail(22, pc, 'BPF_CALL uses reserved fields');
+        fail(Errno.EINVAL, pc, 'BPF_CALL uses reserved fields');
       if (s === 1) {
         if (state.frames.length >= 8)
-          fail(7, pc, `the call stack of ${state.frames.length + 1} frames is too deep`);
+          fail(Errno.E2BIG, pc, `the call stack of ${state.frames.length + 1} frames is too deep`);
         const caller = this.frame(state);
         const regs: Reg[] = Array.from({ length: 11 }, (_, r) =>
           r >= 1 && r <= 5 ? (caller.regs[r] as Reg) : NOT_INIT,
@@ -1094,11 +1134,12 @@ class Checker {
       return state;
     }
     if (op === 0x90) {
-      if (x || imm !== 0 || s !== 0 || d !== 0 || !wide) fail(22, pc, 'BPF_EXIT uses reserved fields');
+      if (x || imm !== 0 || s !== 0 || d !== 0 || !wide)
+        fail(Errno.EINVAL, pc, 'BPF_EXIT uses reserved fields');
       if (state.frames.length > 1) {
         // Linux's prepare_func_exit: r0 goes back as it is (a subprogram need not set it)
         const r0 = this.frame(state).regs[0] as Reg;
-        if (r0.type === 'fp') fail(22, pc, 'cannot return stack pointer to the caller');
+        if (r0.type === 'fp') fail(Errno.EINVAL, pc, 'cannot return stack pointer to the caller');
         const callee = state.frames.pop() as Frame;
         const caller = this.frame(state);
         caller.regs[0] = r0;
@@ -1107,12 +1148,12 @@ class Checker {
         return state;
       }
       const r0 = this.read(state, 0);
-      if (isPointer(r0) && !this.options.privileged) fail(13, pc, 'R0 leaks addr as return value');
+      if (isPointer(r0) && !this.options.privileged) fail(Errno.EACCES, pc, 'R0 leaks addr as return value');
       finish(state.node);
       return undefined;
     }
-    if (op > 0xd0) fail(22, pc, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`);
-    if (x ? imm !== 0 : s !== 0) fail(22, pc, 'BPF_JMP/JMP32 uses reserved fields');
+    if (op > 0xd0) fail(Errno.EINVAL, pc, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`);
+    if (x ? imm !== 0 : s !== 0) fail(Errno.EINVAL, pc, 'BPF_JMP/JMP32 uses reserved fields');
     const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
     const dst = this.read(state, d);
     return this.branch(state, insn, dst, src, wide, pending);
@@ -1188,9 +1229,9 @@ class Checker {
     } else if (wide && this.packetCompare(op, dst, src, state, taken)) {
       // ranges learned
     } else if (isPointer(dst) && !this.options.privileged) {
-      fail(13, taken.pc - insn.off - 1, `R${d} pointer comparison prohibited`);
+      fail(Errno.EACCES, taken.pc - insn.off - 1, `R${d} pointer comparison prohibited`);
     } else if (x && isPointer(src) && !this.options.privileged) {
-      fail(13, taken.pc - insn.off - 1, `R${s} pointer comparison prohibited`);
+      fail(Errno.EACCES, taken.pc - insn.off - 1, `R${s} pointer comparison prohibited`);
     }
     if (takenOk && fallOk) {
       if (state.node !== undefined) state.node.branches++;
@@ -1274,12 +1315,12 @@ class Checker {
     state.helperId = id;
     const proto = HELPERS.get(id);
     const name = helperName(id);
-    if (id < 0 || id >= 212) fail(22, pc, `invalid func unknown#${id}`);
+    if (id < 0 || id >= 212) fail(Errno.EINVAL, pc, `invalid func unknown#${id}`);
     const allowed =
       proto !== undefined &&
       (this.options.helpers === undefined || this.options.helpers.has(id)) &&
       (proto.privileged !== true || this.options.privileged);
-    if (!allowed || proto === undefined) return fail(22, pc, `unknown func ${name}#${id}`);
+    if (!allowed || proto === undefined) return fail(Errno.EINVAL, pc, `unknown func ${name}#${id}`);
     const frame = this.frame(state);
     const args = proto.args;
     let mapArg: MapDefinition | undefined;
@@ -1287,7 +1328,7 @@ class Checker {
       const r = i + 1;
       const want = args[i] as ArgType;
       const reg = frame.regs[r] as Reg;
-      if (reg.type === 'not_init') fail(13, pc, `R${r} !read_ok`);
+      if (reg.type === 'not_init') fail(Errno.EACCES, pc, `R${r} !read_ok`);
       mapArg = this.checkArg(state, r, reg, want, args[i + 1], mapArg, pc) ?? mapArg;
     }
     if (proto.changesPacket) {
@@ -1318,15 +1359,18 @@ class Checker {
     pc: number,
   ): MapDefinition | undefined {
     const expect = (types: RegType[], text: string) => {
-      if (!types.includes(reg.type)) fail(13, pc, `R${r} type=${TYPE_NAME[reg.type]} expected=${text}`);
+      if (!types.includes(reg.type))
+        fail(Errno.EACCES, pc, `R${r} type=${TYPE_NAME[reg.type]} expected=${text}`);
     };
     switch (want) {
       case 'anything':
-        if (isPointer(reg) && !this.options.privileged) fail(13, pc, `R${r} leaks addr into helper function`);
+        if (isPointer(reg) && !this.options.privileged)
+          fail(Errno.EACCES, pc, `R${r} leaks addr into helper function`);
         return undefined;
       case 'ctx':
         expect(['ctx'], 'ctx');
-        if (reg.off !== 0) fail(13, pc, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
+        if (reg.off !== 0)
+          fail(Errno.EACCES, pc, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
         return undefined;
       case 'map':
         expect(['map_ptr'], 'map_ptr');
@@ -1357,8 +1401,8 @@ class Checker {
       case 'size_or_zero':
         expect(['scalar'], 'scalar');
         if (want !== 'scalar' && reg.s.smin < 0n)
-          fail(13, pc, `R${r} min value is negative, either use unsigned or 'var &= const'`);
-        if (want === 'size' && reg.s.umin === 0n) fail(13, pc, `R${r} invalid zero-sized read`);
+          fail(Errno.EACCES, pc, `R${r} min value is negative, either use unsigned or 'var &= const'`);
+        if (want === 'size' && reg.s.umin === 0n) fail(Errno.EACCES, pc, `R${r} invalid zero-sized read`);
         return undefined;
       case 'key':
       case 'value':
@@ -1367,7 +1411,7 @@ class Checker {
       case 'uninit_mem': {
         if (want === 'mem_or_null' && reg.type === 'scalar' && isConst(reg.s) && reg.s.value === 0n) {
           // NULL is allowed only with a size of zero (Linux: "zero-byte read from NULL")
-          if (this.sizeArg(state, r + 1, next) !== 0) fail(13, pc, `R${r} type=scalar expected=fp`);
+          if (this.sizeArg(state, r + 1, next) !== 0) fail(Errno.EACCES, pc, `R${r} type=scalar expected=fp`);
           return undefined;
         }
         expect(
@@ -1405,7 +1449,7 @@ class Checker {
     const frame = this.frameOf(state, reg);
     const fixed = isConst(reg.s);
     if (!fixed && !this.options.privileged)
-      fail(13, pc, `R${r} variable offset stack access prohibited for !root`);
+      fail(Errno.EACCES, pc, `R${r} variable offset stack access prohibited for !root`);
     const lo = BigInt(reg.off) + (fixed ? BigInt.asIntN(64, reg.s.value) : reg.s.smin);
     const hi = BigInt(reg.off) + (fixed ? BigInt.asIntN(64, reg.s.value) : reg.s.smax) + BigInt(size);
     // Linux 6.1: a start outside the stack is EACCES, a start inside with an end past the top EINVAL
@@ -1456,7 +1500,8 @@ const PENDING_LIMIT = 8192;
 /** Linux's `push_stack`: a branch to explore later; past the limit the program is refused (EFAULT). */
 function pushPending(pending: State[], state: State, pc: number): void {
   pending.push(state);
-  if (pending.length > PENDING_LIMIT) fail(14, pc, `The sequence of ${pending.length} jumps is too complex.`);
+  if (pending.length > PENDING_LIMIT)
+    fail(Errno.EFAULT, pc, `The sequence of ${pending.length} jumps is too complex.`);
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { BpfInsn } from '../../codec/index.js';
+import { Errno, type BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
 
 /** A verifier rejection: the errno Linux returns, the instruction and the log line. */
@@ -23,15 +23,15 @@ export interface Rejection {
 /** Linux's errno values the verifier returns. */
 export const VerifierErrno = {
   /** The program is unsafe. */
-  EACCES: 13,
+  EACCES: Errno.EACCES,
   /** The program is malformed. */
-  EINVAL: 22,
+  EINVAL: Errno.EINVAL,
   /** The program is too large or too complex. */
-  E2BIG: 7,
+  E2BIG: Errno.E2BIG,
   /** A map reference names no map. */
-  EBADF: 9,
+  EBADF: Errno.EBADF,
   /** Not supported (Linux's internal ENOTSUPP). */
-  ENOTSUPP: 524,
+  ENOTSUPP: Errno.ENOTSUPP,
 } as const;
 
 /** Most instructions a privileged loader may load (`BPF_COMPLEXITY_LIMIT_INSNS`). */
@@ -86,7 +86,7 @@ function resolvePseudo(insns: readonly BpfInsn[], options: StructureOptions): Re
     const insn = insns[i] as BpfInsn;
     if ((insn.code & 7) === 0x01 && ((insn.code & 0xe0) !== 0x60 || insn.imm !== 0)) {
       // Linux 6.1 predates sign-extending loads: any LDX mode but MEM is a reserved-field error
-      return reject(22, i, 'BPF_LDX uses reserved fields');
+      return reject(Errno.EINVAL, i, 'BPF_LDX uses reserved fields');
     }
     if (insn.code === 0x18) {
       const next = insns[i + 1];
@@ -97,25 +97,29 @@ function resolvePseudo(insns: readonly BpfInsn[], options: StructureOptions): Re
         next.src_reg !== 0 ||
         next.off !== 0
       ) {
-        return reject(22, i, 'invalid bpf_ld_imm64 insn');
+        return reject(Errno.EINVAL, i, 'invalid bpf_ld_imm64 insn');
       }
       if (insn.src_reg !== 0) {
-        if (insn.src_reg !== 1 && insn.src_reg !== 2) return reject(22, i, 'unrecognized bpf_ld_imm64 insn');
-        if (insn.src_reg === 1 && next.imm !== 0) return reject(22, i, 'unrecognized bpf_ld_imm64 insn');
+        if (insn.src_reg !== 1 && insn.src_reg !== 2)
+          return reject(Errno.EINVAL, i, 'unrecognized bpf_ld_imm64 insn');
+        if (insn.src_reg === 1 && next.imm !== 0)
+          return reject(Errno.EINVAL, i, 'unrecognized bpf_ld_imm64 insn');
         const map = options.maps.get(insn.imm);
-        if (map === undefined) return reject(9, i, `fd ${insn.imm} is not pointing to valid bpf_map`);
+        if (map === undefined)
+          return reject(Errno.EBADF, i, `fd ${insn.imm} is not pointing to valid bpf_map`);
         if (insn.src_reg === 2) {
-          if (map.type !== 2) return reject(22, i, 'no direct value access support for this map type');
-          if (map.maxEntries !== 1) return reject(524, i, 'invalid access to map value pointer');
+          if (map.type !== 2)
+            return reject(Errno.EINVAL, i, 'no direct value access support for this map type');
+          if (map.maxEntries !== 1) return reject(Errno.ENOTSUPP, i, 'invalid access to map value pointer');
           if (next.imm < 0 || next.imm >= map.valueSize)
-            return reject(22, i, 'invalid access to map value pointer');
+            return reject(Errno.EINVAL, i, 'invalid access to map value pointer');
         }
       }
       i++;
       continue;
     }
     if (!KNOWN_OPCODES.has(insn.code))
-      return reject(22, i, `unknown opcode ${insn.code.toString(16).padStart(2, '0')}`);
+      return reject(Errno.EINVAL, i, `unknown opcode ${insn.code.toString(16).padStart(2, '0')}`);
   }
   return undefined;
 }
@@ -127,11 +131,11 @@ function subprogStarts(insns: readonly BpfInsn[]): number[] | Rejection {
     const insn = insns[i] as BpfInsn;
     if (insn.code === 0x85 && insn.src_reg === 2) {
       // kernel functions: with the JIT off (as the oracle runs Linux) they are refused outright
-      return reject(524, i, 'JIT is required for calling kernel function');
+      return reject(Errno.ENOTSUPP, i, 'JIT is required for calling kernel function');
     }
     if (insn.code === 0x85 && insn.src_reg === 1) {
       const target = i + insn.imm + 1;
-      if (target < 0 || target >= insns.length) return reject(22, i, `call to invalid destination`);
+      if (target < 0 || target >= insns.length) return reject(Errno.EINVAL, i, `call to invalid destination`);
       starts.add(target);
     }
     if (insn.code === 0x18) i++;
@@ -152,11 +156,11 @@ function checkSubprogs(insns: readonly BpfInsn[], starts: readonly number[]): Re
         if (op !== 0x90 && op !== 0x80) {
           const target = i + (insn.code === 0x06 ? insn.imm : insn.off) + 1;
           if (target < start || target >= end)
-            return reject(22, i, `jump out of range from insn ${i} to ${target}`);
+            return reject(Errno.EINVAL, i, `jump out of range from insn ${i} to ${target}`);
         }
       }
       if (i === end - 1 && insn.code !== 0x95 && insn.code !== 0x05 && insn.code !== 0x06) {
-        return reject(22, i, 'last insn is not an exit or jmp');
+        return reject(Errno.EINVAL, i, 'last insn is not an exit or jmp');
       }
     }
   }
@@ -194,23 +198,24 @@ function checkCfg(
         stack.pop();
         continue;
       }
-      if (w < 0 || w >= n) return reject(22, t, `jump out of range from insn ${t} to ${w}`);
-      if (state[w] === 1 && !options.bpfCapable) return reject(22, t, `back-edge from insn ${t} to ${w}`);
+      if (w < 0 || w >= n) return reject(Errno.EINVAL, t, `jump out of range from insn ${t} to ${w}`);
+      if (state[w] === 1 && !options.bpfCapable)
+        return reject(Errno.EINVAL, t, `back-edge from insn ${t} to ${w}`);
       if (state[w] === 0) {
         state[w] = 1;
         stack.push([w, successors(w)]);
       }
     }
   }
-  for (let i = 0; i < n; i++) if (state[i] !== 2) return reject(22, i, `unreachable insn ${i}`);
+  for (let i = 0; i < n; i++) if (state[i] !== 2) return reject(Errno.EINVAL, i, `unreachable insn ${i}`);
   return undefined;
 }
 
 /** The structural phase; a rejection or undefined when the program may be interpreted. */
 export function checkStructure(insns: readonly BpfInsn[], options: StructureOptions): Rejection | undefined {
-  if (insns.length === 0) return reject(22, 0, 'empty program');
+  if (insns.length === 0) return reject(Errno.EINVAL, 0, 'empty program');
   const limit = options.bpfCapable ? MAX_INSNS_PRIVILEGED : MAX_INSNS_UNPRIVILEGED;
-  if (insns.length > limit) return reject(7, 0, `program of ${insns.length} insns is too large`);
+  if (insns.length > limit) return reject(Errno.E2BIG, 0, `program of ${insns.length} insns is too large`);
   const pseudo = resolvePseudo(insns, options);
   if (pseudo !== undefined) return pseudo;
   const starts = subprogStarts(insns);
