@@ -43,7 +43,7 @@ export const VERIFIER_BUGS: Readonly<Record<string, PlantedBug>> = {
   'leak-into-map': {
     rule: 'check_mem_access: "R%d leaks addr into map" without CAP_PERFMON',
     file: CHECK,
-    find: 'if (write && value !== undefined && isPointer(value) && !this.options.privileged)\n          fail(13, pc, `R${this.regIndex(state, value)} leaks addr into map`);',
+    find: 'if (write && value !== undefined && isPointer(value) && !this.options.privileged)\n          fail(Errno.EACCES, pc, `R${this.regIndex(state, value)} leaks addr into map`);',
     replace: '',
   },
   'helper-write-keeps-spill': {

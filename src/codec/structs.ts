@@ -233,6 +233,15 @@ export const bpfInsn = defineLayout({
 export type BpfInsn = ValueOf<typeof bpfInsn>;
 
 /**
+ * Whether a slot may be the second slot of an `ld_imm64`: it exists and carries only the upper 32
+ * bits of the immediate (code, registers and offset zero). The one statement of the rule, for the
+ * codec, the engine's loader and the verifier.
+ */
+export function isLdImm64SecondSlot(slot: BpfInsn | undefined): boolean {
+  return slot !== undefined && slot.code === 0 && slot.dst_reg === 0 && slot.src_reg === 0 && slot.off === 0;
+}
+
+/**
  * The program-level framing rule: an `ld_imm64` occupies two slots, and its second slot carries only
  * the upper 32 bits of the immediate (code, registers and offset zero). Offsets are of the first
  * instruction byte in the buffer; `base` is where the instruction array starts.
@@ -245,7 +254,7 @@ export function checkInsnPairs(insns: readonly BpfInsn[], base: number, field = 
     if (next === undefined) {
       throw new CodecError('truncated', `${field}[${i}]`, base + i * 8, 'ld_imm64 needs a second slot');
     }
-    if (next.code !== 0 || next.dst_reg !== 0 || next.src_reg !== 0 || next.off !== 0) {
+    if (!isLdImm64SecondSlot(next)) {
       throw new CodecError(
         'reserved',
         `${field}[${i + 1}]`,

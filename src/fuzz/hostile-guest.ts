@@ -29,6 +29,7 @@ import {
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
   VIRTIO_NET_OK,
+  WRITABLE_HEADER_SIZE,
   XdpCommand,
   XdpStatus,
   decodeRequest,
@@ -361,7 +362,10 @@ function frame(rng: Rng, readable: Uint8Array): Framing {
     case 0:
       return { readable: [readable], writable: [rng.int(9)] };
     case 1:
-      return { readable: [readable], writable: [9 + rng.int(Math.max(1, need - 9))] };
+      return {
+        readable: [readable],
+        writable: [WRITABLE_HEADER_SIZE + rng.int(Math.max(1, need - WRITABLE_HEADER_SIZE))],
+      };
     case 2:
       return { readable: [readable], writable: [need + 1 + rng.int(64)] };
     default:
@@ -559,7 +563,7 @@ export function fuzzSession(
       // The answer as the driver would check it.
       let status: number | undefined;
       let result: ControlResult | undefined;
-      if (answerA.length >= 9) {
+      if (answerA.length >= WRITABLE_HEADER_SIZE) {
         status = new DataView(answerA.buffer, answerA.byteOffset).getUint16(1, true);
         if (!STATUS_VALUES.has(status)) return fail('status-defined', `status ${status}`);
         const ack = answerA[0];

@@ -15,6 +15,7 @@
 import {
   BpfMapType,
   CodecError,
+  WRITABLE_HEADER_SIZE,
   decodeRequest,
   xdpCaps,
   xdpQuery,
@@ -99,7 +100,7 @@ function setLe32(bytes: Uint8Array, at: number, value: number): void {
   new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, value >>> 0, true);
 }
 
-const HEADER = 9;
+const HEADER = WRITABLE_HEADER_SIZE;
 const STATUS_AT = 1 + (xdpStatus.offsets.status as number);
 const RESULT_LEN_AT = 1 + (xdpStatus.offsets.result_len as number);
 

@@ -58,11 +58,19 @@ export interface TapPort {
   /** TUNGETFEATURES. */
   features(): number;
   /** An ioctl on the tap file: the errno, and the argument as the call left it. */
-  ioctl(request: number, arg: Uint8Array): { readonly errno: number; readonly arg: Uint8Array };
+  ioctl(request: number, arg: Uint8Array): TapIoctlAnswer;
   /** The next frame the tap gives its reader on a queue. */
   read(queue?: number): Uint8Array | undefined;
   /** A frame the reader writes (the guest sent it). */
   write(frame: Uint8Array): unknown;
+}
+
+/** What an ioctl on the tap answers. */
+export interface TapIoctlAnswer {
+  /** 0 or the errno. */
+  readonly errno: number;
+  /** The argument after the call (unchanged on failure). */
+  readonly arg: Uint8Array;
 }
 
 /** The VMM's program file descriptors, as the host kernel's bpf() gives them. */

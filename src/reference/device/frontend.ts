@@ -11,6 +11,7 @@ import {
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
   XdpCommand,
+  WRITABLE_HEADER_SIZE,
   XdpStatus,
   decodeRequest,
   encodeFailure,
@@ -98,7 +99,7 @@ export function serveElement(
   bounds?: RequestBounds,
 ): Served {
   const room = element.writableCapacity;
-  if (room < 9) {
+  if (room < WRITABLE_HEADER_SIZE) {
     // Too small for a status: VIRTIO_NET_ERR in ack alone, if there is a byte for it.
     const used = room === 0 ? 0 : element.writeAnswer(new Uint8Array([VIRTIO_NET_ERR]));
     return { used, executed: false };

@@ -6,7 +6,7 @@
  * @module
  */
 import { bpfInsn, type BpfInsn } from '../../codec/index.js';
-import { Alu, Atomic, Cls, Jmp, Mode, Size, Src } from './opcodes.js';
+import { ALU_SYMBOLS, Alu, Atomic, Cls, Jmp, Mode, Size, Src } from './opcodes.js';
 
 /** An assembly error with the line it concerns (1-based). */
 export class AsmError extends Error {
@@ -505,19 +505,6 @@ function disassembleOne(i: BpfInsn): string | undefined {
   return undefined;
 }
 
-const LLVM_ALU: Record<number, string> = {
-  [Alu.ADD]: '+=',
-  [Alu.SUB]: '-=',
-  [Alu.MUL]: '*=',
-  [Alu.DIV]: '/=',
-  [Alu.OR]: '|=',
-  [Alu.AND]: '&=',
-  [Alu.LSH]: '<<=',
-  [Alu.RSH]: '>>=',
-  [Alu.MOD]: '%=',
-  [Alu.XOR]: '^=',
-  [Alu.ARSH]: 's>>=',
-};
 const LLVM_JMP: Record<number, string> = {
   [Jmp.JEQ]: '==',
   [Jmp.JGT]: '>',
@@ -559,7 +546,7 @@ function llvmOne(i: BpfInsn, next: BpfInsn | undefined): string {
       if (x && off !== 0) return `${r}${d} = (s${off})${r}${s}`;
       return x ? `${r}${d} = ${r}${s}` : `${r}${d} = ${imm}`;
     }
-    let sym = LLVM_ALU[op];
+    let sym = ALU_SYMBOLS[op];
     if (sym === undefined) return '<unknown>';
     if ((op === Alu.DIV || op === Alu.MOD) && off === 1) sym = `s${sym}`;
     return `${r}${d} ${sym} ${x ? `${r}${s}` : imm}`;

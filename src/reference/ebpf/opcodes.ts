@@ -38,6 +38,21 @@ export const Alu = {
   END: 0xd0,
 } as const;
 
+/** How LLVM's assembly and the verifier's log write each two-operand ALU operation (`r1 += r2`). */
+export const ALU_SYMBOLS: Readonly<Record<number, string>> = {
+  [Alu.ADD]: '+=',
+  [Alu.SUB]: '-=',
+  [Alu.MUL]: '*=',
+  [Alu.DIV]: '/=',
+  [Alu.OR]: '|=',
+  [Alu.AND]: '&=',
+  [Alu.LSH]: '<<=',
+  [Alu.RSH]: '>>=',
+  [Alu.MOD]: '%=',
+  [Alu.XOR]: '^=',
+  [Alu.ARSH]: 's>>=',
+};
+
 /** JMP operations (the high four bits). */
 export const Jmp = {
   JA: 0x00,

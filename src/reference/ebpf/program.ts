@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { BpfInsn } from '../../codec/index.js';
+import { isLdImm64SecondSlot, type BpfInsn } from '../../codec/index.js';
 import { Alu, Cls, Jmp, Mode, Size } from './opcodes.js';
 import type { Pair } from './arith.js';
 
@@ -116,13 +116,7 @@ export function decodeProgram(insns: readonly BpfInsn[], resolve?: PseudoResolve
     let problem = slotProblem(insns, pc);
     if (problem === undefined && insn.code === (Cls.LD | Mode.IMM | Size.DW)) {
       const next = insns[pc + 1];
-      if (
-        next === undefined ||
-        next.code !== 0 ||
-        next.dst_reg !== 0 ||
-        next.src_reg !== 0 ||
-        next.off !== 0
-      ) {
+      if (next === undefined || !isLdImm64SecondSlot(next)) {
         problem = 'ld_imm64 needs a second slot with only imm set';
       } else if (insn.src_reg === 0) {
         wideHi[pc] = next.imm;

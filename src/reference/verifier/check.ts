@@ -9,6 +9,7 @@
  */
 import { Errno, type BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
+import { ALU_SYMBOLS } from '../ebpf/opcodes.js';
 import {
   alu,
   coerce,
@@ -269,20 +270,6 @@ const TYPE_NAME: Record<RegType, string> = {
   map_ptr: 'map_ptr',
   map_value: 'map_value',
   map_value_or_null: 'map_value_or_null',
-};
-
-const ALU_SYMBOL: Record<number, string> = {
-  0x00: '+=',
-  0x10: '-=',
-  0x20: '*=',
-  0x30: '/=',
-  0x40: '|=',
-  0x50: '&=',
-  0x60: '<<=',
-  0x70: '>>=',
-  0x90: '%=',
-  0xa0: '^=',
-  0xc0: 's>>=',
 };
 
 /** The interpreter of one program. */
@@ -549,7 +536,7 @@ class Checker {
   private pointerAlu(state: State, insn: BpfInsn, dst: Reg, src: Reg, wide: boolean): Reg {
     const pc = state.pc;
     const op = insn.code & 0xf0;
-    const sym = ALU_SYMBOL[op] ?? '?';
+    const sym = ALU_SYMBOLS[op] ?? '?';
     const { dst_reg: d } = insn;
     const x = (insn.code & 8) !== 0;
     const privileged = this.options.privileged;

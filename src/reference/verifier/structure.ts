@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Errno, type BpfInsn } from '../../codec/index.js';
+import { Errno, isLdImm64SecondSlot, type BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
 
 /** A verifier rejection: the errno Linux returns, the instruction and the log line. */
@@ -90,13 +90,7 @@ function resolvePseudo(insns: readonly BpfInsn[], options: StructureOptions): Re
     }
     if (insn.code === 0x18) {
       const next = insns[i + 1];
-      if (
-        next === undefined ||
-        next.code !== 0 ||
-        next.dst_reg !== 0 ||
-        next.src_reg !== 0 ||
-        next.off !== 0
-      ) {
+      if (next === undefined || !isLdImm64SecondSlot(next)) {
         return reject(Errno.EINVAL, i, 'invalid bpf_ld_imm64 insn');
       }
       if (insn.src_reg !== 0) {
