@@ -149,6 +149,23 @@ export type ControlResult = {
   };
 }[XdpCommandName];
 
+/** The request of one command (`RequestOf<'MAP_LOOKUP'>`). */
+export type RequestOf<C extends XdpCommandName> = Extract<ControlRequest, { readonly command: C }>;
+
+/** The answer to one command, as {@link decodeResult} gives it for that command's request. */
+export type ResultOf<C extends XdpCommandName> = Extract<ControlResult, { readonly command: C }>;
+
+/**
+ * The result of a successful answer, typed for its command (null for commands without one).
+ *
+ * @throws CodecError when the answer is not a success.
+ */
+export function resultOf<C extends XdpCommandName>(answer: ResultOf<C>): ResultData[C] {
+  if (answer.status !== XdpStatus.OK)
+    throw new CodecError('inconsistent', 'status', 1, `status ${answer.status} carries no result to read`);
+  return answer.result as ResultData[C];
+}
+
 /** Size of the device-writable part before the result: ack (1) and status header (8). */
 export const WRITABLE_HEADER_SIZE = 1 + 8;
 
@@ -222,7 +239,10 @@ export function writableSize(request: ControlRequest): number {
  * Decodes the bytes a device wrote into the device-writable part (its used length) for a request:
  * ack, status header, and a result of exactly `result_len` bytes.
  */
-export function decodeResult(request: ControlRequest, bytes: Uint8Array): ControlResult {
+export function decodeResult<R extends ControlRequest>(
+  request: R,
+  bytes: Uint8Array,
+): ResultOf<R['command']> {
   const { result: layout, resultOnError } = COMMAND_FRAMES[request.command];
   const stream = newDecodeStream(bytes);
   const { ack } = ctrlAck.decodeAt(stream);
@@ -258,7 +278,7 @@ export function decodeResult(request: ControlRequest, bytes: Uint8Array): Contro
         `must be 0 for ${request.command} with status ${header.status}`,
       );
     }
-    return { command: request.command, ack, status: header.status, result: null };
+    return { command: request.command, ack, status: header.status, result: null } as ResultOf<R['command']>;
   }
   const exact = request.command === 'PROG_LOAD' ? undefined : writableSize(request) - WRITABLE_HEADER_SIZE;
   if (exact !== undefined && header.result_len !== exact) {
@@ -271,7 +291,7 @@ export function decodeResult(request: ControlRequest, bytes: Uint8Array): Contro
   }
   const result = layout.decodeAt(stream, { request: request.data });
   expectEnd(stream, 'result');
-  return { command: request.command, ack, status: header.status, result } as ControlResult;
+  return { command: request.command, ack, status: header.status, result } as ResultOf<R['command']>;
 }
 
 /** Encodes a device-writable part for a request (the used bytes: ack, status header and result). */

@@ -39,7 +39,9 @@ import {
   parseHex,
   toHex,
   type BpfInsn,
+  resultOf,
   type ControlRequest,
+  type RequestOf,
   type ControlResult,
   type ResultData,
 } from '../codec/index.js';
@@ -446,7 +448,7 @@ export function fuzzSession(
       const sizes = view.handles.get(handle);
       if (sizes === undefined || view.tainted.has(handle)) continue;
       for (const [keyHex, valueHex] of entries) {
-        const lookup: ControlRequest = {
+        const lookup: RequestOf<'MAP_LOOKUP'> = {
           command: 'MAP_LOOKUP',
           data: {
             map_handle: handle,
@@ -458,9 +460,7 @@ export function fuzzSession(
         const element = ControlElement.forControlRequest(lookup);
         const answer = element.readResult(lookup, a.device.serve(element).used);
         const got =
-          answer.status === XdpStatus.OK
-            ? toHex((answer.result as ResultData['MAP_LOOKUP']).value)
-            : `status ${answer.status}`;
+          answer.status === XdpStatus.OK ? toHex(resultOf(answer).value) : `status ${answer.status}`;
         if (got !== valueHex) return `handle ${handle} key ${keyHex}: ${got}, acknowledged ${valueHex}`;
       }
     }

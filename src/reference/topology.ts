@@ -2,7 +2,9 @@
  * The three parties wired end to end, as in the RFC's setup: the host network sends frames into a
  * tap; the VMM's device reads them and fills the guest's receive queues; the guest's virtio-net
  * driver hands them to its stack. The offloaded program runs in the tap, a driver-mode program in
- * the guest driver; XDP_TX frames come back out of the tap toward the host.
+ * the guest driver; XDP_TX frames come back out of the tap toward the host. With `bridge`, the
+ * RFC's second topology: frames from another machine reach the tap through a host bridge, and
+ * XDP_TX replies leave through its uplink ({@link Topology.fromUplink}).
  *
  * @module
  */
@@ -11,6 +13,7 @@ import { deterministicEnvironment, type HelperEnvironment } from './ebpf/helpers
 import type { DeviceCaps } from './device/caps.js';
 import { OffloadDevice } from './device/device.js';
 import { VirtioNetDriver, type DriverReceive, type DriverTransport } from './guest/driver.js';
+import { Bridge } from './host/bridge.js';
 import { HostPrograms } from './host/programs.js';
 import { Tap, type HookFate } from './host/tap.js';
 
@@ -22,6 +25,8 @@ export interface TopologyOptions {
   readonly caps?: DeviceCaps;
   /** Receive queues (default 1). */
   readonly queues?: number;
+  /** A learning bridge between an uplink and the tap (the RFC's second topology; default none). */
+  readonly bridge?: boolean;
   /** Seed of the host's and the guest's deterministic clocks and random numbers (default 1). */
   readonly seed?: number;
   /** The host's helper environment (default deterministic, from `seed`). */
@@ -60,6 +65,8 @@ export class Topology {
   readonly driver: VirtioNetDriver;
   /** The transport the driver uses (also what a test uses to submit raw elements). */
   readonly transport: DriverTransport;
+  /** The bridge in front of the tap, when the topology has one. */
+  readonly bridge: Bridge | undefined;
 
   constructor(options: TopologyOptions = {}) {
     const seed = options.seed ?? 1;
@@ -83,6 +90,7 @@ export class Topology {
       reset: () => device.reset(),
     };
     this.driver = new VirtioNetDriver(this.transport, options.guestEnv ?? deterministicEnvironment(seed));
+    this.bridge = options.bridge === true ? new Bridge() : undefined;
   }
 
   /** The host network sends a frame toward the guest on a queue; the guest polls that queue. */
@@ -91,5 +99,18 @@ export class Topology {
     const offload = this.tap.transmit(frame, queue).fate;
     const guest = this.driver.poll(queue);
     return { offload, guest, toHost: this.tap.toHost.slice(before) };
+  }
+
+  /**
+   * Another machine sends a frame to the host's uplink: the bridge forwards it to the tap (or
+   * filters it: nothing runs), and of what comes back out of the tap, `toHost` holds the frames the
+   * bridge sends out of the uplink. Without a bridge, the same as {@link fromHost}.
+   */
+  fromUplink(frame: Uint8Array, queue = 0): FrameFate {
+    const bridge = this.bridge;
+    if (bridge === undefined) return this.fromHost(frame, queue);
+    if (bridge.forward('uplink', frame) !== 'tap') return { offload: 'bypass', guest: [], toHost: [] };
+    const fate = this.fromHost(frame, queue);
+    return { ...fate, toHost: fate.toHost.filter((f) => bridge.forward('tap', f) === 'uplink') };
   }
 }

@@ -18,11 +18,11 @@ import {
   parseHex,
   toHex,
   type ControlRequest,
-  type ResultData,
+  resultOf,
+  type ResultOf,
 } from '../codec/index.js';
 import { defaultCaps, helperBitmap, MigrationBlockedError } from '../reference/device/device.js';
 import type { DeviceCaps } from '../reference/device/caps.js';
-import { Bridge } from '../reference/host/bridge.js';
 import type { HookFate } from '../reference/host/tap.js';
 import { Topology } from '../reference/topology.js';
 import {
@@ -200,12 +200,10 @@ export interface ScenarioFile {
   readonly scenarios: readonly Scenario[];
 }
 
-/** A running scenario: the topology (negotiated), and the bridge when there is one. */
+/** A running scenario: the topology (negotiated, with its bridge when the setup has one). */
 export interface ScenarioSession {
   /** Host, device and guest. */
   readonly topology: Topology;
-  /** The bridge in front of the tap, for the bridged topology. */
-  readonly bridge: Bridge | undefined;
 }
 
 /** The capabilities a setup gives. */
@@ -226,10 +224,14 @@ export function scenarioCaps(setup: ScenarioSetup): DeviceCaps {
 
 /** Starts a session: the topology with the device's offered features negotiated. */
 export function startSession(setup: ScenarioSetup): ScenarioSession {
-  const topology = new Topology({ caps: scenarioCaps(setup), queues: setup.queues ?? 1 });
+  const topology = new Topology({
+    caps: scenarioCaps(setup),
+    queues: setup.queues ?? 1,
+    bridge: setup.bridge === true,
+  });
   const { device } = topology;
   device.setFeatures(device.offeredFeatures());
-  return { topology, bridge: setup.bridge === true ? new Bridge() : undefined };
+  return { topology };
 }
 
 const statusName = (status: number): string => String(nameOf(XdpStatus, status) ?? status);
@@ -258,14 +260,14 @@ function elementOf(step: ControlStep): ControlElement {
 /** Reads a map over the wire: GET_NEXT_KEY from FIRST, MAP_LOOKUP of each key. */
 function readMap(session: ScenarioSession, handle: number, keySize: number, valueSize: number): MapExpect {
   const { device } = session.topology;
-  const send = (request: ControlRequest) => {
+  const send = <R extends ControlRequest>(request: R): ResultOf<R['command']> => {
     const element = ControlElement.forControlRequest(request);
     return element.readResult(request, device.serve(element).used);
   };
   const entries: [string, string][] = [];
   let key: Uint8Array | null = null;
   for (;;) {
-    const next = send({
+    const next: ResultOf<'MAP_GET_NEXT_KEY'> = send({
       command: 'MAP_GET_NEXT_KEY',
       data: {
         map_handle: handle,
@@ -276,20 +278,20 @@ function readMap(session: ScenarioSession, handle: number, keySize: number, valu
     });
     if (next.status === XdpStatus.ENOENT) break;
     if (next.status !== XdpStatus.OK) return { status: statusName(next.status) };
-    key = (next.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
-    const value = send({
+    key = resultOf(next).next_key;
+    const value: ResultOf<'MAP_LOOKUP'> = send({
       command: 'MAP_LOOKUP',
       data: { map_handle: handle, key_size: keySize, value_size: valueSize, key },
     });
     if (value.status !== XdpStatus.OK) return { status: statusName(value.status) };
-    entries.push([toHex(key), toHex((value.result as ResultData['MAP_LOOKUP']).value)]);
+    entries.push([toHex(key), toHex(resultOf(value).value)]);
   }
   return { entries: entries.sort(([a], [b]) => a.localeCompare(b)) };
 }
 
 /** Executes one step and returns what it produced, in the shape of its `expect`. */
 export function executeStep(session: ScenarioSession, step: ScenarioStep): object {
-  const { topology, bridge } = session;
+  const { topology } = session;
   switch (step.do) {
     case 'control': {
       const element = elementOf(step);
@@ -304,14 +306,9 @@ export function executeStep(session: ScenarioSession, step: ScenarioStep): objec
       return { command, status: served.status === undefined ? null : statusName(served.status), answer };
     }
     case 'packet': {
-      const frame = bytesOf(step.frame, 'frame');
-      if (bridge !== undefined && bridge.forward('uplink', frame) !== 'tap')
-        return { offload: 'bypass', guest: [], host: [] };
-      const fate = topology.fromHost(frame, step.queue ?? 0);
+      const fate = topology.fromUplink(bytesOf(step.frame, 'frame'), step.queue ?? 0);
       const guest = fate.guest.flatMap((g) => (g.toStack === undefined ? [] : [toHex(g.toStack)]));
-      const back =
-        bridge === undefined ? fate.toHost : fate.toHost.filter((f) => bridge.forward('tap', f) === 'uplink');
-      return { offload: fate.offload, guest, host: back.map(toHex) };
+      return { offload: fate.offload, guest, host: fate.toHost.map(toHex) };
     }
     case 'map':
       return readMap(session, step.handle, step.key_size, step.value_size);

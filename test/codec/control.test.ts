@@ -11,7 +11,9 @@ import {
   decodeResult,
   encodeRequest,
   encodeResult,
+  encodeFailure,
   parseHex,
+  resultOf,
   writableSize,
   type ControlRequest,
   type ControlResult,
@@ -246,4 +248,21 @@ test('a layout refuses field names restructure would misplace or clobber', async
   assert.throws(() => defineLayout({ cName: 'x', doc: '', fields: [u8('a', ''), u8('1', '')] }), TypeError);
   assert.throws(() => defineLayout({ cName: 'x', doc: '', fields: [u8('parent', '')] }), TypeError);
   assert.throws(() => defineLayout({ cName: 'x', doc: '', fields: [u8('a', ''), u8('a', '')] }), TypeError);
+});
+
+test('resultOf gives a successful answer its typed result and refuses a failure', () => {
+  const request = {
+    command: 'MAP_CREATE',
+    data: { map_type: 2, key_size: 4, value_size: 8, max_entries: 1, map_flags: 0 },
+  } as const;
+  const ok = decodeResult(
+    request,
+    encodeResult(request, { command: 'MAP_CREATE', ack: 0, status: 0, result: { map_handle: 7 } }),
+  );
+  assert.equal(resultOf(ok).map_handle, 7);
+  const failed = decodeResult(request, encodeFailure(XdpStatus.ENOSPC));
+  assert.throws(
+    () => resultOf(failed),
+    (e: unknown) => e instanceof CodecError && e.field === 'status',
+  );
 });

@@ -23,10 +23,12 @@ import {
   featureBit,
   missingCapability,
   queryInconsistency,
+  resultOf,
   type Caps,
   type BpfInsn,
   type ControlRequest,
-  type ControlResult,
+  type RequestOf,
+  type ResultOf,
   type ResultData,
 } from '../../codec/index.js';
 import { XdpEngine } from '../ebpf/engine.js';
@@ -173,13 +175,12 @@ export class VirtioNetDriver {
       this.negotiated &= ~offload; // a device whose capabilities cannot be read is not used for offload
       return false;
     }
-    const value = caps.result as ResultData['CAPS_GET'];
-    if (capsBelowMinimum(value) !== undefined) {
+    if (capsBelowMinimum(caps) !== undefined) {
       // [drv-caps-check]: capabilities below the spec's minimum are a lying device.
       this.negotiated &= ~offload;
       return false;
     }
-    this.capsValue = value;
+    this.capsValue = caps;
     return true;
   }
 
@@ -228,7 +229,7 @@ export class VirtioNetDriver {
       },
     });
     if (typeof answer === 'number') return { errno: answer };
-    const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+    const handle = answer.map_handle;
     // [drv-map-handle-unique]: a handle the device already gave to a live map is a lying device.
     return this.handleInUse(handle) ? { errno: GuestErrno.EIO } : { value: handle };
   }
@@ -282,7 +283,7 @@ export class VirtioNetDriver {
       command: 'MAP_LOOKUP',
       data: { map_handle: map.handle, key_size, value_size, key },
     });
-    return typeof answer === 'number' ? answer : (answer.result as ResultData['MAP_LOOKUP']).value;
+    return typeof answer === 'number' ? answer : answer.value;
   }
 
   /** `BPF_MAP_DELETE_ELEM`. */
@@ -311,7 +312,7 @@ export class VirtioNetDriver {
       },
     });
     if (typeof answer === 'number') return answer;
-    const next = (answer.result as ResultData['MAP_GET_NEXT_KEY']).next_key;
+    const next = answer.next_key;
     // An array's keys are its indices, in order ([dev-map-next-key]).
     if (map.def.type === BpfMapType.ARRAY) {
       const index = new DataView(next.buffer, next.byteOffset, 4).getUint32(0, true);
@@ -424,7 +425,7 @@ export class VirtioNetDriver {
   query(): ResultData['QUERY'] | number {
     const answer = this.command({ command: 'QUERY', data: null });
     if (typeof answer === 'number') return answer;
-    const result = answer.result as ResultData['QUERY'];
+    const result = answer;
     // [drv-query-check]: counters that do not add up, or state beyond the capabilities, are a lie.
     const caps = this.capsValue;
     return caps === undefined || queryInconsistency(result, caps) !== undefined ? GuestErrno.EIO : result;
@@ -499,7 +500,7 @@ export class VirtioNetDriver {
     if (missingCapability(caps, programNeeds(insns)) !== undefined || insns.length > caps.max_insns)
       return { errno: GuestErrno.EOPNOTSUPP };
     const logSize = Math.min(options.logSize ?? 4096, caps.max_log_size);
-    const request: ControlRequest = {
+    const request: RequestOf<'PROG_LOAD'> = {
       command: 'PROG_LOAD',
       data: {
         insn_cnt: insns.length,
@@ -511,7 +512,7 @@ export class VirtioNetDriver {
     };
     const answer = this.exchange(request);
     if (typeof answer === 'number') return { errno: answer };
-    const result = answer.result as ResultData['PROG_LOAD'] | null;
+    const result = answer.result;
     return {
       errno: answer.status,
       ...(result === null ? {} : { log: result.log, insnsProcessed: result.insns_processed }),
@@ -552,15 +553,15 @@ export class VirtioNetDriver {
 
   /** A command that returns only a status: 0, the device's status, or EIO. */
   private status(request: ControlRequest): number {
-    const answer = this.command(request);
-    return typeof answer === 'number' ? answer : 0;
+    const answer = this.exchange(request);
+    return typeof answer === 'number' ? answer : answer.status;
   }
 
-  /** A command that must succeed: the result, or the errno (the device's status, or EIO). */
-  private command(request: ControlRequest): ControlResult | number {
+  /** A command that must succeed: its result, or the errno (the device's status, or EIO). */
+  private command<R extends ControlRequest>(request: R): ResultData[R['command']] | number {
     const answer = this.exchange(request);
     if (typeof answer === 'number') return answer;
-    return answer.status === XdpStatus.OK ? answer : answer.status;
+    return answer.status === XdpStatus.OK ? resultOf(answer) : answer.status;
   }
 
   /**
@@ -569,7 +570,7 @@ export class VirtioNetDriver {
    * room the command needs ([drv-wire-readable-only], [drv-wire-writable-size]); the answer checked
    * as untrusted input ([drv-wire-check-result], [drv-status-undefined]).
    */
-  private exchange(request: ControlRequest): ControlResult | number {
+  private exchange<R extends ControlRequest>(request: R): ResultOf<R['command']> | number {
     if ((this.negotiated & featureBit(VIRTIO_NET_F_XDP_OFFLOAD)) === 0n) return GuestErrno.EOPNOTSUPP;
     const element = ControlElement.forControlRequest(request);
     this.elementsSent++;

@@ -18,7 +18,7 @@ import {
   encodeRequest,
   writableSize,
   type ControlRequest,
-  type ControlResult,
+  type ResultOf,
 } from '../../codec/index.js';
 
 /** One descriptor of the chain: its buffer and whether the device may write it. */
@@ -94,7 +94,7 @@ export class ControlElement {
    * The answer to `request` as a driver checks it: the used bytes, decoded strictly. Throws
    * FramingError for a used length beyond the writable part and CodecError for a malformed answer.
    */
-  readResult(request: ControlRequest, usedLength: number): ControlResult {
+  readResult<R extends ControlRequest>(request: R, usedLength: number): ResultOf<R['command']> {
     return decodeResult(request, this.readAnswer(usedLength));
   }
 
