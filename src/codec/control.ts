@@ -149,11 +149,17 @@ export type ControlResult = {
   };
 }[XdpCommandName];
 
+/** What names a command (to pick one out of the request and result unions). */
+export interface CommandTag<C extends XdpCommandName> {
+  /** The command's spec name. */
+  readonly command: C;
+}
+
 /** The request of one command (`RequestOf<'MAP_LOOKUP'>`). */
-export type RequestOf<C extends XdpCommandName> = Extract<ControlRequest, { readonly command: C }>;
+export type RequestOf<C extends XdpCommandName> = Extract<ControlRequest, CommandTag<C>>;
 
 /** The answer to one command, as {@link decodeResult} gives it for that command's request. */
-export type ResultOf<C extends XdpCommandName> = Extract<ControlResult, { readonly command: C }>;
+export type ResultOf<C extends XdpCommandName> = Extract<ControlResult, CommandTag<C>>;
 
 /**
  * The result of a successful answer, typed for its command (null for commands without one).

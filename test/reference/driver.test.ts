@@ -187,6 +187,19 @@ describe('datapath and reset', () => {
     assert.equal(t.driver.mapLookup(fd, le32Bytes(9)), XdpStatus.ENOENT);
   });
 
+  test('renegotiation voids the driver handles and program: maps answer EBADF, freeing them is local [drv-reset]', () => {
+    const t = negotiated();
+    const [fd] = createMaps(t, [counters(4)], true) as [number];
+    assert.equal(t.driver.attach(program(returns(2), []), 'offload').errno, 0);
+    assert.equal(t.driver.probe(), true); // the device is reset by the negotiation
+    assert.equal(t.tap.attachedId, 0);
+    assert.equal(t.driver.mapLookup(fd, le32Bytes(0)), GuestErrno.EBADF);
+    assert.equal(t.driver.mapFree(fd), 0);
+    // A later reset has no program to offload again: the driver knows it lost it.
+    assert.equal(t.driver.reset(), 0);
+    assert.equal(t.device.migrationBlocker(), undefined);
+  });
+
   test('the same commands fail cleanly when the device answers nonsense [drv-wire-check-result] [drv-status-undefined]', () => {
     const t = new Topology();
     let lie: ((element: ControlElement, used: number) => number) | undefined;

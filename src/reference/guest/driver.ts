@@ -167,7 +167,9 @@ export class VirtioNetDriver {
     if (wantOffload && (offered & offload) !== 0n && (offered & ctrl) !== 0n) accepted |= offload;
     this.capsValue = undefined;
     // Negotiation resets the device: every handle it gave is void ([drv-reset]); 0 is never one.
+    // Nor is a program offloaded any more.
     for (const map of this.fds.values()) if (map.kind === 'offloaded') map.handle = 0;
+    this.offloaded = undefined;
     this.negotiated = this.transport.setFeatures(accepted) ? accepted : 0n;
     if ((this.negotiated & offload) === 0n) return false;
     const caps = this.command({ command: 'CAPS_GET', data: null });
@@ -458,6 +460,7 @@ export class VirtioNetDriver {
    * handle, and offloads the program again if one was attached. Returns 0 or the first errno.
    */
   reset(): number {
+    const program = this.offloaded;
     this.transport.reset();
     if (!this.probe()) return GuestErrno.EOPNOTSUPP;
     for (const map of this.fds.values()) {
@@ -466,9 +469,7 @@ export class VirtioNetDriver {
       if (handle.errno !== undefined) return handle.errno;
       map.handle = handle.value;
     }
-    const program = this.offloaded;
     if (program === undefined) return 0;
-    this.offloaded = undefined;
     return this.attach(program.insns, 'offload', program.options).errno;
   }
 
