@@ -46,12 +46,20 @@ export interface CommandFrame {
   readonly resultOnError: boolean;
 }
 
-const frame = (
+/** A command's framing with its layouts' own types, from which {@link RequestData} and {@link ResultData} are read. */
+export interface TypedCommandFrame<Q extends Layout | null, R extends Layout | null> extends CommandFrame {
+  /** Layout of the device-readable data after the header, or null when the command has none. */
+  readonly request: Q;
+  /** Layout of the result after the status header, or null when the command returns none. */
+  readonly result: R;
+}
+
+const frame = <Q extends Layout | null, R extends Layout | null>(
   name: XdpCommandName,
-  request: Layout | null,
-  result: Layout | null,
+  request: Q,
+  result: R,
   resultOnError = false,
-): CommandFrame => ({ value: XdpCommand[name], request, result, resultOnError });
+): TypedCommandFrame<Q, R> => ({ value: XdpCommand[name], request, result, resultOnError });
 
 /** The framing of every command of the class, by spec name. */
 export const COMMAND_FRAMES = {
@@ -77,53 +85,14 @@ export const COMMAND_FRAMES = {
   QUERY: frame('QUERY', null, xdpQuery),
 } as const satisfies Record<XdpCommandName, CommandFrame>;
 
-/** Request data of each command (null for commands without data). */
-export interface RequestData {
-  /** Request data of CAPS_GET. */
-  CAPS_GET: null;
-  /** Request data of MAP_CREATE. */
-  MAP_CREATE: ValueOf<typeof xdpMapCreate>;
-  /** Request data of MAP_FREE. */
-  MAP_FREE: ValueOf<typeof xdpMapHandle>;
-  /** Request data of MAP_UPDATE. */
-  MAP_UPDATE: ValueOf<typeof xdpMapUpdate>;
-  /** Request data of MAP_LOOKUP. */
-  MAP_LOOKUP: ValueOf<typeof xdpMapLookup>;
-  /** Request data of MAP_DELETE. */
-  MAP_DELETE: ValueOf<typeof xdpMapDelete>;
-  /** Request data of MAP_GET_NEXT_KEY. */
-  MAP_GET_NEXT_KEY: ValueOf<typeof xdpMapGetNextKey>;
-  /** Request data of PROG_LOAD. */
-  PROG_LOAD: ValueOf<typeof xdpProgLoad>;
-  /** Request data of PROG_UNLOAD. */
-  PROG_UNLOAD: null;
-  /** Request data of QUERY. */
-  QUERY: null;
-}
+/** The decoded value of a layout, or null for a command part that has none. */
+export type DataOf<L> = L extends Layout ? ValueOf<L> : null;
 
-/** Result data of each command (null for commands without a result). */
-export interface ResultData {
-  /** Result of CAPS_GET. */
-  CAPS_GET: ValueOf<typeof xdpCaps>;
-  /** Result of MAP_CREATE. */
-  MAP_CREATE: ValueOf<typeof xdpMapHandle>;
-  /** Result of MAP_FREE. */
-  MAP_FREE: null;
-  /** Result of MAP_UPDATE. */
-  MAP_UPDATE: null;
-  /** Result of MAP_LOOKUP. */
-  MAP_LOOKUP: ValueOf<typeof xdpMapValue>;
-  /** Result of MAP_DELETE. */
-  MAP_DELETE: null;
-  /** Result of MAP_GET_NEXT_KEY. */
-  MAP_GET_NEXT_KEY: ValueOf<typeof xdpMapKey>;
-  /** Result of PROG_LOAD. */
-  PROG_LOAD: ValueOf<typeof xdpProgLoadResult>;
-  /** Result of PROG_UNLOAD. */
-  PROG_UNLOAD: null;
-  /** Result of QUERY. */
-  QUERY: ValueOf<typeof xdpQuery>;
-}
+/** Request data of each command (null for commands without data), as its frame lays it out. */
+export type RequestData = { [C in XdpCommandName]: DataOf<(typeof COMMAND_FRAMES)[C]['request']> };
+
+/** Result data of each command (null for commands without a result), as its frame lays it out. */
+export type ResultData = { [C in XdpCommandName]: DataOf<(typeof COMMAND_FRAMES)[C]['result']> };
 
 /** A decoded device-readable part: one command of the class with its data. */
 export type ControlRequest = {
