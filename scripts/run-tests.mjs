@@ -1,8 +1,33 @@
-// Runs every test file under test/ with node's test runner (TypeScript through tsx).
-// Fails loudly when no test file is found, so a broken glob can never pass as "0 failed".
+// Runs the test files under test/ with node's test runner (TypeScript through tsx), by tier:
+//   unit    no external tool, no corpus or campaign: the fast loop while changing code;
+//   system  the C header (gcc), clang objects and llvm-objdump, tshark, the packed package, the
+//           README's commands, the vector corpora and the campaigns with their planted bugs;
+//   docs    the rendered site in Chromium;
+//   all     every file once (what `npm test` runs).
+// Fails loudly when a tier has no file, so a broken glob can never pass as "0 failed".
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+
+/** Files outside the unit tier, by tier. */
+const TIERS = {
+  system: [
+    'test/spec/c-twin.test.ts',
+    'test/pcap.test.ts',
+    'test/ebpf/llvm-disasm.test.ts',
+    'test/ebpf/samples.test.ts',
+    'test/package/package.test.ts',
+    'test/readme.test.ts',
+    'test/vectors.test.ts',
+    'test/verifier-corpus.test.ts',
+    'test/verifier/generated-campaign.test.ts',
+    'test/verifier/planted-bugs.test.ts',
+    'test/verifier/domain.test.ts',
+    'test/reference/fuzz-modes.test.ts',
+    'test/reference/equivalence.test.ts',
+  ],
+  docs: ['test/docs.test.ts'],
+};
 
 function collect(dir) {
   const out = [];
@@ -14,12 +39,26 @@ function collect(dir) {
   return out;
 }
 
-const files = collect('test');
-if (files.length === 0) {
-  console.error('no test files found under test/');
+const all = collect('test');
+const named = new Set(Object.values(TIERS).flat());
+const missing = [...named].filter((f) => !all.includes(f));
+if (missing.length > 0) {
+  console.error(`tier lists name files that do not exist: ${missing.join(', ')}`);
   process.exit(1);
 }
-const extra = process.argv.slice(2);
+const args = process.argv.slice(2);
+// A first argument that is an option (node --test's) leaves the tier at `all`.
+const tier = args[0] === undefined || args[0].startsWith('-') ? 'all' : args[0];
+const extra = tier === args[0] ? args.slice(1) : args;
+const files = tier === 'all' ? all : tier === 'unit' ? all.filter((f) => !named.has(f)) : (TIERS[tier] ?? []);
+if (!(tier in TIERS) && tier !== 'unit' && tier !== 'all') {
+  console.error(`unknown tier '${tier}' (unit, system, docs or all)`);
+  process.exit(2);
+}
+if (files.length === 0) {
+  console.error(`no test files in tier ${tier}`);
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...extra, ...files], {
   stdio: 'inherit',
 });
