@@ -98,6 +98,37 @@ function checkLayout({ layout, outer, values }: LayoutCase): void {
         }),
       );
     });
+
+    test('a value of the wrong kind in any field is refused, naming that field and its offset [drv-wire-well-formed]', () => {
+      // Values no field of the kind accepts: a string or a fraction for an integer, an integer for
+      // bytes, a negative or 65-bit bigint for a u64.
+      const wrong: Record<string, unknown[]> = {
+        number: ['7', 1.5, {}],
+        u64: ['7', -1n, 1n << 64n],
+        hex: ['ab', 7],
+        array: ['ab', 7],
+        string: [7, {}],
+      };
+      fc.assert(
+        fc.property(values, fc.nat(), fc.nat(), (v, pick, which) => {
+          const fields = layout.fields.filter((f) => !f.hidden && f.name in v);
+          const field = fields[pick % Math.max(fields.length, 1)];
+          if (field === undefined) return;
+          const choices = wrong[field.json] ?? [];
+          const junk = choices[which % Math.max(choices.length, 1)];
+          const error = onlyCodecErrors(() => layout.encode({ ...v, [field.name]: junk }, outer));
+          assert.ok(error instanceof CodecError, `${field.name} = ${String(junk)} was encoded`);
+          assert.ok(
+            error.field === field.name ||
+              error.field.startsWith(`${field.name}[`) ||
+              error.field.startsWith(`${field.name}.`),
+            `${field.name} = ${String(junk)}: the error names ${error.field}`,
+          );
+          const at = layout.offsets[field.name];
+          if (at !== undefined && error.field === field.name) assert.equal(error.offset, at, field.name);
+        }),
+      );
+    });
   });
 }
 
