@@ -42,6 +42,17 @@ function describeLie(f: LyingFailure): string[] {
   ];
 }
 
+/** A campaign's budget: `--messages`, and `--seconds` (10 unless only --messages is given). */
+function budget(parsed: ReturnType<typeof parse>): { count?: number; seconds?: number } {
+  const count =
+    stringOption(parsed, 'messages') === undefined ? undefined : integerOption(parsed, 'messages', COUNT, 0);
+  const timed = count === undefined || stringOption(parsed, 'seconds') !== undefined;
+  return {
+    ...(count === undefined ? {} : { count }),
+    ...(timed ? { seconds: integerOption(parsed, 'seconds', SECONDS, 10) } : {}),
+  };
+}
+
 const MB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export const fuzz: Subcommand = {
@@ -111,15 +122,12 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       }
       return report.failure === undefined ? EXIT.ok : EXIT.failed;
     }
-    const messagesText = stringOption(parsed, 'messages');
-    const secondsText = stringOption(parsed, 'seconds');
+    const { count, seconds } = budget(parsed);
     const report = fuzzCampaign({
       mode: fuzzMode,
       seed: integerOption(parsed, 'seed', SEED, 1),
-      ...(messagesText === undefined ? {} : { messages: integerOption(parsed, 'messages', COUNT, 0) }),
-      ...(secondsText === undefined && messagesText !== undefined
-        ? {}
-        : { seconds: integerOption(parsed, 'seconds', SECONDS, 10) }),
+      ...(count === undefined ? {} : { messages: count }),
+      ...(seconds === undefined ? {} : { seconds }),
       progress: (messages, ms) =>
         out.stderr(`fuzz: ${messages} messages, ${Math.round((messages * 1000) / Math.max(ms, 1))}/s`),
     });
@@ -163,14 +171,11 @@ function runLying(parsed: ReturnType<typeof parse>, out: Output): number {
     }
     return report.failure === undefined ? EXIT.ok : EXIT.failed;
   }
-  const messagesText = stringOption(parsed, 'messages');
-  const secondsText = stringOption(parsed, 'seconds');
+  const { count, seconds } = budget(parsed);
   const report = lyingCampaign({
     seed: integerOption(parsed, 'seed', SEED, 1),
-    ...(messagesText === undefined ? {} : { calls: integerOption(parsed, 'messages', COUNT, 0) }),
-    ...(secondsText === undefined && messagesText !== undefined
-      ? {}
-      : { seconds: integerOption(parsed, 'seconds', SECONDS, 10) }),
+    ...(count === undefined ? {} : { calls: count }),
+    ...(seconds === undefined ? {} : { seconds }),
     progress: (calls, ms) =>
       out.stderr(`fuzz: ${calls} driver calls, ${Math.round((calls * 1000) / Math.max(ms, 1))}/s`),
   });

@@ -17,8 +17,9 @@ export type Caps = ValueOf<typeof xdpCaps>;
 /** A QUERY result. */
 export type QueryResult = ValueOf<typeof xdpQuery>;
 
-function helperSet(bitmap: Uint8Array, id: number): boolean {
-  return (((bitmap[id >> 3] ?? 0) >> (id & 7)) & 1) === 1;
+/** Whether bit `id` is set in a helper bitmap (`helpers` of the capabilities). */
+export function helperBitSet(bitmap: ArrayLike<number>, id: number): boolean {
+  return id >= 0 && id < bitmap.length * 8 && (((bitmap[id >> 3] ?? 0) >> (id & 7)) & 1) === 1;
 }
 
 /**
@@ -35,7 +36,7 @@ export function capsBelowMinimum(caps: Caps): CodecError | undefined {
     ],
     [(caps.isa_groups & IsaGroup.BASE32) !== 0, 'isa_groups', 'base32 is required'],
     [(caps.isa_groups & IsaGroup.BASE64) !== 0, 'isa_groups', 'base64 is required'],
-    [helperSet(caps.helpers, OffloadHelper.map_lookup_elem), 'helpers', 'map_lookup_elem is required'],
+    [helperBitSet(caps.helpers, OffloadHelper.map_lookup_elem), 'helpers', 'map_lookup_elem is required'],
     [caps.max_maps >= 1, 'max_maps', 'must be at least 1'],
     [caps.max_entries >= 1, 'max_entries', 'must be at least 1'],
     [caps.max_insns >= 1, 'max_insns', 'must be at least 1'],
@@ -95,6 +96,6 @@ export function missingCapability(
 ): 'isa_groups' | 'prog_features' | 'helpers' | undefined {
   if ((needs.isaGroups & ~caps.isa_groups) !== 0) return 'isa_groups';
   if ((needs.progFeatures & ~caps.prog_features) !== 0) return 'prog_features';
-  for (const id of needs.helpers) if (!helperSet(caps.helpers, id)) return 'helpers';
+  for (const id of needs.helpers) if (!helperBitSet(caps.helpers, id)) return 'helpers';
   return undefined;
 }

@@ -41,8 +41,8 @@ export const LIMITS_CAPS: DeviceCaps = {
 export interface AttackView {
   /** Live handles with their definitions. */
   readonly handles: ReadonlyMap<number, { keySize: number; valueSize: number; type: number }>;
-  /** Elements each map holds, as far as the guest knows (when it counts them). */
-  readonly entries?: ReadonlyMap<number, number>;
+  /** Elements each map holds, as far as the guest knows. */
+  readonly entries: ReadonlyMap<number, number>;
 }
 
 type Phase =
@@ -56,7 +56,7 @@ type Phase =
 
 /** How many entries the attack believes a map holds. */
 function entriesOf(view: AttackView, handle: number): number {
-  return view.entries?.get(handle) ?? 0;
+  return view.entries.get(handle) ?? 0;
 }
 
 /** A key whose first four bytes hold `n` (the rest zero): distinct for distinct n. */

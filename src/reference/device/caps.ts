@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { CodecError, capsBelowMinimum, xdpCaps, type Caps } from '../../codec/index.js';
-import { helperBitSet } from '../ebpf/needs.js';
+import { CodecError, capsBelowMinimum, helperBitSet, xdpCaps, type Caps } from '../../codec/index.js';
 import type { MapLimits } from './maps.js';
 
 /** A CAPS_GET result (the codec's {@link Caps}). */

@@ -87,6 +87,13 @@ export function checkDefinition(def: MapDefinition): void {
   }
 }
 
+/** Buckets of a hash map's index: a power of two, at least 8, so the index is at most half full. */
+function hashBuckets(maxEntries: number): number {
+  let buckets = 8;
+  while (buckets < 2 * maxEntries) buckets *= 2;
+  return buckets;
+}
+
 /**
  * Bytes a map's storage takes: the value slab of an array; for a hash, the key and value slabs,
  * the index (at most 4 buckets of 4 bytes per entry) and 12 bytes of links and hash per entry.
@@ -94,9 +101,7 @@ export function checkDefinition(def: MapDefinition): void {
 export function mapFootprint(def: MapDefinition): number {
   const { keySize, valueSize, maxEntries } = def;
   if (def.type === BpfMapType.ARRAY) return maxEntries * valueSize;
-  let buckets = 8;
-  while (buckets < 2 * maxEntries) buckets *= 2;
-  return maxEntries * (keySize + valueSize + 12) + buckets * 4;
+  return maxEntries * (keySize + valueSize + 12) + hashBuckets(maxEntries) * 4;
 }
 
 /**
@@ -289,8 +294,7 @@ class HashMap implements BpfMap {
     const { keySize, valueSize, maxEntries } = definition;
     this.keys = new Uint8Array(keySize * maxEntries);
     this.values = new Uint8Array(valueSize * maxEntries);
-    let buckets = 8;
-    while (buckets < 2 * maxEntries) buckets *= 2;
+    const buckets = hashBuckets(maxEntries);
     this.buckets = new Int32Array(buckets);
     this.mask = buckets - 1;
     this.hashes = new Int32Array(maxEntries);

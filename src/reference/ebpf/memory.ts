@@ -146,10 +146,12 @@ export class AddressSpace {
   /** The program ended: frees the regions released during the run and runs the queued tasks. */
   endRun(): void {
     this.inRun = false;
-    for (const id of this.released) this.drop(id);
-    this.released.length = 0;
-    const tasks = this.tasks.splice(0);
-    for (const task of tasks) task();
+    if (this.released.length > 0) {
+      for (const id of this.released) this.drop(id);
+      this.released.length = 0;
+    }
+    // Most runs queue nothing: allocate only when a task is there (this is the per-packet path).
+    if (this.tasks.length > 0) for (const task of this.tasks.splice(0)) task();
   }
 
   /**

@@ -92,10 +92,8 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
   return { helpers, isaGroups, progFeatures, mapRefs, pseudoSources };
 }
 
-/** Whether bit `id` is set in a helper bitmap (`helpers` of the capabilities). */
-export function helperBitSet(bitmap: ArrayLike<number>, id: number): boolean {
-  return id >= 0 && id < bitmap.length * 8 && (((bitmap[id >> 3] ?? 0) >> (id & 7)) & 1) === 1;
-}
+/** Whether bit `id` is set in a helper bitmap (the codec's rule, kept here for the engine's callers). */
+export { helperBitSet } from '../../codec/index.js';
 
 /**
  * A copy of a program with every map reference (`ld_imm64` with `src_reg` 1 or 2) renamed: what a
