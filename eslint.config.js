@@ -35,27 +35,34 @@ export default tseslint.config(
     },
   },
   // The dependency rules of the model: the codec is a leaf; the engine and verifier know nothing of
-  // virtio; the three parties (guest driver, device, host tap) speak only through the wire format
-  // and never import each other; the library never imports the CLI. A violation fails the build.
-  // Later blocks replace earlier ones for the same file, so the general rule comes first.
+  // virtio; the three parties (driver/, device/, tun/) speak only through the wire format and never
+  // import each other; the reference never imports the harness that drives it; the library never
+  // imports the CLI. A violation fails the build. Later blocks replace earlier ones for the same
+  // file, so the general rule comes first.
   ...layerRules([
-    ['src/{reference,fuzz,vectors,pcap}/**', ['**/cli/**']],
-    ['src/codec/**', ['**/reference/**', '**/fuzz/**', '**/cli/**', '**/vectors/**', '**/pcap/**']],
+    ['src/{reference,harness,vectors}/**', ['**/cli/**']],
+    ['src/codec/**', ['**/reference/**', '**/harness/**', '**/cli/**', '**/vectors/**']],
+    ['src/reference/*.ts', ['**/harness/**', '**/cli/**', '**/vectors/**']],
     [
       'src/reference/{ebpf,verifier}/**',
       [
         '**/device/**',
-        '**/guest/**',
-        '**/host/**',
+        '**/driver/**',
+        '**/tun/**',
         '**/virtqueue/**',
         '**/topology.js',
-        '**/fuzz/**',
+        '**/harness/**',
+        '**/vectors/**',
         '**/cli/**',
       ],
     ],
-    ['src/reference/guest/**', ['**/device/**', '**/host/**', '**/fuzz/**', '**/cli/**']],
-    ['src/reference/device/**', ['**/guest/**', '**/host/**', '**/fuzz/**', '**/cli/**']],
-    ['src/reference/host/**', ['**/guest/**', '**/device/**', '**/fuzz/**', '**/cli/**']],
+    ['src/reference/driver/**', ['**/device/**', '**/tun/**', '**/harness/**', '**/vectors/**', '**/cli/**']],
+    ['src/reference/device/**', ['**/driver/**', '**/tun/**', '**/harness/**', '**/vectors/**', '**/cli/**']],
+    ['src/reference/tun/**', ['**/driver/**', '**/device/**', '**/harness/**', '**/vectors/**', '**/cli/**']],
+    [
+      'src/reference/virtqueue/**',
+      ['**/driver/**', '**/device/**', '**/tun/**', '**/harness/**', '**/cli/**'],
+    ],
   ]),
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -8,6 +8,7 @@ export default {
     'src/reference/ebpf/index.ts',
     'src/reference/verifier/index.ts',
     'src/reference/offload.ts',
+    'src/harness/index.ts',
   ],
   tsconfig: 'tsconfig.build.json',
   out: 'docs/site',

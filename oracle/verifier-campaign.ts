@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { slotsToBytes } from '../src/reference/ebpf/index.js';
 import { toHex } from '../src/codec/index.js';
-import { generateProgram } from '../src/fuzz/program-generator.js';
+import { generateProgram } from '../src/harness/fuzz/program-generator.js';
 import { verify } from '../src/reference/verifier/index.js';
 import { bootVm } from './vm.js';
 

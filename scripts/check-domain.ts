@@ -1,4 +1,4 @@
-// Mechanical soundness check of the verifier's abstract domain (src/fuzz/domain-soundness.ts):
+// Mechanical soundness check of the verifier's abstract domain (src/harness/fuzz/domain-soundness.ts):
 // exhaustive on the 8-bit instance of the same code, random at 64 bits. Exits 1 on a counterexample.
 //
 //   npm run check:domain -- [--every K] [--random N] [--workers W] [--plant NAME|all]
@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { ExhaustiveReport } from '../src/fuzz/domain-soundness.js';
+import type { ExhaustiveReport } from '../src/harness/fuzz/domain-soundness.js';
 import type { ScalarDomain } from '../src/reference/verifier/domain.js';
 import { DOMAIN_BUGS, plant } from './planted-bugs.js';
 import { onThreads } from './threads.js';
@@ -35,7 +35,7 @@ async function work(job: Job): Promise<JobReport> {
   const { scalarDomain } = (await import(job.domainUrl ?? '../src/reference/verifier/domain.js')) as {
     scalarDomain: (bits: number) => ScalarDomain;
   };
-  const check = await import('../src/fuzz/domain-soundness.js');
+  const check = await import('../src/harness/fuzz/domain-soundness.js');
   const D = scalarDomain(8);
   const model = new check.SmallModel(D);
   const all = check.smallAbstractValues(D);

@@ -1,6 +1,6 @@
 // The verifier's soundness campaign from the command line: generated programs verified as the
 // device verifies a guest's program, every accepted one run on adversarial packets and map contents
-// in two engines with different address layouts (see src/fuzz/verifier-fuzz.ts). Exits 1 when any
+// in two engines with different address layouts (see src/harness/fuzz/verifier-fuzz.ts). Exits 1 when any
 // program was accepted and then faulted or leaked a pointer.
 //
 //   npm run fuzz:verifier -- [--seconds S] [--programs N] [--seed S] [--workers W]
@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { CampaignReport, VerifyFunction } from '../src/fuzz/verifier-fuzz.js';
+import type { CampaignReport, VerifyFunction } from '../src/harness/fuzz/verifier-fuzz.js';
 import { VERIFIER_BUGS, plant } from './planted-bugs.js';
 import { onThreads } from './threads.js';
 
@@ -32,7 +32,7 @@ async function verifierFrom(url: string | undefined): Promise<VerifyFunction> {
 }
 
 async function work(job: Job): Promise<CampaignReport> {
-  const { fuzzPrograms } = await import('../src/fuzz/verifier-fuzz.js');
+  const { fuzzPrograms } = await import('../src/harness/fuzz/verifier-fuzz.js');
   return fuzzPrograms(await verifierFrom(job.verifierUrl), job);
 }
 

@@ -92,7 +92,7 @@ export const DOMAIN_BUGS: Readonly<Record<string, PlantedBug>> = {
 };
 
 const MAPS = 'reference/ebpf/maps.ts';
-const DRIVER = 'reference/guest/driver.ts';
+const DRIVER = 'reference/driver/driver.ts';
 
 /** Bugs planted in the device, each of a class the hostile-guest campaign (its `mode`) must find. */
 export const DEVICE_BUGS: Readonly<Record<string, PlantedBug & { readonly mode: 'mixed' | 'limits' }>> = {

@@ -21,21 +21,29 @@ async function restricted(file: string, specifier: string): Promise<boolean> {
 
 const cases: [string, string, boolean][] = [
   // The three parties speak only bytes: driver, device and tap never import each other.
-  ['src/reference/guest/driver.ts', '../device/caps.js', true],
-  ['src/reference/guest/driver.ts', '../host/tap.js', true],
-  ['src/reference/device/device.ts', '../guest/driver.js', true],
-  ['src/reference/device/device.ts', '../host/tap.js', true],
-  ['src/reference/host/tap.ts', '../device/device.js', true],
-  // The codec is a leaf; the engine and verifier know nothing of virtio; the library never needs the CLI.
+  ['src/reference/driver/driver.ts', '../device/caps.js', true],
+  ['src/reference/driver/driver.ts', '../tun/tap.js', true],
+  ['src/reference/device/device.ts', '../driver/driver.js', true],
+  ['src/reference/device/device.ts', '../tun/tap.js', true],
+  ['src/reference/tun/tap.ts', '../device/device.js', true],
+  ['src/reference/tun/tap.ts', '../driver/driver.js', true],
+  ['src/reference/virtqueue/element.ts', '../device/device.js', true],
+  // The codec is a leaf; the engine and verifier know nothing of virtio; the reference never needs
+  // the harness that drives it; the library never needs the CLI.
   ['src/codec/control.ts', '../reference/ebpf/engine.js', true],
+  ['src/codec/control.ts', '../harness/rng.js', true],
   ['src/reference/ebpf/engine.ts', '../virtqueue/element.js', true],
   ['src/reference/verifier/verify.ts', '../device/maps.js', true],
-  ['src/fuzz/rng.ts', '../cli/io.js', true],
+  ['src/reference/topology.ts', '../harness/fuzz/hostile-guest.js', true],
+  ['src/reference/device/device.ts', '../../harness/rng.js', true],
+  ['src/harness/rng.ts', '../cli/io.js', true],
+  ['src/vectors/replay.ts', '../cli/io.js', true],
   // What each layer may use.
-  ['src/reference/guest/driver.ts', '../../codec/index.js', false],
-  ['src/reference/guest/driver.ts', '../ebpf/engine.js', false],
+  ['src/reference/driver/driver.ts', '../../codec/index.js', false],
+  ['src/reference/driver/driver.ts', '../ebpf/engine.js', false],
   ['src/reference/device/device.ts', '../virtqueue/element.js', false],
   ['src/reference/topology.ts', './device/device.js', false],
+  ['src/harness/fuzz/hostile-guest.ts', '../../reference/topology.js', false],
 ];
 
 for (const [file, specifier, forbidden] of cases) {

@@ -2,10 +2,10 @@
 // protocol, drop) and xdp2 (count, swap MACs, transmit); generated traffic from the host goes through
 // the tap; the guest reads the counters over the control queue. The same programs run in driver mode
 // on a second topology, side by side.
-import { Rng } from '../fuzz/rng.js';
+import { Rng } from '../harness/rng.js';
 import { assemble } from '../reference/ebpf/asm.js';
 import { writeFileSync } from 'node:fs';
-import { PcapngWriter, type PacketSink } from '../pcap/pcapng.js';
+import { PcapngWriter, type PacketSink } from '../harness/pcapng.js';
 import { ElfError, loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
 import { PROTO_COUNTERS, XDP1, XDP2 } from '../reference/ebpf/samples.js';

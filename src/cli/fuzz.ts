@@ -1,13 +1,13 @@
-// `xdp-offload fuzz`: a hostile guest against the reference device (src/fuzz/hostile-guest.ts), in
-// the mixed or the limits mode, or a lying device against the guest driver (src/fuzz/lying-device.ts).
+// `xdp-offload fuzz`: a hostile guest against the reference device (src/harness/fuzz/hostile-guest.ts), in
+// the mixed or the limits mode, or a lying device against the guest driver (src/harness/fuzz/lying-device.ts).
 import {
   fuzzCampaign,
   fuzzSession,
   loadCorpus,
   type FuzzFailure,
   type FuzzMode,
-} from '../fuzz/hostile-guest.js';
-import { lyingCampaign, lyingDeviceSession, type LyingFailure } from '../fuzz/lying-device.js';
+} from '../harness/fuzz/hostile-guest.js';
+import { lyingCampaign, lyingDeviceSession, type LyingFailure } from '../harness/fuzz/lying-device.js';
 import {
   EXIT,
   UsageError,

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
-import { PcapngWriter } from '../pcap/pcapng.js';
+import { PcapngWriter } from '../harness/pcapng.js';
 import { replayPaths, VECTORS_DIR } from '../vectors/index.js';
 import { EXIT, UsageError, jsonText, parse, type Output, type Subcommand } from './io.js';
 

@@ -1,22 +1,62 @@
 /**
  * The offload path, executable: the guest's virtio-net driver, the device (a VMM on a tap), the host
  * tap with the offload hook, control virtqueue elements as the spec frames them, and the topology
- * that wires them end to end. Also the hostile-guest fuzzer and the pcapng writer the command line
- * uses, so that an implementer can drive the same checks against their own device.
+ * that wires them end to end. The fuzzers and the pcapng writer that drive it are in
+ * `virtio-xdp-offload/harness`.
  *
  * @module offload
  */
-export * from './topology.js';
-export * from './device/device.js';
-export * from './device/caps.js';
-export * from './device/maps.js';
-export * from './device/frontend.js';
-export * from './device/map-commands.js';
-export * from './virtqueue/element.js';
-export * from './host/tap.js';
-export * from './ebpf/actions.js';
-export * from './host/programs.js';
-export * from './host/bridge.js';
-export * from './guest/driver.js';
-export * from '../fuzz/hostile-guest.js';
-export * from '../pcap/pcapng.js';
+export { type FrameFate, Topology, type TopologyOptions } from './topology.js';
+export {
+  DEFAULT_HELPERS,
+  defaultCaps,
+  type DeviceBackend,
+  type DeviceUsage,
+  helperBitmap,
+  MigrationBlockedError,
+  OffloadDevice,
+  type ProgramTable,
+  type ReceivedBuffer,
+  type TapIoctlAnswer,
+  type TapPort,
+} from './device/device.js';
+export { advertisedHelpers, CapsError, checkCaps, type DeviceCaps, mapLimitsOf } from './device/caps.js';
+export { DeviceMaps, type MapLimits, mapMemory, type Outcome } from './device/maps.js';
+export {
+  type CommandExecutor,
+  malformedStatus,
+  requestBounds,
+  type RequestBounds,
+  type Served,
+  serveElement,
+} from './device/frontend.js';
+export { executeMapCommand, isMapCommand, type MapCommandRequest } from './device/map-commands.js';
+export {
+  ControlElement,
+  FramingError,
+  type FramingErrorKind,
+  type Segment,
+  writableRoomFor,
+} from './virtqueue/element.js';
+export {
+  type HookFate,
+  type HookOutcome,
+  type IoctlAnswer,
+  Tap,
+  type TapOptions,
+  TUN_BASE_FEATURES,
+  type TunXdpOffloadArg,
+} from './tun/tap.js';
+export { type ActionCounters, countAction, counterOf, zeroCounters } from './ebpf/actions.js';
+export { type HostProgram, HostPrograms, type HostProgramType } from './tun/programs.js';
+export { Bridge, type BridgePort } from './tun/bridge.js';
+export {
+  type AttachOptions,
+  type AttachOutcome,
+  type DriverReceive,
+  type DriverTransport,
+  GuestErrno,
+  type MapElement,
+  VirtioNetDriver,
+  type XdpMode,
+} from './driver/driver.js';

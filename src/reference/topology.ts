@@ -12,10 +12,10 @@ import { XdpEngine } from './ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from './ebpf/helpers.js';
 import type { DeviceCaps } from './device/caps.js';
 import { OffloadDevice } from './device/device.js';
-import { VirtioNetDriver, type DriverReceive, type DriverTransport } from './guest/driver.js';
-import { Bridge } from './host/bridge.js';
-import { HostPrograms } from './host/programs.js';
-import { Tap, type HookFate } from './host/tap.js';
+import { VirtioNetDriver, type DriverReceive, type DriverTransport } from './driver/driver.js';
+import { Bridge } from './tun/bridge.js';
+import { HostPrograms } from './tun/programs.js';
+import { Tap, type HookFate } from './tun/tap.js';
 
 /** Options of a topology. */
 export interface TopologyOptions {

@@ -3,10 +3,60 @@
  *
  * @module vectors
  */
-export * from './codec-vectors.js';
-export * from './replay.js';
-export * from './xdp-vectors.js';
-export * from './verifier-vectors.js';
+export {
+  CODEC_VECTORS_FORMAT,
+  type CodecVector,
+  type CodecVectorFile,
+  replayCodecFile,
+  replayCodecVector,
+  type VectorOutcome,
+} from './codec-vectors.js';
+export {
+  type FileOutcome,
+  replayFile,
+  replayPaths,
+  type ReplaySummary,
+  VECTOR_FILE_LIMIT,
+  vectorFiles,
+} from './replay.js';
+export {
+  actionName,
+  mapContents,
+  replayXdpRunFile,
+  type VectorMapContents,
+  type VectorMapDefinition,
+  XDP_RUNS_FORMAT,
+  type XdpRunFile,
+  type XdpRunVector,
+} from './xdp-vectors.js';
+export {
+  type KernelVerdict,
+  replayVerifierFile,
+  VERIFIER_FORMAT,
+  type VerifierVector,
+} from './verifier-vectors.js';
 export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';
-export * from './scenario-vectors.js';
-export * from './scenario-writer.js';
+export {
+  canonicalJson,
+  type CapsOverrides,
+  type ControlExpect,
+  type ControlStep,
+  executeStep,
+  type MapExpect,
+  type MapStep,
+  type MigrateStep,
+  type PacketExpect,
+  type PacketStep,
+  replayScenarioFile,
+  type ResetStep,
+  type Scenario,
+  SCENARIO_FORMAT,
+  scenarioCaps,
+  type ScenarioFile,
+  type ScenarioSession,
+  type ScenarioSetup,
+  type ScenarioStep,
+  type SegmentSpec,
+  startSession,
+} from './scenario-vectors.js';
+export { type ControlOptions, ScenarioAssertionError, ScenarioWriter } from './scenario-writer.js';

@@ -9,7 +9,7 @@ import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './cod
 import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
 import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
 import { SCENARIO_FORMAT, replayScenarioFile } from './scenario-vectors.js';
-import type { PacketSink } from '../pcap/pcapng.js';
+import type { PacketSink } from '../harness/pcapng.js';
 
 /** The outcomes of one vector file. */
 export interface FileOutcome {

@@ -23,7 +23,7 @@ import {
 } from '../codec/index.js';
 import { defaultCaps, helperBitmap, MigrationBlockedError } from '../reference/device/device.js';
 import type { DeviceCaps } from '../reference/device/caps.js';
-import type { HookFate } from '../reference/host/tap.js';
+import type { HookFate } from '../reference/tun/tap.js';
 import { Topology } from '../reference/topology.js';
 import {
   ControlElement,
@@ -33,7 +33,7 @@ import {
 } from '../reference/virtqueue/element.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
-import type { PacketSink } from '../pcap/pcapng.js';
+import type { PacketSink } from '../harness/pcapng.js';
 
 /** The format tag of scenario files. */
 export const SCENARIO_FORMAT = 'virtio-xdp-offload/scenarios/1';

@@ -6,7 +6,7 @@
  * @module
  */
 import { encodeRequest, toHex, type ControlRequest } from '../codec/index.js';
-import type { HookFate } from '../reference/host/tap.js';
+import type { HookFate } from '../reference/tun/tap.js';
 import {
   executeStep,
   startSession,

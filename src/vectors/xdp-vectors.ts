@@ -8,7 +8,7 @@ import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
 import { TestRunError, XdpEngine, slotsFromBytes, type BpfMap } from '../reference/ebpf/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
-import type { PacketSink } from '../pcap/pcapng.js';
+import type { PacketSink } from '../harness/pcapng.js';
 
 /** The format tag of XDP run vector files. */
 export const XDP_RUNS_FORMAT = 'virtio-xdp-offload/xdp-runs/1';

@@ -4,13 +4,49 @@
  *
  * @module ebpf
  */
-export * from './engine.js';
-export * from './fault.js';
-export * from './maps.js';
-export * from './asm.js';
-export * from './bytes.js';
-export * from './conformance.js';
-export * from './elf.js';
+export { type MapSource, TestRunError, XdpEngine, type XdpRunContext, type XdpRunResult } from './engine.js';
+export { EngineFault, type FaultKind } from './fault.js';
+export {
+  type BpfMap,
+  CACHED_VALUE_REGIONS,
+  checkDefinition,
+  createMap,
+  Errno,
+  MapCreateError,
+  type MapDefinition,
+  mapFootprint,
+  mapOfRegion,
+} from './maps.js';
+export {
+  AsmError,
+  assemble,
+  disassemble,
+  disassembleLlvm,
+  formatLlvm,
+  formatObjdump,
+  type LlvmLine,
+} from './asm.js';
+export { slotsFromBytes, slotsToBytes } from './bytes.js';
+export {
+  ConformanceFormatError,
+  type ConformanceOutcome,
+  type ConformanceTest,
+  parseConformance,
+  rawWords,
+  runConformanceFile,
+  runConformanceProgram,
+  runConformanceSource,
+  runConformanceTest,
+} from './conformance.js';
+export {
+  ELF_LIMITS,
+  type ElfCodeSection,
+  elfCodeSections,
+  ElfError,
+  type ElfProgram,
+  elfProgramSections,
+  loadElfProgram,
+} from './elf.js';
 export {
   deterministicEnvironment,
   csumPartial,
@@ -38,4 +74,4 @@ export {
   ETH_HLEN,
   XdpBuffer,
 } from './xdp.js';
-export * from './needs.js';
+export { helperBitSet, programNeeds, type ProgramNeeds, rewriteMapRefs } from './needs.js';

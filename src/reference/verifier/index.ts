@@ -4,8 +4,15 @@
  *
  * @module verifier
  */
-export * from './structure.js';
-export * from './verify.js';
+export {
+  checkStructure,
+  MAX_INSNS_PRIVILEGED,
+  MAX_INSNS_UNPRIVILEGED,
+  type Rejection,
+  type StructureOptions,
+  VerifierErrno,
+} from './structure.js';
+export { type Verdict, verify, type VerifyOptions } from './verify.js';
 export {
   interpret,
   type CheckOptions,

@@ -1,0 +1,800 @@
+/**
+ * A hostile guest: random and mutated control elements (mutants of the golden vectors, structured
+ * requests with wrong sizes and unknown handles, huge limits, framing errors), interleaved with
+ * frames and resets, sent to two devices whose host identifiers differ (program fds, program ids,
+ * addresses). After every element it checks:
+ *
+ * - no exception escapes the device;
+ * - both devices wrote the same bytes (so no host identifier, which differs between them, reached
+ *   the guest, and the device is deterministic);
+ * - the answer is well formed: ack agrees with a defined status, a malformed request is EINVAL or
+ *   EOPNOTSUPP;
+ * - a refused command (or an answer without a status) changed nothing;
+ * - the offloaded state stays within the advertised limits;
+ * - every acknowledged MAP_UPDATE is still there, unless the guest deleted or freed it or an
+ *   attached program could have written that map.
+ *
+ * A campaign is a sequence of sessions, each with its own seed; a failure names its session seed,
+ * which {@link fuzzSession} replays exactly.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import {
+  BPF_LD_IMM64,
+  BpfMapType,
+  CodecError,
+  LogLevel,
+  NextKeyFlag,
+  VIRTIO_NET_CTRL_XDP_OFFLOAD,
+  VIRTIO_NET_ERR,
+  VIRTIO_NET_OK,
+  WRITABLE_HEADER_SIZE,
+  XdpCommand,
+  XdpStatus,
+  decodeRequest,
+  decodeResult,
+  encodeRequest,
+  nameOf,
+  parseHex,
+  toHex,
+  type BpfInsn,
+  resultOf,
+  type ControlRequest,
+  type RequestOf,
+  type ControlResult,
+  type ResultData,
+} from '../../codec/index.js';
+import type { DeviceCaps } from '../../reference/device/caps.js';
+import { defaultCaps } from '../../reference/device/device.js';
+import { assemble } from '../../reference/ebpf/asm.js';
+import { OFFLOAD_POOL } from '../../reference/ebpf/samples.js';
+import { programNeeds, rewriteMapRefs } from '../../reference/ebpf/needs.js';
+import { Topology } from '../../reference/topology.js';
+import { LIMITS_CAPS, LimitsAttack, RESOURCE_BOUNDS, heldBytes } from './limits-attack.js';
+import { Rng, sessionSeed } from '../rng.js';
+import { ControlElement, FramingError, writableRoomFor } from '../../reference/virtqueue/element.js';
+import { VECTORS_DIR } from '../../vectors/schema.js';
+
+/** One failed check. */
+export interface FuzzFailure {
+  /** The session's seed (replay it with {@link fuzzSession}). */
+  readonly session: number;
+  /** Index of the element within the session. */
+  readonly message: number;
+  /** Which check failed. */
+  readonly check: string;
+  /** What was seen. */
+  readonly detail: string;
+  /** The device-readable bytes of the element, hex. */
+  readonly request: string;
+}
+
+/** What one session did. */
+export interface SessionReport {
+  /** Control elements sent. */
+  readonly messages: number;
+  /** Frames sent. */
+  readonly frames: number;
+  /** Answers by status name (`none` for answers without a status). */
+  readonly statuses: Readonly<Record<string, number>>;
+  /** The first failure, if any (a session stops at its first failure). */
+  readonly failure?: FuzzFailure;
+  /** In the limits attack: the most heap held beyond the session's start, in bytes. */
+  readonly heapPeak?: number;
+  /** In the limits attack: the longest each command took, in ms (a verified PROG_LOAD apart). */
+  readonly slowestMs?: Readonly<Record<string, number>>;
+}
+
+/** Capabilities small enough that limits are reached often. */
+export const FUZZ_CAPS: DeviceCaps = {
+  ...defaultCaps(3520),
+  max_maps: 6,
+  max_entries: 64,
+  max_map_memory: 16384n,
+  max_key_size: 64,
+  max_value_size: 256,
+  max_insns: 512,
+  max_log_size: 256,
+};
+
+/** Largest device-writable part the fuzzer allocates. */
+const MAX_WRITABLE = 1 << 16;
+
+const INTERESTING = [
+  0, 1, 2, 3, 4, 7, 8, 9, 0x40, 0x41, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff,
+];
+
+/** Device-readable parts to mutate: every request of the codec and scenario vectors. */
+export function loadCorpus(dir: URL = VECTORS_DIR): Uint8Array[] {
+  const corpus: Uint8Array[] = [];
+  const add = (hex: unknown) => {
+    const bytes = typeof hex === 'string' ? parseHex(hex) : undefined;
+    if (bytes !== undefined && bytes.length >= 2) corpus.push(bytes);
+  };
+  const read = (path: string) => JSON.parse(readFileSync(new URL(path, dir), 'utf8')) as unknown;
+  for (const v of (read('codec/requests.json') as { vectors: { hex: string }[] }).vectors) add(v.hex);
+  for (const name of ['rfc-experiments', 'errors', 'lifecycle']) {
+    const file = read(`scenarios/${name}.json`) as { scenarios: { steps: { request?: string }[] }[] };
+    for (const s of file.scenarios) for (const step of s.steps) add(step.request);
+  }
+  return corpus;
+}
+
+/** How an element is framed: readable buffers, then writable buffer sizes (or an explicit chain). */
+interface Framing {
+  readonly readable: readonly Uint8Array[];
+  readonly writable: readonly number[];
+  /** A readable buffer placed after the first writable one (a framing error). */
+  readonly trailingReadable?: Uint8Array;
+}
+
+function elementOf(f: Framing): ControlElement {
+  const writable = f.writable.map((n) => ({ bytes: new Uint8Array(n), deviceWritable: true }));
+  return new ControlElement([
+    ...f.readable.map((b) => ({ bytes: b.slice(), deviceWritable: false })),
+    ...writable.slice(0, 1),
+    ...(f.trailingReadable === undefined
+      ? []
+      : [{ bytes: f.trailingReadable.slice(), deviceWritable: false }]),
+    ...writable.slice(1),
+  ]);
+}
+
+/** The guest's view: handles it was given, with sizes, and what it wrote. */
+interface GuestView {
+  readonly handles: Map<number, { keySize: number; valueSize: number; type: number }>;
+  /** Acknowledged updates still expected: handle → key hex → value hex. */
+  readonly written: Map<number, Map<string, string>>;
+  /** Handles an attached program may have written since. */
+  readonly tainted: Set<number>;
+  /** Acknowledged MAP_UPDATEs less MAP_DELETEs, by handle: about how full each map is. */
+  readonly entries: Map<number, number>;
+}
+
+const POOL_INSNS = Object.values(OFFLOAD_POOL).map((text) => assemble(text));
+
+/** A random frame: Ethernet with IPv4, IPv6 or other, of random length. */
+function randomFrame(rng: Rng): Uint8Array {
+  const length = rng.chance(0.05) ? rng.int(14) : 14 + rng.int(200);
+  const f = rng.bytes(length);
+  if (length >= 14)
+    f.set(
+      rng.pick([
+        [0x08, 0x00],
+        [0x86, 0xdd],
+        [0x81, 0x00],
+        [0x08, 0x06],
+      ]),
+      12,
+    );
+  if (length > 23) f[23] = rng.pick([1, 6, 17, 58]);
+  return f;
+}
+
+/** A program for PROG_LOAD: a pool program bound to live handles, mutated, or slot soup. */
+function randomProgram(rng: Rng, view: GuestView): BpfInsn[] {
+  const handles = [...view.handles.keys()];
+  const roll = rng.int(10);
+  if (roll < 2) {
+    // Slot soup: random slots, with every ld_imm64 given a well-formed second slot.
+    const soup: BpfInsn[] = [];
+    for (let n = 1 + rng.int(40); soup.length < n;) {
+      const b = rng.bytes(8);
+      const view = new DataView(b.buffer);
+      const insn = {
+        code: b[0] as number,
+        dst_reg: (b[1] as number) & 15,
+        src_reg: (b[1] as number) >> 4,
+        off: view.getInt16(2, true),
+        imm: view.getInt32(4, true),
+      };
+      soup.push(insn);
+      if (insn.code === BPF_LD_IMM64)
+        soup.push({ code: 0, dst_reg: 0, src_reg: 0, off: 0, imm: rng.next() | 0 });
+    }
+    return soup;
+  }
+  const base = rng.pick(POOL_INSNS);
+  const bound = rewriteMapRefs(base, () =>
+    handles.length > 0 && rng.chance(0.9) ? rng.pick(handles) : rng.next(),
+  );
+  if (roll < 6) return bound;
+  // A few slot mutations that keep ld_imm64 pairs intact.
+  const out = bound.map((i) => ({ ...i }));
+  for (let k = 1 + rng.int(3); k > 0; k--) {
+    const at = rng.int(out.length);
+    const insn = out[at] as BpfInsn;
+    if (insn.code === BPF_LD_IMM64 || (at > 0 && out[at - 1]?.code === BPF_LD_IMM64)) continue;
+    const field = rng.int(4);
+    if (field === 0) insn.code = rng.next() & 0xff;
+    else if (field === 1) insn.dst_reg = rng.int(16);
+    else if (field === 2) insn.off = (rng.next() << 16) >> 16;
+    else insn.imm = rng.pick(INTERESTING) | 0;
+    if (insn.code === BPF_LD_IMM64) insn.code = 0x07;
+  }
+  return out;
+}
+
+/** A structured request: well formed, with fields chosen to hit limits and unknown handles. */
+function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
+  const handles = [...view.handles.keys()];
+  const handle =
+    handles.length > 0 && rng.chance(0.85) ? rng.pick(handles) : rng.pick([1, 2, 9, 0x7fffffff, 0xffffffff]);
+  const known = view.handles.get(handle);
+  const keySize = known !== undefined && rng.chance(0.85) ? known.keySize : rng.pick([1, 4, 8, 64, 65, 300]);
+  const valueSize =
+    known !== undefined && rng.chance(0.85) ? known.valueSize : rng.pick([1, 8, 256, 257, 4096]);
+  const key = () => {
+    const k = new Uint8Array(keySize);
+    k[0] = rng.int(80);
+    return k;
+  };
+  switch (rng.int(11)) {
+    case 0:
+      return { command: 'CAPS_GET', data: null };
+    case 1: {
+      const type = rng.pick([BpfMapType.HASH, BpfMapType.ARRAY]);
+      return {
+        command: 'MAP_CREATE',
+        data: {
+          map_type: type,
+          key_size: type === BpfMapType.ARRAY && rng.chance(0.8) ? 4 : rng.pick([1, 4, 8, 64, 65]),
+          value_size: rng.pick([1, 8, 16, 256, 257, 100000]),
+          max_entries: rng.pick([1, 4, 16, 64, 65, 1 << 20]),
+          map_flags: 0,
+        },
+      };
+    }
+    case 2:
+      return { command: 'MAP_FREE', data: { map_handle: handle } };
+    case 3:
+    case 4:
+      return {
+        command: 'MAP_UPDATE',
+        data: {
+          map_handle: handle,
+          key_size: keySize,
+          value_size: valueSize,
+          flags: rng.int(3),
+          key: key(),
+          value: rng.bytes(valueSize),
+        },
+      };
+    case 5:
+      return {
+        command: 'MAP_LOOKUP',
+        data: { map_handle: handle, key_size: keySize, value_size: valueSize, key: key() },
+      };
+    case 6:
+      return { command: 'MAP_DELETE', data: { map_handle: handle, key_size: keySize, key: key() } };
+    case 7: {
+      const first = rng.chance(0.4);
+      return {
+        command: 'MAP_GET_NEXT_KEY',
+        data: {
+          map_handle: handle,
+          key_size: keySize,
+          flags: first ? NextKeyFlag.FIRST : 0,
+          key: first ? new Uint8Array(0) : key(),
+        },
+      };
+    }
+    case 8: {
+      const insns = randomProgram(rng, view);
+      const logSize = rng.pick([0, 1, 64, 300]);
+      return {
+        command: 'PROG_LOAD',
+        data: {
+          insn_cnt: insns.length,
+          log_size: logSize,
+          log_level: logSize === 0 ? LogLevel.NONE : rng.pick([1, 2]),
+          prog_flags: rng.int(2),
+          insns,
+        },
+      };
+    }
+    case 9:
+      return { command: 'PROG_UNLOAD', data: null };
+    default:
+      return { command: 'QUERY', data: null };
+  }
+}
+
+/** Mutates corpus bytes. */
+function mutant(rng: Rng, corpus: readonly Uint8Array[], view: GuestView): Uint8Array {
+  let b = Uint8Array.from(rng.pick(corpus));
+  for (let n = 1 + rng.int(4); n > 0; n--) {
+    const at = b.length === 0 ? 0 : rng.int(b.length);
+    switch (rng.int(7)) {
+      case 0:
+        if (b.length > 0) b[at] = (b[at] as number) ^ (1 << rng.int(8));
+        break;
+      case 1:
+        if (b.length > 0) b[at] = rng.pick([0, 1, 0x7f, 0x80, 0xff, rng.next() & 0xff]);
+        break;
+      case 2: {
+        const handles = [...view.handles.keys()];
+        const value = handles.length > 0 && rng.chance(0.5) ? rng.pick(handles) : rng.pick(INTERESTING);
+        const off = 2 + 4 * rng.int(Math.max(1, Math.floor((b.length - 2) / 4)));
+        if (off + 4 <= b.length) new DataView(b.buffer).setUint32(off, value >>> 0, true);
+        break;
+      }
+      case 3:
+        b = b.slice(0, rng.int(b.length + 1));
+        break;
+      case 4: {
+        const grown = new Uint8Array(b.length + 1 + rng.int(16));
+        grown.set(b);
+        grown.set(rng.bytes(grown.length - b.length), b.length);
+        b = grown;
+        break;
+      }
+      case 5:
+        if (b.length > 1) b[1] = rng.int(13);
+        break;
+      default:
+        if (b.length > 0) b[0] = rng.chance(0.8) ? 10 : rng.next() & 0xff;
+    }
+  }
+  return b;
+}
+
+/** The framing of a message: usually what a driver would give, sometimes wrong. */
+function frame(rng: Rng, readable: Uint8Array): Framing {
+  // A request may ask for gigabytes of result room (a huge log_size or value_size); the guest's
+  // buffers are modelled as allocations, so such a request gets at most 64 KiB, which the device
+  // must then refuse as too small.
+  const need = Math.min(writableRoomFor(readable), MAX_WRITABLE);
+  const split = (bytes: Uint8Array): Uint8Array[] => {
+    if (bytes.length < 2 || !rng.chance(0.2)) return [bytes];
+    const at = 1 + rng.int(bytes.length - 1);
+    return [bytes.subarray(0, at), bytes.subarray(at)];
+  };
+  if (!rng.chance(0.12)) {
+    const writable = rng.chance(0.2) && need > 2 ? [1 + rng.int(need - 1), need] : [need];
+    return {
+      readable: split(readable),
+      writable: writable.length === 2 ? [writable[0] as number, need - (writable[0] as number)] : writable,
+    };
+  }
+  switch (rng.int(4)) {
+    case 0:
+      return { readable: [readable], writable: [rng.int(9)] };
+    case 1:
+      return {
+        readable: [readable],
+        writable: [WRITABLE_HEADER_SIZE + rng.int(Math.max(1, need - WRITABLE_HEADER_SIZE))],
+      };
+    case 2:
+      return { readable: [readable], writable: [need + 1 + rng.int(64)] };
+    default:
+      return {
+        readable: [readable.subarray(0, 1)],
+        writable: [need],
+        trailingReadable: readable.subarray(1),
+      };
+  }
+}
+
+const STATUS_VALUES = new Set<number>(Object.values(XdpStatus));
+
+/**
+ * What a session aims at: `mixed` sends mutants and structured requests of every kind to devices
+ * with small limits; `limits` runs the limits attack (`src/harness/fuzz/limits-attack.ts`) against devices with large ones and also
+ * checks resources: heap held against accounted memory, and time per command.
+ */
+export type FuzzMode = 'mixed' | 'limits';
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** What the session aims at (default `mixed`). */
+  readonly mode?: FuzzMode;
+  /**
+   * Replays the session only to re-time message `timingRecheck`: a command over the time bound is
+   * a failure only when it is over again on a replay, so a collector pause is not one.
+   */
+  readonly timingRecheck?: number;
+  /** Stop early, between messages, once `Date.now()` passes this (a campaign's time budget). */
+  readonly deadline?: number;
+}
+
+/** Runs one session; stops at its first failure. */
+export function fuzzSession(
+  seed: number,
+  length: number,
+  corpus: readonly Uint8Array[],
+  options: SessionOptions = {},
+): SessionReport {
+  const rng = new Rng(seed);
+  let messages = length;
+  const limits = options.mode === 'limits';
+  const caps = limits ? LIMITS_CAPS : FUZZ_CAPS;
+  const a = new Topology({ caps, seed: 1 });
+  const b = new Topology({ caps, seed: 1, hostOffset: 1000 + (seed % 97) });
+  for (const t of [a, b]) t.device.setFeatures(t.device.offeredFeatures());
+  const attack = limits ? new LimitsAttack(caps) : undefined;
+  const heapBase = limits ? heldBytes() : 0;
+  let heapPeak = 0;
+  const slowestMs: Record<string, number> = {};
+  /** Heap held beyond the session's start, against twice both devices' accounted memory. */
+  const checkHeap = (): string | undefined => {
+    const held = heldBytes() - heapBase;
+    heapPeak = Math.max(heapPeak, held);
+    const accounted = Number(a.device.usage().mapMemory + b.device.usage().mapMemory);
+    const bound = RESOURCE_BOUNDS.heapPerAccountedByte * accounted + RESOURCE_BOUNDS.heapConstant;
+    return held > bound ? `${held} bytes held for ${accounted} accounted (bound ${bound})` : undefined;
+  };
+  const view: GuestView = { handles: new Map(), written: new Map(), tainted: new Set(), entries: new Map() };
+  const statuses: Record<string, number> = {};
+  let frames = 0;
+  let request: Uint8Array = new Uint8Array(0);
+  let index = 0;
+  const fail = (check: string, detail: string): SessionReport => ({
+    messages: index + 1,
+    frames,
+    statuses,
+    failure: { session: seed, message: index, check, detail, request: toHex(request) },
+  });
+
+  /**
+   * Every acknowledged update the guest still expects, read back over the wire (in the limits
+   * attack, whose maps are large, the 64 latest of each map: all it keeps).
+   */
+  const checkWritten = (): string | undefined => {
+    for (const [handle, entries] of view.written) {
+      const sizes = view.handles.get(handle);
+      if (sizes === undefined || view.tainted.has(handle)) continue;
+      for (const [keyHex, valueHex] of entries) {
+        const lookup: RequestOf<'MAP_LOOKUP'> = {
+          command: 'MAP_LOOKUP',
+          data: {
+            map_handle: handle,
+            key_size: sizes.keySize,
+            value_size: sizes.valueSize,
+            key: parseHex(keyHex) as Uint8Array,
+          },
+        };
+        const element = ControlElement.forControlRequest(lookup);
+        const answer = element.readResult(lookup, a.device.serve(element).used);
+        const got =
+          answer.status === XdpStatus.OK ? toHex(resultOf(answer).value) : `status ${answer.status}`;
+        if (got !== valueHex) return `handle ${handle} key ${keyHex}: ${got}, acknowledged ${valueHex}`;
+      }
+    }
+    return undefined;
+  };
+
+  const loop = (): SessionReport | undefined => {
+    for (; index < messages; index++) {
+      if (options.deadline !== undefined && index % 256 === 255 && Date.now() > options.deadline) {
+        messages = index;
+        break;
+      }
+      const roll = limits
+        ? rng.chance(0.03)
+          ? 0
+          : rng.chance(0.00005)
+            ? 8
+            : 10 + rng.int(90)
+        : rng.int(100);
+      if (roll < 8) {
+        const f = randomFrame(rng);
+        const fa = a.fromHost(f.slice());
+        const fb = b.fromHost(f.slice());
+        frames++;
+        const show = (x: typeof fa) =>
+          `${x.offload} ${x.guest.map((g) => toHex(g.delivered)).join(',')} ${x.toHost.map(toHex).join(',')}`;
+        if (show(fa) !== show(fb)) return fail('twin-frame', `${show(fa)} vs ${show(fb)}`);
+        index--;
+        continue;
+      }
+      if (roll === 8 && rng.chance(0.2)) {
+        for (const t of [a, b]) {
+          t.device.reset();
+          t.device.setFeatures(t.device.offeredFeatures());
+        }
+        view.handles.clear();
+        view.written.clear();
+        view.tainted.clear();
+        view.entries.clear();
+        index--;
+        continue;
+      }
+      // The attack sends only its own requests: a mutant could free the map it is filling.
+      const structured = limits || roll < 55;
+      let decoded: ControlRequest | undefined;
+      if (structured) {
+        decoded = attack !== undefined ? attack.next(rng, view) : structuredRequest(rng, view);
+        request = encodeRequest(decoded);
+      } else {
+        request = mutant(rng, corpus, view);
+        try {
+          decoded = decodeRequest(request);
+        } catch (error) {
+          if (!(error instanceof CodecError)) throw error;
+          decoded = undefined;
+        }
+      }
+      // The attack's frames are mostly what a driver gives: its point is the limits, not framing.
+      const framing =
+        limits && rng.chance(0.9)
+          ? { readable: [request], writable: [Math.min(writableRoomFor(request), MAX_WRITABLE)] }
+          : frame(rng, request);
+      // A snapshot lists every element: with the attack's large maps it is taken now and then.
+      const checkUnchanged = !limits || a.device.usage().mapMemory < 65536n || rng.chance(1 / 64);
+      const before = checkUnchanged ? a.device.snapshot() : '';
+      const ea = elementOf(framing);
+      const eb = elementOf(framing);
+      let usedA: number;
+      let usedB: number;
+      let elapsedMs: number;
+      try {
+        const start = performance.now();
+        usedA = a.device.serve(ea).used;
+        elapsedMs = performance.now() - start;
+        usedB = b.device.serve(eb).used;
+      } catch (error) {
+        return fail('exception', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      }
+      const timed = limits && !verifies(request, caps.max_insns);
+      if (timed) {
+        const name = decoded?.command ?? 'malformed';
+        slowestMs[name] = Math.max(slowestMs[name] ?? 0, elapsedMs);
+      }
+      if (timed && elapsedMs > RESOURCE_BOUNDS.commandMs) {
+        const detail = `${elapsedMs.toFixed(1)} ms, bound ${RESOURCE_BOUNDS.commandMs} ms`;
+        if (options.timingRecheck === index) return fail('command-time', detail);
+        if (options.timingRecheck === undefined) {
+          const again = fuzzSession(seed, index + 1, corpus, {
+            ...(options.mode === undefined ? {} : { mode: options.mode }),
+            timingRecheck: index,
+          });
+          if (again.failure?.check === 'command-time')
+            return fail('command-time', `${detail}; again on a replay: ${again.failure.detail}`);
+        }
+      }
+      const answerA = ea.readAnswer(usedA);
+      const answerB = eb.readAnswer(usedB);
+      if (toHex(answerA) !== toHex(answerB))
+        return fail('twin-answer', `${toHex(answerA)} vs ${toHex(answerB)}`);
+      // The answer as the driver would check it.
+      let status: number | undefined;
+      let result: ControlResult | undefined;
+      if (answerA.length >= WRITABLE_HEADER_SIZE) {
+        status = new DataView(answerA.buffer, answerA.byteOffset).getUint16(1, true);
+        if (!STATUS_VALUES.has(status)) return fail('status-defined', `status ${status}`);
+        const ack = answerA[0];
+        if (ack !== (status === XdpStatus.OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR))
+          return fail('ack', `ack ${String(ack)} with status ${status}`);
+        const wellFramed = framing.trailingReadable === undefined;
+        const overLimit = wellFramed && insnCntAboveLimit(request, caps.max_insns);
+        if (overLimit && status !== XdpStatus.E2BIG) {
+          return fail('prog-limit', `status ${status} for a PROG_LOAD above max_insns`);
+        } else if (overLimit) {
+          // [dev-prog-limit]: E2BIG from insn_cnt alone, whatever follows it.
+        } else if (decoded !== undefined && wellFramed) {
+          try {
+            result = decodeResult(decoded, answerA);
+          } catch (error) {
+            if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
+            return fail('answer-decodes', error.message);
+          }
+        } else if (status !== XdpStatus.EINVAL && status !== XdpStatus.EOPNOTSUPP) {
+          return fail('malformed-status', `status ${status} for a malformed element`);
+        }
+      } else if (answerA.length > 1 || (answerA.length === 1 && answerA[0] !== VIRTIO_NET_ERR)) {
+        return fail('short-answer', toHex(answerA));
+      }
+      const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
+      statuses[statusName] = (statuses[statusName] ?? 0) + 1;
+      if (status !== XdpStatus.OK) {
+        if (checkUnchanged) {
+          const after = a.device.snapshot();
+          if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
+        }
+      } else if (decoded !== undefined && result !== undefined) {
+        track(decoded, result, view, limits ? 64 : Infinity);
+      }
+      if (attack !== undefined && structured && decoded !== undefined) {
+        if (decoded.command === 'MAP_CREATE')
+          attack.created(
+            status === XdpStatus.OK ? (result?.result as ResultData['MAP_CREATE']).map_handle : undefined,
+          );
+        if (decoded.command === 'MAP_UPDATE') attack.updated(status);
+        if (decoded.command === 'MAP_GET_NEXT_KEY')
+          attack.walked(
+            status === XdpStatus.OK ? (result?.result as ResultData['MAP_GET_NEXT_KEY']).next_key : undefined,
+          );
+        attack.usage(a.device.usage().mapMemory);
+      }
+      const usage = a.device.usage();
+      if (
+        usage.maps > caps.max_maps ||
+        usage.mapMemory > caps.max_map_memory ||
+        usage.insnCnt > caps.max_insns
+      )
+        return fail('limits', JSON.stringify({ ...usage, mapMemory: String(usage.mapMemory) }));
+      if (index % 64 === 63) {
+        const lost = checkWritten();
+        if (lost !== undefined) return fail('update-lost', lost);
+      }
+      if (limits && options.timingRecheck === undefined && index % 1024 === 1023) {
+        const breach = checkHeap();
+        if (breach !== undefined) return fail('heap', breach);
+      }
+    }
+    return undefined;
+  };
+  try {
+    const stopped = loop();
+    if (stopped !== undefined) return stopped;
+  } catch (error) {
+    // A fault of the generator or of a check, not of the device: still reported with its seed.
+    return fail('harness', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  }
+  index = messages - 1;
+  const lost = checkWritten();
+  if (lost !== undefined) return fail('update-lost', lost);
+  if (limits && options.timingRecheck === undefined) {
+    const breach = checkHeap();
+    if (breach !== undefined) return fail('heap', breach);
+  }
+  return { messages, frames, statuses, ...(limits ? { heapPeak, slowestMs } : {}) };
+}
+
+/** Whether a device-readable part is a PROG_LOAD the device may verify (its time is the verifier's). */
+function verifies(request: Uint8Array, maxInsns: number): boolean {
+  return request[1] === XdpCommand.PROG_LOAD && !insnCntAboveLimit(request, maxInsns);
+}
+
+/** Whether a device-readable part is a PROG_LOAD whose `insn_cnt` exceeds `maxInsns`. */
+function insnCntAboveLimit(request: Uint8Array, maxInsns: number): boolean {
+  return (
+    request.length >= 6 &&
+    request[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD &&
+    request[1] === XdpCommand.PROG_LOAD &&
+    new DataView(request.buffer, request.byteOffset, 6).getUint32(2, true) > maxInsns
+  );
+}
+
+/** The first line where two snapshots differ, shortened. */
+function firstDifference(before: string, after: string): string {
+  const b = before.split('\n');
+  const a = after.split('\n');
+  const at = b.findIndex((line, i) => line !== a[i]);
+  const line = at === -1 ? b.length : at;
+  const cut = (text: string | undefined) => (text ?? '(none)').slice(0, 160);
+  return `snapshot line ${line}: before ${cut(b[line])}, after ${cut(a[line])}`;
+}
+
+/** Updates the guest's view after an acknowledged command. */
+function track(request: ControlRequest, answer: ControlResult, view: GuestView, keep = Infinity): void {
+  switch (request.command) {
+    case 'MAP_CREATE': {
+      const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+      const d = request.data;
+      view.handles.set(handle, { keySize: d.key_size, valueSize: d.value_size, type: d.map_type });
+      break;
+    }
+    case 'MAP_FREE':
+      view.handles.delete(request.data.map_handle);
+      view.written.delete(request.data.map_handle);
+      view.entries.delete(request.data.map_handle);
+      break;
+    case 'MAP_UPDATE': {
+      const d = request.data;
+      const entries = view.written.get(d.map_handle) ?? new Map<string, string>();
+      const key = toHex(d.key);
+      entries.delete(key); // re-inserted as the latest
+      entries.set(key, toHex(d.value));
+      // The limits attack checks the latest writes only, so it keeps no more (its memory is not
+      // the device's, and the heap check counts it).
+      if (entries.size > keep) entries.delete(entries.keys().next().value as string);
+      view.written.set(d.map_handle, entries);
+      view.entries.set(d.map_handle, (view.entries.get(d.map_handle) ?? 0) + 1);
+      break;
+    }
+    case 'MAP_DELETE':
+      view.written.get(request.data.map_handle)?.delete(toHex(request.data.key));
+      view.entries.set(request.data.map_handle, (view.entries.get(request.data.map_handle) ?? 1) - 1);
+      break;
+    case 'PROG_LOAD':
+      // The program may write any map it names: those values are no longer the guest's alone.
+      for (const handle of programNeeds(request.data.insns).mapRefs) view.tainted.add(handle);
+      break;
+    default:
+  }
+}
+
+/** A campaign's report. */
+export interface CampaignReport {
+  /** Control elements sent. */
+  readonly messages: number;
+  /** Frames sent between them. */
+  readonly frames: number;
+  /** Sessions run. */
+  readonly sessions: number;
+  /** Wall-clock milliseconds. */
+  readonly elapsedMs: number;
+  /** Answers by status. */
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Failures (the campaign stops at the first). */
+  readonly failures: readonly FuzzFailure[];
+  /** In the limits attack: the most heap any session held beyond its start, in bytes. */
+  readonly heapPeak?: number;
+  /** In the limits attack: the longest each command took, in ms (a verified PROG_LOAD apart). */
+  readonly slowestMs?: Readonly<Record<string, number>>;
+}
+
+/** Options of a campaign. */
+export interface CampaignOptions {
+  /** The campaign seed. */
+  readonly seed: number;
+  /** Stop after this many seconds (checked between sessions). */
+  readonly seconds?: number;
+  /** Stop after this many messages. */
+  readonly messages?: number;
+  /** Messages per session (default 500; 30,000 in the limits attack, whose maps take long to fill). */
+  readonly sessionLength?: number;
+  /** What the sessions aim at (default `mixed`). */
+  readonly mode?: FuzzMode;
+  /** Called about once a second with the running totals. */
+  readonly progress?: (messages: number, elapsedMs: number) => void;
+}
+
+/** Runs sessions until the time or message budget is spent, or a check fails. */
+export function fuzzCampaign(options: CampaignOptions): CampaignReport {
+  const corpus = loadCorpus();
+  const start = Date.now();
+  const mode = options.mode ?? 'mixed';
+  const length = options.sessionLength ?? (mode === 'limits' ? 30_000 : 500);
+  let heapPeak = 0;
+  const slowestMs: Record<string, number> = {};
+  const statuses: Record<string, number> = {};
+  let messages = 0;
+  let frames = 0;
+  let sessions = 0;
+  let lastProgress = start;
+  const timeUp = () => options.seconds !== undefined && Date.now() - start >= options.seconds * 1000;
+  const enough = () => options.messages !== undefined && messages >= options.messages;
+  while (!timeUp() && !enough()) {
+    const want = options.messages === undefined ? length : Math.min(length, options.messages - messages);
+    const report = fuzzSession(sessionSeed(options.seed, sessions), want, corpus, {
+      mode,
+      ...(options.seconds === undefined ? {} : { deadline: start + options.seconds * 1000 }),
+    });
+    heapPeak = Math.max(heapPeak, report.heapPeak ?? 0);
+    for (const [k, v] of Object.entries(report.slowestMs ?? {}))
+      slowestMs[k] = Math.max(slowestMs[k] ?? 0, v);
+    sessions++;
+    messages += report.messages;
+    frames += report.frames;
+    for (const [k, v] of Object.entries(report.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+    if (report.failure !== undefined)
+      return {
+        messages,
+        frames,
+        sessions,
+        elapsedMs: Date.now() - start,
+        statuses,
+        failures: [report.failure],
+        ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
+      };
+    const now = Date.now();
+    if (options.progress !== undefined && now - lastProgress >= 1000) {
+      lastProgress = now;
+      options.progress(messages, now - start);
+    }
+    if (options.seconds === undefined && options.messages === undefined) break;
+  }
+  return {
+    messages,
+    frames,
+    sessions,
+    elapsedMs: Date.now() - start,
+    statuses,
+    failures: [],
+    ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
+  };
+}

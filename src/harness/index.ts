@@ -1,0 +1,32 @@
+/**
+ * What drives the parties of the offload rather than being one of them: the hostile-guest fuzzer
+ * (mixed and limits modes) against a device, the lying device against a guest driver, the pcapng
+ * writer that captures frames at the tap, and the seeded generator that makes every campaign
+ * replayable from a printed seed.
+ *
+ * @module harness
+ */
+export {
+  type CampaignOptions,
+  type CampaignReport,
+  FUZZ_CAPS,
+  fuzzCampaign,
+  type FuzzFailure,
+  type FuzzMode,
+  fuzzSession,
+  loadCorpus,
+  type SessionOptions,
+  type SessionReport,
+} from './fuzz/hostile-guest.js';
+export {
+  type Lie,
+  LIES,
+  lyingCampaign,
+  type LyingCampaignReport,
+  lyingDeviceSession,
+  type LyingFailure,
+  type LyingReport,
+} from './fuzz/lying-device.js';
+export { LIMITS_CAPS, RESOURCE_BOUNDS } from './fuzz/limits-attack.js';
+export { type CapturePoint, type PacketSink, PcapngWriter } from './pcapng.js';
+export { Rng, sessionSeed } from './rng.js';

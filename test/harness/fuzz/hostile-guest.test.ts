@@ -1,0 +1,70 @@
+// The hostile-guest fuzzer: a short campaign in every test run, deterministic sessions (so a printed
+// session seed replays), and checks that catch a device that misbehaves.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../../src/cli/run.js';
+import { fuzzCampaign, fuzzSession, loadCorpus } from '../../../src/harness/fuzz/hostile-guest.js';
+import { sessionSeed } from '../../../src/harness/rng.js';
+import { DeviceMaps } from '../../../src/reference/device/maps.js';
+
+const FUZZ_MESSAGES = Number(process.env.FUZZ_MESSAGES ?? '20000');
+
+test('a short hostile-guest campaign finds nothing [dev-wire-reject-unchanged] [dev-caps-enforced] [dev-map-handle]', () => {
+  const report = fuzzCampaign({ seed: Number(process.env.FUZZ_SEED ?? '1'), messages: FUZZ_MESSAGES });
+  assert.deepEqual(report.failures, []);
+  assert.equal(report.messages, FUZZ_MESSAGES);
+  // The campaign reaches the device's refusals, not only its decoder.
+  for (const status of [
+    'OK',
+    'EINVAL',
+    'EBADF',
+    'E2BIG',
+    'ENOENT',
+    'EOPNOTSUPP',
+    'EACCES',
+    'EEXIST',
+    'EBUSY',
+  ])
+    assert.ok((report.statuses[status] ?? 0) > 0, `no ${status} answer in the campaign`);
+});
+
+test('a session replays exactly from its seed', () => {
+  const corpus = loadCorpus();
+  const seed = sessionSeed(42, 3);
+  assert.deepEqual(fuzzSession(seed, 300, corpus), fuzzSession(seed, 300, corpus));
+  assert.notEqual(sessionSeed(42, 3), sessionSeed(42, 4));
+});
+
+test('a device whose refusal changes state is caught, and the failure names a replayable session', (t) => {
+  // A table that consumes a handle when it refuses a map for the count limit.
+  const original = Object.getOwnPropertyDescriptor(DeviceMaps.prototype, 'create');
+  assert.ok(original?.value !== undefined);
+  const create = original.value as DeviceMaps['create'];
+  t.after(() => Object.defineProperty(DeviceMaps.prototype, 'create', original));
+  Object.defineProperty(DeviceMaps.prototype, 'create', {
+    ...original,
+    value: function (this: DeviceMaps, ...args: Parameters<DeviceMaps['create']>) {
+      const outcome = create.apply(this, args);
+      if (outcome.status !== 0) create.call(this, { type: 2, keySize: 4, valueSize: 8, maxEntries: 1 });
+      return outcome;
+    },
+  });
+  const report = fuzzCampaign({ seed: 5, messages: 20000 });
+  const failure = report.failures[0];
+  assert.ok(failure !== undefined, 'the broken device went unnoticed');
+  assert.match(failure.check, /reject-unchanged|limits/);
+  const replayed = fuzzSession(failure.session, failure.message + 1, loadCorpus());
+  assert.deepEqual(replayed.failure, failure);
+});
+
+test('xdp-offload fuzz prints the rate and "0 failures"', () => {
+  let stdout = '';
+  const code = main(['fuzz', '--messages', '1500', '--seed', '3'], {
+    stdout: (s) => (stdout += `${s}\n`),
+    stderr: () => undefined,
+  });
+  assert.equal(code, 0);
+  assert.match(stdout, /^1500 messages \(\d+ frames, \d+ sessions\) in [\d.]+ s: \d+ messages\/s$/m);
+  assert.match(stdout, /^0 failures$/m);
+  assert.equal(main(['fuzz', '--seed', 'x'], { stdout: () => undefined, stderr: () => undefined }), 2);
+});
