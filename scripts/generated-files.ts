@@ -1,7 +1,9 @@
-// What the codec layouts generate: the normative C header and the struct tables inside the spec.
+// What the codec generates: the normative C header, and inside the spec the struct tables, the
+// command table and the constant tables (statuses, ISA groups, program features, helpers).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fillStructTables, renderCHeader } from '../src/codec/render.js';
+import { fillConstantTables, fillStructTables, renderCHeader } from '../src/codec/render.js';
+import { constantMemberDocs } from './member-docs.js';
 import { fillConformance, requirements } from './requirements.js';
 
 export const HEADER_PATH = 'spec/include/virtio_net_xdp_offload.h';
@@ -11,11 +13,15 @@ export function generatedFiles(): Map<string, string> {
   const out = new Map<string, string>();
   out.set(HEADER_PATH, renderCHeader());
   const all = requirements();
+  const docs = constantMemberDocs();
   for (const name of readdirSync('spec')
     .filter((n) => n.endsWith('.md'))
     .sort()) {
     const path = join('spec', name);
-    out.set(path, fillConformance(fillStructTables(readFileSync(path, 'utf8')), all));
+    out.set(
+      path,
+      fillConformance(fillConstantTables(fillStructTables(readFileSync(path, 'utf8')), docs), all),
+    );
   }
   return out;
 }

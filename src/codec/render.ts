@@ -19,7 +19,9 @@ import {
   XdpCommand,
   XdpStatus,
   HELPER_BITMAP_BYTES,
+  OffloadHelper,
 } from './constants.js';
+import { COMMAND_FRAMES } from './control.js';
 import type { AnyField } from './fields.js';
 import type { Layout } from './layout.js';
 import { ALL_LAYOUTS } from './structs.js';
@@ -207,5 +209,75 @@ export function fillStructTables(markdown: string): string {
     const layout = ALL_LAYOUTS.find((l) => l.cName === name);
     if (layout === undefined) throw new Error(`spec names an unknown struct ${name}`);
     return `<!-- struct:${name} -->\n${renderStructTable(layout)}<!-- /struct -->`;
+  });
+}
+
+/** A table of constants the spec prints, generated like the struct tables. */
+export interface SpecConstantTable {
+  /** Prefix of every name as the spec and the header spell it. */
+  readonly prefix: string;
+  /** Name → value. */
+  readonly values: Readonly<Record<string, number>>;
+  /** Headings of the name and value columns. */
+  readonly heading: readonly [string, string];
+  /** Values are single bits: print them in hex with the bit number. */
+  readonly bits?: boolean;
+}
+
+/**
+ * The constant tables the spec prints, by the name of the codec's table (in `constants.ts`) that is
+ * their one source. A spec block `<!-- table:NAME -->…<!-- /table -->` is filled from it.
+ */
+export const SPEC_CONSTANT_TABLES: Readonly<Record<string, SpecConstantTable>> = {
+  XdpStatus: { prefix: 'VIRTIO_NET_XDP_S_', values: XdpStatus, heading: ['status', 'value'] },
+  IsaGroup: { prefix: 'VIRTIO_NET_XDP_ISA_', values: IsaGroup, heading: ['group', 'value'], bits: true },
+  ProgFeature: {
+    prefix: 'VIRTIO_NET_XDP_PROG_F_',
+    values: ProgFeature,
+    heading: ['feature', 'value'],
+    bits: true,
+  },
+  OffloadHelper: { prefix: '', values: OffloadHelper, heading: ['helper', 'id'] },
+};
+
+/** The documentation of a member of one of the codec's constant tables (its doc comment). */
+export type MemberDoc = (table: string, member: string) => string | undefined;
+
+function constantTable(name: string, table: SpecConstantTable, doc: MemberDoc): string {
+  const rows = [`| ${table.heading[0]} | ${table.heading[1]} | meaning |`, '|---|---|---|'];
+  for (const [member, value] of Object.entries(table.values)) {
+    const meaning = doc(name, member);
+    if (meaning === undefined) throw new Error(`${name}.${member} has no doc comment for the spec`);
+    const shown = table.bits === true ? `0x${value.toString(16)} (bit ${Math.log2(value)})` : String(value);
+    rows.push(`| ${table.prefix}${member} | ${shown} | ${escapeCell(meaning)} |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+/** The command table of the control class: name, value, device-readable data, device-writable result. */
+export function renderCommandTable(): string {
+  const part = (layout: Layout | null) => (layout === null ? 'none' : `\`struct ${layout.cName}\``);
+  const rows = [
+    '| command | value | device-readable data | device-writable result (after the status header) |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, value] of Object.entries(XdpCommand)) {
+    const frame = COMMAND_FRAMES[name as keyof typeof COMMAND_FRAMES];
+    rows.push(`| VIRTIO_NET_CTRL_XDP_${name} | ${value} | ${part(frame.request)} | ${part(frame.result)} |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+/**
+ * Replaces every `<!-- table:NAME -->…<!-- /table -->` block of a Markdown text: `commands` with the
+ * command table, any other name with that constant table of {@link SPEC_CONSTANT_TABLES}, its
+ * meanings taken from the members' doc comments through `doc`.
+ */
+export function fillConstantTables(markdown: string, doc: MemberDoc): string {
+  return markdown.replace(/<!-- table:([A-Za-z]+) -->[\s\S]*?<!-- \/table -->/g, (_all, name: string) => {
+    const table = SPEC_CONSTANT_TABLES[name];
+    if (name !== 'commands' && table === undefined) throw new Error(`spec names an unknown table ${name}`);
+    const body = table === undefined ? renderCommandTable() : constantTable(name, table, doc);
+    return `<!-- table:${name} -->\n${body}<!-- /table -->`;
   });
 }
