@@ -130,15 +130,23 @@ export type RequestOf<C extends XdpCommandName> = Extract<ControlRequest, Comman
 /** The answer to one command, as {@link decodeResult} gives it for that command's request. */
 export type ResultOf<C extends XdpCommandName> = Extract<ControlResult, CommandTag<C>>;
 
+/** Whether a decoded answer is the answer to `command` (narrows the union to that command's answer). */
+export function isAnswerTo<C extends XdpCommandName>(
+  answer: ControlResult,
+  command: C,
+): answer is ResultOf<C> {
+  return answer.command === command;
+}
+
 /**
  * The result of a successful answer, typed for its command (null for commands without one).
  *
  * @throws CodecError when the answer is not a success.
  */
-export function resultOf<C extends XdpCommandName>(answer: ResultOf<C>): ResultData[C] {
+export function resultOf<A extends ControlResult>(answer: A): ResultData[A['command']] {
   if (answer.status !== XdpStatus.OK)
     throw new CodecError('inconsistent', 'status', 1, `status ${answer.status} carries no result to read`);
-  return answer.result as ResultData[C];
+  return answer.result as ResultData[A['command']];
 }
 
 /** Size of the device-writable part before the result: ack (1) and status header (8). */

@@ -70,6 +70,7 @@ export {
   type RequestData,
   type RequestOf,
   type ResultData,
+  isAnswerTo,
   resultOf,
   type ResultOf,
   type TypedCommandFrame,

@@ -8,7 +8,8 @@ import {
   writableSize,
   type BpfInsn,
   type ControlRequest,
-  type ControlResult,
+  type ResultOf,
+  type XdpCommandName,
 } from '../../src/codec/index.js';
 import { assemble } from '../../src/reference/ebpf/asm.js';
 import type { MapDefinition } from '../../src/reference/ebpf/maps.js';
@@ -54,19 +55,19 @@ export function offload(t: Topology, text: string, defs: readonly MapDefinition[
 }
 
 /** A raw exchange with the device: the element as a conforming driver frames it. */
-export interface RawExchange {
+export interface RawExchange<C extends XdpCommandName = XdpCommandName> {
   /** The bytes the device wrote (its used length). */
   readonly bytes: Uint8Array;
   /** Those bytes decoded with the driver's strict decoder. */
-  readonly answer: ControlResult;
+  readonly answer: ResultOf<C>;
 }
 
 /** Sends a request straight to the device, bypassing the driver's own checks. */
-export function exchange(
+export function exchange<R extends ControlRequest>(
   t: Topology,
-  request: ControlRequest,
+  request: R,
   writable = writableSize(request),
-): RawExchange {
+): RawExchange<R['command']> {
   const element = ControlElement.forRequest(encodeRequest(request), writable);
   const used = t.device.serve(element).used;
   const bytes = element.readAnswer(used).slice();

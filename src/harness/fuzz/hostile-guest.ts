@@ -43,7 +43,7 @@ import {
   type ControlRequest,
   type RequestOf,
   type ControlResult,
-  type ResultData,
+  isAnswerTo,
 } from '../../codec/index.js';
 import type { DeviceCaps } from '../../reference/device/caps.js';
 import { defaultCaps } from '../../reference/device/device.js';
@@ -599,12 +599,16 @@ export function fuzzSession(
       if (attack !== undefined && structured && decoded !== undefined) {
         if (decoded.command === 'MAP_CREATE')
           attack.created(
-            status === XdpStatus.OK ? (result?.result as ResultData['MAP_CREATE']).map_handle : undefined,
+            result !== undefined && isAnswerTo(result, 'MAP_CREATE') && result.status === XdpStatus.OK
+              ? resultOf(result).map_handle
+              : undefined,
           );
         if (decoded.command === 'MAP_UPDATE') attack.updated(status);
         if (decoded.command === 'MAP_GET_NEXT_KEY')
           attack.walked(
-            status === XdpStatus.OK ? (result?.result as ResultData['MAP_GET_NEXT_KEY']).next_key : undefined,
+            result !== undefined && isAnswerTo(result, 'MAP_GET_NEXT_KEY') && result.status === XdpStatus.OK
+              ? resultOf(result).next_key
+              : undefined,
           );
         attack.usage(a.device.usage().mapMemory);
       }
@@ -672,7 +676,8 @@ function firstDifference(before: string, after: string): string {
 function track(request: ControlRequest, answer: ControlResult, view: GuestView, keep = Infinity): void {
   switch (request.command) {
     case 'MAP_CREATE': {
-      const handle = (answer.result as ResultData['MAP_CREATE']).map_handle;
+      if (!isAnswerTo(answer, 'MAP_CREATE')) return;
+      const handle = resultOf(answer).map_handle;
       const d = request.data;
       view.handles.set(handle, { keySize: d.key_size, valueSize: d.value_size, type: d.map_type });
       break;

@@ -17,6 +17,9 @@ import {
   type BpfInsn,
   type ControlRequest,
   featureBit,
+  resultOf,
+  type RequestOf,
+  type ResultOf,
 } from '../../../src/codec/index.js';
 import {
   OffloadDevice,
@@ -41,7 +44,13 @@ import {
 
 const STATUSES = new Set(Object.values(XdpStatus) as number[]);
 const insns = (text: string, fds: number[] = []): BpfInsn[] => program(text, fds);
-const load = (code: BpfInsn[], logSize = 256): ControlRequest => ({
+/** A PROG_LOAD answer's result, which a rejection carries too (its log). */
+function loadResult(answer: ResultOf<'PROG_LOAD'>): NonNullable<ResultOf<'PROG_LOAD'>['result']> {
+  assert.ok(answer.result !== null, `status ${answer.status} without a result`);
+  return answer.result;
+}
+
+const load = (code: BpfInsn[], logSize = 256): RequestOf<'PROG_LOAD'> => ({
   command: 'PROG_LOAD',
   data: {
     insn_cnt: code.length,
@@ -263,7 +272,7 @@ describe('capabilities', () => {
     const eight = insns(`${'mov %r0, 2\n'.repeat(7)}exit\n`);
     const { answer } = exchange(t, load(eight, 200));
     assert.equal(answer.status, XdpStatus.OK);
-    const result = answer.result as { log_len: number; log: string };
+    const result = resultOf(answer);
     assert.ok(result.log_len <= 16 && result.log_len > 0, `log_len ${result.log_len}`);
   });
 });
@@ -276,7 +285,7 @@ describe('PROG_LOAD', () => {
     const leak = exchange(t, load(insns(LEAK, [1]))).answer;
     void fd;
     assert.equal(leak.status, XdpStatus.EACCES);
-    assert.match((leak.result as { log: string }).log, /leak|pointer/i);
+    assert.match(loadResult(leak).log, /leak|pointer/i);
   });
 
   test('helpers outside the advertised bitmap are EINVAL [dev-prog-helpers]', () => {
@@ -310,13 +319,13 @@ describe('PROG_LOAD', () => {
     const t = negotiated();
     for (const size of [1, 10, 4000]) {
       const { answer } = exchange(t, load(insns(UNCHECKED), size));
-      const result = answer.result as { insns_processed: number; log_len: number; log: string };
+      const result = loadResult(answer);
       assert.equal(answer.status, XdpStatus.EACCES);
       assert.ok(result.log_len > 0 && result.log_len <= size);
       assert.match(result.log, /^[\t\n\x20-\x7e]*$/);
     }
     const none = exchange(t, load(insns(UNCHECKED), 0)).answer;
-    assert.equal((none.result as { log_len: number }).log_len, 0);
+    assert.equal(loadResult(none).log_len, 0);
   });
 
   test('a successful load replaces the attached program between two packets [dev-prog-replace] [tun-attach-replace]', () => {
@@ -407,11 +416,7 @@ describe('reset and migration', () => {
     assert.equal(t.tap.attachedId, 0);
     assert.equal(t.programs.open, 0);
     assert.equal(t.device.setFeatures(t.device.offeredFeatures()), true);
-    const q = exchange(t, { command: 'QUERY', data: null }).answer.result as {
-      map_count: number;
-      packets: bigint;
-      flags: number;
-    };
+    const q = resultOf(exchange(t, { command: 'QUERY', data: null }).answer);
     assert.deepEqual([q.map_count, q.packets, q.flags], [0, 0n, 0]);
     const lookup = exchange(t, {
       command: 'MAP_LOOKUP',
@@ -487,8 +492,7 @@ describe('map element commands', () => {
   test('iteration: FIRST, unknown keys restart, every key once, ENOENT at the end [dev-map-next-key]', () => {
     const t = negotiated();
     createMaps(t, [counters(3), { type: BpfMapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 }], true);
-    const keys = (answer: ReturnType<typeof next>) =>
-      (answer.result as { next_key: Uint8Array } | null)?.next_key;
+    const keys = (answer: ReturnType<typeof next>) => answer.result?.next_key;
     assert.deepEqual(keys(next(t, 1, null)), le32Bytes(0));
     assert.deepEqual(keys(next(t, 1, le32Bytes(1))), le32Bytes(2));
     assert.equal(next(t, 1, le32Bytes(2)).status, XdpStatus.ENOENT);
@@ -518,10 +522,10 @@ describe('map element commands', () => {
       [counters(1)],
     );
     t.fromHost(ipv4Frame());
-    const before = lookup(t, 1, le32Bytes(0)).result as { value: Uint8Array };
+    const before = resultOf(lookup(t, 1, le32Bytes(0)));
     t.fromHost(ipv4Frame());
     assert.deepEqual([...before.value], [1, 0, 0, 0, 1, 0, 0, 0]);
-    const after = lookup(t, 1, le32Bytes(0)).result as { value: Uint8Array };
+    const after = resultOf(lookup(t, 1, le32Bytes(0)));
     assert.deepEqual([...after.value], [2, 0, 0, 0, 2, 0, 0, 0]);
   });
 });
@@ -570,5 +574,5 @@ function lookupZero(t: Topology, handle: number): Uint8Array | number {
     command: 'MAP_LOOKUP',
     data: { map_handle: handle, key_size: 4, value_size: 8, key: le32Bytes(0) },
   });
-  return answer.status === XdpStatus.OK ? (answer.result as { value: Uint8Array }).value : answer.status;
+  return answer.status === XdpStatus.OK ? resultOf(answer).value : answer.status;
 }

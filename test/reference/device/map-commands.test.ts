@@ -9,7 +9,8 @@ import {
   encodeRequest,
   writableSize,
   type ControlRequest,
-  type ControlResult,
+  type ResultOf,
+  resultOf,
 } from '../../../src/codec/index.js';
 import { serveElement } from '../../../src/reference/device/frontend.js';
 import { executeMapCommand, isMapCommand } from '../../../src/reference/device/map-commands.js';
@@ -32,7 +33,7 @@ const maps = new DeviceMaps(
 const referenced = new Set<number>();
 
 /** Sends one request as a driver would and returns the answer as the driver decodes it. */
-function send(request: ControlRequest): ControlResult {
+function send<R extends ControlRequest>(request: R): ResultOf<R['command']> {
   const element = ControlElement.forRequest(encodeRequest(request), writableSize(request), [1], [1, 5]);
   const served = serveElement(element, (r) =>
     isMapCommand(r) ? executeMapCommand(maps, r, referenced) : assert.fail(`unexpected ${r.command}`),
@@ -46,7 +47,7 @@ test('a hash map session over the wire: create, update, lookup, iterate, delete,
     data: { map_type: BpfMapType.HASH, key_size: 4, value_size: 8, max_entries: 4, map_flags: 0 },
   });
   assert.equal(created.status, XdpStatus.OK);
-  const handle = (created.result as { map_handle: number }).map_handle;
+  const handle = resultOf(created).map_handle;
   assert.ok(handle > 0);
 
   for (const k of [5, 9]) {
@@ -61,7 +62,7 @@ test('a hash map session over the wire: create, update, lookup, iterate, delete,
     command: 'MAP_LOOKUP',
     data: { map_handle: handle, key_size: 4, value_size: 8, key: le32Bytes(9) },
   });
-  assert.deepEqual((looked.result as { value: Uint8Array }).value, new Uint8Array(8).fill(9));
+  assert.deepEqual(resultOf(looked).value, new Uint8Array(8).fill(9));
 
   const keys: number[] = [];
   let next = send({
@@ -69,7 +70,7 @@ test('a hash map session over the wire: create, update, lookup, iterate, delete,
     data: { map_handle: handle, key_size: 4, flags: 1, key: new Uint8Array(0) },
   });
   while (next.status === XdpStatus.OK) {
-    const key = (next.result as { next_key: Uint8Array }).next_key;
+    const key = resultOf(next).next_key;
     keys.push(key[0] as number);
     next = send({
       command: 'MAP_GET_NEXT_KEY',

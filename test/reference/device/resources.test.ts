@@ -10,7 +10,7 @@ import {
   XdpStatus,
   encodeRequest,
   type ControlRequest,
-  type ResultData,
+  resultOf,
 } from '../../../src/codec/index.js';
 import { defaultCaps } from '../../../src/reference/device/device.js';
 import { createMap } from '../../../src/reference/ebpf/maps.js';
@@ -22,7 +22,7 @@ import { fc } from '../../support/fc.js';
 
 const MiB = 1 << 20;
 
-function send(t: ReturnType<typeof negotiated>, request: ControlRequest) {
+function send<R extends ControlRequest>(t: ReturnType<typeof negotiated>, request: R) {
   return exchange(t, request).answer;
 }
 
@@ -38,7 +38,7 @@ function hashOf(t: ReturnType<typeof negotiated>, keySize: number, valueSize: nu
     },
   });
   assert.equal(created.status, XdpStatus.OK);
-  return (created.result as ResultData['MAP_CREATE']).map_handle;
+  return resultOf(created).map_handle;
 }
 
 const keyOf = (n: number, size: number) => {
@@ -93,7 +93,7 @@ test('array MAP_LOOKUP allocates no region: the host holds the same whatever is 
     command: 'MAP_CREATE',
     data: { map_type: BpfMapType.ARRAY, key_size: 4, value_size: 8, max_entries: 65536, map_flags: 0 },
   });
-  const handle = (created.result as ResultData['MAP_CREATE']).map_handle;
+  const handle = resultOf(created).map_handle;
   const live = t.hostEngine.space.live;
   for (let i = 0; i < 65536; i += 7)
     assert.equal(
