@@ -73,7 +73,7 @@ max_entries or max_map_memory, freed and refilled, handle churn, one value
 replaced with the largest allowed, GET_NEXT_KEY walks of full maps, programs at
 max_insns), plus the resource bounds: heap held at most 2x the accounted map
 memory plus 16 MiB, and no command other than a verified PROG_LOAD over 20 ms
-(confirmed on a replay, so a collector pause is not a failure).
+(on both twin devices, so one collector pause is not a failure).
 
 --mode lying: a device that lies (used lengths, ack, statuses, result lengths,
 reserved bytes, repeated handles, capabilities below the minimum, QUERY counters,
