@@ -4,7 +4,9 @@
 //           README's commands, the vector corpora and the campaigns with their planted bugs;
 //   docs    the rendered site in Chromium;
 //   all     every file once (what `npm test` runs).
+// Files run in parallel, one per core, the longest first so that no long file starts last.
 // Fails loudly when a tier has no file, so a broken glob can never pass as "0 failed".
+import { availableParallelism } from 'node:os';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -29,6 +31,20 @@ const TIERS = {
   docs: ['test/docs.test.ts'],
 };
 
+/** The files that take longest (about 10 s or more here), longest first: they start first. */
+const LONGEST = [
+  'test/docs.test.ts',
+  'test/package/package.test.ts',
+  'test/readme.test.ts',
+  'test/harness/fuzz/planted-device-driver.test.ts',
+  'test/reference/verifier/verify.test.ts',
+  'test/reference/verifier/domain.test.ts',
+  'test/reference/verifier/soundness-rules.test.ts',
+  'test/harness/fuzz/planted-verifier.test.ts',
+  'test/reference/device/resources.test.ts',
+  'test/reference/topology.test.ts',
+];
+
 function collect(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
@@ -41,7 +57,7 @@ function collect(dir) {
 
 const all = collect('test');
 const named = new Set(Object.values(TIERS).flat());
-const missing = [...named].filter((f) => !all.includes(f));
+const missing = [...named, ...LONGEST].filter((f) => !all.includes(f));
 if (missing.length > 0) {
   console.error(`tier lists name files that do not exist: ${missing.join(', ')}`);
   process.exit(1);
@@ -50,16 +66,20 @@ const args = process.argv.slice(2);
 // A first argument that is an option (node --test's) leaves the tier at `all`.
 const tier = args[0] === undefined || args[0].startsWith('-') ? 'all' : args[0];
 const extra = tier === args[0] ? args.slice(1) : args;
-const files = tier === 'all' ? all : tier === 'unit' ? all.filter((f) => !named.has(f)) : (TIERS[tier] ?? []);
+const chosen =
+  tier === 'all' ? all : tier === 'unit' ? all.filter((f) => !named.has(f)) : (TIERS[tier] ?? []);
 if (!(tier in TIERS) && tier !== 'unit' && tier !== 'all') {
   console.error(`unknown tier '${tier}' (unit, system, docs or all)`);
   process.exit(2);
 }
+const rank = (f) => (LONGEST.includes(f) ? LONGEST.indexOf(f) : LONGEST.length);
+const files = [...chosen].sort((x, y) => rank(x) - rank(y));
 if (files.length === 0) {
   console.error(`no test files in tier ${tier}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...extra, ...files], {
+const concurrency = `--test-concurrency=${availableParallelism()}`;
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', concurrency, ...extra, ...files], {
   stdio: 'inherit',
 });
 process.exit(result.status ?? 1);

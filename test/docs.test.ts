@@ -43,7 +43,11 @@ function serve(root: string): Promise<{ server: Server; base: string }> {
       return;
     }
     res
-      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
+      .writeHead(200, {
+        // Cached as any static host lets a browser cache it: assets load once, not on every page.
+        'cache-control': 'max-age=3600',
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      })
       .end(readFileSync(file));
   });
   return new Promise((resolve) =>
