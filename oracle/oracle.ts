@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { slotsToBytes } from '../src/reference/ebpf/index.js';
 import { toHex } from '../src/codec/index.js';
+import { vectorMapOf } from '../src/vectors/index.js';
 import { corpus, type CorpusProgram } from './corpus.js';
 import { verifierCorpus, type VerifierProgram } from './verifier-corpus.js';
 import { bootVm } from './vm.js';
@@ -75,13 +76,7 @@ function parseVerdicts(text: string, probes: readonly VerifierProgram[], kernel:
       origin: p.origin,
       about: p.about,
       insns: toHex(slotsToBytes(p.insns)),
-      maps: p.maps.map((m, i) => ({
-        handle: i + 1,
-        type: m.type,
-        key_size: m.keySize,
-        value_size: m.valueSize,
-        max_entries: m.maxEntries,
-      })),
+      maps: p.maps.map((m, i) => vectorMapOf(m, i + 1)),
       privileged: verdict(first, n),
       unprivileged: verdict(second, n),
       strict: verdict(third, n),
@@ -123,14 +118,7 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
       if (!l.startsWith(`MAPCREATE ${h + 1} ok`))
         throw new Error(`expected MAPCREATE for ${p.name}, got ${l}`);
       const data = p.mapData?.[h];
-      return {
-        handle: h + 1,
-        type: m.type,
-        key_size: m.keySize,
-        value_size: m.valueSize,
-        max_entries: m.maxEntries,
-        ...(data === undefined ? {} : { data: toHex(data) }),
-      };
+      return { ...vectorMapOf(m, h + 1), ...(data === undefined ? {} : { data: toHex(data) }) };
     });
     for (const [h, data] of (p.mapData ?? []).entries()) {
       if (data === undefined) continue;

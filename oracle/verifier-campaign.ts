@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { slotsToBytes } from '../src/reference/ebpf/index.js';
 import { toHex } from '../src/codec/index.js';
+import { vectorMapOf } from '../src/vectors/index.js';
 import { generateProgram } from '../src/harness/fuzz/program-generator.js';
 import { verify } from '../src/reference/verifier/index.js';
 import { bootVm } from './vm.js';
@@ -87,13 +88,7 @@ const entries = programs.map((p, n) => {
     origin: 'generated',
     about: `program generator, seed ${p.seed}`,
     insns: toHex(slotsToBytes(p.insns)),
-    maps: p.maps.map((m, i) => ({
-      handle: i + 1,
-      type: m.type,
-      key_size: m.keySize,
-      value_size: m.valueSize,
-      max_entries: m.maxEntries,
-    })),
+    maps: p.maps.map((m, i) => vectorMapOf(m, i + 1)),
     privileged,
     unprivileged,
     ...(stricter.length === 0

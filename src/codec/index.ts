@@ -128,3 +128,4 @@ export type {
   LengthOf,
   ElementCodec,
 } from './fields.js';
+export { definitionOfMapCreate, mapCreateOf, type MapDefinition } from './map-definition.js';

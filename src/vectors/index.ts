@@ -21,6 +21,7 @@ export {
 } from './replay.js';
 export {
   actionName,
+  definitionOfVectorMap,
   mapContents,
   replayXdpRunFile,
   type VectorMapContents,
@@ -28,12 +29,15 @@ export {
   XDP_RUNS_FORMAT,
   type XdpRunFile,
   type XdpRunVector,
+  vectorMapOf,
+  vectorMapTable,
 } from './xdp-vectors.js';
 export {
   type KernelVerdict,
   replayVerifierFile,
   VERIFIER_FORMAT,
   type VerifierVector,
+  type VerifierVectorFile,
 } from './verifier-vectors.js';
 export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';
 export {

@@ -5,14 +5,24 @@
  * @module
  */
 import { parseHex } from '../codec/index.js';
-import { slotsFromBytes, type MapDefinition } from '../reference/ebpf/index.js';
+import { slotsFromBytes } from '../reference/ebpf/index.js';
 import { verify } from '../reference/verifier/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
-import type { VectorMapDefinition } from './xdp-vectors.js';
+import { vectorMapTable, type VectorMapDefinition } from './xdp-vectors.js';
 
 /** The format tag of verifier vector files. */
 export const VERIFIER_FORMAT = 'virtio-xdp-offload/verifier/1';
+
+/** A verifier vector file: programs with the verdicts of one kernel. */
+export interface VerifierVectorFile {
+  /** {@link VERIFIER_FORMAT}. */
+  readonly format: string;
+  /** The kernel release that gave the verdicts (`uname -r`). */
+  readonly kernel: string;
+  /** The programs. */
+  readonly programs: readonly VerifierVector[];
+}
 
 /** A kernel's verdict. */
 export interface KernelVerdict {
@@ -56,12 +66,7 @@ export function replayVerifierFile(document: unknown): VectorOutcome[] {
   const programs = (document as { programs: readonly VerifierVector[] }).programs;
   return programs.map((p) => {
     const insns = slotsFromBytes(parseHex(p.insns) ?? new Uint8Array(0));
-    const maps = new Map<number, MapDefinition>(
-      p.maps.map((m) => [
-        m.handle,
-        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
-      ]),
-    );
+    const maps = vectorMapTable(p.maps);
     const problems: string[] = [];
     for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
       const kernel = p[mode];

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
+import { XdpAction, nameOf, parseHex, toHex, type MapDefinition } from '../codec/index.js';
 import { TestRunError, XdpEngine, slotsFromBytes, type BpfMap } from '../reference/ebpf/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
@@ -27,6 +27,27 @@ export interface VectorMapDefinition {
   readonly max_entries: number;
   /** Global data: the initial value of element 0, hex. */
   readonly data?: string;
+}
+
+/** The definition of a vector file's map (the one conversion from the file's field names). */
+export function definitionOfVectorMap(m: VectorMapDefinition): MapDefinition {
+  return { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries };
+}
+
+/** A vector file's maps by handle, as definitions. */
+export function vectorMapTable(maps: readonly VectorMapDefinition[]): Map<number, MapDefinition> {
+  return new Map(maps.map((m) => [m.handle, definitionOfVectorMap(m)]));
+}
+
+/** How a vector file writes a map definition with its handle. */
+export function vectorMapOf(def: MapDefinition, handle: number): VectorMapDefinition {
+  return {
+    handle,
+    type: def.type,
+    key_size: def.keySize,
+    value_size: def.valueSize,
+    max_entries: def.maxEntries,
+  };
 }
 
 /** One map's contents after a run: [key, value] pairs in hex, sorted by key. */
@@ -105,12 +126,7 @@ export function replayXdpRunFile(document: unknown, sink?: PacketSink): VectorOu
   const file = document as XdpRunFile;
   const engine = new XdpEngine();
   for (const m of file.maps) {
-    const handle = engine.createMap({
-      type: m.type,
-      keySize: m.key_size,
-      valueSize: m.value_size,
-      maxEntries: m.max_entries,
-    });
+    const handle = engine.createMap(definitionOfVectorMap(m));
     if (handle !== m.handle)
       return [{ name: 'maps', passed: false, detail: `map ${m.handle} got handle ${handle}` }];
     const data = m.data === undefined ? undefined : parseHex(m.data);

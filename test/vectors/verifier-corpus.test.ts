@@ -6,25 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseHex } from '../../src/codec/index.js';
 import { XdpEngine, slotsFromBytes } from '../../src/reference/ebpf/index.js';
-import { schemaErrors } from '../../src/vectors/index.js';
+import { schemaErrors, definitionOfVectorMap, type VerifierVectorFile } from '../../src/vectors/index.js';
 
-interface Verdict {
-  accepted: boolean;
-  errno: number;
-  log: string[];
-}
-interface Entry {
-  name: string;
-  origin: string;
-  insns: string;
-  maps: { type: number; key_size: number; value_size: number; max_entries: number }[];
-  privileged: Verdict;
-  unprivileged: Verdict;
-}
-const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as {
-  kernel: string;
-  programs: Entry[];
-};
+const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as VerifierVectorFile;
 
 test('the corpus matches its schema and holds at least 300 programs with the kernel verdicts', () => {
   assert.deepEqual(schemaErrors('verifier.schema.json', corpus), []);
@@ -49,13 +33,7 @@ test('every program the kernel accepts unprivileged runs in the engine on a samp
   let ran = 0;
   for (const p of corpus.programs.filter((x) => x.unprivileged.accepted)) {
     const engine = new XdpEngine();
-    for (const m of p.maps)
-      engine.createMap({
-        type: m.type,
-        keySize: m.key_size,
-        valueSize: m.value_size,
-        maxEntries: m.max_entries,
-      });
+    for (const m of p.maps) engine.createMap(definitionOfVectorMap(m));
     const result = engine.run(engine.load(slotsFromBytes(parseHex(p.insns) as Uint8Array)), frame);
     assert.equal(result.fault, undefined, `${p.name}: ${result.fault?.message ?? ''}`);
     ran++;

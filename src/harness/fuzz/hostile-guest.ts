@@ -44,6 +44,8 @@ import {
   type RequestOf,
   type ControlResult,
   isAnswerTo,
+  definitionOfMapCreate,
+  type MapDefinition,
 } from '../../codec/index.js';
 import type { DeviceCaps } from '../../reference/device/caps.js';
 import { defaultCaps } from '../../reference/device/device.js';
@@ -143,7 +145,7 @@ function elementOf(f: Framing): ControlElement {
 
 /** The guest's view: handles it was given, with sizes, and what it wrote. */
 interface GuestView {
-  readonly handles: Map<number, { keySize: number; valueSize: number; type: number }>;
+  readonly handles: Map<number, MapDefinition>;
   /** Acknowledged updates still expected: handle → key hex → value hex. */
   readonly written: Map<number, Map<string, string>>;
   /** Handles an attached program may have written since. */
@@ -671,8 +673,7 @@ function track(request: ControlRequest, answer: ControlResult, view: GuestView, 
     case 'MAP_CREATE': {
       if (!isAnswerTo(answer, 'MAP_CREATE')) return;
       const handle = resultOf(answer).map_handle;
-      const d = request.data;
-      view.handles.set(handle, { keySize: d.key_size, valueSize: d.value_size, type: d.map_type });
+      view.handles.set(handle, definitionOfMapCreate(request.data));
       break;
     }
     case 'MAP_FREE':

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  definitionOfMapCreate,
   NextKeyFlag,
   VIRTIO_NET_ERR,
   VIRTIO_NET_OK,
@@ -45,13 +46,7 @@ export function executeMapCommand(
   };
   switch (request.command) {
     case 'MAP_CREATE': {
-      const d = request.data;
-      const outcome = maps.create({
-        type: d.map_type,
-        keySize: d.key_size,
-        valueSize: d.value_size,
-        maxEntries: d.max_entries,
-      });
+      const outcome = maps.create(definitionOfMapCreate(request.data));
       return answer(outcome, (map_handle) => ({ map_handle }));
     }
     case 'MAP_FREE':

@@ -30,6 +30,7 @@ import {
   type RequestOf,
   type ResultOf,
   type ResultData,
+  mapCreateOf,
 } from '../../codec/index.js';
 import { XdpEngine } from '../ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from '../ebpf/helpers.js';
@@ -222,13 +223,7 @@ export class VirtioNetDriver {
   private createOnDevice(def: MapDefinition): { value: number; errno?: undefined } | { errno: number } {
     const answer = this.command({
       command: 'MAP_CREATE',
-      data: {
-        map_type: def.type,
-        key_size: def.keySize,
-        value_size: def.valueSize,
-        max_entries: def.maxEntries,
-        map_flags: 0,
-      },
+      data: mapCreateOf(def),
     });
     if (typeof answer === 'number') return { errno: answer };
     const handle = answer.map_handle;

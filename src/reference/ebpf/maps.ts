@@ -12,23 +12,12 @@
  *
  * @module
  */
-import { BpfMapType, BpfUpdateFlag, Errno } from '../../codec/index.js';
+import { BpfMapType, BpfUpdateFlag, Errno, type MapDefinition } from '../../codec/index.js';
 import type { AddressSpace, Region } from './memory.js';
 
 /** Linux errno values the map operations return (negated in helpers, as Linux does). */
 export { Errno };
-
-/** What a map is created with. */
-export interface MapDefinition {
-  /** `BPF_MAP_TYPE_HASH` (1) or `BPF_MAP_TYPE_ARRAY` (2). */
-  readonly type: number;
-  /** Key size in bytes (4 for an array). */
-  readonly keySize: number;
-  /** Value size in bytes. */
-  readonly valueSize: number;
-  /** Maximum number of elements. */
-  readonly maxEntries: number;
-}
+export type { MapDefinition };
 
 /** Thrown when a definition is refused; `errno` is what Linux's BPF_MAP_CREATE returns. */
 export class MapCreateError extends Error {

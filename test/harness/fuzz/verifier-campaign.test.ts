@@ -5,27 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseHex } from '../../../src/codec/index.js';
-import { slotsFromBytes, type MapDefinition } from '../../../src/reference/ebpf/index.js';
+import { slotsFromBytes } from '../../../src/reference/ebpf/index.js';
 import { verify } from '../../../src/reference/verifier/index.js';
 import { generateProgram } from '../../../src/harness/fuzz/program-generator.js';
 import { toHex } from '../../../src/codec/index.js';
 import { slotsToBytes } from '../../../src/reference/ebpf/index.js';
+import { vectorMapTable, type VerifierVectorFile } from '../../../src/vectors/index.js';
 
-interface Verdict {
-  accepted: boolean;
-  errno: number;
-}
-interface Entry {
-  name: string;
-  insns: string;
-  maps: { handle: number; type: number; key_size: number; value_size: number; max_entries: number }[];
-  privileged: Verdict;
-  unprivileged: Verdict;
-}
-const file = JSON.parse(readFileSync('vectors/verifier/generated-6.1.json', 'utf8')) as {
-  kernel: string;
-  programs: Entry[];
-};
+const file = JSON.parse(readFileSync('vectors/verifier/generated-6.1.json', 'utf8')) as VerifierVectorFile;
 
 test('the campaign file holds at least 5,000 generated programs, each the generator still writes for its seed', () => {
   assert.ok(file.programs.length >= 5000);
@@ -41,12 +28,7 @@ test('generated programs: at least 99.5 % agreement with Linux 6.1 in each mode,
   const unsafe: string[] = [];
   for (const p of file.programs) {
     const insns = slotsFromBytes(parseHex(p.insns) as Uint8Array);
-    const maps = new Map<number, MapDefinition>(
-      p.maps.map((m) => [
-        m.handle,
-        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
-      ]),
-    );
+    const maps = vectorMapTable(p.maps);
     for (const mode of ['privileged', 'unprivileged'] as const) {
       const ours = verify(insns, { maps, privileged: mode === 'privileged' });
       const kernel = mode === 'privileged' ? p.privileged : p.unprivileged;

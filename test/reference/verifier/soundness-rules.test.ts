@@ -6,22 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { OFFLOADABLE_HELPER_IDS, parseHex } from '../../../src/codec/index.js';
-import { slotsFromBytes, XdpEngine, type MapDefinition } from '../../../src/reference/ebpf/index.js';
+import { slotsFromBytes, XdpEngine } from '../../../src/reference/ebpf/index.js';
 import { verify } from '../../../src/reference/verifier/index.js';
 import { SOUNDNESS_PROBES, UNSAFE_IN_6_1 as UNSAFE_PROBES } from '../../../oracle/soundness-probes.js';
+import { vectorMapTable, type KernelVerdict, type VerifierVectorFile } from '../../../src/vectors/index.js';
 
-interface Verdict {
-  accepted: boolean;
-  errno: number;
-}
-interface Entry {
-  name: string;
-  insns: string;
-  maps: { handle: number; type: number; key_size: number; value_size: number; max_entries: number }[];
-  privileged: Verdict;
-  unprivileged: Verdict;
-}
-const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as { programs: Entry[] };
+const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as VerifierVectorFile;
 /** Programs Linux 6.1 accepts although they are unsafe. */
 const UNSAFE_IN_6_1 = new Set(Object.keys(UNSAFE_PROBES));
 
@@ -34,15 +24,10 @@ for (const [name, about] of SOUNDNESS_PROBES) {
     const entry = corpus.programs.find((p) => p.name === name);
     assert.ok(entry, `${name} has kernel verdicts in vectors/verifier/linux-6.1.json`);
     const insns = slotsFromBytes(parseHex(entry.insns) as Uint8Array);
-    const maps = new Map<number, MapDefinition>(
-      entry.maps.map((m) => [
-        m.handle,
-        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
-      ]),
-    );
+    const maps = vectorMapTable(entry.maps);
     for (const mode of ['privileged', 'unprivileged'] as const) {
       const ours = verify(insns, { maps, privileged: mode === 'privileged' });
-      const kernel: Verdict = mode === 'privileged' ? entry.privileged : entry.unprivileged;
+      const kernel: KernelVerdict = mode === 'privileged' ? entry.privileged : entry.unprivileged;
       if (UNSAFE_IN_6_1.has(name)) {
         assert.equal(kernel.accepted, true, `${name} is the 6.1 acceptance it documents`);
         assert.equal(ours.accepted, false, `${name} ${mode}: refused here (${ours.log.join('; ')})`);

@@ -7,21 +7,9 @@ import { readFileSync } from 'node:fs';
 import { parseHex } from '../../../src/codec/index.js';
 import { slotsFromBytes } from '../../../src/reference/ebpf/index.js';
 import { checkStructure } from '../../../src/reference/verifier/index.js';
+import { vectorMapTable, type KernelVerdict, type VerifierVectorFile } from '../../../src/vectors/index.js';
 
-interface Verdict {
-  accepted: boolean;
-  errno: number;
-  log: string[];
-}
-interface Entry {
-  name: string;
-  insns: string;
-  maps: { handle: number; type: number; key_size: number; value_size: number; max_entries: number }[];
-  privileged: Verdict;
-  unprivileged: Verdict;
-  strict: Verdict;
-}
-const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as { programs: Entry[] };
+const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as VerifierVectorFile;
 
 const STRUCTURAL = [
   /^jump out of range from insn \d+ to -?\d+$/,
@@ -38,7 +26,7 @@ const STRUCTURAL = [
 ];
 
 /** The kernel's reason line: the last log line that is neither an instruction dump nor the summary. */
-function reason(v: Verdict): string {
+function reason(v: KernelVerdict): string {
   const lines = v.log.filter((l) => !/^\d+: /.test(l) && !l.startsWith('processed '));
   return lines[lines.length - 1] ?? '';
 }
@@ -47,13 +35,9 @@ test('the structural phase agrees with Linux 6.1 on every corpus program, in eve
   let structural = 0;
   for (const p of corpus.programs) {
     const insns = slotsFromBytes(parseHex(p.insns) as Uint8Array);
-    const maps = new Map(
-      p.maps.map((m) => [
-        m.handle,
-        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
-      ]),
-    );
+    const maps = vectorMapTable(p.maps);
     const ours = checkStructure(insns, { maps, bpfCapable: true });
+    assert.ok(p.strict !== undefined, `${p.name}: no strict verdict in the corpus`);
     for (const v of [p.privileged, p.unprivileged, p.strict]) {
       const why = reason(v);
       if (!v.accepted && STRUCTURAL.some((r) => r.test(why))) {

@@ -7,35 +7,23 @@ import { readFileSync } from 'node:fs';
 import { OFFLOADABLE_HELPER_IDS, parseHex, type BpfInsn } from '../../../src/codec/index.js';
 
 /** The device verifies against the helpers it offers: the offloadable ones. */
-import { slotsFromBytes, type MapDefinition } from '../../../src/reference/ebpf/index.js';
+import { slotsFromBytes } from '../../../src/reference/ebpf/index.js';
 import { verify } from '../../../src/reference/verifier/index.js';
 import { fc } from '../../support/fc.js';
 import { UNSAFE_IN_6_1 as UNSAFE_PROBES } from '../../../oracle/soundness-probes.js';
 import { runOnTwoLayouts } from '../../../src/harness/fuzz/verifier-fuzz.js';
+import {
+  definitionOfVectorMap,
+  vectorMapTable,
+  type VerifierVector,
+  type VerifierVectorFile,
+} from '../../../src/vectors/index.js';
 
-interface Verdict {
-  accepted: boolean;
-  errno: number;
-  log: string[];
-}
-interface Entry {
-  name: string;
-  insns: string;
-  maps: { handle: number; type: number; key_size: number; value_size: number; max_entries: number }[];
-  privileged: Verdict;
-  unprivileged: Verdict;
-  strict: Verdict;
-}
-const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as { programs: Entry[] };
+const corpus = JSON.parse(readFileSync('vectors/verifier/linux-6.1.json', 'utf8')) as VerifierVectorFile;
 const programs = corpus.programs.map((p) => ({
   ...p,
   slots: slotsFromBytes(parseHex(p.insns) as Uint8Array),
-  mapDefs: new Map<number, MapDefinition>(
-    p.maps.map((m) => [
-      m.handle,
-      { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
-    ]),
-  ),
+  mapDefs: vectorMapTable(p.maps),
 }));
 
 /**
@@ -60,6 +48,7 @@ for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
         strictAlignment: mode === 'strict',
       });
       const kernel = p[mode];
+      assert.ok(kernel !== undefined, `${p.name}: no ${mode} verdict in the corpus`);
       if (ours.accepted !== kernel.accepted || ours.errno !== kernel.errno) differ.push(p.name);
     }
     assert.deepEqual(differ, KNOWN_DIFFERENCES[mode]);
@@ -109,12 +98,7 @@ test('soundness: random mutations of corpus programs that the verifier accepts n
       });
       if (!verdict.accepted) return;
       verified++;
-      const maps = program.maps.map((m) => ({
-        type: m.type,
-        keySize: m.key_size,
-        valueSize: m.value_size,
-        maxEntries: m.max_entries,
-      }));
+      const maps = program.maps.map(definitionOfVectorMap);
       // two address layouts, the same adversarial map contents: no fault, and nothing that differs
       const failure = runOnTwoLayouts({ insns, maps }, packets, {
         contentSeed: contentSeed,
@@ -137,17 +121,12 @@ test('every program of the XDP run vectors and every sample is accepted (privile
     (f) =>
       JSON.parse(readFileSync(f, 'utf8')) as {
         program: { name: string; insns: string };
-        maps: Entry['maps'];
+        maps: VerifierVector['maps'];
       },
   );
   assert.ok(files.length >= 11);
   for (const f of files) {
-    const maps = new Map<number, MapDefinition>(
-      f.maps.map((m) => [
-        m.handle,
-        { type: m.type, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries },
-      ]),
-    );
+    const maps = vectorMapTable(f.maps);
     const v = verify(slotsFromBytes(parseHex(f.program.insns) as Uint8Array), { maps, privileged: true });
     assert.equal(v.accepted, true, `${f.program.name}: ${v.log.join('; ')}`);
   }
