@@ -11,6 +11,7 @@ export {
   type CampaignReport,
   FUZZ_CAPS,
   fuzzCampaign,
+  type FuzzCheck,
   type FuzzFailure,
   type FuzzMode,
   fuzzSession,

@@ -2,17 +2,20 @@
  * A hostile guest: random and mutated control elements (mutants of the golden vectors, structured
  * requests with wrong sizes and unknown handles, huge limits, framing errors), interleaved with
  * frames and resets, sent to two devices whose host identifiers differ (program fds, program ids,
- * addresses). After every element it checks:
+ * addresses). Each step of a session is a frame, a reset or a control element; after every element
+ * it runs these checks, each named as a failure reports it ({@link FuzzCheck}):
  *
- * - no exception escapes the device;
- * - both devices wrote the same bytes (so no host identifier, which differs between them, reached
- *   the guest, and the device is deterministic);
- * - the answer is well formed: ack agrees with a defined status, a malformed request is EINVAL or
- *   EOPNOTSUPP;
- * - a refused command (or an answer without a status) changed nothing;
- * - the offloaded state stays within the advertised limits;
- * - every acknowledged MAP_UPDATE is still there, unless the guest deleted or freed it or an
- *   attached program could have written that map.
+ * - `exception`: no exception escapes the device;
+ * - `twin-answer` (and `twin-frame` for frames): both devices wrote the same bytes (so no host
+ *   identifier, which differs between them, reached the guest, and the device is deterministic);
+ * - `status-defined`, `ack`, `short-answer`, `answer-decodes`, `malformed-status`, `prog-limit`: the
+ *   answer is well formed: ack agrees with a defined status, the result decodes strictly, a
+ *   malformed request is EINVAL or EOPNOTSUPP, a PROG_LOAD above max_insns is E2BIG;
+ * - `reject-unchanged`: a refused command (or an answer without a status) changed nothing;
+ * - `limits`: the offloaded state stays within the advertised limits;
+ * - `update-lost`: every acknowledged MAP_UPDATE is still there, unless the guest deleted or freed
+ *   it or an attached program could have written that map;
+ * - in the limits mode, `heap` and `command-time`: the resource bounds of `RESOURCE_BOUNDS`.
  *
  * A campaign is a sequence of sessions, each with its own seed; a failure names its session seed,
  * which {@link fuzzSession} replays exactly.
@@ -65,7 +68,7 @@ export interface FuzzFailure {
   /** Index of the element within the session. */
   readonly message: number;
   /** Which check failed. */
-  readonly check: string;
+  readonly check: FuzzCheck;
   /** What was seen. */
   readonly detail: string;
   /** The device-readable bytes of the element, hex. */
@@ -396,52 +399,355 @@ export interface SessionOptions {
   readonly deadline?: number;
 }
 
-/** Runs one session; stops at its first failure. */
-export function fuzzSession(
-  seed: number,
-  length: number,
-  corpus: readonly Uint8Array[],
-  options: SessionOptions = {},
-): SessionReport {
-  const rng = new Rng(seed);
-  let messages = length;
-  const limits = options.mode === 'limits';
-  const caps = limits ? LIMITS_CAPS : FUZZ_CAPS;
-  const a = new Topology({ caps, seed: 1 });
-  const b = new Topology({ caps, seed: 1, hostOffset: 1000 + (seed % 97) });
-  for (const t of [a, b]) t.device.setFeatures(t.device.offeredFeatures());
-  const attack = limits ? new LimitsAttack(caps) : undefined;
-  const heapBase = limits ? heldBytes() : 0;
-  let heapPeak = 0;
-  const slowestMs: Record<string, number> = {};
-  /** Heap held beyond the session's start, against twice both devices' accounted memory. */
-  const checkHeap = (): string | undefined => {
-    const held = heldBytes() - heapBase;
-    heapPeak = Math.max(heapPeak, held);
-    const accounted = Number(a.device.usage().mapMemory + b.device.usage().mapMemory);
-    const bound = RESOURCE_BOUNDS.heapPerAccountedByte * accounted + RESOURCE_BOUNDS.heapConstant;
-    return held > bound ? `${held} bytes held for ${accounted} accounted (bound ${bound})` : undefined;
+/**
+ * The checks of a session, by the name a failure reports: what the module comment lists, plus
+ * `harness` for a fault of the generator or of a check itself.
+ */
+export type FuzzCheck =
+  | 'exception'
+  | 'twin-frame'
+  | 'twin-answer'
+  | 'status-defined'
+  | 'ack'
+  | 'prog-limit'
+  | 'answer-decodes'
+  | 'malformed-status'
+  | 'short-answer'
+  | 'reject-unchanged'
+  | 'limits'
+  | 'update-lost'
+  | 'heap'
+  | 'command-time'
+  | 'harness';
+
+/** Thrown by a check inside a session: ends the session with this failure. */
+class CheckFailed extends Error {
+  constructor(
+    readonly check: FuzzCheck,
+    readonly detail: string,
+  ) {
+    super(`${check}: ${detail}`);
+  }
+}
+
+/** What the two twins did with one element. */
+interface Served {
+  readonly answerA: Uint8Array;
+  readonly answerB: Uint8Array;
+  /** The faster of the twins' times, in ms. */
+  readonly elapsedMs: number;
+}
+
+/** One control element of a session: its bytes, their decoding, and whether the guest built it. */
+interface Drawn {
+  readonly request: Uint8Array;
+  readonly decoded: ControlRequest | undefined;
+  readonly structured: boolean;
+}
+
+/**
+ * One session: twin topologies, the guest's view of them, and the steps (a frame, a reset, a
+ * control element) each followed by the checks the module comment lists, in that order.
+ */
+class HostileGuestSession {
+  private readonly rng: Rng;
+  private readonly limits: boolean;
+  private readonly caps: DeviceCaps;
+  private readonly a: Topology;
+  private readonly b: Topology;
+  private readonly attack: LimitsAttack | undefined;
+  private readonly heapBase: number;
+  private heapPeak = 0;
+  private readonly slowestMs: Record<string, number> = {};
+  private readonly view: GuestView = {
+    handles: new Map(),
+    written: new Map(),
+    tainted: new Set(),
+    entries: new Map(),
   };
-  const view: GuestView = { handles: new Map(), written: new Map(), tainted: new Set(), entries: new Map() };
-  const statuses: Record<string, number> = {};
-  let frames = 0;
-  let request: Uint8Array = new Uint8Array(0);
-  let index = 0;
-  const fail = (check: string, detail: string): SessionReport => ({
-    messages: index + 1,
-    frames,
-    statuses,
-    failure: { session: seed, message: index, check, detail, request: toHex(request) },
-  });
+  private readonly statuses: Record<string, number> = {};
+  private frames = 0;
+  private request: Uint8Array = new Uint8Array(0);
+  private index = 0;
+  private messages: number;
+
+  constructor(
+    private readonly seed: number,
+    length: number,
+    private readonly corpus: readonly Uint8Array[],
+    private readonly options: SessionOptions,
+  ) {
+    this.rng = new Rng(seed);
+    this.messages = length;
+    this.limits = options.mode === 'limits';
+    this.caps = this.limits ? LIMITS_CAPS : FUZZ_CAPS;
+    this.a = new Topology({ caps: this.caps, seed: 1 });
+    this.b = new Topology({ caps: this.caps, seed: 1, hostOffset: 1000 + (seed % 97) });
+    for (const t of [this.a, this.b]) t.device.setFeatures(t.device.offeredFeatures());
+    this.attack = this.limits ? new LimitsAttack(this.caps) : undefined;
+    this.heapBase = this.limits ? heldBytes() : 0;
+  }
+
+  /** Runs the session to its end or its first failure. */
+  run(): SessionReport {
+    try {
+      for (; this.index < this.messages; this.index++) {
+        if (this.pastDeadline()) {
+          this.messages = this.index;
+          break;
+        }
+        // Frames and resets are steps between messages: they do not count as one.
+        if (!this.step()) this.index--;
+      }
+      this.index = this.messages - 1;
+      this.checkUpdatesKept();
+      if (this.limits) this.checkHeap();
+    } catch (error) {
+      if (error instanceof CheckFailed) return this.failure(error.check, error.detail);
+      // A fault of the generator or of a check, not of the device: still reported with its seed.
+      return this.failure(
+        'harness',
+        error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      );
+    }
+    const { messages, frames, statuses, heapPeak, slowestMs } = this;
+    return { messages, frames, statuses, ...(this.limits ? { heapPeak, slowestMs } : {}) };
+  }
+
+  private failure(check: FuzzCheck, detail: string): SessionReport {
+    return {
+      messages: this.index + 1,
+      frames: this.frames,
+      statuses: this.statuses,
+      failure: { session: this.seed, message: this.index, check, detail, request: toHex(this.request) },
+    };
+  }
+
+  private pastDeadline(): boolean {
+    const deadline = this.options.deadline;
+    return deadline !== undefined && this.index % 256 === 255 && Date.now() > deadline;
+  }
+
+  /** One step, drawn from the session's Rng; whether it was a control element (a message). */
+  private step(): boolean {
+    const rng = this.rng;
+    const roll = this.limits
+      ? rng.chance(0.03)
+        ? 0
+        : rng.chance(0.00005)
+          ? 8
+          : 10 + rng.int(90)
+      : rng.int(100);
+    if (roll < 8) {
+      this.frameStep();
+      return false;
+    }
+    if (roll === 8 && rng.chance(0.2)) {
+      this.resetStep();
+      return false;
+    }
+    this.controlStep(roll);
+    return true;
+  }
+
+  /** A frame from the host through both twins: they must treat it alike. */
+  private frameStep(): void {
+    const f = randomFrame(this.rng);
+    const fa = this.a.fromHost(f.slice());
+    const fb = this.b.fromHost(f.slice());
+    this.frames++;
+    const show = (x: typeof fa) =>
+      `${x.offload} ${x.guest.map((g) => toHex(g.delivered)).join(',')} ${x.toHost.map(toHex).join(',')}`;
+    if (show(fa) !== show(fb)) throw new CheckFailed('twin-frame', `${show(fa)} vs ${show(fb)}`);
+  }
+
+  /** A device reset of both twins (and renegotiation): the guest forgets what it knew. */
+  private resetStep(): void {
+    for (const t of [this.a, this.b]) {
+      t.device.reset();
+      t.device.setFeatures(t.device.offeredFeatures());
+    }
+    this.view.handles.clear();
+    this.view.written.clear();
+    this.view.tainted.clear();
+    this.view.entries.clear();
+  }
+
+  /** One control element served by both twins, and every check of its answer. */
+  private controlStep(roll: number): void {
+    const { request, decoded, structured } = this.draw(roll);
+    this.request = request;
+    // The attack's frames are mostly what a driver gives: its point is the limits, not framing.
+    const framing =
+      this.limits && this.rng.chance(0.9)
+        ? { readable: [request], writable: [Math.min(writableRoomFor(request), MAX_WRITABLE)] }
+        : frame(this.rng, request);
+    const before = this.sampledSnapshot();
+    const served = this.serveOnTwins(framing);
+    this.checkCommandTime(decoded, served.elapsedMs);
+    this.checkTwinAnswers(served);
+    const { status, result } = this.checkWellFormed(served.answerA, framing, decoded);
+    const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
+    this.statuses[statusName] = (this.statuses[statusName] ?? 0) + 1;
+    if (status !== XdpStatus.OK) this.checkRefusedUnchanged(before);
+    else if (decoded !== undefined && result !== undefined)
+      track(decoded, result, this.view, this.limits ? 64 : Infinity);
+    if (structured && decoded !== undefined) this.informAttack(decoded, status, result);
+    this.checkWithinLimits();
+    if (this.index % 64 === 63) this.checkUpdatesKept();
+    if (this.limits && this.index % 1024 === 1023) this.checkHeap();
+  }
+
+  /** The next element: the attack's, a structured request, or a mutant of a golden vector. */
+  private draw(roll: number): Drawn {
+    // The attack sends only its own requests: a mutant could free the map it is filling.
+    const structured = this.limits || roll < 55;
+    if (structured) {
+      const decoded =
+        this.attack !== undefined
+          ? this.attack.next(this.rng, this.view)
+          : structuredRequest(this.rng, this.view);
+      return { request: encodeRequest(decoded), decoded, structured };
+    }
+    const request = mutant(this.rng, this.corpus, this.view);
+    try {
+      return { request, decoded: decodeRequest(request), structured };
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      return { request, decoded: undefined, structured };
+    }
+  }
 
   /**
-   * Every acknowledged update the guest still expects, read back over the wire (in the limits
-   * attack, whose maps are large, the 64 latest of each map: all it keeps).
+   * The device's state before the element, when this element's refusal is to be checked. A
+   * snapshot lists every element: with the attack's large maps it is taken now and then, the less
+   * often the more the maps hold (on average some 16 KiB of text per message).
    */
-  const checkWritten = (): string | undefined => {
-    for (const [handle, entries] of view.written) {
-      const sizes = view.handles.get(handle);
-      if (sizes === undefined || view.tainted.has(handle)) continue;
+  private sampledSnapshot(): string | undefined {
+    const mapMemory = Number(this.a.device.usage().mapMemory);
+    const sampled = !this.limits || mapMemory < 65536 || this.rng.chance(Math.min(1 / 64, 8192 / mapMemory));
+    return sampled ? this.a.device.snapshot() : undefined;
+  }
+
+  /** Check `exception`: both twins serve the element without throwing. */
+  private serveOnTwins(framing: Framing): Served {
+    const ea = elementOf(framing);
+    const eb = elementOf(framing);
+    let usedA: number;
+    let usedB: number;
+    let elapsedMs: number;
+    try {
+      // Both twins serve the same element on the same state: the faster of the two is the
+      // command's time, so one collector pause cannot make a command look slow.
+      const start = performance.now();
+      usedA = this.a.device.serve(ea).used;
+      const between = performance.now();
+      usedB = this.b.device.serve(eb).used;
+      elapsedMs = Math.min(between - start, performance.now() - between);
+    } catch (error) {
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new CheckFailed('exception', detail);
+    }
+    return { answerA: ea.readAnswer(usedA), answerB: eb.readAnswer(usedB), elapsedMs };
+  }
+
+  /** Check `command-time` (limits mode): no command but a verified PROG_LOAD over the bound. */
+  private checkCommandTime(decoded: ControlRequest | undefined, elapsedMs: number): void {
+    if (!this.limits || verifies(this.request, this.caps.max_insns)) return;
+    const name = decoded?.command ?? 'malformed';
+    this.slowestMs[name] = Math.max(this.slowestMs[name] ?? 0, elapsedMs);
+    if (elapsedMs > RESOURCE_BOUNDS.commandMs)
+      throw new CheckFailed(
+        'command-time',
+        `${elapsedMs.toFixed(1)} ms on each twin, bound ${RESOURCE_BOUNDS.commandMs} ms`,
+      );
+  }
+
+  /** Check `twin-answer`: both twins wrote the same bytes (no host identifier reached the guest). */
+  private checkTwinAnswers(served: Served): void {
+    if (toHex(served.answerA) !== toHex(served.answerB))
+      throw new CheckFailed('twin-answer', `${toHex(served.answerA)} vs ${toHex(served.answerB)}`);
+  }
+
+  /**
+   * Checks `status-defined`, `ack`, `prog-limit`, `answer-decodes`, `malformed-status` and
+   * `short-answer`: the answer as the driver would check it.
+   */
+  private checkWellFormed(
+    answer: Uint8Array,
+    framing: Framing,
+    decoded: ControlRequest | undefined,
+  ): { status: number | undefined; result: ControlResult | undefined } {
+    if (answer.length < WRITABLE_HEADER_SIZE) {
+      if (answer.length > 1 || (answer.length === 1 && answer[0] !== VIRTIO_NET_ERR))
+        throw new CheckFailed('short-answer', toHex(answer));
+      return { status: undefined, result: undefined };
+    }
+    const status = new DataView(answer.buffer, answer.byteOffset).getUint16(1, true);
+    if (!STATUS_VALUES.has(status)) throw new CheckFailed('status-defined', `status ${status}`);
+    const ack = answer[0];
+    if (ack !== (status === XdpStatus.OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR))
+      throw new CheckFailed('ack', `ack ${String(ack)} with status ${status}`);
+    const wellFramed = framing.trailingReadable === undefined;
+    if (wellFramed && insnCntAboveLimit(this.request, this.caps.max_insns)) {
+      // [dev-prog-limit]: E2BIG from insn_cnt alone, whatever follows it.
+      if (status !== XdpStatus.E2BIG)
+        throw new CheckFailed('prog-limit', `status ${status} for a PROG_LOAD above max_insns`);
+      return { status, result: undefined };
+    }
+    if (decoded !== undefined && wellFramed) {
+      try {
+        return { status, result: decodeResult(decoded, answer) };
+      } catch (error) {
+        if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
+        throw new CheckFailed('answer-decodes', error.message);
+      }
+    }
+    if (status !== XdpStatus.EINVAL && status !== XdpStatus.EOPNOTSUPP)
+      throw new CheckFailed('malformed-status', `status ${status} for a malformed element`);
+    return { status, result: undefined };
+  }
+
+  /** Check `reject-unchanged`: a refused command (or one without a status) changed nothing. */
+  private checkRefusedUnchanged(before: string | undefined): void {
+    if (before === undefined) return;
+    const after = this.a.device.snapshot();
+    if (after !== before) throw new CheckFailed('reject-unchanged', firstDifference(before, after));
+  }
+
+  /** Tells the limits attack what its request was answered. */
+  private informAttack(
+    decoded: ControlRequest,
+    status: number | undefined,
+    result: ControlResult | undefined,
+  ): void {
+    const attack = this.attack;
+    if (attack === undefined) return;
+    const ok = result !== undefined && result.status === XdpStatus.OK;
+    if (decoded.command === 'MAP_CREATE')
+      attack.created(ok && isAnswerTo(result, 'MAP_CREATE') ? resultOf(result).map_handle : undefined);
+    if (decoded.command === 'MAP_UPDATE') attack.updated(status);
+    if (decoded.command === 'MAP_GET_NEXT_KEY')
+      attack.walked(ok && isAnswerTo(result, 'MAP_GET_NEXT_KEY') ? resultOf(result).next_key : undefined);
+    attack.usage(this.a.device.usage().mapMemory);
+  }
+
+  /** Check `limits`: the offloaded state stays within the advertised limits. */
+  private checkWithinLimits(): void {
+    const usage = this.a.device.usage();
+    const caps = this.caps;
+    if (usage.maps > caps.max_maps || usage.mapMemory > caps.max_map_memory || usage.insnCnt > caps.max_insns)
+      throw new CheckFailed('limits', JSON.stringify({ ...usage, mapMemory: String(usage.mapMemory) }));
+  }
+
+  /**
+   * Check `update-lost`: every acknowledged update the guest still expects, read back over the
+   * wire (in the limits attack, whose maps are large, the 64 latest of each map: all it keeps).
+   */
+  private checkUpdatesKept(): void {
+    for (const [handle, entries] of this.view.written) {
+      const sizes = this.view.handles.get(handle);
+      if (sizes === undefined || this.view.tainted.has(handle)) continue;
       for (const [keyHex, valueHex] of entries) {
         const lookup: RequestOf<'MAP_LOOKUP'> = {
           command: 'MAP_LOOKUP',
@@ -453,193 +759,37 @@ export function fuzzSession(
           },
         };
         const element = ControlElement.forControlRequest(lookup);
-        const answer = element.readResult(lookup, a.device.serve(element).used);
+        const answer = element.readResult(lookup, this.a.device.serve(element).used);
         const got =
           answer.status === XdpStatus.OK ? toHex(resultOf(answer).value) : `status ${answer.status}`;
-        if (got !== valueHex) return `handle ${handle} key ${keyHex}: ${got}, acknowledged ${valueHex}`;
+        if (got !== valueHex)
+          throw new CheckFailed(
+            'update-lost',
+            `handle ${handle} key ${keyHex}: ${got}, acknowledged ${valueHex}`,
+          );
       }
     }
-    return undefined;
-  };
+  }
 
-  const loop = (): SessionReport | undefined => {
-    for (; index < messages; index++) {
-      if (options.deadline !== undefined && index % 256 === 255 && Date.now() > options.deadline) {
-        messages = index;
-        break;
-      }
-      const roll = limits
-        ? rng.chance(0.03)
-          ? 0
-          : rng.chance(0.00005)
-            ? 8
-            : 10 + rng.int(90)
-        : rng.int(100);
-      if (roll < 8) {
-        const f = randomFrame(rng);
-        const fa = a.fromHost(f.slice());
-        const fb = b.fromHost(f.slice());
-        frames++;
-        const show = (x: typeof fa) =>
-          `${x.offload} ${x.guest.map((g) => toHex(g.delivered)).join(',')} ${x.toHost.map(toHex).join(',')}`;
-        if (show(fa) !== show(fb)) return fail('twin-frame', `${show(fa)} vs ${show(fb)}`);
-        index--;
-        continue;
-      }
-      if (roll === 8 && rng.chance(0.2)) {
-        for (const t of [a, b]) {
-          t.device.reset();
-          t.device.setFeatures(t.device.offeredFeatures());
-        }
-        view.handles.clear();
-        view.written.clear();
-        view.tainted.clear();
-        view.entries.clear();
-        index--;
-        continue;
-      }
-      // The attack sends only its own requests: a mutant could free the map it is filling.
-      const structured = limits || roll < 55;
-      let decoded: ControlRequest | undefined;
-      if (structured) {
-        decoded = attack !== undefined ? attack.next(rng, view) : structuredRequest(rng, view);
-        request = encodeRequest(decoded);
-      } else {
-        request = mutant(rng, corpus, view);
-        try {
-          decoded = decodeRequest(request);
-        } catch (error) {
-          if (!(error instanceof CodecError)) throw error;
-          decoded = undefined;
-        }
-      }
-      // The attack's frames are mostly what a driver gives: its point is the limits, not framing.
-      const framing =
-        limits && rng.chance(0.9)
-          ? { readable: [request], writable: [Math.min(writableRoomFor(request), MAX_WRITABLE)] }
-          : frame(rng, request);
-      // A snapshot lists every element: with the attack's large maps it is taken now and then, the
-      // less often the more the maps hold (on average some 16 KiB of text per message).
-      const mapMemory = Number(a.device.usage().mapMemory);
-      const checkUnchanged = !limits || mapMemory < 65536 || rng.chance(Math.min(1 / 64, 8192 / mapMemory));
-      const before = checkUnchanged ? a.device.snapshot() : '';
-      const ea = elementOf(framing);
-      const eb = elementOf(framing);
-      let usedA: number;
-      let usedB: number;
-      let elapsedMs: number;
-      try {
-        // Both twins serve the same element on the same state: the faster of the two is the
-        // command's time, so one collector pause cannot make a command look slow.
-        const start = performance.now();
-        usedA = a.device.serve(ea).used;
-        const between = performance.now();
-        usedB = b.device.serve(eb).used;
-        elapsedMs = Math.min(between - start, performance.now() - between);
-      } catch (error) {
-        return fail('exception', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-      }
-      const timed = limits && !verifies(request, caps.max_insns);
-      if (timed) {
-        const name = decoded?.command ?? 'malformed';
-        slowestMs[name] = Math.max(slowestMs[name] ?? 0, elapsedMs);
-      }
-      if (timed && elapsedMs > RESOURCE_BOUNDS.commandMs)
-        return fail(
-          'command-time',
-          `${elapsedMs.toFixed(1)} ms on each twin, bound ${RESOURCE_BOUNDS.commandMs} ms`,
-        );
-      const answerA = ea.readAnswer(usedA);
-      const answerB = eb.readAnswer(usedB);
-      if (toHex(answerA) !== toHex(answerB))
-        return fail('twin-answer', `${toHex(answerA)} vs ${toHex(answerB)}`);
-      // The answer as the driver would check it.
-      let status: number | undefined;
-      let result: ControlResult | undefined;
-      if (answerA.length >= WRITABLE_HEADER_SIZE) {
-        status = new DataView(answerA.buffer, answerA.byteOffset).getUint16(1, true);
-        if (!STATUS_VALUES.has(status)) return fail('status-defined', `status ${status}`);
-        const ack = answerA[0];
-        if (ack !== (status === XdpStatus.OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR))
-          return fail('ack', `ack ${String(ack)} with status ${status}`);
-        const wellFramed = framing.trailingReadable === undefined;
-        const overLimit = wellFramed && insnCntAboveLimit(request, caps.max_insns);
-        if (overLimit && status !== XdpStatus.E2BIG) {
-          return fail('prog-limit', `status ${status} for a PROG_LOAD above max_insns`);
-        } else if (overLimit) {
-          // [dev-prog-limit]: E2BIG from insn_cnt alone, whatever follows it.
-        } else if (decoded !== undefined && wellFramed) {
-          try {
-            result = decodeResult(decoded, answerA);
-          } catch (error) {
-            if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
-            return fail('answer-decodes', error.message);
-          }
-        } else if (status !== XdpStatus.EINVAL && status !== XdpStatus.EOPNOTSUPP) {
-          return fail('malformed-status', `status ${status} for a malformed element`);
-        }
-      } else if (answerA.length > 1 || (answerA.length === 1 && answerA[0] !== VIRTIO_NET_ERR)) {
-        return fail('short-answer', toHex(answerA));
-      }
-      const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
-      statuses[statusName] = (statuses[statusName] ?? 0) + 1;
-      if (status !== XdpStatus.OK) {
-        if (checkUnchanged) {
-          const after = a.device.snapshot();
-          if (after !== before) return fail('reject-unchanged', firstDifference(before, after));
-        }
-      } else if (decoded !== undefined && result !== undefined) {
-        track(decoded, result, view, limits ? 64 : Infinity);
-      }
-      if (attack !== undefined && structured && decoded !== undefined) {
-        if (decoded.command === 'MAP_CREATE')
-          attack.created(
-            result !== undefined && isAnswerTo(result, 'MAP_CREATE') && result.status === XdpStatus.OK
-              ? resultOf(result).map_handle
-              : undefined,
-          );
-        if (decoded.command === 'MAP_UPDATE') attack.updated(status);
-        if (decoded.command === 'MAP_GET_NEXT_KEY')
-          attack.walked(
-            result !== undefined && isAnswerTo(result, 'MAP_GET_NEXT_KEY') && result.status === XdpStatus.OK
-              ? resultOf(result).next_key
-              : undefined,
-          );
-        attack.usage(a.device.usage().mapMemory);
-      }
-      const usage = a.device.usage();
-      if (
-        usage.maps > caps.max_maps ||
-        usage.mapMemory > caps.max_map_memory ||
-        usage.insnCnt > caps.max_insns
-      )
-        return fail('limits', JSON.stringify({ ...usage, mapMemory: String(usage.mapMemory) }));
-      if (index % 64 === 63) {
-        const lost = checkWritten();
-        if (lost !== undefined) return fail('update-lost', lost);
-      }
-      if (limits && index % 1024 === 1023) {
-        const breach = checkHeap();
-        if (breach !== undefined) return fail('heap', breach);
-      }
-    }
-    return undefined;
-  };
-  try {
-    const stopped = loop();
-    if (stopped !== undefined) return stopped;
-  } catch (error) {
-    // A fault of the generator or of a check, not of the device: still reported with its seed.
-    return fail('harness', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  /** Check `heap` (limits mode): heap held beyond the start, against twice both twins' accounted memory. */
+  private checkHeap(): void {
+    const held = heldBytes() - this.heapBase;
+    this.heapPeak = Math.max(this.heapPeak, held);
+    const accounted = Number(this.a.device.usage().mapMemory + this.b.device.usage().mapMemory);
+    const bound = RESOURCE_BOUNDS.heapPerAccountedByte * accounted + RESOURCE_BOUNDS.heapConstant;
+    if (held > bound)
+      throw new CheckFailed('heap', `${held} bytes held for ${accounted} accounted (bound ${bound})`);
   }
-  index = messages - 1;
-  const lost = checkWritten();
-  if (lost !== undefined) return fail('update-lost', lost);
-  if (limits) {
-    const breach = checkHeap();
-    if (breach !== undefined) return fail('heap', breach);
-  }
-  return { messages, frames, statuses, ...(limits ? { heapPeak, slowestMs } : {}) };
+}
+
+/** Runs one session; stops at its first failure. */
+export function fuzzSession(
+  seed: number,
+  length: number,
+  corpus: readonly Uint8Array[],
+  options: SessionOptions = {},
+): SessionReport {
+  return new HostileGuestSession(seed, length, corpus, options).run();
 }
 
 /** Whether a device-readable part is a PROG_LOAD the device may verify (its time is the verifier's). */
