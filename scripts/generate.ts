@@ -5,7 +5,7 @@ import { generatedFiles } from './generated-files.js';
 
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [path, text] of generatedFiles()) {
+for (const [path, text] of await generatedFiles()) {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
   if (current === text) continue;
   stale++;

@@ -1,17 +1,20 @@
 // What the codec generates: the normative C header, and inside the spec the struct tables, the
-// command table and the constant tables (statuses, ISA groups, program features, helpers).
+// command table and the constant tables (statuses, ISA groups, program features, helpers); and
+// the TypeScript types the vector schemas describe, which the vector types are checked against.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fillConstantTables, fillStructTables, renderCHeader } from '../src/codec/render.js';
 import { constantMemberDocs } from './member-docs.js';
+import { renderSchemaTypes, SCHEMA_TYPES_PATH } from './schema-types.js';
 import { fillConformance, requirements } from './requirements.js';
 
 export const HEADER_PATH = 'spec/include/virtio_net_xdp_offload.h';
 
 /** Path → the content it must have. */
-export function generatedFiles(): Map<string, string> {
+export async function generatedFiles(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   out.set(HEADER_PATH, renderCHeader());
+  out.set(SCHEMA_TYPES_PATH, await renderSchemaTypes());
   const all = requirements();
   const docs = constantMemberDocs();
   for (const name of readdirSync('spec')

@@ -26,10 +26,6 @@ ignored: there is one engine.
 exit: 0 ran (r0 printed), 1 the program faulted (reason on standard error),
 2 bad input`,
   run(args: string[], out: Output): number {
-    if (args.includes('--help') || args.includes('-h')) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     const positionals = args.filter((a) => !a.startsWith('--'));
     if (positionals.length > 1) throw new UsageError('bpf-plugin takes at most one memory argument');
     const memory = hexBytes(positionals[0] ?? '', 'the memory argument');

@@ -29,10 +29,6 @@ exit: 0 all passed, 1 a test failed, 2 bad usage, a missing path or a file that 
 not a conformance test`,
   run(args: string[], out: Output): number {
     const { values, positionals } = parse(args, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
-    if (values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     if (positionals.length === 0) throw new UsageError('conformance needs at least one file or directory');
     for (const p of positionals) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
     const outcomes: ConformanceOutcome[] = positionals

@@ -71,10 +71,6 @@ byte offset)`,
     const parsed = parse(args, { result: { type: 'string' }, json: { type: 'boolean' } });
     const { values, positionals } = parsed;
     const resultHex = stringOption(parsed, 'result');
-    if (values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     if (positionals.length !== 1) throw new UsageError('decode takes exactly one hex argument');
     const request = decodeRequest(hexArgument(positionals[0] as string, 'the buffer'));
     let doc: { [key: string]: Json } = requestToJson(request);

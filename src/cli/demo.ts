@@ -302,10 +302,6 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
       pcap: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (parsed.values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     const program = stringOption(parsed, 'program');
     if (program !== undefined && !(program in PROGRAMS))
       throw new UsageError(`--program must be xdp1 or xdp2, got '${program}'`);

@@ -25,10 +25,6 @@ instruction.
 exit: 0 printed, 2 bad usage or an unreadable object`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, { section: { type: 'string' } });
-    if (parsed.values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     const [input, extra] = parsed.positionals;
     if (input === undefined || extra !== undefined)
       throw new UsageError('disasm takes one object, file or hex');

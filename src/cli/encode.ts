@@ -18,10 +18,6 @@ exit: 0 encoded, 2 bad usage or a value that does not fit (the reason names the
 field and byte offset)`,
   run(args: string[], out: Output): number {
     const { values, positionals } = parse(args, { json: { type: 'boolean' } });
-    if (values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     if (positionals.length !== 1) throw new UsageError('encode takes exactly one JSON argument');
     let doc: unknown;
     try {

@@ -16,6 +16,7 @@ import {
   parse,
   stringOption,
   type Output,
+  type Parsed,
   type Subcommand,
 } from './io.js';
 
@@ -55,6 +56,22 @@ function budget(parsed: ReturnType<typeof parse>): { count?: number; seconds?: n
 
 const MB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
+/** Prints one replayed session (its report as JSON, or a headline and its failure) and its exit code. */
+function printSession<F>(
+  parsed: Parsed,
+  out: Output,
+  report: { readonly failure?: F },
+  headline: string,
+  describe: (failure: F) => string[],
+): number {
+  if (parsed.values.json) out.stdout(jsonText(report));
+  else {
+    out.stdout(headline);
+    if (report.failure !== undefined) for (const line of describe(report.failure)) out.stdout(line);
+    else out.stdout('0 failures');
+  }
+  return report.failure === undefined ? EXIT.ok : EXIT.failed;
+}
 export const fuzz: Subcommand = {
   name: 'fuzz',
   summary: 'a hostile guest against the reference device, or a lying device against the driver',
@@ -99,10 +116,6 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       replay: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (parsed.values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
     const mode = stringOption(parsed, 'mode') ?? 'mixed';
     if (!(MODES as readonly string[]).includes(mode))
@@ -113,14 +126,8 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       const session = integerOption(parsed, 'replay', SEED, 0);
       const length = integerOption(parsed, 'messages', COUNT, fuzzMode === 'limits' ? 30_000 : 500);
       const report = fuzzSession(session, length, loadCorpus(), { mode: fuzzMode });
-      if (parsed.values.json) out.stdout(jsonText(report));
-      else {
-        out.stdout(`session ${session}: ${report.messages} messages, ${report.frames} frames`);
-        if (report.failure !== undefined)
-          for (const line of describeFailure(report.failure, fuzzMode)) out.stdout(line);
-        else out.stdout('0 failures');
-      }
-      return report.failure === undefined ? EXIT.ok : EXIT.failed;
+      const headline = `session ${session}: ${report.messages} messages, ${report.frames} frames`;
+      return printSession(parsed, out, report, headline, (f) => describeFailure(f, fuzzMode));
     }
     const { count, seconds } = budget(parsed);
     const report = fuzzCampaign({
@@ -163,13 +170,7 @@ function runLying(parsed: ReturnType<typeof parse>, out: Output): number {
   if (stringOption(parsed, 'replay') !== undefined) {
     const session = integerOption(parsed, 'replay', SEED, 0);
     const report = lyingDeviceSession(session, integerOption(parsed, 'messages', COUNT, 500));
-    if (parsed.values.json) out.stdout(jsonText(report));
-    else {
-      out.stdout(`session ${session}: ${report.calls} driver calls`);
-      if (report.failure !== undefined) for (const line of describeLie(report.failure)) out.stdout(line);
-      else out.stdout('0 failures');
-    }
-    return report.failure === undefined ? EXIT.ok : EXIT.failed;
+    return printSession(parsed, out, report, `session ${session}: ${report.calls} driver calls`, describeLie);
   }
   const { count, seconds } = budget(parsed);
   const report = lyingCampaign({

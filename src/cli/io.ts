@@ -35,7 +35,7 @@ export interface Parsed {
 }
 
 /**
- * Parses options strictly (plus `--help`); unknown options and missing values are usage errors. A
+ * Parses options strictly; unknown options and missing values are usage errors. A
  * string option followed by a negative number (`--repeat -5`) takes it as its value, so the
  * option's own check, not the parser, says what is wrong with it.
  */
@@ -56,7 +56,7 @@ export function parse(
   try {
     const { values, positionals } = parseArgs({
       args: joined,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      options,
       allowPositionals: true,
       strict: true,
     });

@@ -28,10 +28,6 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
       pcap: { type: 'string' },
     });
     const { values, positionals } = parsed;
-    if (values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     const paths = positionals.length > 0 ? positionals : [fileURLToPath(VECTORS_DIR)];
     for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
     const pcapFile = typeof values.pcap === 'string' ? values.pcap : undefined;

@@ -48,10 +48,6 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
       repeat: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (parsed.values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     const packetText = stringOption(parsed, 'packet');
     if (packetText === undefined) throw new UsageError('--packet is required');
     const packet = parseHex(readArgument(packetText, '--packet').trim());

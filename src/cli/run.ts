@@ -71,6 +71,7 @@ function version(): string {
 /** Runs the CLI with arguments and returns the exit code (exported for tests). */
 export function main(argv: string[], out: Output): number {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help'], out);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     out.stdout(usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
@@ -83,6 +84,11 @@ export function main(argv: string[], out: Output): number {
   if (sub === undefined) {
     out.stderr(`error: unknown command '${name}' (see xdp-offload --help)`);
     return EXIT.usage;
+  }
+  // Every subcommand's help, whatever else the line holds (as `git` and `npm` do).
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.stdout(sub.help);
+    return EXIT.ok;
   }
   try {
     return sub.run(rest, out);

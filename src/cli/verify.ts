@@ -33,10 +33,6 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
       'strict-alignment': { type: 'boolean' },
       json: { type: 'boolean' },
     });
-    if (parsed.values.help) {
-      out.stdout(this.help);
-      return EXIT.ok;
-    }
     if (parsed.positionals.length > 1) throw new UsageError('verify takes one program');
     const { insns, maps } = loadProgram(
       parsed.positionals[0],

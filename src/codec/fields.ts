@@ -385,6 +385,12 @@ export function nibblePair<L extends string, H extends string>(
   return [new NibbleField(low, lowDoc, false, high), new NibbleField(high, highDoc, true, low)];
 }
 
+/** Refuses a variable field whose size differs from what its length field says. */
+function expectLength(name: string, offset: number, actual: number, declared: number): void {
+  if (actual !== declared)
+    throw new CodecError('length', name, offset, `is ${actual} bytes, its length field says ${declared}`);
+}
+
 /**
  * Computes a variable length from the fields decoded so far (`self`) and the outer context
  * (`outer`: the request, when a result's length depends on it). Must return a non-negative integer
@@ -458,14 +464,7 @@ class BytesField<N extends string> implements Field<N, Uint8Array> {
       throw new CodecError('type', this.name, offset, `expected bytes, got ${describe(value)}`);
     }
     const n = this.lengthFor(ctx.val, ctx.parent, offset);
-    if (value.length !== n) {
-      throw new CodecError(
-        'length',
-        this.name,
-        offset,
-        `is ${value.length} bytes, its length field says ${n}`,
-      );
-    }
+    expectLength(this.name, offset, value.length, n);
     stream.writeBuffer(value);
   }
 
@@ -542,14 +541,7 @@ class AsciiField<N extends string> implements Field<N, string> {
       throw new CodecError('type', this.name, offset, `expected a string, got ${describe(value)}`);
     }
     const n = lengthOrThrow(this.length, ctx.val, ctx.parent, this.name, offset);
-    if (value.length !== n) {
-      throw new CodecError(
-        'length',
-        this.name,
-        offset,
-        `is ${value.length} bytes, its length field says ${n}`,
-      );
-    }
+    expectLength(this.name, offset, value.length, n);
     for (let i = 0; i < value.length; i++) {
       const b = value.charCodeAt(i);
       if (!isLogByte(b)) {

@@ -96,6 +96,8 @@ export function concreteAlu(bits: number, op: number, x: bigint, y: bigint, wide
   }
 }
 
+// jscpd:ignore-start: the checker's concrete semantics are written apart from the domain they judge
+// (whose constant folding compares the same way), so that one mistake cannot hide in both.
 /** The concrete outcome of a conditional jump at `bits` (or half of it). */
 export function concreteJump(bits: number, op: number, x: bigint, y: bigint, wide: boolean): boolean {
   const w = wide ? bits : bits / 2;
@@ -130,6 +132,7 @@ export function concreteJump(bits: number, op: number, x: bigint, y: bigint, wid
       throw new RangeError(`no jump 0x${op.toString(16)}`);
   }
 }
+// jscpd:ignore-end
 
 /**
  * Abstract inputs at a small width: every tnum (each bit 0, 1 or unknown) and every unsigned and
@@ -252,26 +255,16 @@ export function checkExhaustive(
 ): ExhaustiveReport {
   const D = model.D;
   const size = model.size;
-  const alus = Object.entries(ALU_OPS)
-    .filter(([, op]) => only === undefined || only.alu.includes(op))
-    .flatMap(([name, op]) =>
-      [true, false].map((wide) => ({
-        name: wide ? name : `${name}32`,
-        op,
-        wide,
-        table: model.aluTable(op, wide),
-      })),
-    );
-  const jumps = Object.entries(JMP_OPS)
-    .filter(() => only === undefined || only.refine)
-    .flatMap(([name, op]) =>
-      [true, false].map((wide) => ({
-        name: wide ? name : `${name}32`,
-        op,
-        wide,
-        table: model.jumpTable(op, wide),
-      })),
-    );
+  const alus = atBothWidths(
+    ALU_OPS,
+    (op) => only === undefined || only.alu.includes(op),
+    (op, wide) => model.aluTable(op, wide),
+  );
+  const jumps = atBothWidths(
+    JMP_OPS,
+    () => only === undefined || only.refine,
+    (op, wide) => model.jumpTable(op, wide),
+  );
   let pairs = 0;
   let concrete = 0;
   const found = (
@@ -417,6 +410,32 @@ function constant(D: ScalarDomain, c: bigint): Sampled {
   return { s: D.known(c), xs: [c] };
 }
 
+/** Every operation of a table that `keep` keeps, at 64 and at 32 bits, with what `tableOf` gives. */
+function atBothWidths<T>(
+  ops: Readonly<Record<string, number>>,
+  keep: (op: number) => boolean,
+  tableOf: (op: number, wide: boolean) => T,
+): { name: string; op: number; wide: boolean; table: T }[] {
+  return Object.entries(ops)
+    .filter(([, op]) => keep(op))
+    .flatMap(([name, op]) =>
+      [true, false].map((wide) => ({ name: wide ? name : `${name}32`, op, wide, table: tableOf(op, wide) })),
+    );
+}
+
+/** A counterexample of operation `name` (named `name32` at 32 bits). */
+function counterexample(
+  name: string,
+  wide: boolean,
+  a: Scalar,
+  b: Scalar,
+  x: bigint,
+  y: bigint,
+  detail: string,
+): Counterexample {
+  return { op: wide ? name : `${name}32`, a, b, x, y, detail };
+}
+
 /**
  * Checks every ALU transfer, negation and branch refinement at full width on `count` random pairs
  * of abstract values, each with a few of its concrete values. Returns the first counterexample.
@@ -435,21 +454,21 @@ export function checkRandom(D: ScalarDomain, seed: number, count: number): Count
           for (const y of b.xs) {
             const c = concreteAlu(D.bits, op, x, y, wide);
             if (!D.contains(r, c))
-              return {
-                op: wide ? name : `${name}32`,
-                a: a.s,
-                b: b.s,
+              return counterexample(
+                name,
+                wide,
+                a.s,
+                b.s,
                 x,
                 y,
-                detail: `${x} ${name} ${y} = ${c}, outside ${show(r)}`,
-              };
+                `${x} ${name} ${y} = ${c}, outside ${show(r)}`,
+              );
           }
       }
       const n = D.neg(a.s, wide);
       for (const x of a.xs) {
         const c = concreteAlu(D.bits, 0x10, 0n, x, wide);
-        if (!D.contains(n, c))
-          return { op: wide ? 'neg' : 'neg32', a: a.s, b: a.s, x, y: 0n, detail: `-${x} = ${c}` };
+        if (!D.contains(n, c)) return counterexample('neg', wide, a.s, a.s, x, 0n, `-${x} = ${c}`);
       }
       for (const [name, op] of Object.entries(JMP_OPS)) {
         const sides = D.refine(op, a.s, b.s, wide);
@@ -458,14 +477,15 @@ export function checkRandom(D: ScalarDomain, seed: number, count: number): Count
             const taken = concreteJump(D.bits, op, x, y, wide);
             const side = sides[taken ? 0 : 1];
             if (side === undefined || !D.contains(side[0], x) || !D.contains(side[1], y))
-              return {
-                op: wide ? name : `${name}32`,
-                a: a.s,
-                b: b.s,
+              return counterexample(
+                name,
+                wide,
+                a.s,
+                b.s,
                 x,
                 y,
-                detail: `${x} ${name} ${y} goes ${taken ? 'taken' : 'fall-through'}: ${side === undefined ? 'a side known not to run' : 'outside its refined pair'}`,
-              };
+                `${x} ${name} ${y} goes ${taken ? 'taken' : 'fall-through'}: ${side === undefined ? 'a side known not to run' : 'outside its refined pair'}`,
+              );
           }
       }
     }

@@ -161,6 +161,13 @@ class ValueRegions {
   }
 }
 
+/** Gives back what a map holds: its value regions, its own region and its reservation. */
+function releaseMap(space: AddressSpace, region: Region, regions: ValueRegions, def: MapDefinition): void {
+  regions.destroy();
+  space.release(region);
+  space.unreserve(mapFootprint(def));
+}
+
 function indexAt(bytes: Uint8Array, at: number): number {
   return (
     ((bytes[at] as number) |
@@ -238,9 +245,7 @@ class ArrayMap implements BpfMap {
   }
 
   destroy(): void {
-    this.regions.destroy();
-    this.space.release(this.region);
-    this.space.unreserve(mapFootprint(this.definition));
+    releaseMap(this.space, this.region, this.regions, this.definition);
   }
 }
 
@@ -436,9 +441,7 @@ class HashMap implements BpfMap {
   }
 
   destroy(): void {
-    this.regions.destroy();
-    this.space.release(this.region);
-    this.space.unreserve(mapFootprint(this.definition));
+    releaseMap(this.space, this.region, this.regions, this.definition);
   }
 }
 

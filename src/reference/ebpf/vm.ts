@@ -36,6 +36,12 @@ export interface ContextReader {
   load(offset: number, size: number, pc: number, out: Pair): void;
 }
 
+/** The fault of an instruction the interpreter cannot execute: the decoder's reason, or its opcode. */
+function invalidInstruction(program: DecodedProgram, pc: number, code: number): EngineFault {
+  const reason = program.invalid.get(pc) ?? `opcode 0x${code.toString(16).padStart(2, '0')} is not defined`;
+  return new EngineFault('invalid-instruction', pc, reason);
+}
+
 /** Default instruction budget of a run (Linux's verifier limit on processed instructions). */
 export const DEFAULT_BUDGET = 1_000_000;
 
@@ -220,22 +226,6 @@ export class Vm {
           }
           break;
         }
-        case 0xd7: {
-          // bswap (ALU64 END): unconditional byte reversal of the low imm bits, zero-extended
-          const w = imm[pc] as number;
-          if (w === 16) {
-            L[d] = bswap16(L[d] as number);
-            H[d] = 0;
-          } else if (w === 32) {
-            L[d] = bswap32(L[d] as number);
-            H[d] = 0;
-          } else {
-            const h = H[d] as number;
-            H[d] = bswap32(L[d] as number);
-            L[d] = bswap32(h);
-          }
-          break;
-        }
         // ---- ALU (32-bit; results zero-extended) -------------------------------------------
         case 0x04:
         case 0x0c:
@@ -312,10 +302,11 @@ export class Vm {
           break;
         }
         case 0xd4: // to little-endian: on this little-endian machine, truncation only
-        case 0xdc: {
-          // to big-endian: byte reversal
+        case 0xdc: // to big-endian: byte reversal of the low imm bits, zero-extended
+        case 0xd7: {
+          // bswap (ALU64 END): byte reversal whatever the machine's order, as to big-endian here
           const w = imm[pc] as number;
-          const be = c === 0xdc;
+          const be = c !== 0xd4;
           if (w === 16) {
             L[d] = be ? bswap16(L[d] as number) : (L[d] as number) & 0xffff;
             H[d] = 0;
@@ -469,11 +460,7 @@ export class Vm {
             if (this.branch(c, d, pc, program)) pc += off[pc] as number;
             break;
           }
-          throw new EngineFault(
-            'invalid-instruction',
-            pc,
-            program.invalid.get(pc) ?? `opcode 0x${c.toString(16).padStart(2, '0')} is not defined`,
-          );
+          throw invalidInstruction(program, pc, c);
         }
       }
       pc++;
@@ -542,11 +529,7 @@ export class Vm {
           return (alo & blo) !== 0 || (ahi & bhi) !== 0;
       }
     }
-    throw new EngineFault(
-      'invalid-instruction',
-      pc,
-      program.invalid.get(pc) ?? `opcode 0x${c.toString(16).padStart(2, '0')} is not defined`,
-    );
+    throw invalidInstruction(program, pc, c);
   }
 
   private callHelper(id: number, pc: number): void {

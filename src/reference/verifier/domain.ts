@@ -181,36 +181,40 @@ export function scalarDomain(bits: number): ScalarDomain {
     const sm = u(a.mask + b.mask);
     const sv = u(a.value + b.value);
     const mu = (u(sm + sv) ^ sv) | a.mask | b.mask;
-    // the known bits with no bounds yet: the one normalisation below derives them
-    const r = { value: sv & ~mu, mask: mu, umin: 0n, umax: U, smin: SMIN, smax: SMAX };
     const umax = a.umax + b.umax;
-    const smin = a.smin + b.smin;
-    const smax = a.smax + b.smax;
-    const sok = smin >= SMIN && smax <= SMAX;
-    return normalize({
-      ...r,
-      umin: umax > U ? r.umin : maxB(r.umin, a.umin + b.umin),
-      umax: umax > U ? r.umax : minB(r.umax, umax),
-      smin: sok ? maxB(r.smin, smin) : r.smin,
-      smax: sok ? minB(r.smax, smax) : r.smax,
-    });
+    return withRanges(sv & ~mu, mu, umax <= U, a.umin + b.umin, umax, a.smin + b.smin, a.smax + b.smax);
   }
 
   function sub(a: Scalar, b: Scalar): Scalar {
     if (isConst(a) && isConst(b)) return known(a.value - b.value);
     const dv = u(a.value - b.value);
     const mu = (u(dv + a.mask) ^ u(dv - b.mask)) | a.mask | b.mask;
-    const r = { value: dv & ~mu, mask: mu, umin: 0n, umax: U, smin: SMIN, smax: SMAX };
     const uok = a.umin >= b.umax;
-    const smin = a.smin - b.smax;
-    const smax = a.smax - b.smin;
+    return withRanges(dv & ~mu, mu, uok, a.umin - b.umax, a.umax - b.umin, a.smin - b.smax, a.smax - b.smin);
+  }
+
+  /**
+   * The result of add or sub: its known bits, and the ranges computed without wrapping, each kept
+   * only when it did not wrap (unsigned when `uok`, signed when inside the signed range); the one
+   * normalisation derives the rest from the bits.
+   */
+  function withRanges(
+    value: bigint,
+    mask: bigint,
+    uok: boolean,
+    umin: bigint,
+    umax: bigint,
+    smin: bigint,
+    smax: bigint,
+  ): Scalar {
     const sok = smin >= SMIN && smax <= SMAX;
     return normalize({
-      ...r,
-      umin: uok ? maxB(r.umin, a.umin - b.umax) : r.umin,
-      umax: uok ? minB(r.umax, a.umax - b.umin) : r.umax,
-      smin: sok ? maxB(r.smin, smin) : r.smin,
-      smax: sok ? minB(r.smax, smax) : r.smax,
+      value,
+      mask,
+      umin: uok ? maxB(0n, umin) : 0n,
+      umax: uok ? minB(U, umax) : U,
+      smin: sok ? maxB(SMIN, smin) : SMIN,
+      smax: sok ? minB(SMAX, smax) : SMAX,
     });
   }
 
