@@ -4,7 +4,12 @@
 // (schema-types.generated.ts, kept in step by the generated-files check).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CodecVectorFile, ScenarioFile, VerifierVectorFile, XdpRunFile } from '../../src/vectors/index.js';
+import type {
+  CodecVectorFile,
+  ScenarioFile,
+  VerifierVectorFile,
+  XdpRunFile,
+} from '../../src/vectors/index.js';
 import type {
   SchemaCodecVectorFileTypes,
   SchemaScenarioFileTypes,
