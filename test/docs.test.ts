@@ -68,6 +68,7 @@ test('npm run docs builds the site without a warning', () => {
     'Command_line.html',
     'Vector_schemas.html',
     'Vector_format.html',
+    'Architecture.html',
   ])
     assert.ok(existsSync(join(SITE, 'documents', page)), page);
 });

@@ -66,3 +66,10 @@ test('every runnable console example of the README prints what the README shows'
       assert.equal(status, ex.status, `exit status of xdp-offload ${ex.argv.join(' ')}`);
   }
 });
+
+test('the README shows the architecture page’s picture of the two flows, unchanged', () => {
+  const picture = (text: string) => /```text\n( CONTROL PATH[\s\S]*?)```/.exec(text)?.[1];
+  const page = picture(readFileSync('docs/architecture.md', 'utf8'));
+  assert.ok(page !== undefined && page.includes('PACKET PATH'), 'the architecture page has the picture');
+  assert.equal(picture(readFileSync('README.md', 'utf8')), page);
+});
