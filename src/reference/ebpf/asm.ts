@@ -6,7 +6,7 @@
  * @module
  */
 import { bpfInsn, type BpfInsn } from '../../codec/index.js';
-import { ALU_SYMBOLS, Alu, Atomic, Cls, Jmp, Mode, Size, Src } from './opcodes.js';
+import { ALU_SYMBOLS, Alu, Atomic, Cls, Jmp, Mode, OPCODE_MASK, Size, Src } from './opcodes.js';
 
 /** An assembly error with the line it concerns (1-based). */
 export class AsmError extends Error {
@@ -439,10 +439,10 @@ export function disassemble(insns: readonly BpfInsn[]): string[] {
 function disassembleOne(i: BpfInsn): string | undefined {
   const { code, dst_reg: d, src_reg: s, off, imm } = i;
   if (d > 10 || s > 10) return undefined; // registers r11-r15 have no name; keep the raw form
-  const cls = code & 7;
+  const cls = code & OPCODE_MASK.CLASS;
   const x = (code & Src.X) !== 0;
   if (cls === Cls.ALU || cls === Cls.ALU64) {
-    const op = code & 0xf0;
+    const op = code & OPCODE_MASK.OPERATION;
     const sfx = cls === Cls.ALU ? '32' : '';
     if (op === Alu.NEG) return x || s !== 0 || off !== 0 || imm !== 0 ? undefined : `neg${sfx} %r${d}`;
     if (op === Alu.END) {
@@ -465,7 +465,7 @@ function disassembleOne(i: BpfInsn): string | undefined {
     return s === 0 ? `${name}${sfx} %r${d}, ${immText(imm)}` : undefined;
   }
   if (cls === Cls.JMP || cls === Cls.JMP32) {
-    const op = code & 0xf0;
+    const op = code & OPCODE_MASK.OPERATION;
     if (code === (Cls.JMP | Jmp.EXIT))
       return d === 0 && s === 0 && off === 0 && imm === 0 ? 'exit' : undefined;
     if (code === (Cls.JMP | Jmp.CALL)) {
@@ -485,8 +485,8 @@ function disassembleOne(i: BpfInsn): string | undefined {
     if (x) return imm === 0 ? `${name}${sfx} %r${d}, %r${s}, ${signedText(off)}` : undefined;
     return s === 0 ? `${name}${sfx} %r${d}, ${immText(imm)}, ${signedText(off)}` : undefined;
   }
-  const size = SIZE_NAMES.get(code & 0x18) as string;
-  const mode = code & 0xe0;
+  const size = SIZE_NAMES.get(code & OPCODE_MASK.SIZE) as string;
+  const mode = code & OPCODE_MASK.MODE;
   if (cls === Cls.LDX && (mode === Mode.MEM || (mode === Mode.MEMSX && size !== 'dw'))) {
     return imm === 0 ? `ldx${mode === Mode.MEMSX ? 's' : ''}${size} %r${d}, ${mem(s, off)}` : undefined;
   }
@@ -528,7 +528,7 @@ function llvmMem(reg: number, off: number): string {
 function llvmOne(i: BpfInsn, next: BpfInsn | undefined): string {
   const { code, dst_reg: d, src_reg: s, off, imm } = i;
   if (d > 10 || s > 10) return '<unknown>';
-  const cls = code & 7;
+  const cls = code & OPCODE_MASK.CLASS;
   const x = (code & Src.X) !== 0;
   if (code === (Cls.LD | Mode.IMM | Size.DW) && next !== undefined) {
     if (s === 1 || s === 2)
@@ -538,7 +538,7 @@ function llvmOne(i: BpfInsn, next: BpfInsn | undefined): string {
   }
   if (cls === Cls.ALU || cls === Cls.ALU64) {
     const r = cls === Cls.ALU64 ? 'r' : 'w';
-    const op = code & 0xf0;
+    const op = code & OPCODE_MASK.OPERATION;
     if (op === Alu.NEG) return `${r}${d} = -${r}${d}`;
     if (op === Alu.END)
       return cls === Cls.ALU64 ? `r${d} = bswap${imm} r${d}` : `r${d} = ${x ? 'be' : 'le'}${imm} r${d}`;
@@ -552,7 +552,7 @@ function llvmOne(i: BpfInsn, next: BpfInsn | undefined): string {
     return `${r}${d} ${sym} ${x ? `${r}${s}` : imm}`;
   }
   if (cls === Cls.JMP || cls === Cls.JMP32) {
-    const op = code & 0xf0;
+    const op = code & OPCODE_MASK.OPERATION;
     const jump = (n: number) => (n < 0 ? `${n}` : `+${n}`);
     if (code === (Cls.JMP | Jmp.EXIT)) return 'exit';
     if (code === (Cls.JMP | Jmp.CALL)) return `call ${imm}`;
@@ -564,8 +564,8 @@ function llvmOne(i: BpfInsn, next: BpfInsn | undefined): string {
     const r = cls === Cls.JMP ? 'r' : 'w';
     return `if ${r}${d} ${sym} ${x ? `${r}${s}` : imm} goto ${jump(off)}`;
   }
-  const size = LLVM_SIZE[code & 0x18] as string;
-  const mode = code & 0xe0;
+  const size = LLVM_SIZE[code & OPCODE_MASK.SIZE] as string;
+  const mode = code & OPCODE_MASK.MODE;
   if (cls === Cls.LDX && (mode === Mode.MEM || mode === Mode.MEMSX)) {
     return `r${d} = *(${mode === Mode.MEMSX ? 's' : 'u'}${size} *)(${llvmMem(s, off)})`;
   }
@@ -654,8 +654,8 @@ export function formatObjdump(
       for (const name of labels.get(line.index) ?? [])
         out.push('', `${(line.index * 8).toString(16).padStart(16, '0')} <${name}>:`);
       const insn = section.insns[line.index] as BpfInsn;
-      const cls = insn.code & 7;
-      const op = insn.code & 0xf0;
+      const cls = insn.code & OPCODE_MASK.CLASS;
+      const op = insn.code & OPCODE_MASK.OPERATION;
       const isJump = (cls === Cls.JMP || cls === Cls.JMP32) && op !== Jmp.CALL && op !== Jmp.EXIT;
       const distance = cls === Cls.JMP32 && op === Jmp.JA ? insn.imm : insn.off; // gotol jumps by imm
       const text = isJump ? `${line.text}${annotate(line.index + 1 + distance)}` : line.text;

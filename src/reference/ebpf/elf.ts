@@ -16,6 +16,7 @@ import type { BpfInsn } from '../../codec/index.js';
 import { Btf, BtfError } from './btf.js';
 import { slotsFromBytes } from './bytes.js';
 import type { MapDefinition } from './maps.js';
+import { Op } from './opcodes.js';
 
 /** A malformed or unsupported object, naming the section and byte offset. */
 export class ElfError extends Error {
@@ -411,7 +412,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     insn: BpfInsn,
     symbol: Symbol,
   ) => {
-    if (insn.code !== 0x85 || insn.src_reg !== 1)
+    if (insn.code !== Op.CALL || insn.src_reg !== 1)
       throw new ElfError(rel.name, at, `R_BPF_64_32 at ${offset} is not a bpf-to-bpf call`);
     if (symbol.shndx !== textIndex)
       throw new ElfError(rel.name, at, `call to ${symbol.name || 'a section'} outside .text`);
@@ -442,7 +443,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     insn: BpfInsn,
     symbol: Symbol,
   ) => {
-    if (insn.code !== 0x18) throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
+    if (insn.code !== Op.LDDW) throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
     const mapIndex = mapAt.get(`${symbol.shndx}:${symbol.value}`) ?? dataMapOf.get(symbol.shndx) ?? -1;
     const map = maps[mapIndex];
     if (map === undefined)

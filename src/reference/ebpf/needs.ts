@@ -14,7 +14,7 @@ import {
   ProgFeature,
   type BpfInsn,
 } from '../../codec/index.js';
-import { Alu, Cls, Jmp, Mode, Size } from './opcodes.js';
+import { Alu, Cls, Jmp, Mode, OPCODE_MASK, Size } from './opcodes.js';
 
 /** A program's requirements. */
 export interface ProgramNeeds {
@@ -36,8 +36,8 @@ const XDP_MD_DATA_META = 8;
 /** The RFC 9669 group of one (non-`ld_imm64`-second-slot) instruction. */
 function groupOf(insn: BpfInsn): number {
   const cls = insn.code & 0x07;
-  const op = insn.code & 0xf0;
-  const wide = cls === Cls.ALU64 || cls === Cls.JMP || (insn.code & 0x18) === Size.DW;
+  const op = insn.code & OPCODE_MASK.OPERATION;
+  const wide = cls === Cls.ALU64 || cls === Cls.JMP || (insn.code & OPCODE_MASK.SIZE) === Size.DW;
   switch (cls) {
     case Cls.ALU:
     case Cls.ALU64:
@@ -45,11 +45,12 @@ function groupOf(insn: BpfInsn): number {
         return cls === Cls.ALU ? IsaGroup.DIVMUL32 : IsaGroup.DIVMUL64;
       return cls === Cls.ALU ? IsaGroup.BASE32 : IsaGroup.BASE64;
     case Cls.LD:
-      if ((insn.code & 0xe0) === Mode.ABS || (insn.code & 0xe0) === Mode.IND) return IsaGroup.PACKET;
+      if ((insn.code & OPCODE_MASK.MODE) === Mode.ABS || (insn.code & OPCODE_MASK.MODE) === Mode.IND)
+        return IsaGroup.PACKET;
       return IsaGroup.BASE64; // ld_imm64
     case Cls.STX:
-      if ((insn.code & 0xe0) === Mode.ATOMIC)
-        return (insn.code & 0x18) === Size.DW ? IsaGroup.ATOMIC64 : IsaGroup.ATOMIC32;
+      if ((insn.code & OPCODE_MASK.MODE) === Mode.ATOMIC)
+        return (insn.code & OPCODE_MASK.SIZE) === Size.DW ? IsaGroup.ATOMIC64 : IsaGroup.ATOMIC32;
       return wide ? IsaGroup.BASE64 : IsaGroup.BASE32;
     default:
       return wide ? IsaGroup.BASE64 : IsaGroup.BASE32;
@@ -77,7 +78,7 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
       i++; // the second slot belongs to this instruction
       continue;
     }
-    if (cls === Cls.JMP && (insn.code & 0xf0) === Jmp.CALL) {
+    if (cls === Cls.JMP && (insn.code & OPCODE_MASK.OPERATION) === Jmp.CALL) {
       if (insn.src_reg === 0) helpers.add(insn.imm >>> 0);
       if (insn.src_reg === 1) progFeatures |= ProgFeature.BPF_TO_BPF_CALLS;
     }

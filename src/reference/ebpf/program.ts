@@ -7,7 +7,7 @@
  * @module
  */
 import { isLdImm64SecondSlot, type BpfInsn } from '../../codec/index.js';
-import { Alu, Cls, Jmp, Mode, Size } from './opcodes.js';
+import { Alu, Cls, Jmp, Mode, OPCODE_MASK, Size } from './opcodes.js';
 import type { Pair } from './arith.js';
 
 /** Resolves a `ld_imm64` pseudo source (map handle or map value) to the 64-bit value it loads. */
@@ -41,13 +41,13 @@ export interface DecodedProgram {
 export const INVALID_OPCODE = 0;
 
 function writesDst(code: number): boolean {
-  const cls = code & 7;
+  const cls = code & OPCODE_MASK.CLASS;
   if (cls === Cls.ALU || cls === Cls.ALU64 || cls === Cls.LDX) return true;
   return code === (Cls.LD | Mode.IMM | Size.DW);
 }
 
 function readsDst(code: number): boolean {
-  const cls = code & 7;
+  const cls = code & OPCODE_MASK.CLASS;
   return (
     cls === Cls.ST ||
     cls === Cls.STX ||
@@ -62,13 +62,17 @@ function readsDst(code: number): boolean {
 function slotProblem(insns: readonly BpfInsn[], pc: number): string | undefined {
   const insn = insns[pc] as BpfInsn;
   const { code, dst_reg: dst, src_reg: src, off, imm } = insn;
-  const cls = code & 7;
+  const cls = code & OPCODE_MASK.CLASS;
   if (dst > 10) return `register r${dst} does not exist`;
   if (src > 10 && !(code === (Cls.LD | Mode.IMM | Size.DW) || code === (Cls.JMP | Jmp.CALL))) {
     return `register r${src} does not exist`;
   }
   if (dst === 10 && writesDst(code)) return 'r10 is read-only';
-  if ((cls === Cls.JMP || cls === Cls.JMP32) && (code & 0xf0) !== Jmp.CALL && (code & 0xf0) !== Jmp.EXIT) {
+  if (
+    (cls === Cls.JMP || cls === Cls.JMP32) &&
+    (code & OPCODE_MASK.OPERATION) !== Jmp.CALL &&
+    (code & OPCODE_MASK.OPERATION) !== Jmp.EXIT
+  ) {
     const rel = code === (Cls.JMP32 | Jmp.JA) ? imm : off;
     const target = pc + rel + 1;
     if (target < 0 || target >= insns.length) return `jump to ${target} leaves the program`;
@@ -78,7 +82,7 @@ function slotProblem(insns: readonly BpfInsn[], pc: number): string | undefined 
     if (target < 0 || target >= insns.length) return `call to ${target} leaves the program`;
   }
   if (cls === Cls.ALU || cls === Cls.ALU64) {
-    const op = code & 0xf0;
+    const op = code & OPCODE_MASK.OPERATION;
     if (op === Alu.DIV || op === Alu.MOD) {
       if (off !== 0 && off !== 1) return 'division offset must be 0 or 1';
     } else if (op === Alu.MOV && (code & 8) !== 0) {

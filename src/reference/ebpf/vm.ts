@@ -24,8 +24,22 @@ import {
 } from './arith.js';
 import { EngineFault } from './fault.js';
 import { AddressSpace, type Region } from './memory.js';
-import { Alu, Atomic, Cls, Jmp, MAX_CALL_FRAMES, Mode, STACK_SIZE, sizeBytes } from './opcodes.js';
+import {
+  Alu,
+  Atomic,
+  Cls,
+  Jmp,
+  MAX_CALL_FRAMES,
+  Mode,
+  Op,
+  OPCODE_MASK,
+  STACK_SIZE,
+  sizeBytes,
+} from './opcodes.js';
 import type { DecodedProgram } from './program.js';
+
+// A module-local binding of the opcode table: V8 folds its constant loads in the dispatch switch.
+const OPC = Op;
 
 /** A helper: reads its arguments from r1-r5 of `vm` and writes its result into r0. */
 export type Helper = (vm: Vm, pc: number) => void;
@@ -118,8 +132,8 @@ export class Vm {
       const d = dst[pc] as number;
       switch (c) {
         // ---- ALU64 -------------------------------------------------------------------------
-        case 0x07: // add imm
-        case 0x0f: {
+        case OPC.ADD64_IMM:
+        case OPC.ADD64_REG: {
           const blo = c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number);
           const bhi = c & 8 ? (H[src[pc] as number] as number) : blo >> 31;
           const alo = L[d] as number;
@@ -128,8 +142,8 @@ export class Vm {
           L[d] = lo;
           break;
         }
-        case 0x17:
-        case 0x1f: {
+        case OPC.SUB64_IMM:
+        case OPC.SUB64_REG: {
           const blo = c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number);
           const bhi = c & 8 ? (H[src[pc] as number] as number) : blo >> 31;
           const alo = L[d] as number;
@@ -137,8 +151,8 @@ export class Vm {
           L[d] = (alo - blo) | 0;
           break;
         }
-        case 0x27:
-        case 0x2f: {
+        case OPC.MUL64_IMM:
+        case OPC.MUL64_REG: {
           const blo = c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number);
           const bhi = c & 8 ? (H[src[pc] as number] as number) : blo >> 31;
           mul64(H[d] as number, L[d] as number, bhi, blo, tmp);
@@ -146,19 +160,27 @@ export class Vm {
           L[d] = tmp.lo;
           break;
         }
-        case 0x37:
-        case 0x3f:
-        case 0x97:
-        case 0x9f: {
+        case OPC.DIV64_IMM:
+        case OPC.DIV64_REG:
+        case OPC.MOD64_IMM:
+        case OPC.MOD64_REG: {
           const blo = c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number);
           const bhi = c & 8 ? (H[src[pc] as number] as number) : blo >> 31;
-          divmod64(H[d] as number, L[d] as number, bhi, blo, off[pc] === 1, (c & 0xf0) === Alu.MOD, tmp);
+          divmod64(
+            H[d] as number,
+            L[d] as number,
+            bhi,
+            blo,
+            off[pc] === 1,
+            (c & OPCODE_MASK.OPERATION) === Alu.MOD,
+            tmp,
+          );
           H[d] = tmp.hi;
           L[d] = tmp.lo;
           break;
         }
-        case 0x47:
-        case 0x4f:
+        case OPC.OR64_IMM:
+        case OPC.OR64_REG:
           if (c & 8) {
             L[d] = (L[d] as number) | (L[src[pc] as number] as number);
             H[d] = (H[d] as number) | (H[src[pc] as number] as number);
@@ -167,8 +189,8 @@ export class Vm {
             H[d] = (H[d] as number) | ((imm[pc] as number) >> 31);
           }
           break;
-        case 0x57:
-        case 0x5f:
+        case OPC.AND64_IMM:
+        case OPC.AND64_REG:
           if (c & 8) {
             L[d] = (L[d] as number) & (L[src[pc] as number] as number);
             H[d] = (H[d] as number) & (H[src[pc] as number] as number);
@@ -177,8 +199,8 @@ export class Vm {
             H[d] = (H[d] as number) & ((imm[pc] as number) >> 31);
           }
           break;
-        case 0xa7:
-        case 0xaf:
+        case OPC.XOR64_IMM:
+        case OPC.XOR64_REG:
           if (c & 8) {
             L[d] = (L[d] as number) ^ (L[src[pc] as number] as number);
             H[d] = (H[d] as number) ^ (H[src[pc] as number] as number);
@@ -187,14 +209,14 @@ export class Vm {
             H[d] = (H[d] as number) ^ ((imm[pc] as number) >> 31);
           }
           break;
-        case 0x67:
-        case 0x6f:
-        case 0x77:
-        case 0x7f:
-        case 0xc7:
-        case 0xcf: {
+        case OPC.LSH64_IMM:
+        case OPC.LSH64_REG:
+        case OPC.RSH64_IMM:
+        case OPC.RSH64_REG:
+        case OPC.ARSH64_IMM:
+        case OPC.ARSH64_REG: {
           const n = (c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number)) & 63;
-          const op = c & 0xf0;
+          const op = c & OPCODE_MASK.OPERATION;
           if (op === Alu.LSH) shl64(H[d] as number, L[d] as number, n, tmp);
           else if (op === Alu.RSH) shr64(H[d] as number, L[d] as number, n, tmp);
           else sar64(H[d] as number, L[d] as number, n, tmp);
@@ -202,17 +224,17 @@ export class Vm {
           L[d] = tmp.lo;
           break;
         }
-        case 0x87: {
+        case OPC.NEG64: {
           const lo = L[d] as number;
           L[d] = -lo | 0;
           H[d] = (~(H[d] as number) + (lo === 0 ? 1 : 0)) | 0;
           break;
         }
-        case 0xb7:
+        case OPC.MOV64_IMM:
           L[d] = imm[pc] as number;
           H[d] = (imm[pc] as number) >> 31;
           break;
-        case 0xbf: {
+        case OPC.MOV64_REG: {
           const s = src[pc] as number;
           const o = off[pc] as number;
           if (o === 0) {
@@ -227,86 +249,86 @@ export class Vm {
           break;
         }
         // ---- ALU (32-bit; results zero-extended) -------------------------------------------
-        case 0x04:
-        case 0x0c:
+        case OPC.ADD32_IMM:
+        case OPC.ADD32_REG:
           L[d] = ((L[d] as number) + (c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number))) | 0;
           H[d] = 0;
           break;
-        case 0x14:
-        case 0x1c:
+        case OPC.SUB32_IMM:
+        case OPC.SUB32_REG:
           L[d] = ((L[d] as number) - (c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number))) | 0;
           H[d] = 0;
           break;
-        case 0x24:
-        case 0x2c:
+        case OPC.MUL32_IMM:
+        case OPC.MUL32_REG:
           L[d] = Math.imul(L[d] as number, c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number));
           H[d] = 0;
           break;
-        case 0x34:
-        case 0x3c:
-        case 0x94:
-        case 0x9c:
+        case OPC.DIV32_IMM:
+        case OPC.DIV32_REG:
+        case OPC.MOD32_IMM:
+        case OPC.MOD32_REG:
           L[d] = divmod32(
             L[d] as number,
             c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number),
             off[pc] === 1,
-            (c & 0xf0) === Alu.MOD,
+            (c & OPCODE_MASK.OPERATION) === Alu.MOD,
           );
           H[d] = 0;
           break;
-        case 0x44:
-        case 0x4c:
+        case OPC.OR32_IMM:
+        case OPC.OR32_REG:
           L[d] = (L[d] as number) | (c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number));
           H[d] = 0;
           break;
-        case 0x54:
-        case 0x5c:
+        case OPC.AND32_IMM:
+        case OPC.AND32_REG:
           L[d] = (L[d] as number) & (c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number));
           H[d] = 0;
           break;
-        case 0xa4:
-        case 0xac:
+        case OPC.XOR32_IMM:
+        case OPC.XOR32_REG:
           L[d] = (L[d] as number) ^ (c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number));
           H[d] = 0;
           break;
-        case 0x64:
-        case 0x6c:
+        case OPC.LSH32_IMM:
+        case OPC.LSH32_REG:
           L[d] = (L[d] as number) << ((c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number)) & 31);
           H[d] = 0;
           break;
-        case 0x74:
-        case 0x7c:
+        case OPC.RSH32_IMM:
+        case OPC.RSH32_REG:
           L[d] =
             ((L[d] as number) >>> ((c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number)) & 31)) |
             0;
           H[d] = 0;
           break;
-        case 0xc4:
-        case 0xcc:
+        case OPC.ARSH32_IMM:
+        case OPC.ARSH32_REG:
           L[d] = (L[d] as number) >> ((c & 8 ? (L[src[pc] as number] as number) : (imm[pc] as number)) & 31);
           H[d] = 0;
           break;
-        case 0x84:
+        case OPC.NEG32:
           L[d] = -(L[d] as number) | 0;
           H[d] = 0;
           break;
-        case 0xb4:
+        case OPC.MOV32_IMM:
           L[d] = imm[pc] as number;
           H[d] = 0;
           break;
-        case 0xbc: {
+        case OPC.MOV32_REG: {
           const v = L[src[pc] as number] as number;
           const o = off[pc] as number;
           L[d] = o === 8 ? (v << 24) >> 24 : o === 16 ? (v << 16) >> 16 : v;
           H[d] = 0;
           break;
         }
-        case 0xd4: // to little-endian: on this little-endian machine, truncation only
-        case 0xdc: // to big-endian: byte reversal of the low imm bits, zero-extended
-        case 0xd7: {
+        case OPC.TO_LE: // to little-endian: on this little-endian machine, truncation only
+        case OPC.TO_BE: // to big-endian: byte reversal of the low imm bits, zero-extended
+        case OPC.BSWAP: {
           // bswap (ALU64 END): byte reversal whatever the machine's order, as to big-endian here
           const w = imm[pc] as number;
-          const be = c !== 0xd4;
+          const be = c !== OPC.TO_LE;
           if (w === 16) {
             L[d] = be ? bswap16(L[d] as number) : (L[d] as number) & 0xffff;
             H[d] = 0;
@@ -321,37 +343,37 @@ export class Vm {
           break;
         }
         // ---- loads ----------------------------------------------------------------------------
-        case 0x18:
+        case OPC.LDDW:
           L[d] = wideLo[pc] as number;
           H[d] = wideHi[pc] as number;
           pc++;
           break;
-        case 0x61:
-        case 0x69:
-        case 0x71:
-        case 0x79:
-        case 0x81:
-        case 0x89:
-        case 0x91: {
+        case OPC.LDXW:
+        case OPC.LDXH:
+        case OPC.LDXB:
+        case OPC.LDXDW:
+        case OPC.LDXSW:
+        case OPC.LDXSH:
+        case OPC.LDXSB: {
           const s = src[pc] as number;
           const size = sizeBytes(c);
           const o = off[pc] as number;
           const plo = ((L[s] as number) + o) | 0;
           const phi = ((H[s] as number) + (o >> 31) + carryOf(L[s] as number, plo)) | 0;
-          this.load(phi, plo, size, (c & 0xe0) === Mode.MEMSX, pc, tmp);
+          this.load(phi, plo, size, (c & OPCODE_MASK.MODE) === Mode.MEMSX, pc, tmp);
           L[d] = tmp.lo;
           H[d] = tmp.hi;
           break;
         }
         // ---- stores ---------------------------------------------------------------------------
-        case 0x62:
-        case 0x6a:
-        case 0x72:
-        case 0x7a:
-        case 0x63:
-        case 0x6b:
-        case 0x73:
-        case 0x7b: {
+        case OPC.STW:
+        case OPC.STH:
+        case OPC.STB:
+        case OPC.STDW:
+        case OPC.STXW:
+        case OPC.STXH:
+        case OPC.STXB:
+        case OPC.STXDW: {
           const size = sizeBytes(c);
           const o = off[pc] as number;
           const plo = ((L[d] as number) + o) | 0;
@@ -362,7 +384,7 @@ export class Vm {
           const at = space.offsetOf(plo);
           let vlo: number;
           let vhi: number;
-          if ((c & 7) === Cls.ST) {
+          if ((c & OPCODE_MASK.CLASS) === Cls.ST) {
             vlo = imm[pc] as number;
             vhi = vlo >> 31;
           } else {
@@ -379,18 +401,18 @@ export class Vm {
           }
           break;
         }
-        case 0xc3:
-        case 0xdb:
-          this.atomic(c === 0xdb, d, src[pc] as number, off[pc] as number, imm[pc] as number, pc);
+        case OPC.ATOMIC32:
+        case OPC.ATOMIC64:
+          this.atomic(c === OPC.ATOMIC64, d, src[pc] as number, off[pc] as number, imm[pc] as number, pc);
           break;
         // ---- jumps ----------------------------------------------------------------------------
-        case 0x05:
+        case OPC.JA:
           pc += off[pc] as number;
           break;
-        case 0x06:
+        case OPC.JA32:
           pc += imm[pc] as number;
           break;
-        case 0x85: {
+        case OPC.CALL: {
           const s = src[pc] as number;
           if (s === 0) {
             this.callHelper(imm[pc] as number, pc);
@@ -416,11 +438,11 @@ export class Vm {
           }
           break;
         }
-        case 0x8d:
+        case OPC.CALLX:
           // callx: the helper id is in the destination register
           this.callHelper(L[d] as number, pc);
           break;
-        case 0x95:
+        case OPC.EXIT:
           if (depth === 0) {
             this.steps = budget - left;
             return;
@@ -436,13 +458,13 @@ export class Vm {
           }
           break;
         // the common 64-bit conditional jumps, inline; the rest go through `branch`
-        case 0x15: // jeq imm
+        case OPC.JEQ_IMM:
           if (L[d] === imm[pc] && H[d] === (imm[pc] as number) >> 31) pc += off[pc] as number;
           break;
-        case 0x55: // jne imm
+        case OPC.JNE_IMM:
           if (L[d] !== imm[pc] || H[d] !== (imm[pc] as number) >> 31) pc += off[pc] as number;
           break;
-        case 0x2d: // jgt reg
+        case OPC.JGT_REG:
           if (
             cmpU64(
               H[d] as number,
@@ -455,8 +477,8 @@ export class Vm {
           }
           break;
         default: {
-          const cls = c & 7;
-          if ((cls === Cls.JMP || cls === Cls.JMP32) && c !== 0x06) {
+          const cls = c & OPCODE_MASK.CLASS;
+          if ((cls === Cls.JMP || cls === Cls.JMP32) && c !== OPC.JA32) {
             if (this.branch(c, d, pc, program)) pc += off[pc] as number;
             break;
           }
@@ -476,8 +498,8 @@ export class Vm {
     const k = program.imm[pc] as number;
     const alo = L[d] as number;
     const blo = x ? (L[s] as number) : k;
-    if ((c & 7) === Cls.JMP32) {
-      switch (c & 0xf0) {
+    if ((c & OPCODE_MASK.CLASS) === Cls.JMP32) {
+      switch (c & OPCODE_MASK.OPERATION) {
         case Jmp.JEQ:
           return alo === blo;
         case Jmp.JNE:
@@ -504,7 +526,7 @@ export class Vm {
     } else {
       const ahi = H[d] as number;
       const bhi = x ? (H[s] as number) : k >> 31;
-      switch (c & 0xf0) {
+      switch (c & OPCODE_MASK.OPERATION) {
         case Jmp.JEQ:
           return alo === blo && ahi === bhi;
         case Jmp.JNE:

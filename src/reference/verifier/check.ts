@@ -9,7 +9,7 @@
  */
 import { Errno, type BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
-import { ALU_SYMBOLS } from '../ebpf/opcodes.js';
+import { ALU_SYMBOLS, ATOMIC_OPS, Alu, Atomic, Cls, Jmp, Mode, Op, OPCODE_MASK } from '../ebpf/opcodes.js';
 import {
   alu,
   coerce,
@@ -297,15 +297,15 @@ class Checker {
     private readonly options: CheckOptions,
   ) {
     insns.forEach((insn, i) => {
-      if (insn.code === 0x85 && insn.src_reg === 1) this.stackDepth.set(i + insn.imm + 1, 0);
-      const cls = insn.code & 7;
-      if ((cls === 5 || cls === 6) && insn.code !== 0x95) {
-        if (insn.code === 0x85) {
+      if (insn.code === Op.CALL && insn.src_reg === 1) this.stackDepth.set(i + insn.imm + 1, 0);
+      const cls = insn.code & OPCODE_MASK.CLASS;
+      if ((cls === Cls.JMP || cls === Cls.JMP32) && insn.code !== Op.EXIT) {
+        if (insn.code === Op.CALL) {
           this.prunePoints.add(i + 1);
           if (insn.src_reg === 1) this.prunePoints.add(i + insn.imm + 1);
         } else {
           this.prunePoints.add(i + insn.off + 1);
-          if (insn.code !== 0x05) this.prunePoints.add(i + 1);
+          if (insn.code !== Op.JA) this.prunePoints.add(i + 1);
         }
       }
     });
@@ -349,7 +349,7 @@ class Checker {
         fail(Errno.EACCES, start, `combined stack size of ${frame + 1} calls is ${total}. Too large`);
       for (let i = start; i < endOf(start); i++) {
         const insn = this.insns[i] as BpfInsn;
-        if (insn.code !== 0x85 || insn.src_reg !== 1) continue;
+        if (insn.code !== Op.CALL || insn.src_reg !== 1) continue;
         if (frame + 1 >= 8) fail(Errno.E2BIG, i, `the call stack of ${frame + 1} frames is too deep !`);
         walk(i + insn.imm + 1, frame + 1, total);
       }
@@ -419,20 +419,20 @@ class Checker {
       }
     }
     const insn = this.insns[pc] as BpfInsn;
-    const cls = insn.code & 7;
+    const cls = insn.code & OPCODE_MASK.CLASS;
     switch (cls) {
-      case 4:
-      case 7:
+      case Cls.ALU:
+      case Cls.ALU64:
         this.alu(state, insn);
         break;
-      case 1:
+      case Cls.LDX:
         this.ldx(state, insn);
         break;
-      case 2:
-      case 3:
+      case Cls.ST:
+      case Cls.STX:
         this.store(state, insn);
         break;
-      case 0:
+      case Cls.LD:
         this.ld(state, insn);
         state.pc += 2;
         return state;
@@ -466,11 +466,11 @@ class Checker {
 
   private alu(state: State, insn: BpfInsn): void {
     const pc = state.pc;
-    const wide = (insn.code & 7) === 7;
-    const op = insn.code & 0xf0;
+    const wide = (insn.code & OPCODE_MASK.CLASS) === Cls.ALU64;
+    const op = insn.code & OPCODE_MASK.OPERATION;
     const x = (insn.code & 8) !== 0;
     const { dst_reg: d, src_reg: s, off, imm } = insn;
-    if (op === 0x80) {
+    if (op === Alu.NEG) {
       if (x || s !== 0 || off !== 0 || imm !== 0) fail(Errno.EINVAL, pc, 'BPF_NEG uses reserved fields');
       const v = this.read(state, d);
       this.writeCheck(state, d);
@@ -479,7 +479,7 @@ class Checker {
       this.set(state, d, scalarReg(unknown()));
       return;
     }
-    if (op === 0xd0) {
+    if (op === Alu.END) {
       if (s !== 0 || off !== 0 || (imm !== 16 && imm !== 32 && imm !== 64) || wide)
         fail(Errno.EINVAL, pc, 'BPF_END uses reserved fields');
       const v = this.read(state, d);
@@ -489,7 +489,7 @@ class Checker {
       this.set(state, d, scalarReg(unknown()));
       return;
     }
-    if (op === 0xb0) {
+    if (op === Alu.MOV) {
       if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0)
         fail(Errno.EINVAL, pc, 'BPF_MOV uses reserved fields');
       const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
@@ -510,13 +510,13 @@ class Checker {
       }
       return;
     }
-    if (op > 0xd0) fail(Errno.EINVAL, pc, `invalid BPF_ALU opcode ${op.toString(16)}`);
+    if (op > Alu.END) fail(Errno.EINVAL, pc, `invalid BPF_ALU opcode ${op.toString(16)}`);
     if (x ? imm !== 0 || off !== 0 : s !== 0 || off !== 0)
       fail(Errno.EINVAL, pc, 'BPF_ALU uses reserved fields');
     const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
     const dst = this.read(state, d);
-    if ((op === 0x90 || op === 0x30) && !x && imm === 0) fail(Errno.EINVAL, pc, 'div by zero');
-    if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x && (imm < 0 || imm >= (wide ? 64 : 32)))
+    if ((op === Alu.MOD || op === Alu.DIV) && !x && imm === 0) fail(Errno.EINVAL, pc, 'div by zero');
+    if ((op === Alu.LSH || op === Alu.RSH || op === Alu.ARSH) && !x && (imm < 0 || imm >= (wide ? 64 : 32)))
       fail(Errno.EINVAL, pc, `invalid shift ${imm}`);
     this.writeCheck(state, d);
     if (isPointer(dst) || isPointer(src)) {
@@ -535,13 +535,13 @@ class Checker {
    */
   private pointerAlu(state: State, insn: BpfInsn, dst: Reg, src: Reg, wide: boolean): Reg {
     const pc = state.pc;
-    const op = insn.code & 0xf0;
+    const op = insn.code & OPCODE_MASK.OPERATION;
     const sym = ALU_SYMBOLS[op] ?? '?';
     const { dst_reg: d } = insn;
     const x = (insn.code & 8) !== 0;
     const privileged = this.options.privileged;
     if (isPointer(dst) && isPointer(src)) {
-      if (op === 0x10 && privileged) return scalarReg(unknown());
+      if (op === Alu.SUB && privileged) return scalarReg(unknown());
       return fail(Errno.EACCES, pc, `R${d} pointer ${sym} pointer prohibited`);
     }
     const pointer = isPointer(dst) ? dst : src;
@@ -550,7 +550,7 @@ class Checker {
     // an offset with contradictory bounds comes from a dead branch: Linux taints the result
     if (invalidBounds(offset.s)) return scalarReg(unknown());
     if (!wide) {
-      if (op === 0x10 && privileged) return scalarReg(unknown());
+      if (op === Alu.SUB && privileged) return scalarReg(unknown());
       return fail(Errno.EACCES, pc, `R${d} 32-bit pointer arithmetic prohibited`);
     }
     if (pointer.type === 'map_value_or_null')
@@ -561,14 +561,14 @@ class Checker {
       );
     if (
       pointer.type === 'pkt_end' ||
-      (pointer.type === 'map_ptr' && !(isConst(offset.s) && offset.s.value === 0n && op === 0x00))
+      (pointer.type === 'map_ptr' && !(isConst(offset.s) && offset.s.value === 0n && op === Alu.ADD))
     ) {
       return fail(Errno.EACCES, pc, `R${d} pointer arithmetic on ${TYPE_NAME[pointer.type]} prohibited`);
     }
     const name = TYPE_NAME[pointer.type];
     this.saneOffset(offset.s, 0, name, pc);
     this.saneOffset(pointer.s, pointer.off, name, pc);
-    const sanitize = !privileged && x && (op === 0x00 || op === 0x10);
+    const sanitize = !privileged && x && (op === Alu.ADD || op === Alu.SUB);
     let window = 0;
     if (sanitize) {
       const offIsImm = isConst(offset.s);
@@ -581,21 +581,21 @@ class Checker {
       window = this.pointerLimit(pointer, op, offset, d, pc);
     }
     let result: Reg;
-    if (op === 0x00 || op === 0x10) {
-      if (op === 0x10 && !isPointer(dst))
+    if (op === Alu.ADD || op === Alu.SUB) {
+      if (op === Alu.SUB && !isPointer(dst))
         return fail(Errno.EACCES, pc, `R${d} tried to subtract pointer from scalar`);
-      if (op === 0x10 && pointer.type === 'fp')
+      if (op === Alu.SUB && pointer.type === 'fp')
         return fail(Errno.EACCES, pc, `R${d} subtraction from stack pointer prohibited`);
       if (isConst(offset.s)) {
         const k = Number(BigInt.asIntN(64, offset.s.value));
-        const fixed = op === 0x10 ? pointer.off - k : pointer.off + k;
+        const fixed = op === Alu.SUB ? pointer.off - k : pointer.off + k;
         if (fixed === (fixed | 0)) {
           result = { ...pointer, off: fixed };
-        } else result = this.variablePointer(pointer, op === 0x10 ? neg(offset.s, true) : offset.s);
+        } else result = this.variablePointer(pointer, op === Alu.SUB ? neg(offset.s, true) : offset.s);
       } else {
-        result = this.variablePointer(pointer, op === 0x10 ? neg(offset.s, true) : offset.s);
+        result = this.variablePointer(pointer, op === Alu.SUB ? neg(offset.s, true) : offset.s);
       }
-    } else if (op === 0x50 || op === 0x40 || op === 0xa0) {
+    } else if (op === Alu.AND || op === Alu.OR || op === Alu.XOR) {
       return fail(Errno.EACCES, pc, `R${d} bitwise operator ${sym} on pointer prohibited`);
     } else {
       return fail(Errno.EACCES, pc, `R${d} pointer arithmetic with ${sym} operator prohibited`);
@@ -611,7 +611,7 @@ class Checker {
 
   /** A pointer plus a variable offset: a new packet id, no range yet. */
   private variablePointer(pointer: Reg, delta: Scalar): Reg {
-    const s = alu(0x00, pointer.s, delta, true);
+    const s = alu(Alu.ADD, pointer.s, delta, true);
     const isPacket = pointer.type === 'pkt' || pointer.type === 'pkt_meta';
     return { ...pointer, s, id: isPacket ? ++this.idGen : pointer.id, range: isPacket ? 0 : pointer.range };
   }
@@ -641,7 +641,7 @@ class Checker {
    * it (EACCES for other pointer types, or when the pointer already sits at its object's end).
    */
   private pointerLimit(pointer: Reg, op: number, offset: Reg, d: number, pc: number, after = false): number {
-    const toLeft = (op === 0x00 && offset.s.smin < 0n) || (op === 0x10 && offset.s.smin >= 0n);
+    const toLeft = (op === Alu.ADD && offset.s.smin < 0n) || (op === Alu.SUB && offset.s.smin >= 0n);
     let limit: bigint;
     let max: bigint;
     if (pointer.type === 'fp') {
@@ -661,7 +661,7 @@ class Checker {
       fail(
         13,
         pc,
-        `R${d} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, pointer arithmetic with it prohibited for !root`,
+        `R${d} tried to ${op === Alu.ADD ? 'add' : 'sub'} beyond pointer bounds, pointer arithmetic with it prohibited for !root`,
       );
     return Number(limit);
   }
@@ -709,7 +709,7 @@ class Checker {
 
   private ld(state: State, insn: BpfInsn): void {
     const pc = state.pc;
-    if (insn.code !== 0x18)
+    if (insn.code !== Op.LDDW)
       fail(Errno.EINVAL, pc, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
     const next = this.insns[pc + 1] as BpfInsn;
     this.writeCheck(state, insn.dst_reg);
@@ -1021,17 +1021,17 @@ class Checker {
     const pc = state.pc;
     const { dst_reg: d, src_reg: s, off, imm } = insn;
     const size = [4, 2, 1, 8][(insn.code >> 3) & 3] as number;
-    const mode = insn.code & 0xe0;
-    if ((insn.code & 7) === 2) {
-      if (mode !== 0x60 || s !== 0) fail(Errno.EINVAL, pc, 'BPF_ST uses reserved fields');
+    const mode = insn.code & OPCODE_MASK.MODE;
+    if ((insn.code & OPCODE_MASK.CLASS) === Cls.ST) {
+      if (mode !== Mode.MEM || s !== 0) fail(Errno.EINVAL, pc, 'BPF_ST uses reserved fields');
       const dst = this.read(state, d);
       if (dst.type === 'ctx') fail(Errno.EACCES, pc, `BPF_ST stores into R${d} ctx is not allowed`);
       // the pinned 6.1 kernel tracks BPF_ST immediates as it tracks stored scalars
       this.access(state, d, dst, off, size, true, scalarReg(known(BigInt(imm))), pc);
       return;
     }
-    if (mode === 0xc0) {
-      if (![0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1].includes(imm)) {
+    if (mode === Mode.ATOMIC) {
+      if (!ATOMIC_OPS.includes(imm)) {
         fail(
           Errno.EINVAL,
           pc,
@@ -1041,7 +1041,7 @@ class Checker {
       if (size !== 4 && size !== 8) fail(Errno.EINVAL, pc, 'invalid atomic operand size');
       const src = this.read(state, s);
       const dst = this.read(state, d);
-      if (imm === 0xf1 && isPointer(this.read(state, 0)) && !this.options.privileged)
+      if (imm === Atomic.CMPXCHG && isPointer(this.read(state, 0)) && !this.options.privileged)
         fail(Errno.EACCES, pc, 'R0 leaks addr into mem');
       if (isPointer(src) && !this.options.privileged) fail(Errno.EACCES, pc, `R${s} leaks addr into mem`);
       if (dst.type !== 'map_value' && dst.type !== 'fp')
@@ -1052,13 +1052,13 @@ class Checker {
       try {
         const old = this.atomicOperand(state, d, dst, off, size, pc);
         this.access(state, d, dst, off, size, true, undefined, pc);
-        if (imm & 1) this.set(state, imm === 0xf1 ? 0 : s, old);
+        if (imm & 1) this.set(state, imm === Atomic.CMPXCHG ? 0 : s, old);
       } finally {
         this.atomicAccess = false;
       }
       return;
     }
-    if (mode !== 0x60 || imm !== 0) fail(Errno.EINVAL, pc, 'BPF_STX uses reserved fields');
+    if (mode !== Mode.MEM || imm !== 0) fail(Errno.EINVAL, pc, 'BPF_STX uses reserved fields');
     const src = this.read(state, s);
     const dst = this.read(state, d);
     this.access(state, d, dst, off, size, true, src, pc);
@@ -1084,16 +1084,16 @@ class Checker {
   private jmp(state: State, insn: BpfInsn, pending: State[]): State | undefined {
     const pc = state.pc;
     const { code, dst_reg: d, src_reg: s, off, imm } = insn;
-    const op = code & 0xf0;
+    const op = code & OPCODE_MASK.OPERATION;
     const x = (code & 8) !== 0;
-    const wide = (code & 7) === 5;
-    if (op === 0x00) {
+    const wide = (code & OPCODE_MASK.CLASS) === Cls.JMP;
+    if (op === Jmp.JA) {
       if (x || imm !== 0 || s !== 0 || d !== 0 || !wide)
         fail(Errno.EINVAL, pc, 'BPF_JA uses reserved fields');
       state.pc += off + 1;
       return state;
     }
-    if (op === 0x80) {
+    if (op === Jmp.CALL) {
       if (x || off !== 0 || (s !== 0 && s !== 1) || d !== 0 || !wide)
         fail(Errno.EINVAL, pc, 'BPF_CALL uses reserved fields');
       if (s === 1) {
@@ -1120,7 +1120,7 @@ class Checker {
       state.pc++;
       return state;
     }
-    if (op === 0x90) {
+    if (op === Jmp.EXIT) {
       if (x || imm !== 0 || s !== 0 || d !== 0 || !wide)
         fail(Errno.EINVAL, pc, 'BPF_EXIT uses reserved fields');
       if (state.frames.length > 1) {
@@ -1139,7 +1139,7 @@ class Checker {
       finish(state.node);
       return undefined;
     }
-    if (op > 0xd0) fail(Errno.EINVAL, pc, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`);
+    if (op > Jmp.JSLE) fail(Errno.EINVAL, pc, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`);
     if (x ? imm !== 0 : s !== 0) fail(Errno.EINVAL, pc, 'BPF_JMP/JMP32 uses reserved fields');
     const src = x ? this.read(state, s) : scalarReg(known(BigInt(imm)));
     const dst = this.read(state, d);
@@ -1155,7 +1155,7 @@ class Checker {
     wide: boolean,
     pending: State[],
   ): State | undefined {
-    const op = insn.code & 0xf0;
+    const op = insn.code & OPCODE_MASK.OPERATION;
     const { dst_reg: d, src_reg: s } = insn;
     const x = (insn.code & 8) !== 0;
     const here = state.pc;
@@ -1194,11 +1194,11 @@ class Checker {
       src.type === 'scalar' &&
       isConst(src.s) &&
       src.s.value === 0n &&
-      (op === 0x10 || op === 0x50) &&
+      (op === Jmp.JEQ || op === Jmp.JNE) &&
       wide
     ) {
-      const isNull = op === 0x10 ? taken : state;
-      const notNull = op === 0x10 ? state : taken;
+      const isNull = op === Jmp.JEQ ? taken : state;
+      const notNull = op === Jmp.JEQ ? state : taken;
       markNullable(isNull, dst.id, false);
       markNullable(notNull, dst.id, true);
     } else if (
@@ -1206,12 +1206,12 @@ class Checker {
       src.type === 'scalar' &&
       isConst(src.s) &&
       src.s.value === 0n &&
-      (op === 0x10 || op === 0x50) &&
+      (op === Jmp.JEQ || op === Jmp.JNE) &&
       dst.type !== 'map_value_or_null' &&
       wide
     ) {
       // a valid pointer is never NULL: the comparison's outcome is known
-      if (op === 0x10) takenOk = false;
+      if (op === Jmp.JEQ) takenOk = false;
       else fallOk = false;
     } else if (wide && this.packetCompare(op, dst, src, state, taken)) {
       // ranges learned
@@ -1278,21 +1278,21 @@ class Checker {
     };
     if (!match(dst, src) && !match(src, dst)) return false;
     if (match(dst, src)) {
-      if (op === 0x20)
+      if (op === Jmp.JGT)
         good(fall, dst, false); // pkt > end: in range when not taken
-      else if (op === 0xa0)
+      else if (op === Jmp.JLT)
         good(taken, dst, true); // pkt < end
-      else if (op === 0x30)
+      else if (op === Jmp.JGE)
         good(fall, dst, true); // pkt >= end
-      else if (op === 0xb0) good(taken, dst, false); // pkt <= end
+      else if (op === Jmp.JLE) good(taken, dst, false); // pkt <= end
     } else if (match(src, dst)) {
-      if (op === 0x20)
+      if (op === Jmp.JGT)
         good(taken, src, true); // end > pkt
-      else if (op === 0xa0)
+      else if (op === Jmp.JLT)
         good(fall, src, false); // end < pkt
-      else if (op === 0x30)
+      else if (op === Jmp.JGE)
         good(taken, src, false); // end >= pkt
-      else if (op === 0xb0) good(fall, src, true); // end <= pkt
+      else if (op === Jmp.JLE) good(fall, src, true); // end <= pkt
     }
     return true;
   }

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { Alu, Jmp } from '../ebpf/opcodes.js';
 
 /** A scalar's known bits and bounds (unsigned bounds as unsigned, signed as signed, of the width). */
 export interface Scalar {
@@ -222,29 +223,29 @@ export function scalarDomain(bits: number): ScalarDomain {
     const w = wide ? bits : bits / 2;
     const width = BigInt(w);
     switch (op) {
-      case 0x00:
+      case Alu.ADD:
         return known(BigInt.asUintN(w, x + y));
-      case 0x10:
+      case Alu.SUB:
         return known(BigInt.asUintN(w, x - y));
-      case 0x20:
+      case Alu.MUL:
         return known(BigInt.asUintN(w, x * y));
-      case 0x30:
+      case Alu.DIV:
         return known(y === 0n ? 0n : BigInt.asUintN(w, x) / BigInt.asUintN(w, y));
-      case 0x40:
+      case Alu.OR:
         return known(x | y);
-      case 0x50:
+      case Alu.AND:
         return known(x & y);
-      case 0x60:
+      case Alu.LSH:
         return known(BigInt.asUintN(w, x << (y & (width - 1n))));
-      case 0x70:
+      case Alu.RSH:
         return known(BigInt.asUintN(w, x) >> (y & (width - 1n)));
-      case 0x90:
+      case Alu.MOD:
         return known(y === 0n ? BigInt.asUintN(w, x) : BigInt.asUintN(w, x) % BigInt.asUintN(w, y));
-      case 0xa0:
+      case Alu.XOR:
         return known(x ^ y);
-      case 0xb0:
+      case Alu.MOV:
         return known(BigInt.asUintN(w, y));
-      case 0xc0:
+      case Alu.ARSH:
         return known(BigInt.asUintN(w, BigInt.asIntN(w, x) >> (y & (width - 1n))));
     }
     return undefined;
@@ -297,17 +298,17 @@ export function scalarDomain(bits: number): ScalarDomain {
       if (c !== undefined) return c;
     }
     switch (op) {
-      case 0x00:
+      case Alu.ADD:
         return truncTo(wide, add(a, b));
-      case 0x10:
+      case Alu.SUB:
         return truncTo(wide, sub(a, b));
-      case 0x50: {
+      case Alu.AND: {
         const value = a.value & b.value;
         const mask = (a.mask | a.value) & (b.mask | b.value) & ~value;
         const r = fromTnum(value, mask);
         return truncTo(wide, normalize({ ...r, umax: minB(r.umax, minB(a.umax, b.umax)) }));
       }
-      case 0x20: {
+      case Alu.MUL: {
         // known bits by tnum multiplication; Linux's scalar_min_max_mul: bounds only for
         // non-negative factors that cannot overflow
         const [value, mask] = tnumMul(a, b, top);
@@ -316,15 +317,15 @@ export function scalarDomain(bits: number): ScalarDomain {
         if (a.smin < 0n || b.smin < 0n || a.umax > limit || b.umax > limit) return truncTo(wide, r);
         return truncTo(wide, meet(r, { umin: a.umin * b.umin, umax: a.umax * b.umax }));
       }
-      case 0x40: {
+      case Alu.OR: {
         const value = a.value | b.value;
         return truncTo(wide, fromTnum(value, (a.mask | b.mask) & ~value));
       }
-      case 0xa0: {
+      case Alu.XOR: {
         const mask = a.mask | b.mask;
         return truncTo(wide, fromTnum((a.value ^ b.value) & ~mask, mask));
       }
-      case 0x60:
+      case Alu.LSH:
         if (isConst(b)) {
           const n = b.value & (width - 1n);
           const r = fromTnum(u(a.value << n) & top, u(a.mask << n) & top);
@@ -336,7 +337,7 @@ export function scalarDomain(bits: number): ScalarDomain {
           return truncTo(wide, r);
         }
         return wide ? unknown() : upTo(H);
-      case 0x70:
+      case Alu.RSH:
         if (isConst(b)) {
           const n = b.value & (width - 1n);
           const r = fromTnum(a.value >> n, a.mask >> n);
@@ -346,12 +347,12 @@ export function scalarDomain(bits: number): ScalarDomain {
           );
         }
         return upTo(minB(a.umax, top));
-      case 0x30:
-      case 0x90:
+      case Alu.DIV:
+      case Alu.MOD:
         return upTo(minB(a.umax, top));
-      case 0xb0:
+      case Alu.MOV:
         return truncTo(wide, b);
-      case 0xc0:
+      case Alu.ARSH:
         if (isConst(b)) {
           // Linux's scalar_min_max_arsh: signed bounds and known bits shift, with the sign
           const w = wide ? bits : bits / 2;
@@ -386,8 +387,8 @@ export function scalarDomain(bits: number): ScalarDomain {
     // (anything else makes the destination unknown, all of it, as adjust_scalar_min_max_vals
     // returns before zero-extending); division and modulo are never tracked
     const srcKnown = isConst(wide ? src : zextHalf(src));
-    if (!srcKnown && op !== 0x00 && op !== 0x10 && op !== 0x50) return unknown();
-    if (op === 0x30 || op === 0x90) return wide ? unknown() : zextHalf(unknown());
+    if (!srcKnown && op !== Alu.ADD && op !== Alu.SUB && op !== Alu.AND) return unknown();
+    if (op === Alu.DIV || op === Alu.MOD) return wide ? unknown() : zextHalf(unknown());
     return alu(op, dst, src, wide);
   }
 
@@ -438,25 +439,25 @@ export function scalarDomain(bits: number): ScalarDomain {
     const sa = BigInt.asIntN(bits / 2, a);
     const sb = BigInt.asIntN(bits / 2, b);
     switch (op) {
-      case 0x10:
+      case Jmp.JEQ:
         return a === b;
-      case 0x50:
+      case Jmp.JNE:
         return a !== b;
-      case 0x20:
+      case Jmp.JGT:
         return a > b;
-      case 0x30:
+      case Jmp.JGE:
         return a >= b;
-      case 0xa0:
+      case Jmp.JLT:
         return a < b;
-      case 0xb0:
+      case Jmp.JLE:
         return a <= b;
-      case 0x60:
+      case Jmp.JSGT:
         return sa > sb;
-      case 0x70:
+      case Jmp.JSGE:
         return sa >= sb;
-      case 0xc0:
+      case Jmp.JSLT:
         return sa < sb;
-      case 0xd0:
+      case Jmp.JSLE:
         return sa <= sb;
       default:
         return (a & b) !== 0n;
@@ -509,21 +510,21 @@ export function scalarDomain(bits: number): ScalarDomain {
     const [umin, umax, smin, smax] = lowBounds(a);
     const sv = BigInt.asIntN(bits / 2, v);
     switch (op) {
-      case 0x20:
+      case Jmp.JGT:
         return umin > v ? true : umax <= v ? false : undefined;
-      case 0x30:
+      case Jmp.JGE:
         return umin >= v ? true : umax < v ? false : undefined;
-      case 0xa0:
+      case Jmp.JLT:
         return umax < v ? true : umin >= v ? false : undefined;
-      case 0xb0:
+      case Jmp.JLE:
         return umax <= v ? true : umin > v ? false : undefined;
-      case 0x60:
+      case Jmp.JSGT:
         return smin > sv ? true : smax <= sv ? false : undefined;
-      case 0x70:
+      case Jmp.JSGE:
         return smin >= sv ? true : smax < sv ? false : undefined;
-      case 0xc0:
+      case Jmp.JSLT:
         return smax < sv ? true : smin >= sv ? false : undefined;
-      case 0xd0:
+      case Jmp.JSLE:
         return smax <= sv ? true : smin > sv ? false : undefined;
       default:
         return undefined;
@@ -542,21 +543,21 @@ export function scalarDomain(bits: number): ScalarDomain {
     ];
     const all = side(0n, H, -HSMAX - 1n, HSMAX);
     switch (op) {
-      case 0x20:
+      case Jmp.JGT:
         return [side(v + 1n, H, -HSMAX - 1n, HSMAX), side(0n, v, -HSMAX - 1n, HSMAX)];
-      case 0x30:
+      case Jmp.JGE:
         return [side(v, H, -HSMAX - 1n, HSMAX), side(0n, v - 1n, -HSMAX - 1n, HSMAX)];
-      case 0xa0:
+      case Jmp.JLT:
         return [side(0n, v - 1n, -HSMAX - 1n, HSMAX), side(v, H, -HSMAX - 1n, HSMAX)];
-      case 0xb0:
+      case Jmp.JLE:
         return [side(0n, v, -HSMAX - 1n, HSMAX), side(v + 1n, H, -HSMAX - 1n, HSMAX)];
-      case 0x60:
+      case Jmp.JSGT:
         return [side(0n, H, sv + 1n, HSMAX), side(0n, H, -HSMAX - 1n, sv)];
-      case 0x70:
+      case Jmp.JSGE:
         return [side(0n, H, sv, HSMAX), side(0n, H, -HSMAX - 1n, sv - 1n)];
-      case 0xc0:
+      case Jmp.JSLT:
         return [side(0n, H, -HSMAX - 1n, sv - 1n), side(0n, H, sv, HSMAX)];
-      case 0xd0:
+      case Jmp.JSLE:
         return [side(0n, H, -HSMAX - 1n, sv), side(0n, H, sv + 1n, HSMAX)];
       default:
         return [all, all];
@@ -604,7 +605,7 @@ export function scalarDomain(bits: number): ScalarDomain {
       [a0, b0],
       [a0, b0],
     ];
-    if (op === 0x40) return jset(a0, b0, wide);
+    if (op === Jmp.JSET) return jset(a0, b0, wide);
     const a = a0;
     let b = b0;
     if (!wide) {
@@ -613,7 +614,7 @@ export function scalarDomain(bits: number): ScalarDomain {
         return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
       }
       if (!isConst(b0)) return both;
-      const signedOp = op === 0x60 || op === 0x70 || op === 0xc0 || op === 0xd0;
+      const signedOp = op === Jmp.JSGT || op === Jmp.JSGE || op === Jmp.JSLT || op === Jmp.JSLE;
       if (a0.umax > H || (signedOp && a0.umax > HSMAX)) {
         // the upper half may be set, or the low half's sign: the low half's known bits decide,
         // and each side learns known bits of the low half only (Linux's 32-bit bounds, as far as
@@ -621,10 +622,10 @@ export function scalarDomain(bits: number): ScalarDomain {
         const v = b0.value & H;
         const t = decideHalf(op, a0, v);
         if (t !== undefined) return t ? [[a0, b0], undefined] : [undefined, [a0, b0]];
-        if (op === 0x10 || op === 0x50) {
+        if (op === Jmp.JEQ || op === Jmp.JNE) {
           // equality sets the low half, whatever its known bits said (__mark_reg32_known)
           const eq = meet({ ...a0, value: (a0.value & ~H) | v, mask: a0.mask & ~H }, {});
-          return op === 0x10 ? [[eq, b0], both[1]] : [both[0], [eq, b0]];
+          return op === Jmp.JEQ ? [[eq, b0], both[1]] : [both[0], [eq, b0]];
         }
         const [takenLow, fallLow] = lowSides(op, a0, v);
         return [
@@ -636,53 +637,53 @@ export function scalarDomain(bits: number): ScalarDomain {
     }
     if (!isConst(b)) {
       // no constant on the right: only equality teaches something (reg_combine_min_max)
-      if (isConst(a) || (op !== 0x10 && op !== 0x50)) return both;
+      if (isConst(a) || (op !== Jmp.JEQ && op !== Jmp.JNE)) return both;
       const lo = maxB(a.umin, b.umin);
       const hi = minB(a.umax, b.umax);
       const eqA = meet(a, { umin: lo, umax: hi });
       const eqB = meet(b, { umin: lo, umax: hi });
       const eq: [Scalar, Scalar] = empty(eqA) || empty(eqB) ? [a, b] : [eqA, eqB];
-      return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
+      return op === Jmp.JEQ ? [eq, [a, b]] : [[a, b], eq];
     }
     const v = b.value;
     const sv = s(v);
     // contradictory bounds stay, as in Linux: the branch is dead, and arithmetic with them taints
     switch (op) {
-      case 0x10: // ==
-      case 0x50: {
-        if (isConst(a)) return decided(a, b, (a.value === v) === (op === 0x10));
+      case Jmp.JEQ: // ==
+      case Jmp.JNE: {
+        if (isConst(a)) return decided(a, b, (a.value === v) === (op === Jmp.JEQ));
         const eq: [Scalar, Scalar] = [known(v), b];
-        return op === 0x10 ? [eq, [a, b]] : [[a, b], eq];
+        return op === Jmp.JEQ ? [eq, [a, b]] : [[a, b], eq];
       }
-      case 0x20: // >
+      case Jmp.JGT: // >
         if (a.umin > v) return decided(a, b, true);
         if (a.umax <= v) return decided(a, b, false);
         return [keep(b, a, { umin: v + 1n }), keep(b, a, { umax: v })];
-      case 0x30: // >=
+      case Jmp.JGE: // >=
         if (a.umin >= v) return decided(a, b, true);
         if (a.umax < v) return decided(a, b, false);
         return [keep(b, a, { umin: v }), keep(b, a, { umax: v - 1n })];
-      case 0xa0: // <
+      case Jmp.JLT: // <
         if (a.umax < v) return decided(a, b, true);
         if (a.umin >= v) return decided(a, b, false);
         return [keep(b, a, { umax: v - 1n }), keep(b, a, { umin: v })];
-      case 0xb0: // <=
+      case Jmp.JLE: // <=
         if (a.umax <= v) return decided(a, b, true);
         if (a.umin > v) return decided(a, b, false);
         return [keep(b, a, { umax: v }), keep(b, a, { umin: v + 1n })];
-      case 0x60: // s>
+      case Jmp.JSGT: // s>
         if (a.smin > sv) return decided(a, b, true);
         if (a.smax <= sv) return decided(a, b, false);
         return [keep(b, a, { smin: sv + 1n }), keep(b, a, { smax: sv })];
-      case 0x70: // s>=
+      case Jmp.JSGE: // s>=
         if (a.smin >= sv) return decided(a, b, true);
         if (a.smax < sv) return decided(a, b, false);
         return [keep(b, a, { smin: sv }), keep(b, a, { smax: sv - 1n })];
-      case 0xc0: // s<
+      case Jmp.JSLT: // s<
         if (a.smax < sv) return decided(a, b, true);
         if (a.smin >= sv) return decided(a, b, false);
         return [keep(b, a, { smax: sv - 1n }), keep(b, a, { smin: sv })];
-      case 0xd0: // s<=
+      case Jmp.JSLE: // s<=
         if (a.smax <= sv) return decided(a, b, true);
         if (a.smin > sv) return decided(a, b, false);
         return [keep(b, a, { smax: sv }), keep(b, a, { smin: sv + 1n })];
