@@ -3,16 +3,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve('.');
 
-test('dist is built (npm ci runs prepare, npm test runs build)', () => {
-  assert.ok(
-    existsSync('dist/index.js') && existsSync('dist/codec/index.d.ts') && existsSync('dist/cli/main.js'),
+test('every export and the bin of package.json name a built file, and every src module is built', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    exports: Record<string, string | Record<string, string>>;
+    bin: Record<string, string>;
+  };
+  const targets = Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)));
+  targets.push(...Object.values(pkg.bin));
+  assert.ok(targets.length >= 14, `${targets.length} targets`);
+  const missing = targets.filter((t) => !existsSync(t));
+  assert.deepEqual(missing, [], 'package.json names files the build does not make');
+  const modules = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? modules(join(dir, e.name))
+        : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+          ? [join(dir, e.name)]
+          : [],
+    );
+  const unbuilt = modules('src').filter(
+    (m) => !existsSync(m.replace(/^src/, 'dist').replace(/\.ts$/, '.js')),
   );
+  assert.deepEqual(unbuilt, []);
 });
 
 test('the package exports resolve by name and decode a buffer', () => {
