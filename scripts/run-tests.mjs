@@ -4,12 +4,14 @@
 //           README's commands, the vector corpora and the campaigns with their planted bugs;
 //   docs    the rendered site in Chromium;
 //   all     every file once (what `npm test` runs).
-// Files run in parallel, one per core, the longest first so that no long file starts last.
+// Files run in parallel, one per core, the longest first so that no long file starts last. With
+// --with-checks the type check and the lint run beside the tests (their output follows the tests'),
+// so a core the tests leave idle does that work; any of the three failing fails the run.
 // Fails loudly when a tier has no file, so a broken glob can never pass as "0 failed".
 import { availableParallelism } from 'node:os';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 /** Files outside the unit tier, by tier. */
 const TIERS = {
@@ -62,7 +64,9 @@ if (missing.length > 0) {
   console.error(`tier lists name files that do not exist: ${missing.join(', ')}`);
   process.exit(1);
 }
-const args = process.argv.slice(2);
+const given = process.argv.slice(2);
+const withChecks = given.includes('--with-checks');
+const args = given.filter((a) => a !== '--with-checks');
 // A first argument that is an option (node --test's) leaves the tier at `all`.
 const tier = args[0] === undefined || args[0].startsWith('-') ? 'all' : args[0];
 const extra = tier === args[0] ? args.slice(1) : args;
@@ -78,8 +82,37 @@ if (files.length === 0) {
   console.error(`no test files in tier ${tier}`);
   process.exit(1);
 }
+
+/** Runs a command; resolves to its exit status and, when `capture`, its output. */
+function run(command, argv, capture) {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    if (capture) {
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+    }
+    child.on('close', (code) => resolve({ status: code ?? 1, output }));
+  });
+}
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const checks = withChecks
+  ? ['typecheck', 'lint'].map((script) => [script, run(npm, ['run', '--silent', script], true)])
+  : [];
 const concurrency = `--test-concurrency=${availableParallelism()}`;
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', concurrency, ...extra, ...files], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+const tests = await run(
+  process.execPath,
+  ['--import', 'tsx', '--test', concurrency, ...extra, ...files],
+  false,
+);
+let failed = tests.status !== 0;
+for (const [script, pending] of checks) {
+  const { status, output } = await pending;
+  console.log(`\n# npm run ${script}: ${status === 0 ? 'ok' : `failed (exit ${status})`}`);
+  if (status !== 0) {
+    process.stdout.write(output);
+    failed = true;
+  }
+}
+process.exit(failed ? 1 : 0);
