@@ -2,14 +2,11 @@
 // protocol, drop) and xdp2 (count, swap MACs, transmit); generated traffic from the host goes through
 // the tap; the guest reads the counters over the control queue. The same programs run in driver mode
 // on a second topology, side by side.
-import { Rng } from '../harness/rng.js';
-import { assemble } from '../reference/ebpf/asm.js';
 import { writeFileSync } from 'node:fs';
-import { PcapngWriter, type PacketSink } from '../harness/pcapng.js';
-import { ElfError, loadElfProgram } from '../reference/ebpf/elf.js';
-import { rewriteMapRefs } from '../reference/ebpf/needs.js';
-import { PROTO_COUNTERS, XDP1, XDP2 } from '../reference/ebpf/samples.js';
-import { Topology, type FrameFate } from '../reference/topology.js';
+import { DEMO_PROGRAMS, runDemo, runObjectDemo, type DemoProgramName } from '../harness/experiments.js';
+import { demoTraffic } from '../harness/packets.js';
+import { PcapngWriter } from '../harness/pcapng.js';
+import { ElfError } from '../reference/ebpf/elf.js';
 import {
   EXIT,
   UsageError,
@@ -21,202 +18,6 @@ import {
   type Output,
   type Subcommand,
 } from './io.js';
-
-const PROGRAMS = { xdp1: XDP1, xdp2: XDP2 } as const;
-type ProgramName = keyof typeof PROGRAMS;
-
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
-  0: 'other',
-  1: 'ICMP',
-  6: 'TCP',
-  17: 'UDP',
-  58: 'ICMPv6',
-};
-
-/** The traffic: UDP, TCP and ICMP over IPv4 (some VLAN-tagged), UDP and ICMPv6 over IPv6, ARP. */
-export function demoTraffic(count: number, seed: number): Uint8Array[] {
-  const rng = new Rng(seed);
-  const guest = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
-  const sender = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a];
-  return Array.from({ length: count }, () => {
-    const kind = rng.int(100);
-    const vlan = kind < 50 && rng.chance(0.1);
-    const v6 = kind >= 85 && kind < 97;
-    const arp = kind >= 97;
-    const protocol = v6 ? (rng.chance(0.8) ? 17 : 58) : kind < 50 ? 17 : kind < 75 ? 6 : 1;
-    const payload = 18 + rng.int(64);
-    const l3 = arp ? 28 : v6 ? 40 + payload : 20 + payload;
-    const f = new Uint8Array(14 + (vlan ? 4 : 0) + l3);
-    f.set([...guest, ...sender]);
-    let at = 12;
-    if (vlan) {
-      f.set([0x81, 0x00, 0x00, 0x07], at);
-      at += 4;
-    }
-    f.set(arp ? [0x08, 0x06] : v6 ? [0x86, 0xdd] : [0x08, 0x00], at);
-    at += 2;
-    if (!arp && !v6)
-      f.set(
-        [0x45, 0, (l3 >> 8) & 0xff, l3 & 0xff, 0, 0, 0x40, 0, 64, protocol, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
-        at,
-      );
-    if (v6) f.set([0x60, 0, 0, 0, (payload >> 8) & 0xff, payload & 0xff, protocol, 64], at);
-    return f;
-  });
-}
-
-/** Records a frame of the offloaded side: what arrived, its verdict, what came out. */
-function capture(sink: PacketSink, what: string, frame: Uint8Array, fate: FrameFate): void {
-  const verdict = fate.offload === 'bypass' ? 'no program ran' : `offloaded program: ${fate.offload}`;
-  sink.record('from-host', frame, `${what}: ${verdict}`);
-  for (const g of fate.guest) sink.record('to-guest', g.delivered, `${what}: delivered to the guest`);
-  for (const f of fate.toHost) sink.record('to-host', f, `${what}: sent back toward the host`);
-}
-
-/** Sends the traffic from the host and tallies where frames went (offloaded side captured to `sink`). */
-function drive(
-  t: Topology,
-  traffic: readonly Uint8Array[],
-  label: string,
-  sink: PacketSink | undefined,
-): { crossed: number; toStack: number; back: number } {
-  let crossed = 0;
-  let toStack = 0;
-  let back = 0;
-  for (const [n, frame] of traffic.entries()) {
-    const fate = t.fromHost(frame);
-    if (sink !== undefined) capture(sink, `${label}${n}`, frame, fate);
-    crossed += fate.guest.length;
-    toStack += fate.guest.filter((g) => g.toStack !== undefined).length;
-    back += fate.toHost.length;
-  }
-  return { crossed, toStack, back };
-}
-
-/** Per-action counters as numbers: the tap's through QUERY when offloaded, else the driver's. */
-function actionsOf(t: Topology, offload: boolean): Record<string, number> {
-  const q = offload ? t.driver.query() : t.driver.nativeCounters;
-  if (typeof q === 'number') throw new Error(`QUERY failed with ${q}`);
-  const { packets, aborted, drop, pass, tx, redirect } = q;
-  return Object.fromEntries(
-    Object.entries({ packets, aborted, drop, pass, tx, redirect }).map(([k, v]) => [k, Number(v)]),
-  );
-}
-
-/** One side of the comparison. */
-export interface DemoSide {
-  /** Frames that reached the guest (crossed the host/guest boundary). */
-  readonly crossedIntoGuest: number;
-  /** Frames the guest stack received. */
-  readonly toGuestStack: number;
-  /** Frames sent back toward the host network. */
-  readonly backToHost: number;
-  /** Per-protocol counters read over the guest's slow path (or from its own map). */
-  readonly protocols: Readonly<Record<string, number>>;
-  /** Per-action counters: the tap's (offloaded) or the driver's (driver mode). */
-  readonly actions: Readonly<Record<string, number>>;
-  /** Control elements the guest sent. */
-  readonly controlMessages: number;
-}
-
-/** Runs one program over the traffic, offloaded and in driver mode. */
-export function runDemo(
-  name: ProgramName,
-  traffic: readonly Uint8Array[],
-  sink?: PacketSink,
-): { offloaded: DemoSide; native: DemoSide } {
-  const side = (offload: boolean): DemoSide => {
-    const t = new Topology();
-    t.driver.probe();
-    const created = t.driver.mapCreate(PROTO_COUNTERS, offload);
-    if (!('fd' in created)) throw new Error(`map create failed with ${created.errno}`);
-    const insns = rewriteMapRefs(assemble(PROGRAMS[name]), () => created.fd);
-    const attached = t.driver.attach(insns, offload ? 'offload' : 'driver');
-    if (attached.errno !== 0) throw new Error(`attach failed with ${attached.errno}: ${attached.log ?? ''}`);
-    const { crossed, toStack, back } = drive(t, traffic, `${name} frame `, offload ? sink : undefined);
-    const dump = t.driver.mapDump(created.fd);
-    if (typeof dump === 'number') throw new Error(`map read failed with ${dump}`);
-    const protocols: Record<string, number> = {};
-    for (const { key, value } of dump) {
-      const count = Number(Buffer.from(value).readBigUInt64LE(0));
-      const proto = Buffer.from(key).readUInt32LE(0);
-      if (count > 0) protocols[`${PROTOCOL_NAMES[proto] ?? 'proto'} (${proto})`] = count;
-    }
-    return {
-      crossedIntoGuest: crossed,
-      toGuestStack: toStack,
-      backToHost: back,
-      protocols,
-      actions: actionsOf(t, offload),
-      controlMessages: t.driver.elementsSent,
-    };
-  };
-  return { offloaded: side(true), native: side(false) };
-}
-
-/** One side of an object's run: what crossed, the counters, and every map's nonzero elements. */
-export interface ObjectDemoSide {
-  /** 0, or the errno of a refused attach (then nothing else is filled). */
-  readonly errno: number;
-  /** The device's verifier log, for a refused offload. */
-  readonly log?: string;
-  /** Frames that reached the guest. */
-  readonly crossedIntoGuest: number;
-  /** Frames sent back toward the host network. */
-  readonly backToHost: number;
-  /** Per-action counters. */
-  readonly actions: Readonly<Record<string, number>>;
-  /** Each map's elements with a nonzero value, `key=value` in hex, by map name. */
-  readonly maps: Readonly<Record<string, readonly string[]>>;
-}
-
-/** Runs an object's program over the traffic, offloaded and in driver mode. */
-export function runObjectDemo(
-  object: Uint8Array,
-  section: string | undefined,
-  traffic: readonly Uint8Array[],
-  sink?: PacketSink,
-): { section: string; offloaded: ObjectDemoSide; native: ObjectDemoSide } {
-  const names = loadElfProgram(object, section).mapNames;
-  const side = (offload: boolean): ObjectDemoSide => {
-    const t = new Topology();
-    t.driver.probe();
-    const attached = t.driver.attachObject(
-      object,
-      offload ? 'offload' : 'driver',
-      section === undefined ? {} : { section },
-    );
-    if (attached.errno !== 0)
-      return {
-        errno: attached.errno,
-        ...(attached.log === undefined ? {} : { log: attached.log }),
-        crossedIntoGuest: 0,
-        backToHost: 0,
-        actions: {},
-        maps: {},
-      };
-    const { crossed, back } = drive(t, traffic, 'frame ', offload ? sink : undefined);
-    const maps: Record<string, string[]> = {};
-    attached.fds.forEach((fd, i) => {
-      const dump = t.driver.mapDump(fd);
-      maps[names[i] ?? `map${i + 1}`] =
-        typeof dump === 'number'
-          ? [`errno ${dump}`]
-          : dump
-              .filter((e) => e.value.some((b) => b !== 0))
-              .map((e) => `${Buffer.from(e.key).toString('hex')}=${Buffer.from(e.value).toString('hex')}`)
-              .sort();
-    });
-    return {
-      errno: 0,
-      crossedIntoGuest: crossed,
-      backToHost: back,
-      actions: actionsOf(t, offload),
-      maps,
-    };
-  };
-  return { section: loadElfProgram(object, section).section, offloaded: side(true), native: side(false) };
-}
 
 function objectTable(file: string, frames: number, r: ReturnType<typeof runObjectDemo>): string[] {
   const row = (label: string, a: number | string, b: number | string) =>
@@ -303,7 +104,7 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
       json: { type: 'boolean' },
     });
     const program = stringOption(parsed, 'program');
-    if (program !== undefined && !(program in PROGRAMS))
+    if (program !== undefined && !(program in DEMO_PROGRAMS))
       throw new UsageError(`--program must be xdp1 or xdp2, got '${program}'`);
     const count = integerOption(parsed, 'frames', { min: 1, max: 10_000_000 }, 10000);
     const seed = integerOption(parsed, 'seed', { min: 0, max: 2 ** 32 - 1 }, 1);
@@ -344,7 +145,7 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
       savePcap();
       return agree ? EXIT.ok : EXIT.failed;
     }
-    const names = (program === undefined ? Object.keys(PROGRAMS) : [program]) as ProgramName[];
+    const names = (program === undefined ? Object.keys(DEMO_PROGRAMS) : [program]) as DemoProgramName[];
     const results = names.map((name) => ({ name, ...runDemo(name, traffic, pcap) }));
     savePcap();
     // The guest-visible outcome must be the same either way; the crossing count is the difference.

@@ -57,6 +57,7 @@ import { OFFLOAD_POOL } from '../../reference/ebpf/samples.js';
 import { programNeeds, rewriteMapRefs } from '../../reference/ebpf/needs.js';
 import { Topology } from '../../reference/topology.js';
 import { LIMITS_CAPS, LimitsAttack, RESOURCE_BOUNDS, heldBytes } from './limits-attack.js';
+import { randomFrame } from '../packets.js';
 import { Rng, sessionSeed } from '../rng.js';
 import { ControlElement, FramingError, writableRoomFor } from '../../reference/virtqueue/element.js';
 import { VECTORS_DIR } from '../../vectors/schema.js';
@@ -158,24 +159,6 @@ interface GuestView {
 }
 
 const POOL_INSNS = Object.values(OFFLOAD_POOL).map((text) => assemble(text));
-
-/** A random frame: Ethernet with IPv4, IPv6 or other, of random length. */
-function randomFrame(rng: Rng): Uint8Array {
-  const length = rng.chance(0.05) ? rng.int(14) : 14 + rng.int(200);
-  const f = rng.bytes(length);
-  if (length >= 14)
-    f.set(
-      rng.pick([
-        [0x08, 0x00],
-        [0x86, 0xdd],
-        [0x81, 0x00],
-        [0x08, 0x06],
-      ]),
-      12,
-    );
-  if (length > 23) f[23] = rng.pick([1, 6, 17, 58]);
-  return f;
-}
 
 /** A program for PROG_LOAD: a pool program bound to live handles, mutated, or slot soup. */
 function randomProgram(rng: Rng, view: GuestView): BpfInsn[] {
