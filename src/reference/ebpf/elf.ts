@@ -403,15 +403,18 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     { base: 0, sectionIndex: sections.indexOf(prog), fnStart: -1 },
   ];
 
-  /** A call into .text: places the called function (once) and points the call at it. */
-  const relocateCall = (
+  /** Applies one relocation of section `rel` (entry `at`, at byte `offset`) to the instruction at `slot`. */
+  type Relocate = (
     rel: Section,
     at: number,
     offset: number,
     slot: number,
     insn: BpfInsn,
     symbol: Symbol,
-  ) => {
+  ) => void;
+
+  /** A call into .text: places the called function (once) and points the call at it. */
+  const relocateCall: Relocate = (rel, at, offset, slot, insn, symbol) => {
     if (insn.code !== Op.CALL || insn.src_reg !== 1)
       throw new ElfError(rel.name, at, `R_BPF_64_32 at ${offset} is not a bpf-to-bpf call`);
     if (symbol.shndx !== textIndex)
@@ -435,14 +438,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
   };
 
   /** An ld_imm64 of a map (src_reg 1) or of global data (src_reg 2, offset in the second slot). */
-  const relocateData = (
-    rel: Section,
-    at: number,
-    offset: number,
-    slot: number,
-    insn: BpfInsn,
-    symbol: Symbol,
-  ) => {
+  const relocateData: Relocate = (rel, at, offset, slot, insn, symbol) => {
     if (insn.code !== Op.LDDW) throw new ElfError(rel.name, at, `relocation at ${offset} is not an ld_imm64`);
     const mapIndex = mapAt.get(`${symbol.shndx}:${symbol.value}`) ?? dataMapOf.get(symbol.shndx) ?? -1;
     const map = maps[mapIndex];
