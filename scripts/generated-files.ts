@@ -3,17 +3,19 @@
 // the TypeScript types the vector schemas describe, which the vector types are checked against.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fillConstantTables, fillStructTables, renderCHeader } from '../src/codec/render.js';
+import { fillConstantTables, fillStructTables, renderCHeader, renderTunHeader } from '../src/codec/render.js';
 import { constantMemberDocs } from './member-docs.js';
 import { renderSchemaTypes, SCHEMA_TYPES_PATH } from './schema-types.js';
 import { fillConformance, requirements } from './requirements.js';
 
 export const HEADER_PATH = 'spec/include/virtio_net_xdp_offload.h';
+export const TUN_HEADER_PATH = 'spec/include/if_tun_xdp_offload.h';
 
 /** Path → the content it must have. */
 export async function generatedFiles(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   out.set(HEADER_PATH, renderCHeader());
+  out.set(TUN_HEADER_PATH, renderTunHeader());
   out.set(SCHEMA_TYPES_PATH, await renderSchemaTypes());
   const all = requirements();
   const docs = constantMemberDocs();

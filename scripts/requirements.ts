@@ -86,7 +86,7 @@ export function untaggedNormativeLines(dir = 'spec'): string[] {
     .sort()) {
     const text = readFileSync(join(dir, name), 'utf8')
       .replace(STATEMENT, '')
-      .replace(/^## X\.1 Conventions[\s\S]*?(?=^## )/m, '');
+      .replace(/^## [XT]\.1 Conventions[\s\S]*?(?=^## )/m, '');
     text.split('\n').forEach((line) => {
       if (KEYWORD.test(line)) out.push(`${name}: ${line.trim()}`);
     });

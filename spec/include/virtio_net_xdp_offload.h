@@ -3,13 +3,12 @@
  * virtio-net XDP offload: wire structures and constants (VIRTIO_NET_F_XDP_OFFLOAD).
  * Generated from the codec layouts by `npm run gen`; the spec text is normative, and this
  * header is checked against the codecs byte for byte by the test suite. Do not edit.
- * All virtio fields are little-endian; tun_xdp_offload is in host byte order.
+ * All fields are little-endian.
  */
 #ifndef VIRTIO_NET_XDP_OFFLOAD_H
 #define VIRTIO_NET_XDP_OFFLOAD_H
 
 #include <linux/types.h>
-#include <linux/ioctl.h>
 #include <linux/bpf.h>        /* struct bpf_insn, BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */
 #include <linux/virtio_net.h> /* struct virtio_net_ctrl_hdr, virtio_net_ctrl_ack */
 
@@ -72,17 +71,6 @@
 
 /* Size of the helpers bitmap */
 #define VIRTIO_NET_XDP_HELPER_BITMAP_BYTES 32
-
-/* tun/tap: TUNGETFEATURES bit */
-#define IFF_XDP_OFFLOAD 0x00010000
-
-/* tun/tap: TUNXDPOFFLOAD operations */
-#define TUN_XDP_OFFLOAD_ATTACH 1
-#define TUN_XDP_OFFLOAD_DETACH 2
-#define TUN_XDP_OFFLOAD_QUERY 3
-
-/* TUNXDPOFFLOAD: attach, detach or query the offloaded XDP program of a tap */
-#define TUNXDPOFFLOAD _IOWR('T', 233, struct tun_xdp_offload)
 
 /* Status header; device-writable, immediately after ack. */
 struct virtio_net_xdp_status {
@@ -194,20 +182,6 @@ struct virtio_net_xdp_query {
 	__le64 pass;
 	__le64 tx;
 	__le64 redirect;
-};
-
-/* Argument of TUNXDPOFFLOAD (host byte order; the codec encodes a little-endian host). */
-struct tun_xdp_offload {
-	__u32 op;
-	__s32 prog_fd;
-	__u32 flags;
-	__u32 prog_id;
-	__u64 packets;
-	__u64 aborted;
-	__u64 drop;
-	__u64 pass;
-	__u64 tx;
-	__u64 redirect;
 };
 
 #endif /* VIRTIO_NET_XDP_OFFLOAD_H */

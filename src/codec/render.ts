@@ -36,6 +36,8 @@ export interface ConstantGroup {
   readonly values: Readonly<Record<string, number>>;
   /** Print values in hex. */
   readonly hex?: boolean;
+  /** The header it belongs to: the VIRTIO one, or the Linux tap companion's (default `virtio`). */
+  readonly header?: 'virtio' | 'tun';
 }
 
 /** Every constant group the header defines, in order. */
@@ -67,8 +69,8 @@ export const CONSTANT_GROUPS: readonly ConstantGroup[] = [
     prefix: '',
     values: { VIRTIO_NET_XDP_HELPER_BITMAP_BYTES: HELPER_BITMAP_BYTES },
   },
-  { doc: 'tun/tap: TUNGETFEATURES bit', prefix: '', values: { IFF_XDP_OFFLOAD }, hex: true },
-  { doc: 'tun/tap: TUNXDPOFFLOAD operations', prefix: 'TUN_XDP_OFFLOAD_', values: TunXdpOffloadOp },
+  { doc: 'TUNGETFEATURES bit', prefix: '', values: { IFF_XDP_OFFLOAD }, hex: true, header: 'tun' },
+  { doc: 'TUNXDPOFFLOAD operations', prefix: 'TUN_XDP_OFFLOAD_', values: TunXdpOffloadOp, header: 'tun' },
 ];
 
 /**
@@ -127,7 +129,10 @@ function renderConstants(group: ConstantGroup): string {
   return lines.join('\n');
 }
 
-/** The complete normative C header. */
+/** The layouts of the Linux tap companion (the rest are the VIRTIO part's). */
+const TUN_LAYOUTS: readonly string[] = ['tun_xdp_offload'];
+
+/** The complete normative C header of the VIRTIO part. */
 export function renderCHeader(): string {
   const parts = [
     '/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause */',
@@ -135,22 +140,46 @@ export function renderCHeader(): string {
     ' * virtio-net XDP offload: wire structures and constants (VIRTIO_NET_F_XDP_OFFLOAD).',
     ' * Generated from the codec layouts by `npm run gen`; the spec text is normative, and this',
     ' * header is checked against the codecs byte for byte by the test suite. Do not edit.',
-    ' * All virtio fields are little-endian; tun_xdp_offload is in host byte order.',
+    ' * All fields are little-endian.',
     ' */',
     '#ifndef VIRTIO_NET_XDP_OFFLOAD_H',
     '#define VIRTIO_NET_XDP_OFFLOAD_H',
     '',
     '#include <linux/types.h>',
-    '#include <linux/ioctl.h>',
     '#include <linux/bpf.h>        /* struct bpf_insn, BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */',
     '#include <linux/virtio_net.h> /* struct virtio_net_ctrl_hdr, virtio_net_ctrl_ack */',
     '',
-    ...CONSTANT_GROUPS.map((g) => renderConstants(g) + '\n'),
+    ...CONSTANT_GROUPS.filter((g) => g.header !== 'tun').map((g) => renderConstants(g) + '\n'),
+    ...ALL_LAYOUTS.filter((l) => l.external === undefined && !TUN_LAYOUTS.includes(l.cName)).map(
+      (l) => renderCStruct(l) + '\n',
+    ),
+    '#endif /* VIRTIO_NET_XDP_OFFLOAD_H */',
+    '',
+  ];
+  return parts.join('\n');
+}
+
+/** The C header of the Linux tap companion: what it proposes to add to <linux/if_tun.h>. */
+export function renderTunHeader(): string {
+  const parts = [
+    '/* SPDX-License-Identifier: GPL-2.0+ WITH Linux-syscall-note */',
+    '/*',
+    " * Linux tun/tap: offloading a virtio-net guest's XDP program to a tap (proposed additions to",
+    ' * <linux/if_tun.h>). Generated from the codec layouts by `npm run gen`; checked against the',
+    ' * codecs byte for byte by the test suite. Do not edit. The argument is in host byte order.',
+    ' */',
+    '#ifndef IF_TUN_XDP_OFFLOAD_H',
+    '#define IF_TUN_XDP_OFFLOAD_H',
+    '',
+    '#include <linux/types.h>',
+    '#include <linux/ioctl.h>',
+    '',
+    ...CONSTANT_GROUPS.filter((g) => g.header === 'tun').map((g) => renderConstants(g) + '\n'),
     '/* TUNXDPOFFLOAD: attach, detach or query the offloaded XDP program of a tap */',
     `#define TUNXDPOFFLOAD _IOWR('T', ${TUN_XDP_OFFLOAD_NR}, struct tun_xdp_offload)`,
     '',
-    ...ALL_LAYOUTS.filter((l) => l.external === undefined).map((l) => renderCStruct(l) + '\n'),
-    '#endif /* VIRTIO_NET_XDP_OFFLOAD_H */',
+    ...ALL_LAYOUTS.filter((l) => TUN_LAYOUTS.includes(l.cName)).map((l) => renderCStruct(l) + '\n'),
+    '#endif /* IF_TUN_XDP_OFFLOAD_H */',
     '',
   ];
   return parts.join('\n');

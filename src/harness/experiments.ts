@@ -15,7 +15,12 @@ import { Topology, type FrameFate } from '../reference/topology.js';
 import type { PacketSink } from './pcapng.js';
 
 /** The RFC's two sample programs, by name. */
-export const DEMO_PROGRAMS = { xdp1: XDP1, xdp2: XDP2 } as const;
+export const DEMO_PROGRAMS = {
+  /** Counts packets per IP protocol in an array map and drops them. */
+  xdp1: XDP1,
+  /** Counts packets per IP protocol, swaps the MAC addresses and transmits them back. */
+  xdp2: XDP2,
+} as const;
 /** A sample program's name. */
 export type DemoProgramName = keyof typeof DEMO_PROGRAMS;
 
@@ -81,12 +86,20 @@ export interface DemoSide {
   readonly controlMessages: number;
 }
 
+/** Both sides of one comparison. */
+export interface DemoComparison<Side> {
+  /** The program offloaded to the host. */
+  readonly offloaded: Side;
+  /** The same program in the guest driver (driver-mode XDP). */
+  readonly native: Side;
+}
+
 /** Runs one program over the traffic, offloaded and in driver mode. */
 export function runDemo(
   name: DemoProgramName,
   traffic: readonly Uint8Array[],
   sink?: PacketSink,
-): { offloaded: DemoSide; native: DemoSide } {
+): DemoComparison<DemoSide> {
   const side = (offload: boolean): DemoSide => {
     const t = new Topology();
     t.driver.probe();
@@ -138,7 +151,10 @@ export function runObjectDemo(
   section: string | undefined,
   traffic: readonly Uint8Array[],
   sink?: PacketSink,
-): { section: string; offloaded: ObjectDemoSide; native: ObjectDemoSide } {
+): DemoComparison<ObjectDemoSide> & {
+  /** The object's section that ran. */
+  readonly section: string;
+} {
   const names = loadElfProgram(object, section).mapNames;
   const side = (offload: boolean): ObjectDemoSide => {
     const t = new Topology();

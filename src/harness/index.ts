@@ -34,6 +34,7 @@ export { type CapturePoint, type PacketSink, PcapngWriter } from './pcapng.js';
 export { Rng, sessionSeed } from './rng.js';
 export {
   DEMO_PROGRAMS,
+  type DemoComparison,
   type DemoProgramName,
   type DemoSide,
   type ObjectDemoSide,

@@ -133,6 +133,7 @@ before(() => {
     '#include <stddef.h>',
     '#include <string.h>',
     '#include "virtio_net_xdp_offload.h"',
+    '#include "if_tun_xdp_offload.h"',
     'static void dump(const unsigned char *b, size_t n) { for (size_t i = 0; i < n; i++) printf("%02x", b[i]); printf("\\n"); }',
     'int main(void) {',
     ...body.map((l) => '  ' + l),

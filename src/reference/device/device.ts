@@ -47,7 +47,7 @@ import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
 
 /**
- * What a device uses of the host tap: the Linux uAPI of section X.10 (TUNGETFEATURES,
+ * What a device uses of the host tap: the Linux uAPI of the tap companion (TUNGETFEATURES,
  * TUNXDPOFFLOAD) and the reader's side of the tap file. The device knows the tap only through this.
  */
 export interface TapPort {

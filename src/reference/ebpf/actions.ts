@@ -7,7 +7,7 @@
  */
 import { XdpAction } from '../../codec/index.js';
 
-/** Per-action counters of the offloaded program (section X.10, QUERY). Wrap at 2^64. */
+/** Per-action counters of the offloaded program (QUERY, section X.8.2, and the tap companion's TUNXDPOFFLOAD QUERY). Wrap at 2^64. */
 export interface ActionCounters {
   /** Runs. */
   packets: bigint;

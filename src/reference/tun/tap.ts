@@ -1,7 +1,8 @@
 /**
- * The host tap device with the two additions of spec section X.10: TUNGETFEATURES reports
- * IFF_XDP_OFFLOAD, and TUNXDPOFFLOAD attaches, detaches and queries an offloaded XDP program that runs
- * on every frame headed to the tap's reader (the VMM), before the reader receives it.
+ * The host tap device with the two additions the Linux tap companion proposes
+ * (`spec/companion-linux-tap.md`): TUNGETFEATURES reports IFF_XDP_OFFLOAD, and TUNXDPOFFLOAD
+ * attaches, detaches and queries an offloaded XDP program that runs on every frame headed to the
+ * tap's reader (the VMM), before the reader receives it.
  *
  * Directions, from the host's point of view:
  * - {@link Tap.transmit}: the host network sends a frame to the guest (the tap's transmit path). The

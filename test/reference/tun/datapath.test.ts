@@ -1,5 +1,5 @@
-// The datapath of section X.9 and the tap interface of section X.10: where the offloaded program runs,
-// what it sees, what each verdict does to the frame, and the ioctl that attaches it.
+// The datapath of section X.9 and the tap interface of the Linux tap companion: where the offloaded
+// program runs, what it sees, what each verdict does to the frame, and the ioctl that attaches it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IFF_XDP_OFFLOAD, TUNXDPOFFLOAD, TunXdpOffloadOp, tunXdpOffload } from '../../../src/codec/index.js';
