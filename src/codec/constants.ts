@@ -166,8 +166,9 @@ export const IsaGroup = {
   DIVMUL32: 1 << 4,
   /** RFC 9669 divmul64. */
   DIVMUL64: 1 << 5,
-  /** RFC 9669 packet (legacy packet loads). */
-  PACKET: 1 << 6,
+  /* Bit 6, RFC 9669's packet group (LD_ABS and LD_IND), is reserved: XDP programs cannot use them. */
+  /** RFC 9669 callx: `call` through a register (opcode 0x8d). */
+  CALLX: 1 << 7,
 } as const;
 
 /** Program features beyond RFC 9669, as bits of `prog_features`. */

@@ -358,6 +358,11 @@ export class OffloadDevice {
     const valueAddr = (this.caps.prog_features & ProgFeature.MAP_VALUE_ADDR) !== 0;
     const allowed = (src: number) =>
       src === 0 || src === BpfPseudo.MAP_FD || (src === BpfPseudo.MAP_VALUE && valueAddr);
+    // [dev-prog-call-forms]: a helper or (with the feature) a bpf-to-bpf call only, never a host
+    // kernel function (kfunc, src_reg 2); no LD_ABS or LD_IND.
+    const calls = (this.caps.prog_features & ProgFeature.BPF_TO_BPF_CALLS) !== 0 ? [0, 1] : [0];
+    if (![...needs.callSources].every((src) => calls.includes(src)) || needs.packetLoads)
+      return XdpStatus.EINVAL;
     // [dev-prog-map-ref]: a malformed reference is EINVAL, an unknown (or foreign) handle EBADF.
     if (![...needs.pseudoSources].every(allowed)) return XdpStatus.EINVAL;
     if (needs.mapRefs.some((handle) => this.maps.get(handle) === undefined)) return XdpStatus.EBADF;

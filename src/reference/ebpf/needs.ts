@@ -14,7 +14,7 @@ import {
   ProgFeature,
   type BpfInsn,
 } from '../../codec/index.js';
-import { Alu, Cls, Jmp, Mode, OPCODE_MASK, Size } from './opcodes.js';
+import { Alu, Cls, Jmp, Mode, Op, OPCODE_MASK, Size } from './opcodes.js';
 
 /** A program's requirements. */
 export interface ProgramNeeds {
@@ -28,6 +28,10 @@ export interface ProgramNeeds {
   readonly mapRefs: readonly number[];
   /** Every `src_reg` value an `ld_imm64` uses (0 for plain constants). */
   readonly pseudoSources: ReadonlySet<number>;
+  /** Every `src_reg` value a `call` (opcode 0x85) uses: 0 helper, 1 bpf-to-bpf, 2 kfunc. */
+  readonly callSources: ReadonlySet<number>;
+  /** Whether it uses LD_ABS or LD_IND (RFC 9669's packet group, which XDP programs cannot use). */
+  readonly packetLoads: boolean;
 }
 
 /** `struct xdp_md` offset of `data_meta`. */
@@ -45,14 +49,14 @@ function groupOf(insn: BpfInsn): number {
         return cls === Cls.ALU ? IsaGroup.DIVMUL32 : IsaGroup.DIVMUL64;
       return cls === Cls.ALU ? IsaGroup.BASE32 : IsaGroup.BASE64;
     case Cls.LD:
-      if ((insn.code & OPCODE_MASK.MODE) === Mode.ABS || (insn.code & OPCODE_MASK.MODE) === Mode.IND)
-        return IsaGroup.PACKET;
-      return IsaGroup.BASE64; // ld_imm64
+      // ld_imm64; LD_ABS and LD_IND have no group an XDP device offers (see `packetLoads`)
+      return IsaGroup.BASE64;
     case Cls.STX:
       if ((insn.code & OPCODE_MASK.MODE) === Mode.ATOMIC)
         return (insn.code & OPCODE_MASK.SIZE) === Size.DW ? IsaGroup.ATOMIC64 : IsaGroup.ATOMIC32;
       return wide ? IsaGroup.BASE64 : IsaGroup.BASE32;
     default:
+      if (insn.code === Op.CALLX) return IsaGroup.CALLX;
       return wide ? IsaGroup.BASE64 : IsaGroup.BASE32;
   }
 }
@@ -62,6 +66,8 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
   const helpers = new Set<number>();
   const mapRefs: number[] = [];
   const pseudoSources = new Set<number>();
+  const callSources = new Set<number>();
+  let packetLoads = false;
   let isaGroups = 0;
   let progFeatures = 0;
   for (let i = 0; i < insns.length; i++) {
@@ -78,6 +84,9 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
       i++; // the second slot belongs to this instruction
       continue;
     }
+    const mode = insn.code & OPCODE_MASK.MODE;
+    if (cls === Cls.LD && (mode === Mode.ABS || mode === Mode.IND)) packetLoads = true;
+    if (insn.code === Op.CALL) callSources.add(insn.src_reg);
     if (cls === Cls.JMP && (insn.code & OPCODE_MASK.OPERATION) === Jmp.CALL) {
       if (insn.src_reg === 0) helpers.add(insn.imm >>> 0);
       if (insn.src_reg === 1) progFeatures |= ProgFeature.BPF_TO_BPF_CALLS;
@@ -90,7 +99,7 @@ export function programNeeds(insns: readonly BpfInsn[]): ProgramNeeds {
     }
   }
   if (helpers.has(OffloadHelper.xdp_adjust_meta)) progFeatures |= ProgFeature.DATA_META;
-  return { helpers, isaGroups, progFeatures, mapRefs, pseudoSources };
+  return { helpers, isaGroups, progFeatures, mapRefs, pseudoSources, callSources, packetLoads };
 }
 
 /** Whether bit `id` is set in a helper bitmap (the codec's rule, kept here for the engine's callers). */

@@ -288,6 +288,35 @@ describe('PROG_LOAD', () => {
     assert.match(loadResult(leak).log, /leak|pointer/i);
   });
 
+  test('calls are helpers or offered bpf-to-bpf calls only: kfunc, callx and LD_ABS/IND are EINVAL unverified [dev-prog-call-forms]', () => {
+    const slot = (code: number, src_reg = 0, imm = 0, dst_reg = 0): BpfInsn => ({
+      code,
+      dst_reg,
+      src_reg,
+      off: 0,
+      imm,
+    });
+    const ret2 = [slot(0xb7, 0, 2), slot(0x95)];
+    // a bpf-to-bpf call: slot 0 calls the function at slot 2, which returns 2
+    const local = [slot(0x85, 1, 1), slot(0x95), ...ret2];
+    const forms: [string, BpfInsn[]][] = [
+      ['a kfunc call (src_reg 2)', [slot(0x85, 2, 1234), ...ret2]],
+      ['a call with src_reg 3', [slot(0x85, 3, 1), ...ret2]],
+      ['callx without VIRTIO_NET_XDP_ISA_CALLX', [slot(0xb7, 0, 0, 1), slot(0x8d, 0, 0, 1), ...ret2]],
+      ['LD_ABS', [slot(0x20, 0, 14), ...ret2]],
+      ['LD_IND', [slot(0x40, 1, 14), ...ret2]],
+    ];
+    const t = negotiated();
+    for (const [what, code] of forms) {
+      const { answer } = exchange(t, load(code));
+      assert.equal(answer.status, XdpStatus.EINVAL, what);
+      assert.equal(answer.result, null, `${what}: refused before the verifier, so no log`);
+    }
+    assert.equal(exchange(t, load(local)).answer.status, XdpStatus.OK, 'a bpf-to-bpf call, offered');
+    const noCalls = { ...defaultCaps(3520), prog_features: ProgFeature.MAP_VALUE_ADDR };
+    assert.equal(exchange(negotiated({ caps: noCalls }), load(local)).answer.status, XdpStatus.EINVAL);
+  });
+
   test('helpers outside the advertised bitmap are EINVAL [dev-prog-helpers]', () => {
     const caps = { ...defaultCaps(3520), helpers: helperBitmap([1, 2, 3]) };
     const t = negotiated({ caps });
