@@ -264,7 +264,7 @@ describe('capabilities', () => {
     assert.deepEqual(t.driver.caps?.max_insns, defaultCaps(3520).max_insns);
   });
 
-  test('max_insns and max_log_size are enforced, and programs within them are not refused [dev-caps-enforced] [dev-prog-limit]', () => {
+  test('max_insns is enforced, a log_size above max_log_size is clamped, and a log cut short leaves an accepted program OK [dev-caps-enforced] [dev-prog-limit] [dev-prog-log]', () => {
     const caps = { ...defaultCaps(3520), max_insns: 8, max_log_size: 16 };
     const t = negotiated({ caps });
     const nine = insns(`${'mov %r0, 2\n'.repeat(8)}exit\n`);
@@ -274,6 +274,10 @@ describe('capabilities', () => {
     assert.equal(answer.status, XdpStatus.OK);
     const result = resultOf(answer);
     assert.ok(result.log_len <= 16 && result.log_len > 0, `log_len ${result.log_len}`);
+    // the whole log is longer: the 16 bytes above are a cut, and the load still succeeded
+    const whole = resultOf(exchange(negotiated(), load(eight, 200)).answer);
+    assert.ok(whole.log_len > 16, `the whole log is ${whole.log_len} bytes`);
+    assert.equal(whole.log.slice(0, result.log_len), result.log);
   });
 });
 
