@@ -34,7 +34,12 @@ const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
 
 /** Records a frame of the offloaded side: what arrived, its verdict, what came out. */
 function capture(sink: PacketSink, what: string, frame: Uint8Array, fate: FrameFate): void {
-  const verdict = fate.offload === 'bypass' ? 'no program ran' : `offloaded program: ${fate.offload}`;
+  const verdict =
+    fate.offload === 'bypass'
+      ? 'no program ran'
+      : fate.offload === 'unfit'
+        ? 'discarded unprocessed: longer than max_frame_len'
+        : `offloaded program: ${fate.offload}`;
   sink.record('from-host', frame, `${what}: ${verdict}`);
   for (const g of fate.guest) sink.record('to-guest', g.delivered, `${what}: delivered to the guest`);
   for (const f of fate.toHost) sink.record('to-host', f, `${what}: sent back toward the host`);

@@ -159,7 +159,7 @@ export interface ControlExpect {
 
 /** What a packet step produced. */
 export interface PacketExpect {
-  /** The offloaded program's verdict counter, or `bypass`. */
+  /** The offloaded program's verdict counter, `bypass` (no program ran) or `unfit` (discarded, too long). */
   readonly offload: HookFate;
   /** Frames the guest stack received, hex. */
   readonly guest: readonly string[];

@@ -73,7 +73,7 @@ export namespace SchemaScenarioFileTypes {
         frame: Hex;
         queue?: number;
         expect: {
-          offload: 'bypass' | 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
+          offload: 'bypass' | 'unfit' | 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
           guest: Hex[];
           host: Hex[];
         };

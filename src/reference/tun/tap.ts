@@ -37,10 +37,13 @@ const { EBADF, ENOENT, EINVAL, ENOTTY } = Errno;
 export type TunXdpOffloadArg = ValueOf<typeof tunXdpOffload>;
 
 /**
- * What happened to a frame at a hook: `bypass` when no program ran (none attached, or the frame is
- * outside the sizes the hook runs programs on); otherwise the counter it went into.
+ * What happened to a frame at a hook: `bypass` when no program ran and the frame went on (none
+ * attached, or, at the tap's own hook, a frame outside the sizes it runs programs on); `unfit` when
+ * an offloaded program is attached but the frame is longer than the hook can give it, so it is
+ * discarded unprocessed and uncounted (a drop program cannot be bypassed); otherwise the counter it
+ * went into.
  */
-export type HookFate = 'bypass' | Exclude<keyof ActionCounters, 'packets'>;
+export type HookFate = 'bypass' | 'unfit' | Exclude<keyof ActionCounters, 'packets'>;
 
 /** The outcome of one hook. */
 export interface HookOutcome {
@@ -169,8 +172,9 @@ export class Tap {
 
   /**
    * Runs a hook's program, if any, on a frame, counting its verdict in `counters` when given (the
-   * tap's own program is not counted). Frames the hook cannot hold in one buffer pass unprocessed
-   * and uncounted ([dev-dp-headroom]).
+   * tap's own program is not counted). Frames shorter than an Ethernet header pass unprocessed and
+   * uncounted; frames longer than one buffer pass at the tap's own hook and are discarded at the
+   * offload hook ([dev-dp-headroom]), both uncounted.
    */
   private hook(
     program: DecodedProgram | undefined,
@@ -179,8 +183,8 @@ export class Tap {
     queue: number,
     counters: ActionCounters | undefined,
   ): HookOutcome {
-    if (program === undefined || frame.length < ETH_HLEN || frame.length > this.maxFrameLen)
-      return { fate: 'bypass', frame };
+    if (program === undefined || frame.length < ETH_HLEN) return { fate: 'bypass', frame };
+    if (frame.length > this.maxFrameLen) return { fate: counters === undefined ? 'bypass' : 'unfit', frame };
     const action = this.engine.runFast(program, frame, { ingress_ifindex: ifindex, rx_queue_index: queue });
     const fate = counters === undefined ? counterOf(action) : countAction(counters, action);
     return { fate, frame: this.engine.lastPacket() };

@@ -68,7 +68,7 @@ describe('datapath', () => {
     assert.equal(view.getUint32(8, true), 0, 'data_meta below data');
   });
 
-  test('headroom for adjust_head, and frames above max_frame_len pass unprocessed and uncounted [dev-dp-headroom]', () => {
+  test('headroom for adjust_head; a frame above max_frame_len is discarded unprocessed and uncounted, a runt passes [dev-dp-headroom]', () => {
     const t = negotiated();
     const max = t.device.caps.max_frame_len;
     offload(
@@ -79,8 +79,10 @@ describe('datapath', () => {
     assert.equal(grown.offload, 'pass');
     assert.equal(grown.guest[0]?.delivered.length, max + 200);
     const big = t.fromHost(ipv4Frame(17, 2, max + 1));
-    assert.equal(big.offload, 'bypass');
-    assert.equal(big.guest[0]?.delivered.length, max + 1);
+    assert.equal(big.offload, 'unfit');
+    assert.deepEqual([big.guest.length, big.toHost.length], [0, 0], 'nothing crosses past the program');
+    const runt = t.fromHost(new Uint8Array(13));
+    assert.equal(runt.offload, 'bypass');
     assert.equal(query(t.tap).packets, 1n);
   });
 
