@@ -12,6 +12,7 @@ export const SCHEMA_TYPES: Readonly<Record<string, string>> = {
   'scenarios.schema.json': 'SchemaScenarioFile',
   'verifier.schema.json': 'SchemaVerifierVectorFile',
   'xdp-runs.schema.json': 'SchemaXdpRunFile',
+  'program-conformance.schema.json': 'SchemaProgramConformanceFile',
 };
 
 export const SCHEMA_TYPES_PATH = 'test/vectors/schema-types.generated.ts';

@@ -64,3 +64,11 @@ export {
   startSession,
 } from './scenario-vectors.js';
 export { type ControlOptions, ScenarioAssertionError, ScenarioWriter } from './scenario-writer.js';
+export {
+  loadStatus,
+  type LoadStatus,
+  PROGRAM_CONFORMANCE_FORMAT,
+  type ProgramConformanceFile,
+  type ProgramConformanceVector,
+  replayProgramConformanceFile,
+} from './program-vectors.js';

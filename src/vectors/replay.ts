@@ -9,6 +9,7 @@ import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './cod
 import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
 import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
 import { SCENARIO_FORMAT, replayScenarioFile } from './scenario-vectors.js';
+import { PROGRAM_CONFORMANCE_FORMAT, replayProgramConformanceFile } from './program-vectors.js';
 import type { PacketSink } from '../harness/pcapng.js';
 
 /** The outcomes of one vector file. */
@@ -36,6 +37,7 @@ const REPLAYERS: Record<string, (document: unknown, sink?: PacketSink) => Vector
   [XDP_RUNS_FORMAT]: replayXdpRunFile,
   [VERIFIER_FORMAT]: replayVerifierFile,
   [SCENARIO_FORMAT]: replayScenarioFile,
+  [PROGRAM_CONFORMANCE_FORMAT]: replayProgramConformanceFile,
 };
 
 /** Largest vector file replay reads (the largest shipped one holds 7 MB). */

@@ -265,3 +265,43 @@ export namespace SchemaXdpRunFileTypes {
     }[];
   }
 }
+
+export namespace SchemaProgramConformanceFileTypes {
+  /**
+   * One half of the normative program corpus of section X.8.6: programs every conforming device must accept (part 'accept', status OK) or must refuse with the given status (part 'refuse'), each loaded as a driver would load it: maps created in order as handles 1, 2, ... under the device's default capabilities, then PROG_LOAD. linux_errno is informative: Linux 6.1's answer to the same program loaded with CAP_BPF and CAP_NET_ADMIN only.
+   */
+  export interface SchemaProgramConformanceFile {
+    format: 'virtio-xdp-offload/program-conformance/1';
+    part: 'accept' | 'refuse';
+    description: string;
+    /**
+     * @minItems 1
+     * @maxItems 100000
+     */
+    programs: {
+      name: string;
+      about: string;
+      insns: string;
+      maps: {
+        handle: number;
+        type: 1 | 2;
+        key_size: number;
+        value_size: number;
+        max_entries: number;
+      }[];
+      status:
+        | 'OK'
+        | 'ENOENT'
+        | 'E2BIG'
+        | 'EBADF'
+        | 'ENOMEM'
+        | 'EACCES'
+        | 'EBUSY'
+        | 'EEXIST'
+        | 'EINVAL'
+        | 'ENOSPC'
+        | 'EOPNOTSUPP';
+      linux_errno: number;
+    }[];
+  }
+}

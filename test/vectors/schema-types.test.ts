@@ -6,12 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
   CodecVectorFile,
+  ProgramConformanceFile,
   ScenarioFile,
   VerifierVectorFile,
   XdpRunFile,
 } from '../../src/vectors/index.js';
 import type {
   SchemaCodecVectorFileTypes,
+  SchemaProgramConformanceFileTypes,
   SchemaScenarioFileTypes,
   SchemaVerifierVectorFileTypes,
   SchemaXdpRunFileTypes,
@@ -25,8 +27,11 @@ const checks = {
   scenarios: holds<SchemaScenarioFileTypes.SchemaScenarioFile, ScenarioFile>((d) => d),
   verifier: holds<SchemaVerifierVectorFileTypes.SchemaVerifierVectorFile, VerifierVectorFile>((d) => d),
   xdp: holds<SchemaXdpRunFileTypes.SchemaXdpRunFile, XdpRunFile>((d) => d),
+  programs: holds<SchemaProgramConformanceFileTypes.SchemaProgramConformanceFile, ProgramConformanceFile>(
+    (d) => d,
+  ),
 };
 
 test('every schema-valid vector document has the package type for it (checked by the compiler)', () => {
-  assert.deepEqual(Object.values(checks), [true, true, true, true]);
+  assert.deepEqual(Object.values(checks), [true, true, true, true, true]);
 });

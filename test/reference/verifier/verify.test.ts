@@ -56,7 +56,7 @@ for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
   });
 }
 
-test('soundness: random mutations of corpus programs that the verifier accepts never fault and never leak a pointer', () => {
+test('soundness: random mutations of corpus programs that the verifier accepts never fault and never leak a pointer [dev-prog-contract]', () => {
   const accepted = programs.filter((p) => p.unprivileged.accepted);
   const mutation = fc.record(
     {
