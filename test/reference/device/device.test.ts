@@ -292,7 +292,7 @@ describe('PROG_LOAD', () => {
     assert.match(loadResult(leak).log, /leak|pointer/i);
   });
 
-  test('calls are helpers or offered bpf-to-bpf calls only: kfunc, callx and LD_ABS/IND are EINVAL unverified [dev-prog-call-forms]', () => {
+  test('calls are helpers or offered bpf-to-bpf calls only: kfunc, callx and LD_ABS/IND are EINVAL unverified, with no result [dev-prog-call-forms] [dev-prog-result-on-reject]', () => {
     const slot = (code: number, src_reg = 0, imm = 0, dst_reg = 0): BpfInsn => ({
       code,
       dst_reg,
