@@ -31,6 +31,7 @@
 /* Status codes (Linux errno values) */
 #define VIRTIO_NET_XDP_S_OK 0
 #define VIRTIO_NET_XDP_S_ENOENT 2
+#define VIRTIO_NET_XDP_S_EIO 5
 #define VIRTIO_NET_XDP_S_E2BIG 7
 #define VIRTIO_NET_XDP_S_EBADF 9
 #define VIRTIO_NET_XDP_S_ENOMEM 12

@@ -90,6 +90,8 @@ export const XdpStatus = {
   OK: 0,
   /** No such key; end of iteration; no program to unload. */
   ENOENT: Errno.ENOENT,
+  /** The device failed for a reason of its own (a host operation it needs failed); nothing changed. */
+  EIO: Errno.EIO,
   /** Above a size limit; map full; array index out of range. */
   E2BIG: Errno.E2BIG,
   /** Unknown map handle. */

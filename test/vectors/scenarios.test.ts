@@ -21,7 +21,7 @@ test('the committed scenarios are what the writer produces', () => {
   execFileSync(process.execPath, ['--import', 'tsx', 'scripts/scenarios.ts', '--check'], { stdio: 'pipe' });
 });
 
-test('every command succeeds and fails somewhere, and every status appears', () => {
+test('every command succeeds and fails somewhere, and every status a guest can cause appears', () => {
   const seen = new Map<string, Set<string>>();
   const statuses = new Set<string>();
   for (const path of FILES)
@@ -45,7 +45,9 @@ test('every command succeeds and fails somewhere, and every status appears', () 
       );
   }
   assert.ok(seen.get('CAPS_GET')?.has('EINVAL'), 'CAPS_GET with a short result area');
-  for (const status of Object.keys(XdpStatus))
+  // EIO answers a failure of the host, which no scenario can cause from the guest (the device test
+  // makes a tap refuse an attach for it).
+  for (const status of Object.keys(XdpStatus).filter((s) => s !== 'EIO'))
     assert.ok(statuses.has(status), `status ${status} never appears`);
 });
 

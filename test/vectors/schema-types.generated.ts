@@ -115,6 +115,7 @@ export namespace SchemaScenarioFileTypes {
   export type StatusName =
     | 'OK'
     | 'ENOENT'
+    | 'EIO'
     | 'E2BIG'
     | 'EBADF'
     | 'ENOMEM'
@@ -292,6 +293,7 @@ export namespace SchemaProgramConformanceFileTypes {
       status:
         | 'OK'
         | 'ENOENT'
+        | 'EIO'
         | 'E2BIG'
         | 'EBADF'
         | 'ENOMEM'

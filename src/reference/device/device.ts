@@ -343,9 +343,9 @@ export class OffloadDevice {
     const fd = programs.load('xdp', engine.load(d.insns, this.maps), d.insn_cnt);
     const attach = tap.ioctl(TUNXDPOFFLOAD, tunXdpOffload.encode(this.tunArg(TunXdpOffloadOp.ATTACH, fd)));
     if (attach.errno !== 0) {
-      // The offer promised a tap that runs programs; if it no longer does, nothing changes.
+      // [dev-status-internal]: the host refused what the offer promised; nothing changes.
       programs.close(fd);
-      return this.fail(request, XdpStatus.EINVAL);
+      return this.fail(request, XdpStatus.EIO);
     }
     const previous = this.attached;
     this.attached = { fd, insnCnt: d.insn_cnt, handles: new Set(needs.mapRefs) };

@@ -26,6 +26,7 @@ import {
   defaultCaps,
   helperBitmap,
   MigrationBlockedError,
+  type TapPort,
 } from '../../../src/reference/device/device.js';
 import { GuestErrno } from '../../../src/reference/driver/driver.js';
 import { ControlElement } from '../../../src/reference/virtqueue/element.js';
@@ -560,6 +561,36 @@ describe('map element commands', () => {
     assert.deepEqual([...before.value], [1, 0, 0, 0, 1, 0, 0, 0]);
     const after = resultOf(lookup(t, 1, le32Bytes(0)));
     assert.deepEqual([...after.value], [2, 0, 0, 0, 2, 0, 0, 0]);
+  });
+});
+
+describe('host failures', () => {
+  test('a tap that refuses to attach a verified program makes PROG_LOAD EIO and changes nothing [dev-status-internal] [dev-wire-reject-unchanged]', () => {
+    const t = negotiated();
+    const refusing: TapPort = {
+      maxFrameLen: t.tap.maxFrameLen,
+      get attachedId() {
+        return t.tap.attachedId;
+      },
+      features: () => t.tap.features(),
+      ioctl: (request, arg) =>
+        tunXdpOffload.decode(arg).op === TunXdpOffloadOp.ATTACH
+          ? { errno: 1, arg } // EPERM: the host took a privilege away
+          : t.tap.ioctl(request, arg),
+      read: (queue) => t.tap.read(queue),
+      write: (frame) => t.tap.write(frame),
+    };
+    const device = new OffloadDevice({ engine: t.hostEngine, programs: t.programs, tap: refusing });
+    device.setFeatures(device.offeredFeatures());
+    const before = device.snapshot();
+    const open = t.programs.open;
+    const request = load(insns(returns(2)));
+    const element = ControlElement.forControlRequest(request);
+    const answer = element.readResult(request, device.serve(element).used);
+    assert.equal(answer.status, XdpStatus.EIO);
+    assert.equal(answer.result, null);
+    assert.equal(device.snapshot(), before);
+    assert.equal(t.programs.open, open, 'the program loaded on the host is closed again');
   });
 });
 
