@@ -197,6 +197,27 @@ function escapeCell(text: string): string {
 }
 
 /**
+ * How a table writes a field's type. The VIRTIO part uses VIRTIO's types only: a 4-bit field is a
+ * part of a `u8` (its bits in the offset column), signed fields are `le16`/`le32` holding two's
+ * complement, text is `u8`. The tap companion's structure is in host byte order, so it uses
+ * Linux's uAPI types.
+ */
+function tableType(field: AnyField, hostOrder: boolean): { type: string; note: string } {
+  const wire = field.wire;
+  if (field.bitWidth !== undefined) return { type: 'u8', note: '' };
+  const signed = /^s(16|32|64)$/.exec(wire);
+  if (hostOrder) {
+    const host = /^(?:le|u|s)(8|16|32|64)$/.exec(wire);
+    if (host !== null) return { type: `__${wire.startsWith('s') ? 's' : 'u'}${host[1] as string}`, note: '' };
+  }
+  if (signed !== null) {
+    const note = /signed/i.test(field.doc) ? " Two's complement." : " Signed, two's complement.";
+    return { type: `le${signed[1] as string}`, note };
+  }
+  return { type: wire.replace(/^char\[/, 'u8['), note: '' };
+}
+
+/**
  * The spec's table for one layout: offset, size, type, field, meaning. Offsets after the first
  * variable field are written relative to it.
  */
@@ -213,8 +234,9 @@ export function renderStructTable(layout: Layout): string {
           ? variableBase
           : `${variableBase} + ${offset}`;
     const where = field.bitWidth !== undefined ? `${at} (bits ${bit}-${bit + field.bitWidth - 1})` : at;
+    const { type, note } = tableType(field, TUN_LAYOUTS.includes(layout.cName));
     rows.push(
-      `| ${where} | ${sizeText(field)} | \`${escapeCell(field.bitWidth === undefined ? field.wire : 'u4')}\` | \`${field.name}\` | ${escapeCell(field.doc)} |`,
+      `| ${where} | ${sizeText(field)} | \`${escapeCell(type)}\` | \`${field.name}\` | ${escapeCell(field.doc + note)} |`,
     );
     if (field.bitWidth !== undefined) bit = (bit + field.bitWidth) % 8;
     if (field.fixedSize === undefined) {
