@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 const TIERS = {
   system: [
     'test/spec/c-twin.test.ts',
+    'test/spec/c-cross.test.ts',
     'test/harness/pcapng.test.ts',
     'test/reference/ebpf/llvm-disasm.test.ts',
     'test/reference/ebpf/samples.test.ts',

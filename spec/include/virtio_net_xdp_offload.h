@@ -9,7 +9,7 @@
 #define VIRTIO_NET_XDP_OFFLOAD_H
 
 #include <linux/types.h>
-#include <linux/bpf.h>        /* struct bpf_insn, BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */
+#include <linux/bpf.h>        /* BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */
 #include <linux/virtio_net.h> /* struct virtio_net_ctrl_hdr, virtio_net_ctrl_ack */
 
 /* Feature bit (requires VIRTIO_NET_F_CTRL_VQ) and control class */
@@ -154,13 +154,21 @@ struct virtio_net_xdp_map_get_next_key {
 /* MAP_GET_NEXT_KEY result (device-writable): the next key, request key_size bytes. */
 /* struct virtio_net_xdp_map_key is a bare byte string: u8[key_size] next_key. */
 
+/* One eBPF instruction slot, RFC 9669 encoding, little-endian whatever the host (the header declares it as struct virtio_net_xdp_insn). */
+struct virtio_net_xdp_insn {
+	__u8 code;
+	__u8 dst_src_reg; /* dst_reg bits 0-3, src_reg bits 4-7 */
+	__le16 off;
+	__le32 imm;
+};
+
 /* PROG_LOAD request (device-readable). */
 struct virtio_net_xdp_prog_load {
 	__le32 insn_cnt;
 	__le32 log_size;
 	__le32 log_level;
 	__le32 prog_flags;
-	struct bpf_insn insns[];
+	struct virtio_net_xdp_insn insns[];
 };
 
 /* PROG_LOAD result (device-writable), written on success and on verifier rejection. */
@@ -184,5 +192,10 @@ struct virtio_net_xdp_query {
 	__le64 tx;
 	__le64 redirect;
 };
+
+/* The register nibbles of struct virtio_net_xdp_insn, the same on every host */
+#define VIRTIO_NET_XDP_INSN_DST_REG(insn) ((insn)->dst_src_reg & 0x0f)
+#define VIRTIO_NET_XDP_INSN_SRC_REG(insn) ((insn)->dst_src_reg >> 4)
+#define VIRTIO_NET_XDP_INSN_REGS(dst, src) ((__u8)(((src) & 0x0f) << 4 | ((dst) & 0x0f)))
 
 #endif /* VIRTIO_NET_XDP_OFFLOAD_H */

@@ -568,8 +568,10 @@ export function ascii<N extends string>(
 
 /** What an array field needs of its element layout (a {@link Layout}, kept abstract to avoid a cycle). */
 export interface ElementCodec<V> {
-  /** The element's C struct name. */
+  /** The element's wire name (`struct NAME` in the spec). */
   readonly cName: string;
+  /** The name the spec's C header declares the element under. */
+  readonly cStruct: string;
   /** Fixed element size in bytes. */
   readonly fixedSize: number | undefined;
   /** Decodes one element at the stream's position. */
@@ -594,7 +596,7 @@ class ArrayField<N extends string, V> implements Field<N, V[]> {
     private readonly count: LengthOf,
     countExpr: string,
   ) {
-    this.c = { type: `struct ${element.cName}`, array: 'flex' };
+    this.c = { type: `struct ${element.cStruct}`, array: 'flex' };
     this.wire = `struct ${element.cName}[${countExpr}]`;
   }
 

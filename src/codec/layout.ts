@@ -36,8 +36,13 @@ export interface LayoutDefinition<F extends readonly AnyField[]> {
   readonly rule?: LayoutRule<FieldsValue<F>>;
   /** Extra prose for the spec table (how lengths relate to other structures). */
   readonly note?: string;
-  /** The existing header that already declares this structure (`<linux/bpf.h>`), if any. */
+  /** The existing header that already declares this structure (`<linux/virtio_net.h>`), if any. */
   readonly external?: string;
+  /**
+   * The name the spec's C header declares the structure under, when it differs from `cName` (the
+   * wire name the spec and the vectors use).
+   */
+  readonly cStruct?: string;
 }
 
 /**
@@ -55,6 +60,8 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
   readonly note: string | undefined;
   /** The existing header that declares the structure, or undefined when the spec's header does. */
   readonly external: string | undefined;
+  /** The name the spec's C header declares it under. */
+  readonly cStruct: string;
   /** The fields in wire order. */
   readonly fields: F;
   /** Size in bytes when every field is fixed, else undefined. */
@@ -72,6 +79,7 @@ export class Layout<F extends readonly AnyField[] = readonly AnyField[]> impleme
     this.doc = definition.doc;
     this.note = definition.note;
     this.external = definition.external;
+    this.cStruct = definition.cStruct ?? definition.cName;
     this.fields = definition.fields;
     this.rule = definition.rule;
     const byName: Record<string, FieldType> = {};

@@ -97,15 +97,23 @@ function fieldDeclaration(field: AnyField, variableNames: readonly string[]): st
 /** The C declaration of one layout, or a comment when C cannot declare it (a lone flexible array). */
 export function renderCStruct(layout: Layout): string {
   const lines = [`/* ${layout.doc} */`];
-  const fixed = layout.fields.filter((f) => f.fixedSize !== undefined);
-  const variable = layout.fields.filter((f) => f.fixedSize === undefined);
+  const fixed = layout.fields.filter((f) => f.fixedSize !== undefined || f.bitWidth !== undefined);
+  const variable = layout.fields.filter((f) => f.fixedSize === undefined && f.bitWidth === undefined);
   if (fixed.length === 0) {
     const v = variable.map((f) => `${f.wire} ${f.name}`).join(', ');
-    lines.push(`/* struct ${layout.cName} is a bare byte string: ${v}. */`);
+    lines.push(`/* struct ${layout.cStruct} is a bare byte string: ${v}. */`);
     return lines.join('\n');
   }
-  lines.push(`struct ${layout.cName} {`);
-  for (const field of fixed) lines.push(`\t${fieldDeclaration(field, [])}`);
+  lines.push(`struct ${layout.cStruct} {`);
+  for (let i = 0; i < fixed.length; i++) {
+    const field = fixed[i] as AnyField;
+    const next = fixed[i + 1];
+    if (field.bitWidth !== undefined && next?.bitWidth !== undefined) {
+      // Two nibbles of one byte: one __u8, since bit-field order follows the host's byte order.
+      lines.push(`\t__u8 ${nibbleMember(field, next)}; /* ${field.name} bits 0-3, ${next.name} bits 4-7 */`);
+      i++;
+    } else lines.push(`\t${fieldDeclaration(field, [])}`);
+  }
   if (variable.length > 0) {
     lines.push(
       `\t${fieldDeclaration(
@@ -116,6 +124,11 @@ export function renderCStruct(layout: Layout): string {
   }
   lines.push('};');
   return lines.join('\n');
+}
+
+/** The C member that holds two nibble fields (`dst_reg`, `src_reg` become `dst_src_reg`). */
+export function nibbleMember(low: AnyField, high: AnyField): string {
+  return `${low.name.split('_')[0] as string}_${high.name}`;
 }
 
 function renderConstants(group: ConstantGroup): string {
@@ -146,13 +159,18 @@ export function renderCHeader(): string {
     '#define VIRTIO_NET_XDP_OFFLOAD_H',
     '',
     '#include <linux/types.h>',
-    '#include <linux/bpf.h>        /* struct bpf_insn, BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */',
+    '#include <linux/bpf.h>        /* BPF_MAP_TYPE_*, BPF_ANY..., BPF_FUNC_* */',
     '#include <linux/virtio_net.h> /* struct virtio_net_ctrl_hdr, virtio_net_ctrl_ack */',
     '',
     ...CONSTANT_GROUPS.filter((g) => g.header !== 'tun').map((g) => renderConstants(g) + '\n'),
     ...ALL_LAYOUTS.filter((l) => l.external === undefined && !TUN_LAYOUTS.includes(l.cName)).map(
       (l) => renderCStruct(l) + '\n',
     ),
+    '/* The register nibbles of struct virtio_net_xdp_insn, the same on every host */',
+    '#define VIRTIO_NET_XDP_INSN_DST_REG(insn) ((insn)->dst_src_reg & 0x0f)',
+    '#define VIRTIO_NET_XDP_INSN_SRC_REG(insn) ((insn)->dst_src_reg >> 4)',
+    '#define VIRTIO_NET_XDP_INSN_REGS(dst, src) ((__u8)(((src) & 0x0f) << 4 | ((dst) & 0x0f)))',
+    '',
     '#endif /* VIRTIO_NET_XDP_OFFLOAD_H */',
     '',
   ];

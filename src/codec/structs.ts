@@ -211,11 +211,16 @@ export const xdpMapGetNextKey = defineLayout({
   ],
 });
 
-/** `struct bpf_insn` in the RFC 9669 little-endian encoding. */
+/**
+ * `struct bpf_insn` in the RFC 9669 little-endian encoding. The spec's header declares it as
+ * `struct virtio_net_xdp_insn`, with both register nibbles in one byte: Linux's own `struct
+ * bpf_insn` uses bit-fields, whose order follows the host's, so on a big-endian host it does not
+ * lay out the wire.
+ */
 export const bpfInsn = defineLayout({
   cName: 'bpf_insn',
-  external: '<linux/bpf.h>',
-  doc: 'One eBPF instruction slot, RFC 9669 encoding, little-endian.',
+  cStruct: 'virtio_net_xdp_insn',
+  doc: 'One eBPF instruction slot, RFC 9669 encoding, little-endian whatever the host (the header declares it as struct virtio_net_xdp_insn).',
   fields: [
     u8('code', 'Opcode.'),
     ...nibblePair(
@@ -224,8 +229,9 @@ export const bpfInsn = defineLayout({
       'src_reg',
       'Source register (high nibble).',
     ),
-    s16('off', 'Signed offset.'),
-    s32('imm', 'Signed immediate.'),
+    // little-endian two's complement on every host: __le, not the host-order __s16 and __s32
+    s16('off', 'Signed offset.', { cType: '__le16' }),
+    s32('imm', 'Signed immediate.', { cType: '__le32' }),
   ],
 });
 

@@ -23,7 +23,7 @@ import {
   type AnyField,
   type Layout,
 } from '../../src/codec/index.js';
-import { CONSTANT_GROUPS, flexMemberName } from '../../src/codec/render.js';
+import { CONSTANT_GROUPS, flexMemberName, nibbleMember } from '../../src/codec/render.js';
 import { fc } from '../support/fc.js';
 import { LAYOUT_CASES } from '../support/layout-table.js';
 
@@ -57,18 +57,30 @@ interface Sample {
 function sampleCode(layout: Layout, value: Record<string, unknown>, outer: unknown, id: string): Sample {
   const expected = toHex(layout.encode(value, outer));
   const lines = [
-    `{ static unsigned char buf[8192]; memset(buf, 0, sizeof buf); struct ${layout.cName} *p = (void *)buf; size_t tail = sizeof(*p);`,
+    `{ static unsigned char buf[8192]; memset(buf, 0, sizeof buf); struct ${layout.cStruct} *p = (void *)buf; size_t tail = sizeof(*p);`,
   ];
-  for (const field of layout.fields) {
+  for (const [index, field] of layout.fields.entries()) {
     if (field.hidden) continue;
     const v = value[field.name];
     const name = cField(layout, field.name);
-    if (field.fixedSize !== undefined || field.bitWidth !== undefined) {
+    const high = layout.fields[index + 1];
+    if (field.bitWidth !== undefined && high?.bitWidth !== undefined) {
+      // the two nibbles are one byte in the header, set through its macro
+      lines.push(
+        `p->${nibbleMember(field, high)} = VIRTIO_NET_XDP_INSN_REGS(${String(v)}, ${String(value[high.name])});`,
+      );
+    } else if (field.bitWidth !== undefined) {
+      continue; // the high nibble, set with the low one
+    } else if (field.fixedSize !== undefined) {
       if (v instanceof Uint8Array) lines.push(`memcpy(p->${name}, ${cBytes(v)}, ${v.length});`);
       else lines.push(`p->${name} = ${cLiteral(field, v)};`);
     } else if (field.json === 'array') {
       (v as Record<string, number>[]).forEach((insn, i) => {
-        for (const [k, x] of Object.entries(insn)) lines.push(`p->${name}[${i}].${k} = ${x};`);
+        for (const [k, x] of Object.entries(insn))
+          if (k !== 'dst_reg' && k !== 'src_reg') lines.push(`p->${name}[${i}].${k} = ${x};`);
+        lines.push(
+          `p->${name}[${i}].dst_src_reg = VIRTIO_NET_XDP_INSN_REGS(${String(insn.dst_reg)}, ${String(insn.src_reg)});`,
+        );
       });
       lines.push(`tail += ${(v as unknown[]).length} * sizeof(p->${name}[0]);`);
     } else {
@@ -95,17 +107,17 @@ before(() => {
   }
   const body: string[] = [];
   for (const layout of STRUCTS) {
-    body.push(`printf("sizeof ${layout.cName} %zu\\n", sizeof(struct ${layout.cName}));`);
+    body.push(`printf("sizeof ${layout.cName} %zu\\n", sizeof(struct ${layout.cStruct}));`);
     for (const f of layout.fields) {
       if (f.bitWidth !== undefined || f.fixedSize === undefined) continue; // bit-fields: checked by the encodings
       body.push(
-        `printf("offsetof ${layout.cName}.${f.name} %zu\\n", offsetof(struct ${layout.cName}, ${cField(layout, f.name)}));`,
+        `printf("offsetof ${layout.cName}.${f.name} %zu\\n", offsetof(struct ${layout.cStruct}, ${cField(layout, f.name)}));`,
       );
     }
     const flex = flexMemberName(layout);
     if (flex !== undefined)
       body.push(
-        `printf("offsetof ${layout.cName}.${flex} %zu\\n", offsetof(struct ${layout.cName}, ${flex}));`,
+        `printf("offsetof ${layout.cName}.${flex} %zu\\n", offsetof(struct ${layout.cStruct}, ${flex}));`,
       );
   }
   body.push('printf("sizeof virtio_net_ctrl_ack %zu\\n", sizeof(virtio_net_ctrl_ack));');
