@@ -162,7 +162,7 @@ export function commandName(value: number): XdpCommandName | undefined {
 export function decodeRequest(bytes: Uint8Array): ControlRequest {
   const stream = newDecodeStream(bytes);
   const header = ctrlHeader.decodeAt(stream);
-  const name = commandName(header.command) as XdpCommandName; // the header layout admits only defined values
+  const name = commandName(header.cmd) as XdpCommandName; // the header layout admits only defined values
   const { request } = COMMAND_FRAMES[name];
   const data = request === null ? null : request.decodeAt(stream);
   expectEnd(stream, 'command-specific-data');
@@ -180,7 +180,7 @@ function frameOf(command: unknown, offset: number): CommandFrame & { name: XdpCo
 /** Encodes a device-readable part. */
 export function encodeRequest(request: ControlRequest): Uint8Array {
   const frameInfo = frameOf((request as { command?: unknown }).command, 1);
-  const header = { class: VIRTIO_NET_CTRL_XDP_OFFLOAD, command: frameInfo.value };
+  const header = { class: VIRTIO_NET_CTRL_XDP_OFFLOAD, cmd: frameInfo.value };
   const data = (request as { data?: unknown }).data;
   if (frameInfo.request === null && data !== null) {
     throw new CodecError('length', 'command-specific-data', 2, `${frameInfo.name} carries no data`);

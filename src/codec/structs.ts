@@ -51,7 +51,7 @@ export const ctrlHeader = defineLayout({
     u8('class', 'Command class; VIRTIO_NET_CTRL_XDP_OFFLOAD (10) for every command of this section.', {
       values: { [VIRTIO_NET_CTRL_XDP_OFFLOAD]: 'VIRTIO_NET_CTRL_XDP_OFFLOAD' },
     }),
-    u8('command', 'Command within the class (VIRTIO_NET_CTRL_XDP_*).', { values: invert(XdpCommand) }),
+    u8('cmd', 'Command within the class (VIRTIO_NET_CTRL_XDP_*).', { values: invert(XdpCommand) }),
   ],
 });
 

@@ -142,5 +142,5 @@ test('the real binary runs through node with the documented exit codes', () => {
   assert.deepEqual(JSON.parse(ok.stdout), { class: 10, command: 9, data: null });
   const bad = spawnSync(process.execPath, [...cli, 'decode', '0a0b'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, 'error: unknown: command at byte 1: undefined value 11\n');
+  assert.equal(bad.stderr, 'error: unknown: cmd at byte 1: undefined value 11\n');
 });

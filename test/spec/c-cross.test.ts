@@ -15,8 +15,6 @@ import { flexMemberName, nibbleMember } from '../../src/codec/render.js';
 const HEADERS = resolve('spec/include');
 /** Big-endian targets, each a Debian cross compiler (`.ci/run` installs them). */
 const TARGETS = ['s390x-linux-gnu-gcc', 'powerpc64-linux-gnu-gcc', 'mips-linux-gnu-gcc'];
-/** Linux names one field differently from the virtio spec. */
-const C_NAME: Record<string, string> = { 'virtio_net_ctrl_hdr.command': 'cmd' };
 
 /** One static assertion per size and offset of every structure the headers declare. */
 function assertions(): string[] {
@@ -33,9 +31,7 @@ function assertions(): string[] {
       const field = fixed[i] as AnyField;
       const next = fixed[i + 1];
       const member =
-        field.bitWidth !== undefined && next?.bitWidth !== undefined
-          ? nibbleMember(field, next)
-          : (C_NAME[`${layout.cName}.${field.name}`] ?? field.name);
+        field.bitWidth !== undefined && next?.bitWidth !== undefined ? nibbleMember(field, next) : field.name;
       out.push(`_Static_assert(offsetof(${struct}, ${member}) == ${offset}, "${struct}.${member}");`);
       if (field.bitWidth !== undefined && next?.bitWidth !== undefined) i++;
       offset += field.bitWidth !== undefined ? 1 : (field.fixedSize as number);

@@ -28,9 +28,6 @@ import { fc } from '../support/fc.js';
 import { LAYOUT_CASES } from '../support/layout-table.js';
 
 const HEADER_DIR = resolve('spec/include');
-/** Linux names one field differently from the virtio spec. */
-const C_NAME: Record<string, Record<string, string>> = { virtio_net_ctrl_hdr: { command: 'cmd' } };
-const cField = (layout: Layout, field: string) => C_NAME[layout.cName]?.[field] ?? field;
 
 /** Layouts that C declares as a struct (bare byte strings and the ack typedef are checked by size). */
 const STRUCTS = ALL_LAYOUTS.filter(
@@ -62,7 +59,7 @@ function sampleCode(layout: Layout, value: Record<string, unknown>, outer: unkno
   for (const [index, field] of layout.fields.entries()) {
     if (field.hidden) continue;
     const v = value[field.name];
-    const name = cField(layout, field.name);
+    const name = field.name;
     const high = layout.fields[index + 1];
     if (field.bitWidth !== undefined && high?.bitWidth !== undefined) {
       // the two nibbles are one byte in the header, set through its macro
@@ -111,7 +108,7 @@ before(() => {
     for (const f of layout.fields) {
       if (f.bitWidth !== undefined || f.fixedSize === undefined) continue; // bit-fields: checked by the encodings
       body.push(
-        `printf("offsetof ${layout.cName}.${f.name} %zu\\n", offsetof(struct ${layout.cStruct}, ${cField(layout, f.name)}));`,
+        `printf("offsetof ${layout.cName}.${f.name} %zu\\n", offsetof(struct ${layout.cStruct}, ${f.name}));`,
       );
     }
     const flex = flexMemberName(layout);

@@ -40,7 +40,7 @@ export interface Served {
 /** The status for a malformed readable part ([dev-wire-malformed]). */
 export function malformedStatus(error: CodecError | FramingError): number {
   const undefinedValue = error instanceof CodecError && error.kind === 'unknown';
-  return undefinedValue && (error.field === 'command' || error.field.endsWith('map_type'))
+  return undefinedValue && (error.field === 'cmd' || error.field.endsWith('map_type'))
     ? XdpStatus.EOPNOTSUPP
     : XdpStatus.EINVAL;
 }

@@ -50,7 +50,7 @@ describe('malformed readable parts [dev-wire-malformed]', () => {
       const { calls, execute } = recording();
       const element = ControlElement.forRequest(bytesOf(v.hex), 9 + 128);
       const served = serveElement(element, execute);
-      const undefinedValue = v.error?.kind === 'unknown' && /(^|\.)(command|map_type)$/.test(v.error.field);
+      const undefinedValue = v.error?.kind === 'unknown' && /(^|\.)(cmd|map_type)$/.test(v.error.field);
       const want = undefinedValue ? XdpStatus.EOPNOTSUPP : XdpStatus.EINVAL;
       assert.equal(served.status, want, v.name);
       assert.equal(calls.length, 0, v.name);
