@@ -46,7 +46,8 @@ function describeValue(key: string, value: Json, indent: string, lines: string[]
     return;
   }
   let text = JSON.stringify(value);
-  if ((key === 'command' || key === 'cmd') && typeof value === 'number') text += ` (${String(nameOf(XdpCommand, value))})`;
+  if ((key === 'command' || key === 'cmd') && typeof value === 'number')
+    text += ` (${String(nameOf(XdpCommand, value))})`;
   if (key === 'status' && typeof value === 'number') text += ` (${String(nameOf(XdpStatus, value))})`;
   lines.push(`${indent}${key}: ${text}`);
 }
