@@ -48,6 +48,27 @@ test('the package exports resolve by name and decode a buffer', () => {
   assert.deepEqual(JSON.parse(out), { command: 'QUERY', replay: 'function', root: 'function' });
 });
 
+test('a CommonJS consumer requires every entry point, and the C headers resolve through exports', () => {
+  const script = `
+    const entries = ['', '/codec', '/vectors', '/ebpf', '/verifier', '/offload', '/harness'];
+    const sizes = entries.map((e) => Object.keys(require('virtio-xdp-offload' + e)).length);
+    const { decodeRequest, parseHex } = require('virtio-xdp-offload/codec');
+    const header = require.resolve('virtio-xdp-offload/include/virtio_net_xdp_offload.h');
+    const tun = require.resolve('virtio-xdp-offload/include/if_tun_xdp_offload.h');
+    console.log(JSON.stringify({ sizes, command: decodeRequest(parseHex('0a09')).command, header, tun }));
+  `;
+  const out = JSON.parse(
+    execFileSync(process.execPath, ['--input-type=commonjs', '-e', script], { cwd: root, encoding: 'utf8' }),
+  ) as { sizes: number[]; command: string; header: string; tun: string };
+  assert.equal(out.command, 'QUERY');
+  assert.ok(
+    out.sizes.every((n) => n > 5),
+    JSON.stringify(out.sizes),
+  );
+  assert.equal(out.header, join(root, 'spec/include/virtio_net_xdp_offload.h'));
+  assert.equal(out.tun, join(root, 'spec/include/if_tun_xdp_offload.h'));
+});
+
 test('the published declarations type-check in a strict consumer without skipLibCheck', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xdp-consumer-'));
   writeFileSync(
