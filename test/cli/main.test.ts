@@ -144,3 +144,27 @@ test('the real binary runs through node with the documented exit codes', () => {
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'error: unknown: cmd at byte 1: undefined value 11\n');
 });
+
+test('disasm --json gives the instructions the text form prints, for an object and for hex', () => {
+  const text = run('disasm', 'samples/mac_swap.o');
+  const json = run('disasm', 'samples/mac_swap.o', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const doc = JSON.parse(json.stdout) as {
+    sections: { name: string; insns: { index: number; bytes: string; text: string }[] }[];
+  };
+  const printed = text.stdout.split('\n').filter((l) => /^\s+\d+:\t/.test(l));
+  const fromJson = doc.sections.flatMap((s) => s.insns);
+  assert.ok(fromJson.length > 10);
+  assert.deepEqual(
+    fromJson.map((i) => i.text),
+    // the text form annotates a jump with the label it reaches; JSON gives the labels as symbols
+    printed.map((l) => (l.split('\t')[2] as string).replace(/ <[^>]+>$/, '')),
+  );
+  const hex = JSON.parse(run('disasm', 'b7000000020000009500000000000000', '--json').stdout) as {
+    insns: { text: string }[];
+  };
+  assert.deepEqual(
+    hex.insns.map((i) => i.text),
+    ['r0 = 2', 'exit'],
+  );
+});
