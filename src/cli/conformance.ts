@@ -5,7 +5,7 @@ import { runConformanceSource, type ConformanceOutcome } from '../reference/ebpf
 import { EXIT, UsageError, jsonText, parse, readInputFile, type Output, type Subcommand } from './io.js';
 
 function dataFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
+  if (path === '-' || !statSync(path).isDirectory()) return [path];
   return readdirSync(path)
     .filter((n) => n.endsWith('.data'))
     .sort()
@@ -15,7 +15,7 @@ function dataFiles(path: string): string[] {
 export const conformance: Subcommand = {
   name: 'conformance',
   summary: 'run bpf_conformance test files through the eBPF engine',
-  help: `usage: xdp-offload conformance <file.data|dir>... [--json] [--verbose]
+  help: `usage: xdp-offload conformance <file.data|dir|->... [--json] [--verbose]
 
 Runs bpf_conformance-format files (sections -- asm or -- raw, -- mem, -- result
 or -- error) in one process: r1 points at the memory, r2 holds its length, r10
@@ -30,7 +30,8 @@ not a conformance test`,
   run(args: string[], out: Output): number {
     const { values, positionals } = parse(args, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
     if (positionals.length === 0) throw new UsageError('conformance needs at least one file or directory');
-    for (const p of positionals) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
+    for (const p of positionals)
+      if (p !== '-' && !existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
     const outcomes: ConformanceOutcome[] = positionals
       .flatMap(dataFiles)
       .map((path) =>

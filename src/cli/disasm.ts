@@ -27,7 +27,7 @@ const lineJson = (l: LlvmLine) => ({ index: l.index, bytes: toHex(l.bytes), text
 export const disasm: Subcommand = {
   name: 'disasm',
   summary: 'print llvm-objdump-style disassembly of a BPF object or of instruction hex',
-  help: `usage: xdp-offload disasm <file.o | file of hex | hex> [--section <name>] [--json]
+  help: `usage: xdp-offload disasm <file.o | file of hex | hex | -> [--section <name>] [--json]
 
 For a BPF ELF object, prints what 'llvm-objdump -d' prints: every code section
 (or only --section) with its symbols as labels, each instruction's index, bytes
@@ -45,7 +45,7 @@ exit: 0 printed, 2 bad usage or an unreadable object`,
     if (input === undefined || extra !== undefined)
       throw new UsageError('disasm takes one object, file or hex');
     const section = stringOption(parsed, 'section');
-    const raw = existsSync(input) ? readInputFile(input, 'disasm') : undefined;
+    const raw = input === '-' || existsSync(input) ? readInputFile(input, 'disasm') : undefined;
     if (raw !== undefined && raw[0] === 0x7f && raw[1] === 0x45 && raw[2] === 0x4c && raw[3] === 0x46) {
       let sections;
       try {

@@ -23,7 +23,7 @@ export function loadProgram(
   if (prog === undefined) throw new UsageError('give --prog <sample|file> or --insns-hex <hex>');
   const sample = SAMPLES[prog];
   if (sample !== undefined) return { insns: assemble(sample.text), maps: sample.maps };
-  if (!existsSync(prog))
+  if (prog !== '-' && !existsSync(prog))
     throw new UsageError(
       `--prog: no sample or file named ${prog} (samples: ${Object.keys(SAMPLES).join(', ')})`,
     );

@@ -3,13 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { PcapngWriter } from '../harness/pcapng.js';
-import { replayPaths, VECTORS_DIR } from '../vectors/index.js';
-import { EXIT, UsageError, jsonText, parse, type Output, type Subcommand } from './io.js';
+import { replayDocument, replayPaths, summarize, VECTORS_DIR } from '../vectors/index.js';
+import { EXIT, UsageError, jsonText, parse, readArgument, type Output, type Subcommand } from './io.js';
 
 export const replay: Subcommand = {
   name: 'replay',
   summary: 'replay golden vector files through the reference and print N passed, N failed',
-  help: `usage: xdp-offload replay [<file|dir>...] [--json] [--verbose] [--pcap <file>]
+  help: `usage: xdp-offload replay [<file|dir|->...] [--json] [--verbose] [--pcap <file>]
 
 Validates every vector file against its JSON Schema and replays it. With no
 path, replays the vectors shipped with the package. Ends with the line
@@ -29,10 +29,18 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
     });
     const { values, positionals } = parsed;
     const paths = positionals.length > 0 ? positionals : [fileURLToPath(VECTORS_DIR)];
-    for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
+    for (const p of paths)
+      if (p !== '-' && !existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
     const pcapFile = typeof values.pcap === 'string' ? values.pcap : undefined;
     const pcap = pcapFile === undefined ? undefined : new PcapngWriter();
-    const summary = replayPaths(paths, pcap);
+    // `-` is one vector document on standard input; anything else a file or a folder.
+    const summary = summarize(
+      paths.flatMap((p) =>
+        p === '-'
+          ? [replayDocument(JSON.parse(readArgument('-', 'replay')) as unknown, 'standard input', pcap)]
+          : replayPaths([p], pcap).files,
+      ),
+    );
     if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());
     if (values.json) {
       out.stdout(jsonText(summary));

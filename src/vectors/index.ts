@@ -13,8 +13,10 @@ export {
 } from './codec-vectors.js';
 export {
   type FileOutcome,
+  replayDocument,
   replayFile,
   replayPaths,
+  summarize,
   type ReplaySummary,
   VECTOR_FILE_LIMIT,
   vectorFiles,

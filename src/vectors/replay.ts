@@ -80,6 +80,14 @@ export function replayFile(path: string, root = path, sink?: PacketSink): FileOu
       error instanceof Error ? `${error.name}: ${error.message.split('\n')[0] ?? ''}` : String(error),
     );
   }
+  return replayDocument(document, file, sink);
+}
+
+/**
+ * Replays one parsed vector document, dispatching on its `format`, under the name `file` (a path,
+ * or `standard input`). An unknown format is one failed outcome.
+ */
+export function replayDocument(document: unknown, file: string, sink?: PacketSink): FileOutcome {
   const format = (document as { format?: unknown } | null)?.format;
   const replay = typeof format === 'string' ? REPLAYERS[format] : undefined;
   if (replay === undefined) {
@@ -99,6 +107,11 @@ export function replayPaths(paths: readonly string[], sink?: PacketSink): Replay
     const isDir = statSync(root).isDirectory();
     for (const path of vectorFiles(root)) files.push(replayFile(path, isDir ? root : path, sink));
   }
+  return summarize(files);
+}
+
+/** The totals of some replayed files. */
+export function summarize(files: readonly FileOutcome[]): ReplaySummary {
   let passed = 0;
   let failed = 0;
   for (const f of files)

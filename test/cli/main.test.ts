@@ -168,3 +168,22 @@ test('disasm --json gives the instructions the text form prints, for an object a
     ['r0 = 2', 'exit'],
   );
 });
+
+test('- reads standard input wherever a file is read: replay, disasm and run --prog', () => {
+  const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+  const stdin = (input: string | Buffer, ...argv: string[]) =>
+    spawnSync(process.execPath, [...cli, ...argv], { encoding: 'utf8', input });
+  const replayed = stdin(readFileSync('vectors/codec/structs.json'), 'replay', '-');
+  assert.equal(replayed.status, 0, replayed.stderr);
+  assert.match(
+    replayed.stdout,
+    /^standard input: (\d+)\/\1 passed \(virtio-xdp-offload\/codec-vectors\/1\)$/m,
+  );
+  const slots = 'b7000000020000009500000000000000';
+  const listed = stdin(slots, 'disasm', '-');
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, /r0 = 2\n.*exit\n$/);
+  const ran = stdin(slots, 'run', '--prog', '-', '--packet', '00'.repeat(14), '--json');
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.equal((JSON.parse(ran.stdout) as { retval: number }).retval, 2);
+});
