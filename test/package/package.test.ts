@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve('.');
 
@@ -105,4 +105,73 @@ test('npm start (the main job) replays the shipped vectors and prints the summar
   const result = spawnSync(process.execPath, ['dist/cli/main.js', 'replay'], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout.trim().split('\n').at(-1) ?? '', /^\d+ passed, 0 failed$/);
+});
+
+test('the packed tarball installs into a scratch project: ESM and CommonJS imports, the binary, README files, no dead source map', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xdp-packed-'));
+  try {
+    // --ignore-scripts: the build already ran, and rebuilding dist here would race the other tests.
+    const name = execFileSync(
+      'npm',
+      ['pack', root, '--pack-destination', dir, '--ignore-scripts', '--silent'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    ).trim();
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'scratch', version: '1.0.0', type: 'module' }),
+    );
+    execFileSync('npm', ['install', `./${name}`, '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
+    const installed = join(dir, 'node_modules', 'virtio-xdp-offload');
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { decodeRequest, parseHex } from 'virtio-xdp-offload/codec'; console.log(decodeRequest(parseHex('0a09')).command);",
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    assert.equal(esm.trim(), 'QUERY');
+    const cjs = execFileSync(
+      process.execPath,
+      ['--input-type=commonjs', '-e', "console.log(typeof require('virtio-xdp-offload/offload').Topology);"],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    assert.equal(cjs.trim(), 'function');
+    // The README's examples work from the installed package: its samples, vectors and docs are there.
+    const bin = join(dir, 'node_modules', '.bin', 'xdp-offload');
+    const replay = spawnSync(bin, ['replay', join(installed, 'vectors', 'codec')], { encoding: 'utf8' });
+    assert.equal(replay.status, 0, replay.stderr);
+    assert.match(replay.stdout, /\d+ passed, 0 failed\n$/);
+    const disasm = spawnSync(bin, ['disasm', join(installed, 'samples', 'mac_swap.o')], { encoding: 'utf8' });
+    assert.equal(disasm.status, 0, disasm.stderr);
+    for (const file of [
+      'README.md',
+      'CHANGELOG.md',
+      'docs/vectors.md',
+      'spec/include/if_tun_xdp_offload.h',
+      'oracle/README.md',
+    ])
+      assert.ok(existsSync(join(installed, file)), file);
+    // Every source map names sources the tarball ships.
+    const dead: string[] = [];
+    const maps = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? maps(join(d, e.name)) : e.name.endsWith('.map') ? [join(d, e.name)] : [],
+      );
+    const all = maps(join(installed, 'dist'));
+    assert.ok(all.length > 100, `${all.length} source maps`);
+    for (const map of all)
+      for (const source of (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources)
+        if (!existsSync(resolve(dirname(map), source))) dead.push(`${map}: ${source}`);
+    assert.deepEqual(dead.slice(0, 5), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
