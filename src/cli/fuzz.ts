@@ -17,6 +17,7 @@ import {
   stringOption,
   type Output,
   type Parsed,
+  progressReporter,
   type Subcommand,
 } from './io.js';
 
@@ -75,7 +76,7 @@ function printSession<F>(
 export const fuzz: Subcommand = {
   name: 'fuzz',
   summary: 'a hostile guest against the reference device, or a lying device against the driver',
-  help: `usage: xdp-offload fuzz [--mode mixed|limits|lying] [--seconds N | --messages N] [--seed S] [--json]
+  help: `usage: xdp-offload fuzz [--mode mixed|limits|lying] [--seconds N | --messages N] [--seed S] [--json] [--progress]
        xdp-offload fuzz [--mode M] --replay SESSION [--messages N]
 
 --mode mixed (the default): mutants of the golden vectors, structured requests
@@ -115,6 +116,7 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       seed: { type: 'string' },
       replay: { type: 'string' },
       json: { type: 'boolean' },
+      progress: { type: 'boolean' },
     });
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
     const mode = stringOption(parsed, 'mode') ?? 'mixed';
@@ -130,13 +132,14 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
       return printSession(parsed, out, report, headline, (f) => describeFailure(f, fuzzMode));
     }
     const { count, seconds } = budget(parsed);
+    const progress = progressReporter(out, parsed);
     const report = fuzzCampaign({
       mode: fuzzMode,
       seed: integerOption(parsed, 'seed', SEED, 1),
       ...(count === undefined ? {} : { messages: count }),
       ...(seconds === undefined ? {} : { seconds }),
       progress: (messages, ms) =>
-        out.stderr(`fuzz: ${messages} messages, ${Math.round((messages * 1000) / Math.max(ms, 1))}/s`),
+        progress?.(`fuzz: ${messages} messages, ${Math.round((messages * 1000) / Math.max(ms, 1))}/s`),
     });
     if (parsed.values.json) {
       out.stdout(jsonText(report));
@@ -173,12 +176,13 @@ function runLying(parsed: ReturnType<typeof parse>, out: Output): number {
     return printSession(parsed, out, report, `session ${session}: ${report.calls} driver calls`, describeLie);
   }
   const { count, seconds } = budget(parsed);
+  const progress = progressReporter(out, parsed);
   const report = lyingCampaign({
     seed: integerOption(parsed, 'seed', SEED, 1),
     ...(count === undefined ? {} : { calls: count }),
     ...(seconds === undefined ? {} : { seconds }),
     progress: (calls, ms) =>
-      out.stderr(`fuzz: ${calls} driver calls, ${Math.round((calls * 1000) / Math.max(ms, 1))}/s`),
+      progress?.(`fuzz: ${calls} driver calls, ${Math.round((calls * 1000) / Math.max(ms, 1))}/s`),
   });
   if (parsed.values.json) out.stdout(jsonText(report));
   else {

@@ -26,6 +26,24 @@ export interface Subcommand {
 export interface Output {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Whether standard error is a terminal (progress is shown there unasked). */
+  readonly interactive?: boolean;
+}
+
+/**
+ * Progress for a run that may take more than a second, after bpftool's and tshark's habit: lines
+ * on standard error, at most one a second, when it is a terminal or `--progress` asks for them;
+ * nothing otherwise (so a pipe or a log gets only the result). Undefined when progress is off.
+ */
+export function progressReporter(out: Output, parsed: Parsed): ((line: string) => void) | undefined {
+  if (parsed.values.progress !== true && out.interactive !== true) return undefined;
+  let last = Date.now();
+  return (line) => {
+    const now = Date.now();
+    if (now - last < 1000) return;
+    last = now;
+    out.stderr(line);
+  };
 }
 
 /** Parsed options: strings for string options, booleans for flags. */

@@ -12,6 +12,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const console_: Output = {
   stdout: (text) => process.stdout.write(text + '\n'),
   stderr: (text) => process.stderr.write(text + '\n'),
+  interactive: process.stderr.isTTY,
 };
 
 process.exitCode = main(process.argv.slice(2), console_);

@@ -3,13 +3,22 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { PcapngWriter } from '../harness/pcapng.js';
-import { replayDocument, replayPaths, summarize, VECTORS_DIR } from '../vectors/index.js';
-import { EXIT, UsageError, jsonText, parse, readArgument, type Output, type Subcommand } from './io.js';
+import { replayDocument, replayPaths, summarize, VECTORS_DIR, type FileOutcome } from '../vectors/index.js';
+import {
+  EXIT,
+  UsageError,
+  jsonText,
+  parse,
+  progressReporter,
+  readArgument,
+  type Output,
+  type Subcommand,
+} from './io.js';
 
 export const replay: Subcommand = {
   name: 'replay',
   summary: 'replay golden vector files through the reference and print N passed, N failed',
-  help: `usage: xdp-offload replay [<file|dir|->...] [--json] [--verbose] [--pcap <file>]
+  help: `usage: xdp-offload replay [<file|dir|->...] [--json] [--verbose] [--pcap <file>] [--progress]
 
 Validates every vector file against its JSON Schema and replays it. With no
 path, replays the vectors shipped with the package. Ends with the line
@@ -26,6 +35,7 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       pcap: { type: 'string' },
+      progress: { type: 'boolean' },
     });
     const { values, positionals } = parsed;
     const paths = positionals.length > 0 ? positionals : [fileURLToPath(VECTORS_DIR)];
@@ -34,11 +44,14 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
     const pcapFile = typeof values.pcap === 'string' ? values.pcap : undefined;
     const pcap = pcapFile === undefined ? undefined : new PcapngWriter();
     // `-` is one vector document on standard input; anything else a file or a folder.
+    const progress = progressReporter(out, parsed);
+    const onFile = (done: number, total: number, file: FileOutcome) =>
+      progress?.(`replay: ${done}/${total} files (${file.file})`);
     const summary = summarize(
       paths.flatMap((p) =>
         p === '-'
           ? [replayDocument(JSON.parse(readArgument('-', 'replay')) as unknown, 'standard input', pcap)]
-          : replayPaths([p], pcap).files,
+          : replayPaths([p], pcap, onFile).files,
       ),
     );
     if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());

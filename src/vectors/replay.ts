@@ -100,12 +100,23 @@ export function replayDocument(document: unknown, file: string, sink?: PacketSin
   return { file, format: format as string, outcomes: replay(document, sink) };
 }
 
-/** Replays every vector file under the given paths (frames to `sink`, if given). */
-export function replayPaths(paths: readonly string[], sink?: PacketSink): ReplaySummary {
-  const files: FileOutcome[] = [];
-  for (const root of paths) {
+/**
+ * Replays every vector file under the given paths (frames to `sink`, if given), telling `onFile`
+ * after each file how many of how many are done.
+ */
+export function replayPaths(
+  paths: readonly string[],
+  sink?: PacketSink,
+  onFile?: (done: number, total: number, outcome: FileOutcome) => void,
+): ReplaySummary {
+  const jobs = paths.flatMap((root) => {
     const isDir = statSync(root).isDirectory();
-    for (const path of vectorFiles(root)) files.push(replayFile(path, isDir ? root : path, sink));
+    return vectorFiles(root).map((path) => ({ path, root: isDir ? root : path }));
+  });
+  const files: FileOutcome[] = [];
+  for (const { path, root } of jobs) {
+    files.push(replayFile(path, root, sink));
+    onFile?.(files.length, jobs.length, files[files.length - 1] as FileOutcome);
   }
   return summarize(files);
 }

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/run.js';
 import { parseHex, toHex } from '../../src/codec/index.js';
-import { vectorFiles, type CodecVectorFile } from '../../src/vectors/index.js';
+import { replayPaths, vectorFiles, type CodecVectorFile } from '../../src/vectors/index.js';
+import { progressReporter } from '../../src/cli/io.js';
 
 function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
   let stdout = '';
@@ -186,4 +187,16 @@ test('- reads standard input wherever a file is read: replay, disasm and run --p
   const ran = stdin(slots, 'run', '--prog', '-', '--packet', '00'.repeat(14), '--json');
   assert.equal(ran.status, 0, ran.stderr);
   assert.equal((JSON.parse(ran.stdout) as { retval: number }).retval, 2);
+});
+
+test('progress goes to stderr only when it is a terminal or --progress asks, and replay reports every file', () => {
+  const quiet = { stdout: () => undefined, stderr: () => undefined };
+  const parsedWith = (progress: boolean) => ({ values: progress ? { progress: true } : {}, positionals: [] });
+  assert.equal(progressReporter(quiet, parsedWith(false)), undefined, 'a pipe gets no progress');
+  assert.equal(typeof progressReporter(quiet, parsedWith(true)), 'function');
+  assert.equal(typeof progressReporter({ ...quiet, interactive: true }, parsedWith(false)), 'function');
+  const seen: [number, number][] = [];
+  const summary = replayPaths(['vectors/codec'], undefined, (done, total) => seen.push([done, total]));
+  assert.equal(seen.length, summary.files.length);
+  assert.deepEqual(seen.at(-1), [summary.files.length, summary.files.length]);
 });
