@@ -146,9 +146,9 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
     } else {
       const seconds = report.elapsedMs / 1000;
       const rate = Math.round(report.messages / Math.max(seconds, 0.001));
-      out.stdout(
-        `${report.messages} messages (${report.frames} frames, ${report.sessions} sessions) in ${seconds.toFixed(1)} s: ${rate} messages/s`,
-      );
+      // The counts are the seed's; the time is the machine's, on a line of its own.
+      out.stdout(`${report.messages} messages (${report.frames} frames, ${report.sessions} sessions)`);
+      out.stdout(`time: ${seconds.toFixed(1)} s, ${rate} messages/s`);
       const statuses = Object.entries(report.statuses)
         .sort(([, a], [, b]) => b - a)
         .map(([k, v]) => `${k} ${v}`);
@@ -187,8 +187,9 @@ function runLying(parsed: ReturnType<typeof parse>, out: Output): number {
   if (parsed.values.json) out.stdout(jsonText(report));
   else {
     const seconds = report.elapsedMs / 1000;
+    out.stdout(`${report.calls} driver calls (${report.sessions} sessions)`);
     out.stdout(
-      `${report.calls} driver calls (${report.sessions} sessions) in ${seconds.toFixed(1)} s: ${Math.round(report.calls / Math.max(seconds, 0.001))} calls/s`,
+      `time: ${seconds.toFixed(1)} s, ${Math.round(report.calls / Math.max(seconds, 0.001))} calls/s`,
     );
     const lies = Object.entries(report.lies)
       .sort(([, a], [, b]) => b - a)

@@ -64,7 +64,7 @@ test('xdp-offload fuzz prints the rate and "0 failures"', () => {
     stderr: () => undefined,
   });
   assert.equal(code, 0);
-  assert.match(stdout, /^1500 messages \(\d+ frames, \d+ sessions\) in [\d.]+ s: \d+ messages\/s$/m);
+  assert.match(stdout, /^1500 messages \(\d+ frames, \d+ sessions\)\ntime: [\d.]+ s, \d+ messages\/s$/m);
   assert.match(stdout, /^0 failures$/m);
   assert.equal(main(['fuzz', '--seed', 'x'], { stdout: () => undefined, stderr: () => undefined }), 2);
 });
