@@ -16,6 +16,9 @@ export default {
   readme: 'README.md',
   projectDocuments: ['spec/*.md', 'docs/*.md', 'docs/generated/*.md'],
   disableSources: true,
+  // One search over the API and the documents: spec text and requirement identifiers included.
+  searchInDocuments: true,
+  customCss: 'docs/theme/site.css',
   excludePrivate: true,
   excludeInternal: true,
   validation: { notExported: true, invalidLink: true, notDocumented: true },

@@ -1,7 +1,9 @@
 // The rendered site: `npm run docs` builds it with no warning (TypeDoc treats warnings as errors,
 // undocumented exports included); every internal link of every page reaches an existing page and
 // anchor; headless Chromium opens every page without a console error and the navigation it builds
-// links to existing pages. A screenshot of the spec's first page is kept in the site.
+// links to existing pages. The spec fits a 390 px and a 1280 px screen (its tables scroll in their
+// own box), both kept as screenshots in the site with the spec's first page; the one search over
+// API and documents finds a requirement identifier's document.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -155,6 +157,45 @@ test(
       mkdirSync(join(SITE, 'screenshots'), { recursive: true });
       const png = await page.screenshot({ path: join(SITE, 'screenshots', 'spec-first-page.png') });
       assert.ok(png.length > 10_000);
+      // At a phone's width and a laptop's, the spec fits the screen: its wide tables scroll in
+      // their own box, the page itself never scrolls sideways. Both are kept as screenshots.
+      for (const width of [390, 1280]) {
+        await page.setViewportSize({ width, height: 844 });
+        await page.goto(
+          `${base}documents/XDP_Offload_for_virtio-net_(draft).html#x6-capabilities-and-limits`,
+        );
+        const overflow = await page.evaluate(() => {
+          const root = (
+            globalThis as unknown as {
+              document: { documentElement: { scrollWidth: number; clientWidth: number } };
+            }
+          ).document.documentElement;
+          return root.scrollWidth - root.clientWidth;
+        });
+        assert.ok(overflow <= 1, `${width} px: the page is ${overflow} px wider than the screen`);
+        const shot = await page.screenshot({ path: join(SITE, 'screenshots', `spec-tables-${width}px.png`) });
+        assert.ok(shot.length > 10_000, `${width} px screenshot`);
+      }
+      // One search over API and documents: a requirement identifier finds the document stating it.
+      await page.setViewportSize({ width: 1280, height: 844 });
+      await page.goto(`${base}index.html`, { waitUntil: 'load' });
+      await page.click('#tsd-search-trigger');
+      // Each identifier finds the document that states it among the first five results (the
+      // search is the theme's: words of an identifier also match API names).
+      for (const [id, document] of [
+        ['dev-prog-contract', /XDP_Offload_for_virtio-net_\(draft\)\.html/],
+        ['tun-ioctl-args', /Companion__XDP_offload_to_a_Linux_tap/],
+      ] as const) {
+        await page.fill('#tsd-search-input', id);
+        await page.locator('#tsd-search-results li a').first().waitFor({ timeout: 10_000 });
+        const hrefs = await page.$$eval('#tsd-search-results li a', (as) =>
+          as.slice(0, 5).map((a) => (a as unknown as { href: string }).href),
+        );
+        assert.ok(
+          hrefs.some((h) => document.test(decodeURIComponent(h))),
+          `${id}: ${hrefs.join(', ')}`,
+        );
+      }
     } finally {
       await browser.close();
       server.close();
