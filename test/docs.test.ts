@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { buildSync } from 'esbuild';
 
 const SITE = 'docs/site';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -202,3 +203,42 @@ test(
     }
   },
 );
+
+test('the codec, engine and verifier entries bundle for the browser (no Node built-in) and run in Chromium', async () => {
+  const root = resolve('.');
+  const entry = `
+    import { decodeRequest, parseHex } from '${root}/dist/codec/index.js';
+    import { XdpEngine, assemble } from '${root}/dist/reference/ebpf/index.js';
+    import { verify } from '${root}/dist/reference/verifier/index.js';
+    const insns = assemble('mov %r0, 2\\nexit\\n');
+    const engine = new XdpEngine();
+    globalThis.result = {
+      command: decodeRequest(parseHex('0a09')).command,
+      accepted: verify(insns, { maps: new Map(), privileged: false }).accepted,
+      action: engine.run(engine.load(insns), new Uint8Array(64)).action,
+    };
+  `;
+  // platform 'browser' refuses node:fs and friends: a Node built-in in these entries fails here.
+  const bundle = buildSync({
+    stdin: { contents: entry, resolveDir: root },
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    write: false,
+    logLevel: 'silent',
+  }).outputFiles[0]?.text;
+  assert.ok(bundle !== undefined && bundle.length > 10_000);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.setContent('<!doctype html><title>bundle</title>');
+    await page.addScriptTag({ content: bundle });
+    const result = await page.evaluate(() => (globalThis as unknown as { result: unknown }).result);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(result, { command: 'QUERY', accepted: true, action: 2 });
+  } finally {
+    await browser.close();
+  }
+});

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import type { BpfInsn } from '../../codec/index.js';
 import { assemble } from './asm.js';
 import { EngineFault } from './fault.js';
@@ -171,9 +170,4 @@ export function runConformanceSource(name: string, text: string): ConformanceOut
     };
   }
   return runConformanceTest(name, test);
-}
-
-/** Runs a conformance file (see {@link runConformanceSource}). */
-export function runConformanceFile(path: string): ConformanceOutcome {
-  return runConformanceSource(path, readFileSync(path, 'utf8'));
 }

@@ -148,7 +148,7 @@ export class XdpEngine {
     const xdp = this.xdp;
     const vm = this.vm;
     this.enter(packet, context.ingress_ifindex ?? 1, context.rx_queue_index ?? 0);
-    const start = process.hrtime.bigint();
+    const start = performance.now(); // a browser and Node global alike (no process.hrtime)
     let fault: EngineFault | undefined;
     try {
       vm.execute(program, budget);
@@ -158,7 +158,7 @@ export class XdpEngine {
     } finally {
       this.space.endRun();
     }
-    const durationNs = Number(process.hrtime.bigint() - start);
+    const durationNs = Math.round((performance.now() - start) * 1e6);
     const retval = fault === undefined ? (vm.lo[0] as number) >>> 0 : 0;
     return {
       retval,

@@ -33,7 +33,6 @@ export {
   type ConformanceTest,
   parseConformance,
   rawWords,
-  runConformanceFile,
   runConformanceProgram,
   runConformanceSource,
   runConformanceTest,

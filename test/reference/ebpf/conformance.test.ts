@@ -1,9 +1,9 @@
 // The shared bpf_conformance suite through the engine, in one process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runConformanceFile } from '../../../src/reference/ebpf/index.js';
+import { runConformanceSource } from '../../../src/reference/ebpf/index.js';
 import { main } from '../../../src/cli/run.js';
 
 const SUITE = '../shared/conformance/bpf_conformance/tests';
@@ -15,7 +15,9 @@ test(
   () => {
     const files = readdirSync(SUITE).filter((n) => n.endsWith('.data'));
     assert.equal(files.length, 235);
-    const failures = files.map((n) => runConformanceFile(join(SUITE, n))).filter((o) => !o.passed);
+    const failures = files
+      .map((n) => runConformanceSource(join(SUITE, n), readFileSync(join(SUITE, n), 'utf8')))
+      .filter((o) => !o.passed);
     assert.deepEqual(failures, []);
   },
 );
