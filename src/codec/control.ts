@@ -14,6 +14,7 @@ import {
   type XdpCommandName,
 } from './constants.js';
 import { CodecError } from './errors.js';
+import type { RequestDataMap, ResultDataMap } from './messages.js';
 import { describe } from './fields.js';
 import { encodeChecked, expectEnd, type Layout, type ValueOf } from './layout.js';
 import {
@@ -88,11 +89,14 @@ export const COMMAND_FRAMES = {
 /** The decoded value of a layout, or null for a command part that has none. */
 export type DataOf<L> = L extends Layout ? ValueOf<L> : null;
 
-/** Request data of each command (null for commands without data), as its frame lays it out. */
-export type RequestData = { [C in XdpCommandName]: DataOf<(typeof COMMAND_FRAMES)[C]['request']> };
+/**
+ * Request data of each command (null for commands without data): the plain interfaces of
+ * `messages.ts`, which the compiler holds equal to what each frame's layout decodes to.
+ */
+export type RequestData = RequestDataMap;
 
-/** Result data of each command (null for commands without a result), as its frame lays it out. */
-export type ResultData = { [C in XdpCommandName]: DataOf<(typeof COMMAND_FRAMES)[C]['result']> };
+/** Result data of each command (null for commands without a result), likewise. */
+export type ResultData = ResultDataMap;
 
 /** A decoded device-readable part: one command of the class with its data. */
 export type ControlRequest = {

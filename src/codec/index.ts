@@ -107,7 +107,6 @@ export {
   helperBitSet,
   missingCapability,
   queryInconsistency,
-  type QueryResult,
 } from './invariants.js';
 export {
   type DecodeStream,
@@ -129,3 +128,19 @@ export type {
   ElementCodec,
 } from './fields.js';
 export { definitionOfMapCreate, mapCreateOf, type MapDefinition } from './map-definition.js';
+export {
+  type CapsResult,
+  type MapCreateRequest,
+  type MapDeleteRequest,
+  type MapGetNextKeyRequest,
+  type MapHandleData,
+  type MapKeyResult,
+  type MapLookupRequest,
+  type MapUpdateRequest,
+  type MapValueResult,
+  type ProgLoadRequest,
+  type ProgLoadResult,
+  type QueryResult,
+  type RequestDataMap,
+  type ResultDataMap,
+} from './messages.js';

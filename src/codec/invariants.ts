@@ -8,14 +8,13 @@
  * @module
  */
 import { BpfMapType, IsaGroup, OffloadHelper, QueryFlag } from './constants.js';
+import type { CapsResult, QueryResult } from './messages.js';
 import { CodecError } from './errors.js';
-import type { ValueOf } from './layout.js';
 import { xdpCaps, xdpQuery } from './structs.js';
 
 /** A CAPS_GET result. */
-export type Caps = ValueOf<typeof xdpCaps>;
-/** A QUERY result. */
-export type QueryResult = ValueOf<typeof xdpQuery>;
+export type Caps = CapsResult;
+export type { QueryResult };
 
 /** Whether bit `id` is set in a helper bitmap (`helpers` of the capabilities). */
 export function helperBitSet(bitmap: ArrayLike<number>, id: number): boolean {

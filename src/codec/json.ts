@@ -21,14 +21,12 @@ function elementLayout(field: AnyField): Layout | undefined {
 }
 
 /** A decoded structure to its JSON form. */
-export function structToJson(
-  layout: Layout,
-  value: Readonly<Record<string, unknown>>,
-): { [key: string]: Json } {
+export function structToJson(layout: Layout, value: object): { [key: string]: Json } {
   const out: { [key: string]: Json } = {};
+  const fields = value as Readonly<Record<string, unknown>>;
   for (const field of layout.fields) {
     if (field.hidden) continue;
-    const v = value[field.name];
+    const v = fields[field.name];
     switch (field.json) {
       case 'u64':
         out[field.name] = String(v);

@@ -42,7 +42,7 @@ const requestArbitrary: fc.Arbitrary<ControlRequest> = fc
     if (layout === null) return fc.constant({ command: name, data: null } as ControlRequest);
     const c = LAYOUT_CASES.find((x) => x.layout === layout);
     assert.ok(c);
-    return c.values.map((data) => ({ command: name, data }) as ControlRequest);
+    return c.values.map((data) => ({ command: name, data }) as unknown as ControlRequest);
   });
 
 describe('device-readable part [dev-wire-malformed] [drv-wire-well-formed]', () => {
