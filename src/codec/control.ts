@@ -162,7 +162,17 @@ export function commandName(value: number): XdpCommandName | undefined {
   return undefined;
 }
 
-/** Decodes a whole device-readable part: the header, then exactly the command's data. */
+/**
+ * Decodes a whole device-readable part: the header, then exactly the command's data.
+ *
+ * @example
+ * ```ts
+ * const request = decodeRequest(parseHex('0a 02 07000000 00000000'));
+ * // { command: 'MAP_FREE', data: { map_handle: 7 } }
+ * ```
+ * @throws CodecError naming the kind, the field and the byte offset of the first fault (an
+ *   undefined command, a short or trailing part, a reserved field that is not zero, ...).
+ */
 export function decodeRequest(bytes: Uint8Array): ControlRequest {
   const stream = newDecodeStream(bytes);
   const header = ctrlHeader.decodeAt(stream);
@@ -181,7 +191,17 @@ function frameOf(command: unknown, offset: number): CommandFrame & { name: XdpCo
   return { ...COMMAND_FRAMES[name], name };
 }
 
-/** Encodes a device-readable part. */
+/**
+ * Encodes a device-readable part: the header, then the command's data.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeRequest({ command: 'MAP_FREE', data: { map_handle: 7 } });
+ * // 0a 02 07000000 00000000
+ * ```
+ * @throws CodecError when the request is not one a conforming driver may send (a value out of
+ *   range, a length field that disagrees with its data, data for a command without any).
+ */
 export function encodeRequest(request: ControlRequest): Uint8Array {
   const frameInfo = frameOf((request as { command?: unknown }).command, 1);
   const header = { class: VIRTIO_NET_CTRL_XDP_OFFLOAD, cmd: frameInfo.value };
@@ -224,7 +244,17 @@ export function writableSize(request: ControlRequest): number {
 
 /**
  * Decodes the bytes a device wrote into the device-writable part (its used length) for a request:
- * ack, status header, and a result of exactly `result_len` bytes.
+ * ack, status header, and a result of exactly `result_len` bytes. The driver's strict reading of
+ * an untrusted device ([drv-wire-check-result]).
+ *
+ * @example
+ * ```ts
+ * const request = { command: 'MAP_CREATE', data: { map_type: 2, key_size: 4, value_size: 8, max_entries: 4, map_flags: 0 } } as const;
+ * const answer = decodeResult(request, bytesTheDeviceWrote);
+ * if (answer.status === XdpStatus.OK) console.log(resultOf(answer).map_handle);
+ * ```
+ * @throws CodecError for anything no conforming device writes: an undefined status, ack that
+ *   disagrees with it, a wrong `result_len`, nonzero reserved bytes, a result of the wrong size.
  */
 export function decodeResult<R extends ControlRequest>(
   request: R,
@@ -281,7 +311,12 @@ export function decodeResult<R extends ControlRequest>(
   return { command: request.command, ack, status: header.status, result } as ResultOf<R['command']>;
 }
 
-/** Encodes a device-writable part for a request (the used bytes: ack, status header and result). */
+/**
+ * Encodes a device-writable part for a request (the used bytes: ack, status header and result).
+ *
+ * @throws CodecError when the answer does not fit the request (a result of the wrong command or
+ *   size, a result with an error status where the command carries none).
+ */
 export function encodeResult(request: ControlRequest, answer: ControlResult): Uint8Array {
   const { result: layout, resultOnError } = COMMAND_FRAMES[request.command];
   if (answer.command !== request.command) {

@@ -345,7 +345,16 @@ function assembleLine(text: string, line: number, out: Pending[]): void {
   return push(insn(cls | op | Src.K, d, 0, signedOff, parseImm32(ops[1] as string, line)));
 }
 
-/** Assembles text into instruction slots (`ld_imm64` takes two). Comments start with `#` or `;`. */
+/**
+ * Assembles text in the bpf_conformance syntax into instruction slots (`ld_imm64` takes two).
+ * Comments start with `#` or `;`.
+ *
+ * @example
+ * ```ts
+ * const insns = assemble('mov %r0, 2\nexit'); // XDP_PASS
+ * ```
+ * @throws AsmError naming the line and what it could not read.
+ */
 export function assemble(text: string): BpfInsn[] {
   const pending: Pending[] = [];
   const labels = new Map<string, number>();

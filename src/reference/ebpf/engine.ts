@@ -133,7 +133,18 @@ export class XdpEngine {
     });
   }
 
-  /** Runs an XDP program on a packet, as BPF_PROG_TEST_RUN does (throws {@link TestRunError} on bad input). */
+  /**
+   * Runs an XDP program on a packet, as BPF_PROG_TEST_RUN does. A fault of the program is an
+   * XDP_ABORTED result, not an exception.
+   *
+   * @example
+   * ```ts
+   * const engine = new XdpEngine();
+   * const result = engine.run(engine.load(assemble('mov %r0, 1\nexit')), frame); // action 1, XDP_DROP
+   * ```
+   * @throws TestRunError when the input is one Linux's test run refuses (a frame shorter than an
+   *   Ethernet header: EINVAL; one needing more than 17 fragments: ENOMEM).
+   */
   run(
     program: DecodedProgram,
     packet: Uint8Array,

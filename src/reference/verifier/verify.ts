@@ -37,7 +37,16 @@ export interface Verdict {
   readonly insnsProcessed: number;
 }
 
-/** Verifies an XDP program. */
+/**
+ * Verifies an XDP program, deciding as Linux 6.1's verifier does (accept or reject, the errno, the
+ * log). A rejection is a verdict, not an exception.
+ *
+ * @example
+ * ```ts
+ * const verdict = verify(assemble('mov %r0, 2\nexit'), { maps: new Map(), privileged: false });
+ * // { accepted: true, errno: 0, log: [...], insnsProcessed: 2 }
+ * ```
+ */
 export function verify(insns: readonly BpfInsn[], options: VerifyOptions): Verdict {
   const structural = checkStructure(insns, { maps: options.maps, bpfCapable: true });
   if (structural !== undefined) {
