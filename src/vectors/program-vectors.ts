@@ -8,11 +8,12 @@
  * @module
  */
 import {
+  LogLevel,
   ProgLoadFlag,
-  VIRTIO_NET_CTRL_XDP_OFFLOAD,
   WRITABLE_HEADER_SIZE,
-  XdpCommand,
   XdpStatus,
+  encodeRequest,
+  xdpProgLoad,
   mapCreateOf,
   nameOf,
   parseHex,
@@ -84,14 +85,27 @@ export function loadStatus(program: Pick<ProgramConformanceVector, 'insns' | 'ma
   // The instructions go to the device as the corpus has them, byte for byte: a malformed program
   // (which a strict encoder would refuse to write) must reach the device's own checks.
   const insns = parseHex(program.insns) ?? new Uint8Array(0);
-  const header = new DataView(new ArrayBuffer(18));
-  header.setUint8(0, VIRTIO_NET_CTRL_XDP_OFFLOAD);
-  header.setUint8(1, XdpCommand.PROG_LOAD);
-  header.setUint32(2, insns.length / 8, true); // insn_cnt; log_size and log_level 0
-  header.setUint32(14, ProgLoadFlag.GPL_COMPATIBLE, true);
-  const readable = new Uint8Array(18 + insns.length);
-  readable.set(new Uint8Array(header.buffer), 0);
-  readable.set(insns, 18);
+  // The codec writes the request's fixed part (encoded around one slot, which is then cut off).
+  const exit = { code: 0x95, dst_reg: 0, src_reg: 0, off: 0, imm: 0 };
+  const header = encodeRequest({
+    command: 'PROG_LOAD',
+    data: {
+      insn_cnt: 1,
+      log_size: 0,
+      log_level: LogLevel.NONE,
+      prog_flags: ProgLoadFlag.GPL_COMPATIBLE,
+      insns: [exit],
+    },
+  }).subarray(0, 2 + xdpProgLoad.headerSize);
+  const readable = new Uint8Array(header.length + insns.length);
+  readable.set(header, 0);
+  readable.set(insns, header.length);
+  // insn_cnt counts the slots that follow (the header's 2 bytes come first)
+  new DataView(readable.buffer).setUint32(
+    2 + (xdpProgLoad.offsets.insn_cnt as number),
+    insns.length / 8,
+    true,
+  );
   const element = ControlElement.forRequest(readable, writableRoomFor(readable));
   const answer = element.readAnswer(t.device.serve(element).used);
   const status =
