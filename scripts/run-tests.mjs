@@ -21,6 +21,7 @@ const TIERS = {
     'test/harness/pcapng.test.ts',
     'test/reference/ebpf/llvm-disasm.test.ts',
     'test/reference/ebpf/samples.test.ts',
+    'test/reference/ebpf/elf-btf.test.ts',
     'test/package/package.test.ts',
     'test/readme.test.ts',
     'test/vectors/corpus.test.ts',

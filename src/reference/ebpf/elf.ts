@@ -306,7 +306,16 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed) {
         throw new ElfError('.BTF', btfSection.offset + error.offset, error.message);
       throw error;
     }
-    for (const m of defined.sort((a, b) => a.offset - b.offset)) {
+    // clang writes 0 as every variable's offset in the .maps DATASEC and leaves the real place to
+    // the symbol table, where libbpf reads it: so does this loader, falling back to the DATASEC
+    // offset only for a variable without a symbol.
+    const symbolOffset = new Map(
+      (bySection.get(btfMapsIndex) ?? [])
+        .filter((sym) => sym.name !== '')
+        .map((sym) => [sym.name, sym.value]),
+    );
+    const placed = defined.map((m) => ({ ...m, offset: symbolOffset.get(m.name) ?? m.offset }));
+    for (const m of placed.sort((a, b) => a.offset - b.offset)) {
       if (m.flags !== 0)
         throw new ElfError('.maps', m.offset, `map ${m.name}: map_flags ${m.flags} are not supported`);
       maps.push({ name: m.name, section: btfMapsIndex, offset: m.offset, definition: m.definition });
