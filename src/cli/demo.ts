@@ -92,7 +92,8 @@ the driver's own).
                 delivered to the guest and sent back, each with its verdict as comment)
   --json        print the numbers as JSON
 
-exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
+exit: 0 the two sides agree on every counter, 1 they differ or the device refused
+the offload, 2 bad usage`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
       program: { type: 'string' },
@@ -126,16 +127,18 @@ exit: 0 the two sides agree on every counter, 1 they differ, 2 bad usage`,
         throw error;
       }
       const { offloaded: o, native: n } = result;
+      // A refused offload is no comparison: driver mode ran alone, so nothing can agree.
+      const refused = o.errno !== 0;
       const agree =
-        o.errno !== 0 ||
-        (JSON.stringify(o.maps) === JSON.stringify(n.maps) &&
-          JSON.stringify(o.actions) === JSON.stringify(n.actions));
+        !refused &&
+        JSON.stringify(o.maps) === JSON.stringify(n.maps) &&
+        JSON.stringify(o.actions) === JSON.stringify(n.actions);
       if (parsed.values.json)
-        out.stdout(jsonText({ frames: count, seed, object: objectFile, ...result, agree }));
+        out.stdout(jsonText({ frames: count, seed, object: objectFile, ...result, refused, agree }));
       else {
         for (const line of objectTable(objectFile, count, result)) out.stdout(line);
         out.stdout(
-          o.errno !== 0
+          refused
             ? 'the device refused the offload; the program ran in driver mode only'
             : agree
               ? 'offloaded and driver mode agree on every counter and map'

@@ -38,3 +38,21 @@ test('the text report shows both experiments side by side', () => {
   assert.match(stdout, /agree on every counter$/m);
   assert.equal(run('demo', '--program', 'xdp9').code, 2);
 });
+
+test('a refused offload is no agreement: demo --object exits 1 and its JSON says refused, not agree', () => {
+  // proto_count loads only for root (pointer arithmetic on the packet): the device refuses it.
+  const { code, stdout } = run('demo', '--object', 'oracle/c/proto_count.o', '--frames', '20', '--json');
+  assert.equal(code, 1);
+  const doc = JSON.parse(stdout) as { refused: boolean; agree: boolean; offloaded: { errno: number } };
+  assert.deepEqual([doc.refused, doc.agree], [true, false]);
+  assert.notEqual(doc.offloaded.errno, 0);
+  const loaded = run('demo', '--object', 'oracle/c/mac_swap_tx.o', '--frames', '20', '--json');
+  assert.equal(loaded.code, 0);
+  assert.deepEqual(
+    [
+      (JSON.parse(loaded.stdout) as { refused: boolean }).refused,
+      (JSON.parse(loaded.stdout) as { agree: boolean }).agree,
+    ],
+    [false, true],
+  );
+});
