@@ -388,7 +388,6 @@ export function lyingCampaign(options: {
   const lies: Record<string, number> = {};
   let calls = 0;
   let sessions = 0;
-  let lastProgress = start;
   const budget = options.calls ?? (options.seconds === undefined ? 500 : Infinity);
   const timeUp = () => options.seconds !== undefined && Date.now() - start >= options.seconds * 1000;
   while (!timeUp() && calls < budget) {
@@ -398,11 +397,7 @@ export function lyingCampaign(options: {
     for (const [k, v] of Object.entries(report.lies)) lies[k] = (lies[k] ?? 0) + v;
     if (report.failure !== undefined)
       return { calls, sessions, elapsedMs: Date.now() - start, lies, failures: [report.failure] };
-    const now = Date.now();
-    if (options.progress !== undefined && now - lastProgress >= 1000) {
-      lastProgress = now;
-      options.progress(calls, now - start);
-    }
+    options.progress?.(calls, Date.now() - start);
   }
   return { calls, sessions, elapsedMs: Date.now() - start, lies, failures: [] };
 }

@@ -150,7 +150,7 @@ export class Tap {
     const target = this.readerQueues[queue];
     if (target === undefined) throw new RangeError(`queue ${queue} does not exist`);
     // [dev-dp-context]: no host interface index reaches the offloaded program.
-    const outcome = this.hook(this.offloaded?.program, frame, 0, queue, this.counters);
+    const outcome = this.hook(this.offloaded?.program, frame, 0, queue, this.counters, 'unfit');
     if (outcome.fate === 'bypass' || outcome.fate === 'pass') target.push(outcome.frame);
     else if (outcome.fate === 'tx') this.write(outcome.frame);
     return outcome;
@@ -164,7 +164,7 @@ export class Tap {
   /** The reader writes a frame (toward the host): the tap's own XDP program runs first. */
   write(frame: Uint8Array): HookOutcome {
     // Linux runs a tun's own program with the tap's ifindex; the model's taps are ifindex 1.
-    const outcome = this.hook(this.ownProgram, frame, 1, 0, undefined);
+    const outcome = this.hook(this.ownProgram, frame, 1, 0, undefined, 'bypass');
     if (outcome.fate === 'bypass' || outcome.fate === 'pass') this.toHost.push(outcome.frame);
     else if (outcome.fate === 'tx') this.readerQueues[0]?.push(outcome.frame);
     return outcome;
@@ -173,8 +173,8 @@ export class Tap {
   /**
    * Runs a hook's program, if any, on a frame, counting its verdict in `counters` when given (the
    * tap's own program is not counted). Frames shorter than an Ethernet header pass unprocessed and
-   * uncounted; frames longer than one buffer pass at the tap's own hook and are discarded at the
-   * offload hook ([dev-dp-headroom]), both uncounted.
+   * uncounted; frames longer than one buffer get `tooLong`, uncounted: `bypass` at the tap's own
+   * hook, `unfit` (discarded) at the offload hook ([dev-dp-headroom]).
    */
   private hook(
     program: DecodedProgram | undefined,
@@ -182,9 +182,10 @@ export class Tap {
     ifindex: number,
     queue: number,
     counters: ActionCounters | undefined,
+    tooLong: 'bypass' | 'unfit',
   ): HookOutcome {
     if (program === undefined || frame.length < ETH_HLEN) return { fate: 'bypass', frame };
-    if (frame.length > this.maxFrameLen) return { fate: counters === undefined ? 'bypass' : 'unfit', frame };
+    if (frame.length > this.maxFrameLen) return { fate: tooLong, frame };
     const action = this.engine.runFast(program, frame, { ingress_ifindex: ifindex, rx_queue_index: queue });
     const fate = counters === undefined ? counterOf(action) : countAction(counters, action);
     return { fate, frame: this.engine.lastPacket() };
