@@ -7,6 +7,7 @@ import { fillConstantTables, fillStructTables, renderCHeader, renderTunHeader } 
 import { constantMemberDocs } from './member-docs.js';
 import { renderSchemaTypes, SCHEMA_TYPES_PATH } from './schema-types.js';
 import { fillConformance, requirements } from './requirements.js';
+import { renderLatex } from './latex.js';
 
 export const HEADER_PATH = 'spec/include/virtio_net_xdp_offload.h';
 export const TUN_HEADER_PATH = 'spec/include/if_tun_xdp_offload.h';
@@ -28,5 +29,6 @@ export async function generatedFiles(): Promise<Map<string, string>> {
       fillConformance(fillConstantTables(fillStructTables(readFileSync(path, 'utf8')), docs), all),
     );
   }
+  for (const [path, text] of renderLatex(out)) out.set(path, text);
   return out;
 }

@@ -129,7 +129,7 @@ export const DRIVER_BUGS: Readonly<Record<string, PlantedBug>> = {
   'dump-follows-device': {
     rule: '[drv-map-iterate-bounded]: a dump ends at a repeated key or past max_entries',
     file: DRIVER,
-    find: '      if (seen.has(id) || seen.size >= map.def.maxEntries) return GuestErrno.EIO;',
+    find: '      if (seen.has(id) || seen.size >= map.def.maxEntries) return false;',
     replace: '',
   },
   'query-unchecked': {

@@ -18,6 +18,8 @@ const TIERS = {
   system: [
     'test/spec/c-twin.test.ts',
     'test/spec/c-cross.test.ts',
+    'test/spec/latex.test.ts',
+    'test/spec/uapi-patch.test.ts',
     'test/harness/pcapng.test.ts',
     'test/reference/ebpf/llvm-disasm.test.ts',
     'test/reference/ebpf/samples.test.ts',

@@ -114,6 +114,39 @@ const nextKey = (handle: number, key: Uint8Array | null, keySize = 4): ControlRe
   command: 'MAP_GET_NEXT_KEY',
   data: { map_handle: handle, key_size: keySize, flags: key === null ? 1 : 0, key: key ?? new Uint8Array(0) },
 });
+const updateBatch = (
+  handle: number,
+  elements: readonly [Uint8Array, Uint8Array][],
+  flags = 0,
+  keySize = 4,
+  valueSize = 8,
+): ControlRequest => ({
+  command: 'MAP_UPDATE_BATCH',
+  data: {
+    map_handle: handle,
+    key_size: keySize,
+    value_size: valueSize,
+    flags,
+    count: elements.length,
+    elements: Uint8Array.from(elements.flatMap(([k, v]) => [...k, ...v])),
+  },
+});
+const lookupBatch = (
+  handle: number,
+  key: Uint8Array | null,
+  maxCount: number,
+  valueSize = 8,
+): ControlRequest => ({
+  command: 'MAP_LOOKUP_BATCH',
+  data: {
+    map_handle: handle,
+    key_size: 4,
+    value_size: valueSize,
+    flags: key === null ? 1 : 0,
+    max_count: maxCount,
+    key: key ?? new Uint8Array(0),
+  },
+});
 const free = (handle: number): ControlRequest => ({ command: 'MAP_FREE', data: { map_handle: handle } });
 const CAPS: ControlRequest = { command: 'CAPS_GET', data: null };
 const QUERY: ControlRequest = { command: 'QUERY', data: null };
@@ -220,15 +253,47 @@ function framing(): Scenario {
     writable: 4,
     spec: ['dev-wire-writable-short'],
   });
-  w.control('no writable byte at all: nothing written', CAPS, null, {
+  w.control('no writable byte at all: no room for ack; the device needs a reset', CAPS, null, {
     writable: 0,
-    spec: ['dev-wire-writable-short'],
+    spec: ['dev-wire-broken'],
+    needsReset: true,
   });
-  w.control('a readable buffer after a writable one: the element is malformed', null, 'EINVAL', {
+  w.control(
+    'while it needs a reset, the device uses no element: a good CAPS_GET is not answered',
+    CAPS,
+    null,
+    {
+      spec: ['dev-wire-broken'],
+      needsReset: true,
+    },
+  );
+  w.reset('the driver resets the device, which answers again', ['dev-wire-broken']);
+  w.control('a readable buffer after a writable one: the device needs a reset', null, null, {
     segments: [{ readable: '0a' }, { writable: 4 }, { readable: '00' }, { writable: 100 }],
-    spec: ['dev-wire-malformed'],
+    spec: ['dev-wire-broken'],
+    needsReset: true,
   });
-  w.control('an undefined command of the class: EOPNOTSUPP', Uint8Array.of(10, 11), 'EOPNOTSUPP', {
+  w.reset('reset again', ['dev-wire-broken']);
+  w.control(
+    'a single device-readable byte, no room for the header: the device needs a reset',
+    Uint8Array.of(10),
+    null,
+    {
+      writable: 9,
+      spec: ['dev-wire-broken'],
+      needsReset: true,
+    },
+  );
+  w.reset('reset once more', ['dev-wire-broken']);
+  w.control(
+    "another class (6, the RFC's): VIRTIO_NET_ERR in ack alone, no status header",
+    Uint8Array.of(6, 0),
+    null,
+    {
+      spec: ['dev-wire-other-class'],
+    },
+  );
+  w.control('an undefined command of the class: EOPNOTSUPP', Uint8Array.of(10, 12), 'EOPNOTSUPP', {
     spec: ['dev-wire-malformed'],
   });
   w.control('bytes after a command without data: EINVAL', Uint8Array.of(10, 0, 0), 'EINVAL', {
@@ -504,6 +569,193 @@ function progLoad(): Scenario {
   return w.done();
 }
 
+function batches(): Scenario {
+  const w = new ScenarioWriter(
+    'map-batches',
+    'MAP_UPDATE_BATCH (all or nothing) and MAP_LOOKUP_BATCH (in iteration order), with max_batch 3.',
+    { caps: { max_batch: 3 } },
+  );
+  const spec = ['dev-map-batch-update'];
+  const read = ['dev-map-batch-lookup'];
+  w.control('array of 4 (handle 1)', createArray(8, 4), 'OK');
+  w.control('hash of 3 (handle 2)', createHash(4, 8, 3), 'OK');
+  w.control(
+    'array[0..2] in one batch',
+    updateBatch(1, [
+      [le32(0), value8(1)],
+      [le32(1), value8(2)],
+      [le32(2), value8(3)],
+    ]),
+    'OK',
+    { spec },
+  );
+  w.control(
+    'four elements with max_batch 3: E2BIG',
+    updateBatch(
+      1,
+      [0, 1, 2, 3].map((i) => [le32(i), value8(9)] as [Uint8Array, Uint8Array]),
+    ),
+    'E2BIG',
+    { spec },
+  );
+  w.control(
+    'array[3] and array[4]: the second is out of range, so neither is applied (E2BIG)',
+    updateBatch(1, [
+      [le32(3), value8(4)],
+      [le32(4), value8(5)],
+    ]),
+    'E2BIG',
+    { spec },
+  );
+  w.map('array[3] is still zero', 1, 4, 8, counts({ 0: 1, 1: 2, 2: 3 }), spec);
+  w.control('three elements from the first', lookupBatch(1, null, 3), 'OK', { spec: read });
+  w.control('after index 2, up to 3: one element (the last)', lookupBatch(1, le32(2), 3), 'OK', {
+    spec: read,
+  });
+  w.control('after the last index: ENOENT', lookupBatch(1, le32(3), 3), 'ENOENT', { spec: read });
+  w.control('max_count 4 with max_batch 3: E2BIG', lookupBatch(1, null, 4), 'E2BIG', { spec });
+  w.control(
+    'hash keys 1 and 2 under NOEXIST',
+    updateBatch(
+      2,
+      [
+        [le32(1), value8(1)],
+        [le32(2), value8(2)],
+      ],
+      1,
+    ),
+    'OK',
+    { spec },
+  );
+  w.control(
+    'keys 3 and 3 again under NOEXIST: EEXIST at the second, nothing applied',
+    updateBatch(
+      2,
+      [
+        [le32(3), value8(3)],
+        [le32(3), value8(4)],
+      ],
+      1,
+    ),
+    'EEXIST',
+    { spec },
+  );
+  w.control(
+    'keys 3 and 4: the hash holds 3, so the second is E2BIG and neither is applied',
+    updateBatch(2, [
+      [le32(3), value8(3)],
+      [le32(4), value8(4)],
+    ]),
+    'E2BIG',
+    { spec },
+  );
+  w.control(
+    'EXIST on keys 1 and 5: ENOENT, key 1 keeps its value',
+    updateBatch(
+      2,
+      [
+        [le32(1), value8(7)],
+        [le32(5), value8(7)],
+      ],
+      2,
+    ),
+    'ENOENT',
+    { spec },
+  );
+  w.map('the hash holds keys 1 and 2, unchanged', 2, 4, 8, counts({ 1: 1, 2: 2 }), spec);
+  w.control('the whole hash in one lookup batch', lookupBatch(2, null, 3), 'OK', { spec: read });
+  w.control('a batch on an unknown handle: EBADF', lookupBatch(9, null, 1), 'EBADF', {
+    spec: ['dev-map-handle-scope'],
+  });
+  w.control('a batch with the wrong value size: EINVAL', lookupBatch(1, null, 1, 16), 'EINVAL', {
+    spec: ['dev-map-elem-sizes'],
+  });
+  return w.done();
+}
+
+function noBatches(): Scenario {
+  const w = new ScenarioWriter('no-batches', 'A device advertising max_batch 0 has no batch commands.', {
+    caps: { max_batch: 0 },
+  });
+  w.control('array of 4 (handle 1)', createArray(8, 4), 'OK');
+  w.control('MAP_UPDATE_BATCH: EOPNOTSUPP', updateBatch(1, [[le32(0), value8(1)]]), 'EOPNOTSUPP', {
+    spec: ['dev-map-batch-update'],
+  });
+  w.control('MAP_LOOKUP_BATCH: EOPNOTSUPP', lookupBatch(1, null, 1), 'EOPNOTSUPP', {
+    spec: ['dev-map-batch-update'],
+  });
+  return w.done();
+}
+
+function checkOrder(): Scenario {
+  const w = new ScenarioWriter(
+    'check-order',
+    "Requests that fail two checks at once are answered the status of the first in the spec's order ([dev-wire-precedence]).",
+    { caps: { max_maps: 1, max_map_memory: '4096', max_entries: 1024, map_types: [BpfMapType.ARRAY] } },
+  );
+  const spec = ['dev-wire-precedence'];
+  w.control(
+    'an undefined command with 9 writable bytes: EOPNOTSUPP (malformed before short)',
+    Uint8Array.of(10, 12),
+    'EOPNOTSUPP',
+    {
+      writable: 9,
+      spec,
+    },
+  );
+  w.control(
+    'a hash, not offered, with a value above the limit: EOPNOTSUPP (type before size)',
+    createHash(4, 8192, 1),
+    'EOPNOTSUPP',
+    { spec },
+  );
+  w.control(
+    'an array with 8-byte keys and max_entries above the limit: EINVAL (key size before limits)',
+    {
+      ...createArray(8, 2048),
+      data: { ...(createArray(8, 2048).data as object), key_size: 8 },
+    } as ControlRequest,
+    'EINVAL',
+    { spec },
+  );
+  w.control('the one map the limit allows (handle 1)', createArray(8, 4), 'OK');
+  w.control(
+    'a second map, with a value above the limit: E2BIG (limits before count)',
+    createArray(8192, 1),
+    'E2BIG',
+    { spec },
+  );
+  w.control(
+    'a second map, too large for the memory left: ENOSPC (count before memory)',
+    createArray(8, 1000),
+    'ENOSPC',
+    { spec },
+  );
+  w.control(
+    'an unknown handle with the wrong value size: EBADF (handle before sizes)',
+    update(9, le32(0), new Uint8Array(16)),
+    'EBADF',
+    { spec },
+  );
+  w.control(
+    'array index 4 of 4 with BPF_NOEXIST: E2BIG (index before flags, as Linux)',
+    update(1, le32(4), value8(1), 1),
+    'E2BIG',
+    { spec },
+  );
+  w.control(
+    'a program naming an unknown handle and calling a kfunc: EINVAL (call forms before references)',
+    load(
+      assemble(`lddw %r1, map[7]\ncall 1\nmov %r0, 2\nexit\n`).map((i) =>
+        i.code === 0x85 ? { ...i, src_reg: 2 } : i,
+      ),
+    ),
+    'EINVAL',
+    { spec },
+  );
+  return w.done();
+}
+
 function lifecycle(): Scenario {
   const w = new ScenarioWriter(
     'reset-and-migration',
@@ -529,6 +781,15 @@ function lifecycle(): Scenario {
   w.control('the driver recreates its map; handles restart after reset', createArray(8, 4), 'OK', {
     spec: ['drv-reset'],
   });
+  w.control('the driver frees it again', free(1), 'OK');
+  w.migrate('a live migration starts (nothing offloaded)', false, ['dev-migration'], 'start');
+  w.control('MAP_CREATE while it runs: EAGAIN, nothing created', createArray(8, 4), 'EAGAIN', {
+    spec: ['dev-migration'],
+  });
+  w.control('PROG_LOAD while it runs: EAGAIN', load(PASS), 'EAGAIN', { spec: ['dev-migration'] });
+  w.control('QUERY still answers: no maps, no program', QUERY, 'OK', { spec: ['dev-migration'] });
+  w.migrate('the migration ends (the guest runs on here)', false, ['dev-migration'], 'end');
+  w.control('MAP_CREATE works again', createArray(8, 4), 'OK', { spec: ['dev-migration'] });
   return w.done();
 }
 
@@ -543,7 +804,7 @@ const files: Record<string, ScenarioFile> = {
   'vectors/scenarios/errors.json': {
     format: SCENARIO_FORMAT,
     description: 'Every command of the class on its error paths, with every status the spec defines.',
-    scenarios: [framing(), mapCreate(), mapElements(), progLoad()],
+    scenarios: [framing(), mapCreate(), mapElements(), progLoad(), checkOrder(), batches(), noBatches()],
   },
   'vectors/scenarios/lifecycle.json': {
     format: SCENARIO_FORMAT,

@@ -165,6 +165,8 @@ test(
         await page.goto(
           `${base}documents/XDP_Offload_for_virtio-net_(draft).html#x6-capabilities-and-limits`,
         );
+        // typedoc hides the body until its script shows the page (at most 500 ms): wait for a table.
+        await page.locator('table').first().waitFor({ state: 'visible' });
         const overflow = await page.evaluate(() => {
           const root = (
             globalThis as unknown as {

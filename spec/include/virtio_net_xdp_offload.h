@@ -27,6 +27,8 @@
 #define VIRTIO_NET_CTRL_XDP_PROG_LOAD 7
 #define VIRTIO_NET_CTRL_XDP_PROG_UNLOAD 8
 #define VIRTIO_NET_CTRL_XDP_QUERY 9
+#define VIRTIO_NET_CTRL_XDP_MAP_UPDATE_BATCH 10
+#define VIRTIO_NET_CTRL_XDP_MAP_LOOKUP_BATCH 11
 
 /* Status codes (Linux errno values) */
 #define VIRTIO_NET_XDP_S_OK 0
@@ -34,6 +36,7 @@
 #define VIRTIO_NET_XDP_S_EIO 5
 #define VIRTIO_NET_XDP_S_E2BIG 7
 #define VIRTIO_NET_XDP_S_EBADF 9
+#define VIRTIO_NET_XDP_S_EAGAIN 11
 #define VIRTIO_NET_XDP_S_ENOMEM 12
 #define VIRTIO_NET_XDP_S_EACCES 13
 #define VIRTIO_NET_XDP_S_EBUSY 16
@@ -94,7 +97,7 @@ struct virtio_net_xdp_caps {
 	__le32 prog_features;
 	__le16 xdp_headroom;
 	__le16 max_frame_len;
-	__le32 reserved;
+	__le32 max_batch;
 	__u8 helpers[32];
 };
 
@@ -153,6 +156,35 @@ struct virtio_net_xdp_map_get_next_key {
 
 /* MAP_GET_NEXT_KEY result (device-writable): the next key, request key_size bytes. */
 /* struct virtio_net_xdp_map_key is a bare byte string: u8[key_size] next_key. */
+
+/* MAP_UPDATE_BATCH request (device-readable): count elements, all applied or none. */
+struct virtio_net_xdp_map_update_batch {
+	__le32 map_handle;
+	__le32 key_size;
+	__le32 value_size;
+	__le32 flags;
+	__le32 count;
+	__le32 reserved;
+	__u8 elements[];
+};
+
+/* MAP_LOOKUP_BATCH request (device-readable): up to max_count elements after a key, in the map's order. */
+struct virtio_net_xdp_map_lookup_batch {
+	__le32 map_handle;
+	__le32 key_size;
+	__le32 value_size;
+	__le32 flags;
+	__le32 max_count;
+	__le32 reserved;
+	__u8 key[];
+};
+
+/* MAP_LOOKUP_BATCH result (device-writable): count elements, each a key then its value. */
+struct virtio_net_xdp_map_batch {
+	__le32 count;
+	__le32 reserved;
+	__u8 elements[];
+};
 
 /* One eBPF instruction slot, RFC 9669 encoding, little-endian whatever the host (the header declares it as struct virtio_net_xdp_insn). */
 struct virtio_net_xdp_insn {

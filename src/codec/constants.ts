@@ -43,6 +43,10 @@ export const XdpCommand = {
   PROG_UNLOAD: 8,
   /** Read the offload state and counters (X.8). */
   QUERY: 9,
+  /** Create or replace many elements at once, all or none (X.7). */
+  MAP_UPDATE_BATCH: 10,
+  /** Read many elements at once, in iteration order (X.7). */
+  MAP_LOOKUP_BATCH: 11,
 } as const;
 /** A command's spec name. */
 export type XdpCommandName = keyof typeof XdpCommand;
@@ -60,6 +64,8 @@ export const Errno = {
   E2BIG: 7,
   /** Bad file descriptor or handle. */
   EBADF: 9,
+  /** Try again: the operation cannot be done now. */
+  EAGAIN: 11,
   /** Out of memory. */
   ENOMEM: 12,
   /** Permission denied: the verifier refused an unsafe program. */
@@ -96,6 +102,8 @@ export const XdpStatus = {
   E2BIG: Errno.E2BIG,
   /** Unknown map handle. */
   EBADF: Errno.EBADF,
+  /** Not now: a live migration is in progress, and the command would create state that blocks it; nothing changed. */
+  EAGAIN: Errno.EAGAIN,
   /** Map memory limit reached. */
   ENOMEM: Errno.ENOMEM,
   /** The verifier rejected the program. */
@@ -201,18 +209,16 @@ export const OffloadHelper = {
   map_update_elem: 2,
   /** `bpf_map_delete_elem` (`BPF_FUNC_map_delete_elem`). */
   map_delete_elem: 3,
-  /** `bpf_ktime_get_ns` (`BPF_FUNC_ktime_get_ns`). */
+  /** `bpf_ktime_get_ns` (`BPF_FUNC_ktime_get_ns`): a monotonic clock whose origin is the device's (X.6). */
   ktime_get_ns: 5,
   /** `bpf_get_prandom_u32` (`BPF_FUNC_get_prandom_u32`). */
   get_prandom_u32: 7,
-  /** `bpf_redirect` (`BPF_FUNC_redirect`). */
+  /** `bpf_redirect` (`BPF_FUNC_redirect`): the ifindex names nothing; REDIRECT, or ABORTED for nonzero flags. */
   redirect: 23,
   /** `bpf_csum_diff` (`BPF_FUNC_csum_diff`). */
   csum_diff: 28,
   /** `bpf_xdp_adjust_head` (`BPF_FUNC_xdp_adjust_head`). */
   xdp_adjust_head: 44,
-  /** `bpf_redirect_map` (`BPF_FUNC_redirect_map`). */
-  redirect_map: 51,
   /** `bpf_xdp_adjust_meta` (`BPF_FUNC_xdp_adjust_meta`). */
   xdp_adjust_meta: 54,
   /** `bpf_xdp_adjust_tail` (`BPF_FUNC_xdp_adjust_tail`). */
@@ -226,6 +232,12 @@ export const OffloadHelper = {
   /** `bpf_xdp_store_bytes` (`BPF_FUNC_xdp_store_bytes`). */
   xdp_store_bytes: 190,
 } as const;
+
+/**
+ * `BPF_FUNC_redirect_map`: not offloadable, since every map type it takes (DEVMAP, CPUMAP, XSKMAP)
+ * names a host interface, CPU or socket; the engine refuses it at run time in driver mode too.
+ */
+export const BPF_FUNC_REDIRECT_MAP = 51;
 
 /** Every id of {@link OffloadHelper}: the helpers a device may offer. */
 export const OFFLOADABLE_HELPER_IDS: ReadonlySet<number> = new Set(Object.values(OffloadHelper));
@@ -281,6 +293,41 @@ export const TUN_XDP_OFFLOAD_SIZE = 64;
 export function iowr(type: number, nr: number, size: number): number {
   return ((3 << 30) | (size << 16) | (type << 8) | nr) >>> 0;
 }
+
+/** Linux `_IOW(type, nr, size)` on x86-64: direction 1 in bits 30-31, size in 16-29. */
+export function iow(type: number, nr: number, size: number): number {
+  return ((1 << 30) | (size << 16) | (type << 8) | nr) >>> 0;
+}
+
+/**
+ * tun/tap: `TUNSETTXFILTER` = `_IOW('T', 209, unsigned int)`, Linux's destination-MAC filter on the
+ * tap's transmit path (toward the reader), applied before the frame is queued for the reader and so
+ * before the offload hook.
+ */
+export const TUNSETTXFILTER = iow(0x54, 209, 4);
+
+/** `struct tun_filter` `flags`: pass every multicast frame. */
+export const TUN_FLT_ALLMULTI = 0x0001;
+
+/** Feature bit of the control class's receive filter (VIRTIO 1.4 5.1.6.5.1: RX modes and MAC table). */
+export const VIRTIO_NET_F_CTRL_RX = 18;
+
+/** The control class of the receive modes (VIRTIO 1.4 5.1.6.5.1). */
+export const VIRTIO_NET_CTRL_RX = 0;
+
+/** Commands of class {@link VIRTIO_NET_CTRL_RX} that VIRTIO_NET_F_CTRL_RX provides. */
+export const RxModeCommand = {
+  /** Promiscuous mode on (1) or off (0). */
+  PROMISC: 0,
+  /** All-multicast mode on (1) or off (0). */
+  ALLMULTI: 1,
+} as const;
+
+/** The control class of MAC address filtering (VIRTIO 1.4 5.1.6.5.2). */
+export const VIRTIO_NET_CTRL_MAC = 1;
+
+/** `VIRTIO_NET_CTRL_MAC_TABLE_SET`: the unicast and multicast address tables. */
+export const VIRTIO_NET_CTRL_MAC_TABLE_SET = 0;
 
 /** `TUNXDPOFFLOAD` = `_IOWR('T', 233, struct tun_xdp_offload)`. */
 export const TUNXDPOFFLOAD = iowr(0x54, TUN_XDP_OFFLOAD_NR, TUN_XDP_OFFLOAD_SIZE);

@@ -29,6 +29,9 @@ import {
   xdpMapLookup,
   xdpMapUpdate,
   xdpMapValue,
+  xdpMapBatch,
+  xdpMapLookupBatch,
+  xdpMapUpdateBatch,
   xdpProgLoad,
   xdpProgLoadResult,
   xdpQuery,
@@ -84,6 +87,10 @@ export const COMMAND_FRAMES = {
   PROG_UNLOAD: frame('PROG_UNLOAD', null, null),
   /** Framing of QUERY. */
   QUERY: frame('QUERY', null, xdpQuery),
+  /** Framing of MAP_UPDATE_BATCH. */
+  MAP_UPDATE_BATCH: frame('MAP_UPDATE_BATCH', xdpMapUpdateBatch, null),
+  /** Framing of MAP_LOOKUP_BATCH. */
+  MAP_LOOKUP_BATCH: frame('MAP_LOOKUP_BATCH', xdpMapLookupBatch, xdpMapBatch),
 } as const satisfies Record<XdpCommandName, CommandFrame>;
 
 /** The decoded value of a layout, or null for a command part that has none. */
@@ -237,6 +244,12 @@ export function writableSize(request: ControlRequest): number {
       return WRITABLE_HEADER_SIZE + xdpProgLoadResult.headerSize + (d?.log_size ?? 0);
     case 'QUERY':
       return WRITABLE_HEADER_SIZE + (xdpQuery.fixedSize as number);
+    case 'MAP_LOOKUP_BATCH':
+      return (
+        WRITABLE_HEADER_SIZE +
+        xdpMapBatch.headerSize +
+        (d?.max_count ?? 0) * ((d?.key_size ?? 0) + (d?.value_size ?? 0))
+      );
     default:
       return WRITABLE_HEADER_SIZE;
   }
@@ -297,7 +310,9 @@ export function decodeResult<R extends ControlRequest>(
     }
     return { command: request.command, ack, status: header.status, result: null } as ResultOf<R['command']>;
   }
-  const exact = request.command === 'PROG_LOAD' ? undefined : writableSize(request) - WRITABLE_HEADER_SIZE;
+  // PROG_LOAD's log and MAP_LOOKUP_BATCH's elements fill up to the room asked for; the layout checks them.
+  const upTo = request.command === 'PROG_LOAD' || request.command === 'MAP_LOOKUP_BATCH';
+  const exact = upTo ? undefined : writableSize(request) - WRITABLE_HEADER_SIZE;
   if (exact !== undefined && header.result_len !== exact) {
     throw new CodecError(
       'length',

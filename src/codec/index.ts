@@ -9,6 +9,7 @@
  * @module codec
  */
 export {
+  BPF_FUNC_REDIRECT_MAP,
   BPF_LD_IMM64,
   BpfMapType,
   BpfPseudo,
@@ -18,6 +19,7 @@ export {
   HELPER_BITMAP_BYTES,
   IFF_XDP_OFFLOAD,
   invert,
+  iow,
   iowr,
   IsaGroup,
   LogLevel,
@@ -28,12 +30,19 @@ export {
   ProgFeature,
   ProgLoadFlag,
   QueryFlag,
+  RxModeCommand,
+  TUN_FLT_ALLMULTI,
   TUN_XDP_OFFLOAD_NR,
   TUN_XDP_OFFLOAD_SIZE,
+  TUNSETTXFILTER,
   TUNXDPOFFLOAD,
   TunXdpOffloadOp,
+  VIRTIO_NET_CTRL_MAC,
+  VIRTIO_NET_CTRL_MAC_TABLE_SET,
+  VIRTIO_NET_CTRL_RX,
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
+  VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_XDP_OFFLOAD,
   VIRTIO_NET_OK,
@@ -43,6 +52,16 @@ export {
   XdpStatus,
   type XdpStatusName,
 } from './constants.js';
+export {
+  decodeRxFilterCommand,
+  decodeTunFilter,
+  encodeRxFilterCommand,
+  encodeTunFilter,
+  ETH_ALEN,
+  isRxFilterHeader,
+  type RxFilterCommand,
+  type TunFilter,
+} from './rx-filter.js';
 export { CODEC_ERROR_KINDS, CodecError, type CodecErrorKind } from './errors.js';
 export { parseHex, toHex } from './hex.js';
 export {
@@ -90,10 +109,13 @@ export {
   xdpMapCreate,
   xdpMapDelete,
   xdpMapGetNextKey,
+  xdpMapBatch,
   xdpMapHandle,
   xdpMapKey,
   xdpMapLookup,
+  xdpMapLookupBatch,
   xdpMapUpdate,
+  xdpMapUpdateBatch,
   xdpMapValue,
   xdpProgLoad,
   xdpProgLoadResult,
@@ -130,12 +152,15 @@ export type {
 export { definitionOfMapCreate, mapCreateOf, type MapDefinition } from './map-definition.js';
 export {
   type CapsResult,
+  type MapBatchResult,
   type MapCreateRequest,
   type MapDeleteRequest,
   type MapGetNextKeyRequest,
   type MapHandleData,
   type MapKeyResult,
+  type MapLookupBatchRequest,
   type MapLookupRequest,
+  type MapUpdateBatchRequest,
   type MapUpdateRequest,
   type MapValueResult,
   type ProgLoadRequest,

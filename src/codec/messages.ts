@@ -36,6 +36,8 @@ export interface CapsResult {
   readonly xdp_headroom: number;
   /** Largest frame, in bytes, given to the program in one buffer. */
   readonly max_frame_len: number;
+  /** Most elements one MAP_UPDATE_BATCH or MAP_LOOKUP_BATCH carries; 0: no batch commands. */
+  readonly max_batch: number;
   /** Bitmap of callable helpers: bit (id % 8) of byte (id / 8) set means helper id is supported. */
   readonly helpers: Uint8Array;
 }
@@ -122,6 +124,46 @@ export interface MapKeyResult {
   readonly next_key: Uint8Array;
 }
 
+/** MAP_UPDATE_BATCH request (device-readable): count elements, all applied or none. (`struct virtio_net_xdp_map_update_batch`) */
+export interface MapUpdateBatchRequest {
+  /** Handle returned by MAP_CREATE. */
+  readonly map_handle: number;
+  /** Key size in bytes; the map's key_size ([drv-map-sizes]). */
+  readonly key_size: number;
+  /** Value size in bytes; the map's value_size ([drv-map-sizes]). */
+  readonly value_size: number;
+  /** BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2), for every element. */
+  readonly flags: number;
+  /** Number of elements; at least 1, at most max_batch. */
+  readonly count: number;
+  /** The elements in order: each a key of key_size bytes, then a value of value_size bytes. */
+  readonly elements: Uint8Array;
+}
+
+/** MAP_LOOKUP_BATCH request (device-readable): up to max_count elements after a key, in the map's order. (`struct virtio_net_xdp_map_lookup_batch`) */
+export interface MapLookupBatchRequest {
+  /** Handle returned by MAP_CREATE. */
+  readonly map_handle: number;
+  /** Key size in bytes; the map's key_size ([drv-map-sizes]). */
+  readonly key_size: number;
+  /** Value size in bytes; the map's value_size ([drv-map-sizes]). */
+  readonly value_size: number;
+  /** VIRTIO_NET_XDP_NEXT_KEY_F_FIRST (1): no key follows; start at the first key. */
+  readonly flags: number;
+  /** Most elements to return; at least 1, at most max_batch. */
+  readonly max_count: number;
+  /** The key to continue after; absent (0 bytes) when FIRST is set. */
+  readonly key: Uint8Array;
+}
+
+/** MAP_LOOKUP_BATCH result (device-writable): count elements, each a key then its value. (`struct virtio_net_xdp_map_batch`) */
+export interface MapBatchResult {
+  /** Number of elements returned: 1 to the request's max_count. */
+  readonly count: number;
+  /** The elements in the map's order: each a key of key_size bytes, then its value of value_size bytes. */
+  readonly elements: Uint8Array;
+}
+
 /** PROG_LOAD request (device-readable). (`struct virtio_net_xdp_prog_load`) */
 export interface ProgLoadRequest {
   /** Number of instruction slots that follow. */
@@ -192,6 +234,10 @@ export interface RequestDataMap {
   readonly PROG_UNLOAD: null;
   /** QUERY carries no data. */
   readonly QUERY: null;
+  /** MAP_UPDATE_BATCH. */
+  readonly MAP_UPDATE_BATCH: MapUpdateBatchRequest;
+  /** MAP_LOOKUP_BATCH. */
+  readonly MAP_LOOKUP_BATCH: MapLookupBatchRequest;
 }
 
 /** The result of each command, by command (null for a command without one). */
@@ -216,6 +262,10 @@ export interface ResultDataMap {
   readonly PROG_UNLOAD: null;
   /** QUERY: the offload state and counters. */
   readonly QUERY: QueryResult;
+  /** MAP_UPDATE_BATCH has no result. */
+  readonly MAP_UPDATE_BATCH: null;
+  /** MAP_LOOKUP_BATCH: the elements. */
+  readonly MAP_LOOKUP_BATCH: MapBatchResult;
 }
 
 /** `true` only when A and B hold the same values: each assignable to the other. */

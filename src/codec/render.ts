@@ -126,6 +126,38 @@ export function renderCStruct(layout: Layout): string {
   return lines.join('\n');
 }
 
+/**
+ * A layout as VIRTIO's own structure listings write it: VIRTIO's types (`le32`, `u8`), arrays
+ * sized by the fields that give their length (`u8 key[key_size];`), and a nibble pair as one `u8`
+ * whose bits a comment names.
+ */
+export function virtioStructListing(layout: Layout): string {
+  const lines = [`struct ${layout.cName} {`];
+  const fields = layout.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as AnyField;
+    const next = fields[i + 1];
+    if (field.bitWidth !== undefined && next?.bitWidth !== undefined) {
+      lines.push(
+        `        u8 ${nibbleMember(field, next)}; /* ${field.name}: bits 0-3, ${next.name}: bits 4-7 */`,
+      );
+      i++;
+      continue;
+    }
+    const { type } = tableType(field, TUN_LAYOUTS.includes(layout.cName));
+    const array = /^(.+)\[(.+)\]$/.exec(type);
+    // The listing is C-like ASCII: a length written with × in the tables is a product here.
+    const length = array?.[2]?.replace(/ × /g, ' * ');
+    lines.push(
+      array === null
+        ? `        ${type} ${field.name};`
+        : `        ${array[1] as string} ${field.name}[${length as string}];`,
+    );
+  }
+  lines.push('};');
+  return lines.join('\n');
+}
+
 /** The C member that holds two nibble fields (`dst_reg`, `src_reg` become `dst_src_reg`). */
 export function nibbleMember(low: AnyField, high: AnyField): string {
   return `${low.name.split('_')[0] as string}_${high.name}`;

@@ -111,7 +111,10 @@ export const xdpCaps = defineLayout({
     }),
     le16('xdp_headroom', 'Bytes of headroom before the packet data (bpf_xdp_adjust_head can grow into it).'),
     le16('max_frame_len', 'Largest frame, in bytes, given to the program in one buffer.'),
-    reserved('reserved', 4),
+    le32(
+      'max_batch',
+      'Most elements one MAP_UPDATE_BATCH or MAP_LOOKUP_BATCH carries; 0: no batch commands.',
+    ),
     fixedBytes(
       'helpers',
       'Bitmap of callable helpers: bit (id % 8) of byte (id / 8) set means helper id is supported.',
@@ -209,6 +212,73 @@ export const xdpMapGetNextKey = defineLayout({
       intOf(s, 'flags') & NextKeyFlag.FIRST ? 0 : intOf(s, 'key_size'),
     ),
   ],
+});
+
+/** The bytes of `count` elements, each a key then a value, sized by the request's fields. */
+const elementsField = (
+  doc: string,
+  count: (s: Readonly<Record<string, unknown>>, outer: unknown) => number,
+) => bytes('elements', doc, 'count × (key_size + value_size)', count);
+
+/** Request of `MAP_UPDATE_BATCH`. */
+export const xdpMapUpdateBatch = defineLayout({
+  cName: 'virtio_net_xdp_map_update_batch',
+  doc: 'MAP_UPDATE_BATCH request (device-readable): count elements, all applied or none.',
+  fields: [
+    handleField(),
+    keySizeField(),
+    le32('value_size', "Value size in bytes; the map's value_size ([drv-map-sizes]).", { min: 1 }),
+    le32('flags', 'BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2), for every element.', {
+      values: invert(BpfUpdateFlag),
+    }),
+    le32('count', 'Number of elements; at least 1, at most max_batch.', { min: 1 }),
+    reserved('reserved', 4),
+    elementsField(
+      'The elements in order: each a key of key_size bytes, then a value of value_size bytes.',
+      (s) => intOf(s, 'count') * (intOf(s, 'key_size') + intOf(s, 'value_size')),
+    ),
+  ],
+});
+
+/** Request of `MAP_LOOKUP_BATCH`. */
+export const xdpMapLookupBatch = defineLayout({
+  cName: 'virtio_net_xdp_map_lookup_batch',
+  doc: "MAP_LOOKUP_BATCH request (device-readable): up to max_count elements after a key, in the map's order.",
+  fields: [
+    handleField(),
+    keySizeField(),
+    le32('value_size', "Value size in bytes; the map's value_size ([drv-map-sizes]).", { min: 1 }),
+    le32('flags', 'VIRTIO_NET_XDP_NEXT_KEY_F_FIRST (1): no key follows; start at the first key.', {
+      flags: NextKeyFlag,
+    }),
+    le32('max_count', 'Most elements to return; at least 1, at most max_batch.', { min: 1 }),
+    reserved('reserved', 4),
+    bytes(
+      'key',
+      'The key to continue after; absent (0 bytes) when FIRST is set.',
+      'FIRST ? 0 : key_size',
+      (s) => (intOf(s, 'flags') & NextKeyFlag.FIRST ? 0 : intOf(s, 'key_size')),
+    ),
+  ],
+});
+
+/** Result of `MAP_LOOKUP_BATCH`. */
+export const xdpMapBatch = defineLayout({
+  cName: 'virtio_net_xdp_map_batch',
+  doc: 'MAP_LOOKUP_BATCH result (device-writable): count elements, each a key then its value.',
+  fields: [
+    le32('count', "Number of elements returned: 1 to the request's max_count.", { min: 1 }),
+    reserved('reserved', 4),
+    elementsField(
+      "The elements in the map's order: each a key of key_size bytes, then its value of value_size bytes.",
+      (s, outer) => intOf(s, 'count') * (requestInt(outer, 'key_size') + requestInt(outer, 'value_size')),
+    ),
+  ],
+  rule: (value, base, outer) => {
+    const max = requestInt(outer, 'max_count');
+    if (value.count > max)
+      throw new CodecError('range', 'count', base, `${value.count} elements for a max_count of ${max}`);
+  },
 });
 
 /**
@@ -416,6 +486,9 @@ export const ALL_LAYOUTS = [
   xdpMapDelete,
   xdpMapGetNextKey,
   xdpMapKey,
+  xdpMapUpdateBatch,
+  xdpMapLookupBatch,
+  xdpMapBatch,
   bpfInsn,
   xdpProgLoad,
   xdpProgLoadResult,

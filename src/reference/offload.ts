@@ -10,6 +10,7 @@ export { type FrameFate, Topology, type TopologyOptions } from './topology.js';
 export {
   DEFAULT_HELPERS,
   defaultCaps,
+  DEVICE_MAC,
   type DeviceBackend,
   type DeviceUsage,
   helperBitmap,
@@ -23,6 +24,21 @@ export {
 export { advertisedHelpers, CapsError, checkCaps, type DeviceCaps, mapLimitsOf } from './device/caps.js';
 export { DeviceMaps, type MapLimits, mapMemory, type Outcome } from './device/maps.js';
 export {
+  applyRxFilterCommand,
+  RESET_RX_FILTER,
+  type RxFilterState,
+  tunFilterOf,
+} from './device/rx-filter.js';
+export {
+  type ActiveTxFilter,
+  installTxFilter,
+  isMulticast,
+  multicastHashBit,
+  TAP_EXACT_ADDRESSES,
+  txFilterPasses,
+} from './tun/tx-filter.js';
+export {
+  brokenElement,
   type CommandExecutor,
   malformedStatus,
   requestBounds,
@@ -56,6 +72,7 @@ export {
   type DriverReceive,
   type DriverTransport,
   GuestErrno,
+  type BatchUpdateOutcome,
   type MapElement,
   VirtioNetDriver,
   type XdpMode,

@@ -50,10 +50,14 @@ export interface CapsOverrides {
   readonly max_insns?: number;
   /** `max_log_size`. */
   readonly max_log_size?: number;
+  /** `max_batch`. */
+  readonly max_batch?: number;
   /** `prog_features`. */
   readonly prog_features?: number;
   /** The helper ids advertised (replaces the default list). */
   readonly helpers?: readonly number[];
+  /** The map types offered (replaces the default list). */
+  readonly map_types?: readonly number[];
 }
 
 /** The setting of a scenario. */
@@ -137,6 +141,11 @@ export interface ResetStep extends StepBase {
 export interface MigrateStep extends StepBase {
   /** The step kind. */
   readonly do: 'migrate';
+  /**
+   * `start`: the migration begins and stays in progress until a step with `end`; `end`: it ends
+   * (the guest runs on here); absent: it starts and ends at once.
+   */
+  readonly phase?: 'start' | 'end';
   /** Whether the VMM refused to start it. */
   readonly expect: {
     /** True when migration was blocked. */
@@ -155,6 +164,11 @@ export interface ControlExpect {
   readonly status: string | null;
   /** Every byte the device wrote (its used length), hex. */
   readonly answer: string;
+  /**
+   * Present, and true, when the element broke the virtqueue's rules and the device set
+   * DEVICE_NEEDS_RESET ([dev-wire-broken]); it then answers nothing until a reset step.
+   */
+  readonly needs_reset?: true;
 }
 
 /** What a packet step produced. */
@@ -217,8 +231,12 @@ export function scenarioCaps(setup: ScenarioSetup): DeviceCaps {
     ...(c.max_map_memory === undefined ? {} : { max_map_memory: BigInt(c.max_map_memory) }),
     ...(c.max_insns === undefined ? {} : { max_insns: c.max_insns }),
     ...(c.max_log_size === undefined ? {} : { max_log_size: c.max_log_size }),
+    ...(c.max_batch === undefined ? {} : { max_batch: c.max_batch }),
     ...(c.prog_features === undefined ? {} : { prog_features: c.prog_features }),
     ...(c.helpers === undefined ? {} : { helpers: helperBitmap(c.helpers) }),
+    ...(c.map_types === undefined
+      ? {}
+      : { map_types: c.map_types.reduce((bits, type) => bits | (1n << BigInt(type)), 0n) }),
   };
 }
 
@@ -303,7 +321,8 @@ export function executeStep(session: ScenarioSession, step: ScenarioStep): objec
       }
       const served = topology.device.serve(element);
       const answer = toHex(element.readAnswer(served.used));
-      return { command, status: served.status === undefined ? null : statusName(served.status), answer };
+      const status = served.status === undefined ? null : statusName(served.status);
+      return { command, status, answer, ...(served.broken === undefined ? {} : { needs_reset: true }) };
     }
     case 'packet': {
       const fate = topology.fromUplink(bytesOf(step.frame, 'frame'), step.queue ?? 0);
@@ -318,8 +337,13 @@ export function executeStep(session: ScenarioSession, step: ScenarioStep): objec
       return {};
     }
     case 'migrate':
+      if (step.phase === 'end') {
+        topology.device.finishMigration();
+        return { blocked: false };
+      }
       try {
-        topology.device.migrate();
+        topology.device.startMigration();
+        if (step.phase === undefined) topology.device.finishMigration();
         return { blocked: false };
       } catch (error) {
         if (error instanceof MigrationBlockedError) return { blocked: true };

@@ -36,6 +36,8 @@ export interface ControlOptions {
   readonly writable?: number;
   /** An explicit descriptor chain, instead of `request` and `writable`. */
   readonly segments?: readonly SegmentSpec[];
+  /** The author expects the element to set DEVICE_NEEDS_RESET. */
+  readonly needsReset?: boolean;
 }
 
 /** Builds one scenario step by step. */
@@ -87,6 +89,8 @@ export class ScenarioWriter {
         note,
         `status ${String(got.status)}, stated ${String(status)}`,
       );
+    if ((got.needs_reset === true) !== (options.needsReset === true))
+      throw new ScenarioAssertionError(this.name, note, `needs_reset ${String(got.needs_reset === true)}`);
     this.steps.push({ ...step, expect: got });
     return got;
   }
@@ -145,12 +149,13 @@ export class ScenarioWriter {
     this.steps.push(step);
   }
 
-  /** A migration attempt; `blocked` is what the author expects. */
-  migrate(note: string, blocked: boolean, spec?: readonly string[]): void {
+  /** A migration attempt (or its start or end, by `phase`); `blocked` is what the author expects. */
+  migrate(note: string, blocked: boolean, spec?: readonly string[], phase?: 'start' | 'end'): void {
     const step = {
       do: 'migrate' as const,
       note,
       ...(spec === undefined ? {} : { spec }),
+      ...(phase === undefined ? {} : { phase }),
       expect: { blocked },
     };
     const got = executeStep(this.session, step) as { blocked: boolean };

@@ -18,6 +18,9 @@ import {
   xdpMapLookup,
   xdpMapUpdate,
   xdpMapValue,
+  xdpMapBatch,
+  xdpMapLookupBatch,
+  xdpMapUpdateBatch,
   xdpProgLoad,
   xdpProgLoadResult,
   xdpQuery,
@@ -61,6 +64,17 @@ export const LAYOUT_CASES: readonly LayoutCase[] = [
   make(xdpMapDelete, { key_size: smallSize }),
   make(xdpMapGetNextKey, { key_size: smallSize }),
   make(xdpMapKey, {}, { request: { key_size: 5 } }),
+  make(xdpMapUpdateBatch, {
+    key_size: smallSize,
+    value_size: smallSize,
+    count: fc.integer({ min: 1, max: 4 }),
+  }),
+  make(xdpMapLookupBatch, { key_size: smallSize, value_size: smallSize }),
+  make(
+    xdpMapBatch,
+    { count: fc.integer({ min: 1, max: 4 }) },
+    { request: { key_size: 3, value_size: 5, max_count: 4 } },
+  ),
   make(bpfInsn),
   {
     layout: xdpProgLoad,

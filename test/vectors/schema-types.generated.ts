@@ -64,6 +64,10 @@ export namespace SchemaScenarioFileTypes {
           command: string | null;
           status: StatusName | null;
           answer: Hex;
+          /**
+           * The element broke the virtqueue's rules: the device set DEVICE_NEEDS_RESET and answers nothing until reset ([dev-wire-broken]).
+           */
+          needs_reset?: true;
         };
       }
     | {
@@ -73,7 +77,7 @@ export namespace SchemaScenarioFileTypes {
         frame: Hex;
         queue?: number;
         expect: {
-          offload: 'bypass' | 'unfit' | 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
+          offload: 'filtered' | 'bypass' | 'unfit' | 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
           guest: Hex[];
           host: Hex[];
         };
@@ -103,6 +107,10 @@ export namespace SchemaScenarioFileTypes {
         do: 'migrate';
         note: string;
         spec?: Spec;
+        /**
+         * start: the migration stays in progress until a step with end; absent: it starts and ends at once.
+         */
+        phase?: 'start' | 'end';
         expect: {
           blocked: boolean;
         };
@@ -118,6 +126,7 @@ export namespace SchemaScenarioFileTypes {
     | 'EIO'
     | 'E2BIG'
     | 'EBADF'
+    | 'EAGAIN'
     | 'ENOMEM'
     | 'EACCES'
     | 'EBUSY'
@@ -156,8 +165,10 @@ export namespace SchemaScenarioFileTypes {
         max_map_memory?: string;
         max_insns?: number;
         max_log_size?: number;
+        max_batch?: number;
         prog_features?: number;
         helpers?: number[];
+        map_types?: number[];
       };
     };
     /**
@@ -296,6 +307,7 @@ export namespace SchemaProgramConformanceFileTypes {
         | 'EIO'
         | 'E2BIG'
         | 'EBADF'
+        | 'EAGAIN'
         | 'ENOMEM'
         | 'EACCES'
         | 'EBUSY'

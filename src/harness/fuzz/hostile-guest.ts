@@ -11,6 +11,8 @@
  * - `status-defined`, `ack`, `short-answer`, `answer-decodes`, `malformed-status`, `prog-limit`: the
  *   answer is well formed: ack agrees with a defined status, the result decodes strictly, a
  *   malformed request is EINVAL or EOPNOTSUPP, a PROG_LOAD above max_insns is E2BIG;
+ * - `broken-element`: an element that breaks the virtqueue's rules, and only such an element, makes the
+ *   device need a reset, with nothing written ([dev-wire-broken]); the session then resets both;
  * - `reject-unchanged`: a refused command (or an answer without a status) changed nothing;
  * - `limits`: the offloaded state stays within the advertised limits;
  * - `update-lost`: every acknowledged MAP_UPDATE is still there, unless the guest deleted or freed
@@ -218,7 +220,7 @@ function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
     k[0] = rng.int(80);
     return k;
   };
-  switch (rng.int(11)) {
+  switch (rng.int(13)) {
     case 0:
       return { command: 'CAPS_GET', data: null };
     case 1: {
@@ -284,8 +286,42 @@ function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
     }
     case 9:
       return { command: 'PROG_UNLOAD', data: null };
-    default:
+    case 10:
       return { command: 'QUERY', data: null };
+    case 11: {
+      // Keys drawn from a small space repeat, so a batch meets its own earlier elements.
+      const count = rng.pick([1, 2, 3, 8, 65]);
+      const elements = new Uint8Array(count * (keySize + valueSize));
+      for (let i = 0; i < count; i++) {
+        elements.set(key(), i * (keySize + valueSize));
+        elements.set(rng.bytes(valueSize), i * (keySize + valueSize) + keySize);
+      }
+      return {
+        command: 'MAP_UPDATE_BATCH',
+        data: {
+          map_handle: handle,
+          key_size: keySize,
+          value_size: valueSize,
+          flags: rng.int(3),
+          count,
+          elements,
+        },
+      };
+    }
+    default: {
+      const first = rng.chance(0.4);
+      return {
+        command: 'MAP_LOOKUP_BATCH',
+        data: {
+          map_handle: handle,
+          key_size: keySize,
+          value_size: valueSize,
+          flags: first ? NextKeyFlag.FIRST : 0,
+          max_count: rng.pick([1, 3, 64, 65]),
+          key: first ? new Uint8Array(0) : key(),
+        },
+      };
+    }
   }
 }
 
@@ -329,7 +365,7 @@ function mutant(rng: Rng, corpus: readonly Uint8Array[], view: GuestView): Uint8
 }
 
 /** The framing of a message: usually what a driver would give, sometimes wrong. */
-function frame(rng: Rng, readable: Uint8Array): Framing {
+function frame(rng: Rng, readable: Uint8Array, mayBreak = true): Framing {
   // A request may ask for gigabytes of result room (a huge log_size or value_size); the guest's
   // buffers are modelled as allocations, so such a request gets at most 64 KiB, which the device
   // must then refuse as too small.
@@ -348,7 +384,8 @@ function frame(rng: Rng, readable: Uint8Array): Framing {
   }
   switch (rng.int(4)) {
     case 0:
-      return { readable: [readable], writable: [rng.int(9)] };
+      // No writable byte at all breaks the element ([dev-wire-broken]).
+      return { readable: [readable], writable: [mayBreak ? rng.int(9) : 1 + rng.int(8)] };
     case 1:
       return {
         readable: [readable],
@@ -357,12 +394,25 @@ function frame(rng: Rng, readable: Uint8Array): Framing {
     case 2:
       return { readable: [readable], writable: [need + 1 + rng.int(64)] };
     default:
+      // A broken chain costs the session its state (the device needs a reset): rarely, and never
+      // in the limits attack, whose maps take thousands of messages to fill.
+      if (!mayBreak || !rng.chance(0.1)) return { readable: [readable], writable: [need] };
       return {
         readable: [readable.subarray(0, 1)],
         writable: [need],
         trailingReadable: readable.subarray(1),
       };
   }
+}
+
+/**
+ * Whether a framing breaks the virtqueue's rules ([dev-wire-broken]): a readable buffer after a
+ * writable one, fewer than 2 readable bytes, or no writable byte.
+ */
+function isBroken(f: Framing): boolean {
+  const readable = f.readable.reduce((n, b) => n + b.length, f.trailingReadable?.length ?? 0);
+  const writable = f.writable.reduce((n, w) => n + w, 0);
+  return f.trailingReadable !== undefined || readable < 2 || writable === 0;
 }
 
 const STATUS_VALUES = new Set<number>(Object.values(XdpStatus));
@@ -396,6 +446,7 @@ export type FuzzCheck =
   | 'answer-decodes'
   | 'malformed-status'
   | 'short-answer'
+  | 'broken-element'
   | 'reject-unchanged'
   | 'limits'
   | 'update-lost'
@@ -564,9 +615,14 @@ class HostileGuestSession {
     const framing =
       this.limits && this.rng.chance(0.9)
         ? { readable: [request], writable: [Math.min(writableRoomFor(request), MAX_WRITABLE)] }
-        : frame(this.rng, request);
+        : frame(this.rng, request, !this.limits);
     const before = this.sampledSnapshot();
     const served = this.serveOnTwins(framing);
+    if (this.checkBroken(framing, served)) {
+      this.checkRefusedUnchanged(before);
+      this.resetStep();
+      return;
+    }
     this.checkCommandTime(decoded, served.elapsedMs);
     this.checkTwinAnswers(served);
     const { status, result } = this.checkWellFormed(served.answerA, framing, decoded);
@@ -632,6 +688,25 @@ class HostileGuestSession {
       throw new CheckFailed('exception', detail);
     }
     return { answerA: ea.readAnswer(usedA), answerB: eb.readAnswer(usedB), elapsedMs };
+  }
+
+  /**
+   * Check `broken-element`: a broken element, and only one, makes both twins need a reset without
+   * a byte written into it. Returns whether the element was broken.
+   */
+  private checkBroken(framing: Framing, served: Served): boolean {
+    const expected = isBroken(framing);
+    for (const t of [this.a, this.b]) {
+      const reason = t.device.needsReset;
+      if ((reason !== undefined) !== expected)
+        throw new CheckFailed(
+          'broken-element',
+          expected ? 'a broken element did not set DEVICE_NEEDS_RESET' : `a good element did: ${reason}`,
+        );
+    }
+    if (expected && served.answerA.length > 0)
+      throw new CheckFailed('broken-element', `${served.answerA.length} bytes written into a broken element`);
+    return expected;
   }
 
   /** Check `command-time` (limits mode): no command but a verified PROG_LOAD over the bound. */
@@ -801,6 +876,19 @@ function firstDifference(before: string, after: string): string {
 }
 
 /** Updates the guest's view after an acknowledged command. */
+/** Records an acknowledged element write as the guest expects to read it back. */
+function written(view: GuestView, handle: number, key: Uint8Array, value: Uint8Array, keep: number): void {
+  const entries = view.written.get(handle) ?? new Map<string, string>();
+  const hex = toHex(key);
+  entries.delete(hex); // re-inserted as the latest
+  entries.set(hex, toHex(value));
+  // The limits attack checks the latest writes only, so it keeps no more (its memory is not the
+  // device's, and the heap check counts it).
+  if (entries.size > keep) entries.delete(entries.keys().next().value as string);
+  view.written.set(handle, entries);
+  view.entries.set(handle, (view.entries.get(handle) ?? 0) + 1);
+}
+
 function track(request: ControlRequest, answer: ControlResult, view: GuestView, keep = Infinity): void {
   switch (request.command) {
     case 'MAP_CREATE': {
@@ -814,17 +902,17 @@ function track(request: ControlRequest, answer: ControlResult, view: GuestView, 
       view.written.delete(request.data.map_handle);
       view.entries.delete(request.data.map_handle);
       break;
-    case 'MAP_UPDATE': {
+    case 'MAP_UPDATE':
+      written(view, request.data.map_handle, request.data.key, request.data.value, keep);
+      break;
+    case 'MAP_UPDATE_BATCH': {
       const d = request.data;
-      const entries = view.written.get(d.map_handle) ?? new Map<string, string>();
-      const key = toHex(d.key);
-      entries.delete(key); // re-inserted as the latest
-      entries.set(key, toHex(d.value));
-      // The limits attack checks the latest writes only, so it keeps no more (its memory is not
-      // the device's, and the heap check counts it).
-      if (entries.size > keep) entries.delete(entries.keys().next().value as string);
-      view.written.set(d.map_handle, entries);
-      view.entries.set(d.map_handle, (view.entries.get(d.map_handle) ?? 0) + 1);
+      const stride = d.key_size + d.value_size;
+      for (let i = 0; i < d.count; i++) {
+        const at = i * stride;
+        const key = d.elements.subarray(at, at + d.key_size);
+        written(view, d.map_handle, key, d.elements.subarray(at + d.key_size, at + stride), keep);
+      }
       break;
     }
     case 'MAP_DELETE':

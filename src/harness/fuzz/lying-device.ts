@@ -3,8 +3,8 @@
  * rewrites answers the way a broken or hostile device could, each rewrite one the spec does not
  * allow (used lengths past the writable room or short of the answer, ack against status, undefined
  * statuses, wrong result lengths, reserved bytes set, repeated or zero handles, capabilities below
- * the minimum, QUERY counters that do not add up, GET_NEXT_KEY that repeats, never ends or leaves
- * an array's order). After every driver call it checks:
+ * the minimum, QUERY counters that do not add up, GET_NEXT_KEY or MAP_LOOKUP_BATCH that repeats,
+ * never ends or leaves an array's order). After every driver call it checks:
  *
  * - nothing escapes the driver (no exception);
  * - the call ended within a bound of control elements (no loop follows the device forever);
@@ -18,11 +18,13 @@ import {
   WRITABLE_HEADER_SIZE,
   decodeRequest,
   xdpCaps,
+  xdpMapBatch,
   xdpQuery,
   xdpStatus,
   type ControlRequest,
 } from '../../codec/index.js';
 import { GuestErrno, VirtioNetDriver, type DriverTransport } from '../../reference/driver/driver.js';
+import { defaultCaps } from '../../reference/device/device.js';
 import { ControlElement } from '../../reference/virtqueue/element.js';
 import { Topology } from '../../reference/topology.js';
 import { assemble } from '../../reference/ebpf/asm.js';
@@ -58,9 +60,10 @@ const LIE_TARGETS: Partial<Record<Lie, { readonly commands: readonly string[]; r
   'query-counters': { commands: ['QUERY'], call: 'query' },
   'query-attached': { commands: ['QUERY'], call: 'query' },
   // A dump's lies: a key returned twice, keys without end (each found), an array out of order.
-  'next-key-repeat': { commands: ['MAP_GET_NEXT_KEY'], call: 'mapDump' },
-  'next-key-endless': { commands: ['MAP_GET_NEXT_KEY', 'MAP_LOOKUP'], call: 'mapDump' },
-  'array-key-order': { commands: ['MAP_GET_NEXT_KEY'], call: 'mapDump' },
+  // A dump reads through MAP_LOOKUP_BATCH when the device has batches, else key by key.
+  'next-key-repeat': { commands: ['MAP_GET_NEXT_KEY', 'MAP_LOOKUP_BATCH'], call: 'mapDump' },
+  'next-key-endless': { commands: ['MAP_GET_NEXT_KEY', 'MAP_LOOKUP', 'MAP_LOOKUP_BATCH'], call: 'mapDump' },
+  'array-key-order': { commands: ['MAP_GET_NEXT_KEY', 'MAP_LOOKUP_BATCH'], call: 'mapDump' },
 };
 
 /** A failed check of the lying-device campaign. */
@@ -103,6 +106,8 @@ function setLe32(bytes: Uint8Array, at: number, value: number): void {
 const HEADER = WRITABLE_HEADER_SIZE;
 const STATUS_AT = 1 + (xdpStatus.offsets.status as number);
 const RESULT_LEN_AT = 1 + (xdpStatus.offsets.result_len as number);
+/** Where a MAP_LOOKUP_BATCH result's elements start (after `count` and `reserved`). */
+const BATCH_ELEMENTS = xdpMapBatch.headerSize;
 
 /**
  * A transport that tells one lie, when armed, to the next answer of a command it applies to, and
@@ -222,11 +227,25 @@ class LyingTransport implements DriverTransport {
         a[HEADER] = (a[HEADER] as number) ^ 1;
         return a;
       case 'next-key-repeat': {
-        if (request.command !== 'MAP_GET_NEXT_KEY' || !ok || request.data.key.length === 0) return undefined;
-        a.set(request.data.key, HEADER);
+        // The key asked after comes back as the next one (a batch's first element).
+        const batch = request.command === 'MAP_LOOKUP_BATCH';
+        if ((request.command !== 'MAP_GET_NEXT_KEY' && !batch) || !ok || request.data.key.length === 0)
+          return undefined;
+        a.set(request.data.key, HEADER + (batch ? BATCH_ELEMENTS : 0));
         return a;
       }
       case 'next-key-endless': {
+        if (request.command === 'MAP_LOOKUP_BATCH') {
+          // A full batch of keys never seen, every time: the map never ends.
+          const d = request.data;
+          const stride = d.key_size + d.value_size;
+          const out = new Uint8Array(HEADER + BATCH_ELEMENTS + d.max_count * stride);
+          setLe32(out, RESULT_LEN_AT, BATCH_ELEMENTS + d.max_count * stride);
+          setLe32(out, HEADER, d.max_count);
+          for (let i = 0; i < d.max_count; i++)
+            setLe32(out, HEADER + BATCH_ELEMENTS + i * stride, 0x10000 + this.fresh++);
+          return out;
+        }
         // Every GET_NEXT_KEY answers a key never seen, every MAP_LOOKUP a value: an endless map.
         const size =
           request.command === 'MAP_GET_NEXT_KEY'
@@ -241,8 +260,11 @@ class LyingTransport implements DriverTransport {
         return out;
       }
       case 'array-key-order': {
-        if (request.command !== 'MAP_GET_NEXT_KEY' || !ok || request.data.key_size !== 4) return undefined;
-        setLe32(a, HEADER, le32(a, HEADER) + 2);
+        const batch = request.command === 'MAP_LOOKUP_BATCH';
+        if ((request.command !== 'MAP_GET_NEXT_KEY' && !batch) || !ok || request.data.key_size !== 4)
+          return undefined;
+        const at = HEADER + (batch ? BATCH_ELEMENTS : 0);
+        setLe32(a, at, le32(a, at) + 2);
         return a;
       }
     }
@@ -254,7 +276,11 @@ const PASS_PROGRAM = assemble('mov %r0, 2\nexit');
 /** Runs one session of driver calls against the lying transport; stops at its first failure. */
 export function lyingDeviceSession(seed: number, calls: number): LyingReport {
   const rng = new Rng(seed);
-  const t = new Topology({ seed: 1 });
+  // Even sessions run a device without batch commands, so that dumps go key by key there.
+  const t = new Topology({
+    seed: 1,
+    ...(seed % 2 === 0 ? { caps: { ...defaultCaps(3520), max_batch: 0 } } : {}),
+  });
   const transport = new LyingTransport(t.transport);
   const driver = new VirtioNetDriver(transport);
   const lies: Record<string, number> = {};
@@ -301,6 +327,18 @@ export function lyingDeviceSession(seed: number, calls: number): LyingReport {
       ['mapUpdate', () => (fd === undefined ? undefined : driver.mapUpdate(fd.fd, key(), rng.bytes(8))), 1],
       ['mapLookup', () => (fd === undefined ? undefined : driver.mapLookup(fd.fd, key())), 1],
       ['mapDelete', () => (fd === undefined ? undefined : driver.mapDelete(fd.fd, key())), 1],
+      [
+        'mapUpdateBatch',
+        () =>
+          fd === undefined
+            ? undefined
+            : driver.mapUpdateBatch(
+                fd.fd,
+                [0, 1, 2].map(() => ({ key: key(), value: rng.bytes(8) })),
+              ).errno,
+        3,
+      ],
+      ['mapLookupBatch', () => (fd === undefined ? undefined : driver.mapLookupBatch(fd.fd, null, 3)), 7],
       // A dump takes at most two elements per key the map can hold, and one for the end.
       [
         'mapDump',

@@ -54,5 +54,6 @@ export function mapLimitsOf(caps: DeviceCaps): MapLimits {
     maxValueSize: caps.max_value_size,
     maxMapMemory: caps.max_map_memory,
     mapTypes: caps.map_types,
+    maxBatch: caps.max_batch,
   };
 }

@@ -19,15 +19,22 @@ import {
   OffloadHelper,
   ProgFeature,
   QueryFlag,
+  TUNSETTXFILTER,
   TUNXDPOFFLOAD,
   TunXdpOffloadOp,
   VIRTIO_NET_ERR,
+  VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_XDP_OFFLOAD,
   VIRTIO_NET_OK,
   XdpStatus,
+  CodecError,
+  decodeRxFilterCommand,
+  encodeTunFilter,
   featureBit,
+  isRxFilterHeader,
   missingCapability,
+  toHex,
   tunXdpOffload,
   type ControlRequest,
   type ControlResult,
@@ -42,7 +49,8 @@ import type { DecodedProgram } from '../ebpf/program.js';
 import { verify } from '../verifier/verify.js';
 import { ControlElement } from '../virtqueue/element.js';
 import { advertisedHelpers, checkCaps, mapLimitsOf, type DeviceCaps } from './caps.js';
-import { requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
+import { brokenElement, requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
+import { applyRxFilterCommand, RESET_RX_FILTER, tunFilterOf, type RxFilterState } from './rx-filter.js';
 import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
 
@@ -91,11 +99,8 @@ export interface DeviceBackend {
   readonly tap: TapPort;
 }
 
-/** The helpers a device advertises by default: every offloadable helper a HASH or ARRAY map allows. */
-export const DEFAULT_HELPERS: readonly number[] = Object.values(OffloadHelper).filter(
-  // redirect_map needs a devmap, xskmap or cpumap, none of which can be offloaded.
-  (id) => id !== OffloadHelper.redirect_map,
-);
+/** The helpers a device advertises by default: every offloadable helper. */
+export const DEFAULT_HELPERS: readonly number[] = Object.values(OffloadHelper);
 
 /** A helper bitmap of ids. */
 export function helperBitmap(ids: Iterable<number>): Uint8Array {
@@ -125,6 +130,7 @@ export function defaultCaps(maxFrameLen: number): DeviceCaps {
     prog_features: ProgFeature.BPF_TO_BPF_CALLS | ProgFeature.MAP_VALUE_ADDR | ProgFeature.DATA_META,
     xdp_headroom: XDP_HEADROOM,
     max_frame_len: maxFrameLen,
+    max_batch: 64,
     helpers: helperBitmap(DEFAULT_HELPERS),
   };
 }
@@ -173,10 +179,15 @@ function wireLog(lines: readonly string[], limit: number): string {
   return text.slice(0, limit);
 }
 
+/** The reference device's MAC address (config space `mac`): QEMU's default for a first NIC. */
+export const DEVICE_MAC: Uint8Array = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+
 /** A virtio-net device offering XDP offload over a tap. */
 export class OffloadDevice {
   /** The capabilities, fixed for the device's life ([dev-caps-static]). */
   readonly caps: DeviceCaps;
+  /** The device's MAC address, which its receive filter always passes. */
+  readonly mac: Uint8Array = DEVICE_MAC.slice();
   private readonly maps: DeviceMaps;
   /** The advertised helpers, the only ones the verifier lets a program call. */
   private readonly helpers: ReadonlySet<number>;
@@ -184,6 +195,11 @@ export class OffloadDevice {
   private attached: Attached | undefined;
   private baseline: ActionCounters = zeroCounters();
   private negotiated = 0n;
+  private rxFilter: RxFilterState = RESET_RX_FILTER;
+  /** A live migration is in progress: no state may be created that would have to block it. */
+  private migrating = false;
+  /** Why the device needs a reset (DEVICE_NEEDS_RESET), when an element broke the core's rules. */
+  private broken: string | undefined;
 
   /** @throws CapsError when `caps` is not a capability set the spec allows. */
   constructor(
@@ -202,12 +218,16 @@ export class OffloadDevice {
   }
 
   /**
-   * The features offered: CTRL_VQ always, XDP_OFFLOAD only with it and only when the tap reports
-   * IFF_XDP_OFFLOAD ([dev-feature-requires-ctrl-vq], [dev-feature-backend]).
+   * The features offered: CTRL_VQ and CTRL_RX (whose filter the tap applies before the program,
+   * [dev-dp-order]) always, XDP_OFFLOAD only with CTRL_VQ and only when the tap reports
+   * IFF_XDP_OFFLOAD ([dev-feature-requires-ctrl-vq], [dev-feature-backend]). Neither CTRL_VLAN nor
+   * RSS is offered: a tap cannot apply a VLAN filter, and a VMM's own RSS would steer after the
+   * program ran.
    */
   offeredFeatures(): bigint {
     const tapCan = (this.backend.tap.features() & IFF_XDP_OFFLOAD) !== 0;
-    return featureBit(VIRTIO_NET_F_CTRL_VQ) | (tapCan ? featureBit(VIRTIO_NET_F_XDP_OFFLOAD) : 0n);
+    const base = featureBit(VIRTIO_NET_F_CTRL_VQ) | featureBit(VIRTIO_NET_F_CTRL_RX);
+    return base | (tapCan ? featureBit(VIRTIO_NET_F_XDP_OFFLOAD) : 0n);
   }
 
   /**
@@ -225,12 +245,26 @@ export class OffloadDevice {
     return valid;
   }
 
-  /** Device reset: program detached and discarded, every map and handle gone, counters from zero. */
+  /**
+   * Device reset: program detached and discarded, every map and handle gone, counters from zero,
+   * the receive filter back to promiscuous, DEVICE_NEEDS_RESET cleared.
+   */
   reset(): void {
     if (this.attached !== undefined) this.detach(this.attached);
     this.maps.reset();
     this.baseline = this.tapCounters();
     this.negotiated = 0n;
+    this.rxFilter = RESET_RX_FILTER;
+    this.backend.tap.ioctl(TUNSETTXFILTER, encodeTunFilter(tunFilterOf(RESET_RX_FILTER, this.mac)));
+    this.broken = undefined;
+  }
+
+  /**
+   * DEVICE_NEEDS_RESET (VIRTIO 1.4 2.1.2): why the device stopped using its control queue, or
+   * undefined ([dev-wire-broken]).
+   */
+  get needsReset(): string | undefined {
+    return this.broken;
   }
 
   /**
@@ -243,7 +277,10 @@ export class OffloadDevice {
     const q = this.query();
     const counters = [q.packets, q.aborted, q.drop, q.pass, q.tx, q.redirect].join('/');
     const program = a === undefined ? 'none' : `${a.fd} ${a.insnCnt} [${[...a.handles].join(',')}]`;
-    return `${this.maps.snapshot()}\nprogram ${program}\ncounters ${counters}\ntap ${this.backend.tap.attachedId}`;
+    const rx = this.rxFilter;
+    const macs = (list: readonly Uint8Array[]) => list.map(toHex).join(',');
+    const filter = `rx ${rx.promisc ? 'promisc' : '-'} ${rx.allmulti ? 'allmulti' : '-'} [${macs(rx.unicast)}] [${macs(rx.multicast)}]`;
+    return `${this.maps.snapshot()}\nprogram ${program}\ncounters ${counters}\ntap ${this.backend.tap.attachedId}\n${filter}`;
   }
 
   /** What the offloaded state uses now, to check it against the capabilities. */
@@ -258,15 +295,65 @@ export class OffloadDevice {
     return undefined;
   }
 
-  /** Starts live migration (the model's VMM): refuses while offloaded state exists. */
-  migrate(): void {
+  /**
+   * Starts live migration (the model's VMM): refuses while offloaded state exists. Until
+   * {@link finishMigration}, MAP_CREATE and PROG_LOAD are EAGAIN ([dev-migration]).
+   *
+   * @throws MigrationBlockedError while a map or program exists.
+   */
+  startMigration(): void {
     const reason = this.migrationBlocker();
     if (reason !== undefined) throw new MigrationBlockedError(reason);
+    this.migrating = true;
   }
 
-  /** Serves one control virtqueue element of the class. */
+  /** The migration ended (failed or cancelled: the guest runs on here). */
+  finishMigration(): void {
+    this.migrating = false;
+  }
+
+  /**
+   * A whole live migration, started and finished at once.
+   *
+   * @throws MigrationBlockedError while a map or program exists.
+   */
+  migrate(): void {
+    this.startMigration();
+    this.finishMigration();
+  }
+
+  /**
+   * Serves one control virtqueue element: nothing once the device needs a reset; an element that
+   * breaks the core's rules sets DEVICE_NEEDS_RESET ([dev-wire-broken]); the receive filter's
+   * commands when CTRL_RX is negotiated; every other element through the class's front end.
+   */
   serve(element: ControlElement): Served {
+    if (this.broken !== undefined) return { used: 0, executed: false, broken: this.broken };
+    this.broken = brokenElement(element);
+    if (this.broken !== undefined) return { used: 0, executed: false, broken: this.broken };
+    const head = element.readablePrefix(2);
+    if (isRxFilterHeader(head[0], head[1]) && (this.negotiated & featureBit(VIRTIO_NET_F_CTRL_RX)) !== 0n)
+      return this.serveRxFilter(element);
     return serveElement(element, (request) => this.execute(request), this.bounds);
+  }
+
+  /**
+   * A receive-filter command: decoded strictly, then brought to the tap with TUNSETTXFILTER, so
+   * that the tap filters before the program runs ([dev-dp-order]). The answer is `ack` alone; a
+   * malformed command or a filter the tap refuses is VIRTIO_NET_ERR and changes nothing.
+   */
+  private serveRxFilter(element: ControlElement): Served {
+    let next: RxFilterState;
+    try {
+      next = applyRxFilterCommand(this.rxFilter, decodeRxFilterCommand(element.readablePart()));
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      return { used: element.writeAnswer(Uint8Array.of(VIRTIO_NET_ERR)), executed: false };
+    }
+    const set = this.backend.tap.ioctl(TUNSETTXFILTER, encodeTunFilter(tunFilterOf(next, this.mac)));
+    if (set.errno !== 0) return { used: element.writeAnswer(Uint8Array.of(VIRTIO_NET_ERR)), executed: false };
+    this.rxFilter = next;
+    return { used: element.writeAnswer(Uint8Array.of(VIRTIO_NET_OK)), executed: true };
   }
 
   /**
@@ -287,6 +374,10 @@ export class OffloadDevice {
   execute(request: ControlRequest): ControlResult {
     if ((this.negotiated & featureBit(VIRTIO_NET_F_XDP_OFFLOAD)) === 0n)
       return this.fail(request, XdpStatus.EOPNOTSUPP);
+    // [dev-migration]: the first map or a program would need a migration blocker, which cannot be
+    // added while a migration runs.
+    if (this.migrating && (request.command === 'MAP_CREATE' || request.command === 'PROG_LOAD'))
+      return this.fail(request, XdpStatus.EAGAIN);
     if (isMapCommand(request)) return executeMapCommand(this.maps, request, this.referenced());
     switch (request.command) {
       case 'CAPS_GET':

@@ -35,6 +35,29 @@ export interface Served {
   readonly executed: boolean;
   /** The status answered, or undefined when fewer than 9 bytes were writable. */
   readonly status?: number;
+  /**
+   * Why the element broke the virtqueue's rules, when it did ([dev-wire-broken]): nothing was
+   * executed or written, and the device needs a reset.
+   */
+  readonly broken?: string;
+}
+
+/**
+ * Why an element cannot be a control command at all, or undefined: its device-readable buffers do
+ * not all come first, it has no room for the 2-byte header, or no device-writable byte for `ack`.
+ * The core's rules are broken (VIRTIO 1.4 2.7.4.2, 5.1.6.5); QEMU marks its device broken on each.
+ */
+export function brokenElement(element: ControlElement): string | undefined {
+  let readable: number;
+  try {
+    readable = element.readableLength;
+  } catch (error) {
+    if (error instanceof FramingError) return error.message;
+    throw error;
+  }
+  if (readable < 2) return `${readable} device-readable bytes: no room for the command header`;
+  if (element.writableCapacity === 0) return 'no device-writable byte: no room for ack';
+  return undefined;
 }
 
 /** The status for a malformed readable part ([dev-wire-malformed]). */
@@ -58,6 +81,8 @@ export interface RequestBounds {
 
 /** Header and fixed data before a PROG_LOAD's instructions or a MAP_UPDATE's key. */
 const REQUEST_HEADER = 2 + 16;
+/** Header and fixed data before a MAP_UPDATE_BATCH's elements. */
+const BATCH_HEADER = 2 + 24;
 /** Bytes of the device-readable part up to and including PROG_LOAD's `insn_cnt`. */
 const INSN_CNT_END = 2 + 4;
 
@@ -66,10 +91,15 @@ export function requestBounds(caps: {
   readonly max_insns: number;
   readonly max_key_size: number;
   readonly max_value_size: number;
+  readonly max_batch: number;
 }): RequestBounds {
+  const element = caps.max_key_size + caps.max_value_size;
   return {
     maxInsns: caps.max_insns,
-    maxLength: REQUEST_HEADER + Math.max(8 * caps.max_insns, caps.max_key_size + caps.max_value_size),
+    maxLength: Math.max(
+      REQUEST_HEADER + Math.max(8 * caps.max_insns, element),
+      BATCH_HEADER + caps.max_batch * element,
+    ),
   };
 }
 
@@ -90,20 +120,20 @@ function refusedUnread(element: ControlElement, bounds: RequestBounds): number |
 }
 
 /**
- * Serves one element: check the length and header against `bounds`, decode, check the writable
- * room, execute, answer. Without `bounds` (a front end tested on its own) any length is read.
+ * Serves one element: refuse a broken element, answer another class with VIRTIO_NET_ERR alone,
+ * check the length and header against `bounds`, decode, check the writable room, execute, answer. Without `bounds` (a front end tested on its own) any length is read.
  */
 export function serveElement(
   element: ControlElement,
   execute: CommandExecutor,
   bounds?: RequestBounds,
 ): Served {
+  const broken = brokenElement(element);
+  if (broken !== undefined) return { used: 0, executed: false, broken };
   const room = element.writableCapacity;
-  if (room < WRITABLE_HEADER_SIZE) {
-    // Too small for a status: VIRTIO_NET_ERR in ack alone, if there is a byte for it.
-    const used = room === 0 ? 0 : element.writeAnswer(new Uint8Array([VIRTIO_NET_ERR]));
-    return { used, executed: false };
-  }
+  // Too small for a status, or another class (whose answer is ack alone): VIRTIO_NET_ERR in ack.
+  if (room < WRITABLE_HEADER_SIZE || element.readablePrefix(1)[0] !== VIRTIO_NET_CTRL_XDP_OFFLOAD)
+    return { used: element.writeAnswer(new Uint8Array([VIRTIO_NET_ERR])), executed: false };
   let request: ControlRequest;
   try {
     const refused = bounds === undefined ? undefined : refusedUnread(element, bounds);

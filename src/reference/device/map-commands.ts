@@ -20,7 +20,15 @@ export type MapCommandRequest = Extract<
   ControlRequest,
   {
     /** A map command. */
-    command: 'MAP_CREATE' | 'MAP_FREE' | 'MAP_UPDATE' | 'MAP_LOOKUP' | 'MAP_DELETE' | 'MAP_GET_NEXT_KEY';
+    command:
+      | 'MAP_CREATE'
+      | 'MAP_FREE'
+      | 'MAP_UPDATE'
+      | 'MAP_LOOKUP'
+      | 'MAP_DELETE'
+      | 'MAP_GET_NEXT_KEY'
+      | 'MAP_UPDATE_BATCH'
+      | 'MAP_LOOKUP_BATCH';
   }
 >;
 
@@ -62,6 +70,23 @@ export function executeMapCommand(
     case 'MAP_DELETE': {
       const d = request.data;
       return answer(maps.delete(d.map_handle, d.key_size, d.key), () => null);
+    }
+    case 'MAP_UPDATE_BATCH': {
+      const d = request.data;
+      const outcome = maps.updateBatch(d.map_handle, d.key_size, d.value_size, d.count, d.elements, d.flags);
+      return answer(outcome, () => null);
+    }
+    case 'MAP_LOOKUP_BATCH': {
+      const d = request.data;
+      const first = (d.flags & NextKeyFlag.FIRST) !== 0;
+      const outcome = maps.lookupBatch(
+        d.map_handle,
+        d.key_size,
+        d.value_size,
+        first ? null : d.key,
+        d.max_count,
+      );
+      return answer(outcome, (batch) => batch);
     }
     case 'MAP_GET_NEXT_KEY': {
       const d = request.data;

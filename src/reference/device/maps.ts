@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BpfMapType, XdpStatus } from '../../codec/index.js';
+import { BpfMapType, BpfUpdateFlag, XdpStatus, type MapBatchResult } from '../../codec/index.js';
 import { createMap, type BpfMap, type MapDefinition } from '../ebpf/maps.js';
 import type { AddressSpace } from '../ebpf/memory.js';
 
@@ -23,6 +23,8 @@ export interface MapLimits {
   readonly maxMapMemory: bigint;
   /** `map_types`: bit n set when map type n can be created. */
   readonly mapTypes: bigint;
+  /** `max_batch`: most elements of one batch command (0: none). */
+  readonly maxBatch: number;
 }
 
 /** Accounted memory of a map, as section X.6 defines it (exact, so bigint). */
@@ -150,6 +152,65 @@ export class DeviceMaps {
   }
 
   /**
+   * MAP_UPDATE_BATCH: every element is checked, in order, against the map as the earlier elements
+   * of the batch would leave it; the first that would fail gives the status and nothing is
+   * applied. Only then is every element applied ([dev-map-batch-update]).
+   */
+  updateBatch(
+    handle: number,
+    keySize: number,
+    valueSize: number,
+    count: number,
+    elements: Uint8Array,
+    flags: number,
+  ): Outcome<null> {
+    if (this.limits.maxBatch === 0) return fail(XdpStatus.EOPNOTSUPP);
+    const map = this.sized(handle, keySize, valueSize);
+    if (typeof map === 'number') return fail(map);
+    if (count > this.limits.maxBatch) return fail(XdpStatus.E2BIG);
+    const stride = keySize + valueSize;
+    const keyAt = (i: number) => elements.subarray(i * stride, i * stride + keySize);
+    const status = batchRefusal(map, count, keyAt, flags);
+    if (status !== XdpStatus.OK) return fail(status);
+    for (let i = 0; i < count; i++) {
+      const applied = map.update(keyAt(i), elements.subarray(i * stride + keySize, (i + 1) * stride), flags);
+      if (applied !== 0) throw new Error(`batch element ${i} failed after its check: ${applied}`);
+    }
+    return ok(null);
+  }
+
+  /**
+   * MAP_LOOKUP_BATCH: up to `maxCount` elements after `key` (from the first when null), in the
+   * order MAP_GET_NEXT_KEY gives; ENOENT when none follows ([dev-map-batch-lookup]).
+   */
+  lookupBatch(
+    handle: number,
+    keySize: number,
+    valueSize: number,
+    key: Uint8Array | null,
+    maxCount: number,
+  ): Outcome<MapBatchResult> {
+    if (this.limits.maxBatch === 0) return fail(XdpStatus.EOPNOTSUPP);
+    const map = this.sized(handle, keySize, valueSize);
+    if (typeof map === 'number') return fail(map);
+    if (maxCount > this.limits.maxBatch) return fail(XdpStatus.E2BIG);
+    const found: Uint8Array[] = [];
+    let after = key;
+    while (found.length < maxCount * 2) {
+      const next = map.nextKey(after);
+      if (typeof next === 'number') break;
+      const value = map.lookup(next);
+      if (typeof value === 'number') break;
+      found.push(next, value);
+      after = next;
+    }
+    if (found.length === 0) return fail(XdpStatus.ENOENT);
+    const elements = new Uint8Array(found.reduce((n, b) => n + b.length, 0));
+    found.reduce((at, b) => (elements.set(b, at), at + b.length), 0);
+    return ok({ count: found.length / 2, elements });
+  }
+
+  /**
    * Everything the table holds, as plain text: handles, definitions, every element, and the next
    * handle to assign. Two equal snapshots mean an unchanged table ([dev-wire-reject-unchanged]).
    */
@@ -180,4 +241,32 @@ export class DeviceMaps {
       return XdpStatus.EINVAL;
     return map;
   }
+}
+
+/**
+ * The status the first failing element of a batch update would get, applied in order, or OK: the
+ * checks of a single MAP_UPDATE ([dev-map-update-flags], [dev-map-update-space]), against the map
+ * as the batch's earlier elements leave it.
+ */
+function batchRefusal(map: BpfMap, count: number, keyAt: (i: number) => Uint8Array, flags: number): number {
+  const { maxEntries, type } = map.definition;
+  const added = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const key = keyAt(i);
+    if (type === BpfMapType.ARRAY) {
+      if (new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true) >= maxEntries)
+        return XdpStatus.E2BIG;
+      if (flags === BpfUpdateFlag.NOEXIST) return XdpStatus.EEXIST;
+      continue;
+    }
+    const hex = Buffer.from(key).toString('hex');
+    const exists = added.has(hex) || typeof map.lookup(key) !== 'number';
+    if (exists && flags === BpfUpdateFlag.NOEXIST) return XdpStatus.EEXIST;
+    if (!exists && flags === BpfUpdateFlag.EXIST) return XdpStatus.ENOENT;
+    if (!exists) {
+      if (map.elementCount + added.size >= maxEntries) return XdpStatus.E2BIG;
+      added.add(hex);
+    }
+  }
+  return XdpStatus.OK;
 }

@@ -10,6 +10,10 @@
  * @module
  */
 import {
+  encodeRxFilterCommand,
+  type RxFilterCommand,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_OK,
   BpfMapType,
   CodecError,
   Errno,
@@ -63,6 +67,14 @@ const GPL_COMPATIBLE: ReadonlySet<string> = new Set([
   'Dual MIT/GPL',
   'Dual MPL/GPL',
 ]);
+
+/** What {@link VirtioNetDriver.mapUpdateBatch} did. */
+export interface BatchUpdateOutcome {
+  /** Elements applied, in order from the first. */
+  readonly applied: number;
+  /** 0, or the errno of the command that failed (its elements were not applied). */
+  readonly errno: number;
+}
 
 /** One element of a map, as the slow path reads it. */
 export interface MapElement {
@@ -164,7 +176,10 @@ export class VirtioNetDriver {
     const offered = this.transport.offeredFeatures();
     const ctrl = featureBit(VIRTIO_NET_F_CTRL_VQ);
     const offload = featureBit(VIRTIO_NET_F_XDP_OFFLOAD);
+    // CTRL_RX with the control queue: the receive filter, which the device applies before an
+    // offloaded program ([dev-dp-order]).
     let accepted = offered & ctrl;
+    if (accepted !== 0n) accepted |= offered & featureBit(VIRTIO_NET_F_CTRL_RX);
     if (wantOffload && (offered & offload) !== 0n && (offered & ctrl) !== 0n) accepted |= offload;
     this.capsValue = undefined;
     // Negotiation resets the device: every handle it gave is void ([drv-reset]); 0 is never one.
@@ -334,18 +349,120 @@ export class VirtioNetDriver {
     const out: MapElement[] = [];
     const seen = new Set<string>();
     let key: Uint8Array | null = null;
-    for (;;) {
-      const next = this.mapNextKey(fd, key);
-      if (next === XdpStatus.ENOENT) return out;
-      if (typeof next === 'number') return next;
-      const id = Buffer.from(next).toString('latin1');
-      if (seen.has(id) || seen.size >= map.def.maxEntries) return GuestErrno.EIO;
+    const batch = map.kind === 'offloaded' ? (this.capsValue?.max_batch ?? 0) : 0;
+    const fresh = (k: Uint8Array) => {
+      const id = Buffer.from(k).toString('latin1');
+      if (seen.has(id) || seen.size >= map.def.maxEntries) return false;
       seen.add(id);
-      const value = this.mapLookup(fd, next);
-      if (typeof value === 'number') return value;
-      out.push({ key: next, value });
-      key = next;
+      return true;
+    };
+    for (;;) {
+      if (batch === 0) {
+        // Key by key: each key checked before its value is read.
+        const next = this.mapNextKey(fd, key);
+        if (next === XdpStatus.ENOENT) return out;
+        if (typeof next === 'number') return next;
+        if (!fresh(next)) return GuestErrno.EIO;
+        const value = this.mapLookup(fd, next);
+        if (typeof value === 'number') return value;
+        out.push({ key: next, value });
+        key = next;
+        continue;
+      }
+      const elements = this.mapLookupBatch(fd, key, batch);
+      if (elements === XdpStatus.ENOENT) return out;
+      if (typeof elements === 'number') return elements;
+      for (const element of elements) {
+        if (!fresh(element.key)) return GuestErrno.EIO;
+        out.push(element);
+        key = element.key;
+      }
+      // A batch shorter than asked for ends at the end of the map ([dev-map-batch-lookup]).
+      if (elements.length < batch) return out;
     }
+  }
+
+  /**
+   * `BPF_MAP_UPDATE_BATCH`: the elements in order, `max_batch` of them to a command (one MAP_UPDATE
+   * each when the device has no batch commands); each command is applied wholly or not at all
+   * ([dev-map-batch-update]). Returns how many elements were applied, and the errno of the first
+   * command that failed (0 when none did).
+   */
+  mapUpdateBatch(fd: number, elements: readonly MapElement[], flags = 0): BatchUpdateOutcome {
+    const map = this.live(fd);
+    if (map === undefined) return { applied: 0, errno: GuestErrno.EBADF };
+    const size = map.kind === 'offloaded' ? (this.capsValue?.max_batch ?? 0) : 0;
+    let applied = 0;
+    while (applied < elements.length) {
+      const chunk = elements.slice(applied, applied + Math.max(1, size));
+      const errno =
+        size === 0 || map.kind === 'local'
+          ? this.mapUpdate(fd, (chunk[0] as MapElement).key, (chunk[0] as MapElement).value, flags)
+          : this.status({
+              command: 'MAP_UPDATE_BATCH',
+              data: {
+                map_handle: map.handle,
+                key_size: map.def.keySize,
+                value_size: map.def.valueSize,
+                flags,
+                count: chunk.length,
+                elements: Uint8Array.from(chunk.flatMap((e) => [...e.key, ...e.value])),
+              },
+            });
+      if (errno !== 0) return { applied, errno };
+      applied += chunk.length;
+    }
+    return { applied, errno: 0 };
+  }
+
+  /**
+   * `BPF_MAP_LOOKUP_BATCH`: up to `max` elements after `key` (from the first when null), in
+   * iteration order; ENOENT when none follows. One MAP_LOOKUP_BATCH of at most `max_batch`
+   * elements, or MAP_GET_NEXT_KEY and MAP_LOOKUP pairs when the device has no batch commands.
+   */
+  mapLookupBatch(fd: number, key: Uint8Array | null, max: number): MapElement[] | number {
+    const map = this.live(fd);
+    if (map === undefined) return GuestErrno.EBADF;
+    const size = map.kind === 'offloaded' ? (this.capsValue?.max_batch ?? 0) : 0;
+    if (size === 0 || map.kind === 'local') {
+      const out: MapElement[] = [];
+      for (let after = key; out.length < max;) {
+        const next = this.mapNextKey(fd, after);
+        if (typeof next === 'number') return out.length > 0 && next === XdpStatus.ENOENT ? out : next;
+        const value = this.mapLookup(fd, next);
+        if (typeof value === 'number') return value;
+        out.push({ key: next, value });
+        after = next;
+      }
+      return out;
+    }
+    const { keySize, valueSize } = map.def;
+    const answer = this.command({
+      command: 'MAP_LOOKUP_BATCH',
+      data: {
+        map_handle: map.handle,
+        key_size: keySize,
+        value_size: valueSize,
+        flags: key === null ? NextKeyFlag.FIRST : 0,
+        max_count: Math.min(max, size),
+        key: key ?? new Uint8Array(0),
+      },
+    });
+    if (typeof answer === 'number') return answer;
+    const stride = keySize + valueSize;
+    const elements = Array.from({ length: answer.count }, (_, i) => ({
+      key: answer.elements.slice(i * stride, i * stride + keySize),
+      value: answer.elements.slice(i * stride + keySize, (i + 1) * stride),
+    }));
+    // An array's keys are its indices, in order from the one after `key` ([dev-map-next-key]).
+    if (map.def.type === BpfMapType.ARRAY) {
+      const index = (k: Uint8Array) => new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true);
+      const from = key === null ? map.def.maxEntries : index(key);
+      const first = from >= map.def.maxEntries ? 0 : from + 1;
+      if (elements.some((e, i) => index(e.key) !== first + i || first + i >= map.def.maxEntries))
+        return GuestErrno.EIO;
+    }
+    return elements;
   }
 
   /**
@@ -545,6 +662,20 @@ export class VirtioNetDriver {
     const fd = this.nextFd++;
     this.fds.set(fd, map);
     return fd;
+  }
+
+  /**
+   * A receive-filter command (promiscuous or all-multicast mode, the MAC table): 0 when the device
+   * acknowledged it, EOPNOTSUPP without VIRTIO_NET_F_CTRL_RX, EIO when the device refused it or
+   * answered anything but one `ack` byte.
+   */
+  setReceiveFilter(command: RxFilterCommand): number {
+    if ((this.negotiated & featureBit(VIRTIO_NET_F_CTRL_RX)) === 0n) return GuestErrno.EOPNOTSUPP;
+    const element = ControlElement.forRequest(encodeRxFilterCommand(command), 1);
+    this.elementsSent++;
+    const used = this.transport.submit(element);
+    const answer = used === 1 ? element.readAnswer(1) : undefined;
+    return answer?.[0] === VIRTIO_NET_OK ? 0 : GuestErrno.EIO;
   }
 
   /** A command that returns only a status: 0, the device's status, or EIO. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Errno, OffloadHelper, XdpAction } from '../../codec/index.js';
+import { BPF_FUNC_REDIRECT_MAP, Errno, OffloadHelper, XdpAction } from '../../codec/index.js';
 import { EngineFault } from './fault.js';
 import { mapOfRegion, type BpfMap } from './maps.js';
 import type { Region } from './memory.js';
@@ -236,7 +236,7 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
   };
   table[OffloadHelper.xdp_load_bytes] = copy(false);
   table[OffloadHelper.xdp_store_bytes] = copy(true);
-  table[OffloadHelper.redirect_map] = (_vm, pc) => {
+  table[BPF_FUNC_REDIRECT_MAP] = (_vm, pc) => {
     throw new EngineFault(
       'helper-argument',
       pc,

@@ -36,6 +36,8 @@ export interface BpfMap {
   readonly definition: MapDefinition;
   /** The region a map pointer (`ld_imm64` with a map) names. */
   readonly region: Region;
+  /** Elements the map holds (an array always holds `max_entries`). */
+  readonly elementCount: number;
   /** The value of a key (a copy), or an errno. */
   lookup(key: Uint8Array): Uint8Array | number;
   /** Creates or replaces an element; 0 or an errno. */
@@ -187,6 +189,11 @@ class ArrayMap implements BpfMap {
   private readonly storage: Uint8Array;
   private readonly regions: ValueRegions;
 
+  /** An array holds every index. */
+  get elementCount(): number {
+    return this.definition.maxEntries;
+  }
+
   constructor(
     readonly definition: MapDefinition,
     private readonly space: AddressSpace,
@@ -278,6 +285,11 @@ class HashMap implements BpfMap {
   private tail = NONE;
   private freeHead: number;
   private size = 0;
+
+  /** Elements the hash holds. */
+  get elementCount(): number {
+    return this.size;
+  }
   private readonly seed = hashSeed();
   private readonly regions: ValueRegions;
 

@@ -16,8 +16,10 @@ import {
   CodecError,
   Errno,
   IFF_XDP_OFFLOAD,
+  TUNSETTXFILTER,
   TUNXDPOFFLOAD,
   TunXdpOffloadOp,
+  decodeTunFilter,
   tunXdpOffload,
   type ValueOf,
 } from '../../codec/index.js';
@@ -26,24 +28,26 @@ import type { DecodedProgram } from '../ebpf/program.js';
 import { countAction, counterOf, zeroCounters, type ActionCounters } from '../ebpf/actions.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
 import type { HostProgram, HostPrograms } from './programs.js';
+import { installTxFilter, txFilterPasses, type ActiveTxFilter } from './tx-filter.js';
 
 /** Linux's TUNGETFEATURES answer: IFF_TUN, IFF_TAP and TUN_FEATURES (NO_PI, ONE_QUEUE, VNET_HDR, MULTI_QUEUE, NAPI, NAPI_FRAGS). */
 export const TUN_BASE_FEATURES = 0x0001 | 0x0002 | 0x1000 | 0x2000 | 0x4000 | 0x0100 | 0x0010 | 0x0020;
 
 /** errno values of the ioctl. */
-const { EBADF, ENOENT, EINVAL, ENOTTY } = Errno;
+const { EBADF, EFAULT, ENOENT, EINVAL, ENOTTY } = Errno;
 
 /** The TUNXDPOFFLOAD argument. */
 export type TunXdpOffloadArg = ValueOf<typeof tunXdpOffload>;
 
 /**
- * What happened to a frame at a hook: `bypass` when no program ran and the frame went on (none
+ * What happened to a frame at a hook: `filtered` when the tap's TUNSETTXFILTER filter discarded it
+ * before the hook (nothing ran, nothing counted); `bypass` when no program ran and the frame went on (none
  * attached, or, at the tap's own hook, a frame outside the sizes it runs programs on); `unfit` when
  * an offloaded program is attached but the frame is longer than the hook can give it, so it is
  * discarded unprocessed and uncounted (a drop program cannot be bypassed); otherwise the counter it
  * went into.
  */
-export type HookFate = 'bypass' | 'unfit' | Exclude<keyof ActionCounters, 'packets'>;
+export type HookFate = 'filtered' | 'bypass' | 'unfit' | Exclude<keyof ActionCounters, 'packets'>;
 
 /** The outcome of one hook. */
 export interface HookOutcome {
@@ -80,6 +84,7 @@ export class Tap {
   private readonly offloadCapable: boolean;
   private readonly readerQueues: Uint8Array[][];
   private offloaded: HostProgram | undefined;
+  private txFilter: ActiveTxFilter | undefined;
   private ownProgram: DecodedProgram | undefined;
   private readonly counters = zeroCounters();
 
@@ -104,10 +109,11 @@ export class Tap {
   }
 
   /**
-   * An ioctl on the tap's fd. Only TUNXDPOFFLOAD is modelled (others: ENOTTY; also ENOTTY on a tap
-   * without the offload hook, as on a kernel that lacks the ioctl).
+   * An ioctl on the tap's fd. TUNSETTXFILTER and TUNXDPOFFLOAD are modelled (others: ENOTTY;
+   * TUNXDPOFFLOAD is also ENOTTY on a tap without the offload hook, as on a kernel that lacks it).
    */
   ioctl(request: number, arg: Uint8Array): IoctlAnswer {
+    if (request === TUNSETTXFILTER) return this.setTxFilter(arg);
     if (request !== TUNXDPOFFLOAD || !this.offloadCapable) return { errno: ENOTTY, arg };
     let value: TunXdpOffloadArg;
     try {
@@ -136,19 +142,31 @@ export class Tap {
     }
   }
 
+  /** TUNSETTXFILTER: an argument cut before its addresses is EFAULT, as the kernel's copy fails. */
+  private setTxFilter(arg: Uint8Array): IoctlAnswer {
+    try {
+      this.txFilter = installTxFilter(decodeTunFilter(arg));
+      return { errno: 0, arg };
+    } catch (error) {
+      if (error instanceof CodecError) return { errno: EFAULT, arg };
+      throw error;
+    }
+  }
+
   /** The offloaded program's id, 0 when none (what QUERY reports). */
   get attachedId(): number {
     return this.offloaded?.id ?? 0;
   }
 
   /**
-   * The host sends a frame toward the reader on a queue: the offloaded program runs first
-   * ([tun-hook], [dev-dp-hook]); PASS queues the frame as the program left it, TX injects it into
+   * The host sends a frame toward the reader on a queue: the TUNSETTXFILTER filter first, then the
+   * offloaded program ([tun-hook-order], [tun-hook], [dev-dp-hook]); PASS queues the frame as the program left it, TX injects it into
    * the receive path, every other verdict discards it.
    */
   transmit(frame: Uint8Array, queue = 0): HookOutcome {
     const target = this.readerQueues[queue];
     if (target === undefined) throw new RangeError(`queue ${queue} does not exist`);
+    if (!txFilterPasses(this.txFilter, frame)) return { fate: 'filtered', frame };
     // [dev-dp-context]: no host interface index reaches the offloaded program.
     const outcome = this.hook(this.offloaded?.program, frame, 0, queue, this.counters, 'unfit');
     if (outcome.fate === 'bypass' || outcome.fate === 'pass') target.push(outcome.frame);

@@ -6,6 +6,9 @@ import { main } from '../../../src/cli/run.js';
 import { fuzzCampaign, fuzzSession, loadCorpus } from '../../../src/harness/fuzz/hostile-guest.js';
 import { sessionSeed } from '../../../src/harness/rng.js';
 import { DeviceMaps } from '../../../src/reference/device/maps.js';
+import { OffloadDevice } from '../../../src/reference/device/device.js';
+import type { ControlElement } from '../../../src/reference/virtqueue/element.js';
+import { encodeFailure, XdpStatus } from '../../../src/codec/index.js';
 
 const FUZZ_MESSAGES = Number(process.env.FUZZ_MESSAGES ?? '20000');
 
@@ -67,4 +70,26 @@ test('xdp-offload fuzz prints the rate and "0 failures"', () => {
   assert.match(stdout, /^1500 messages \(\d+ frames, \d+ sessions\)\ntime: [\d.]+ s, \d+ messages\/s$/m);
   assert.match(stdout, /^0 failures$/m);
   assert.equal(main(['fuzz', '--seed', 'x'], { stdout: () => undefined, stderr: () => undefined }), 2);
+});
+
+test('a device that answers a broken element instead of needing a reset is caught [dev-wire-broken]', (t) => {
+  // The device as it was before [dev-wire-broken]: a readable buffer after a writable one is
+  // answered EINVAL, like a malformed part.
+  const original = Object.getOwnPropertyDescriptor(OffloadDevice.prototype, 'serve');
+  assert.ok(original?.value !== undefined);
+  const serve = original.value as OffloadDevice['serve'];
+  t.after(() => Object.defineProperty(OffloadDevice.prototype, 'serve', original));
+  Object.defineProperty(OffloadDevice.prototype, 'serve', {
+    ...original,
+    value: function (this: OffloadDevice, element: ControlElement) {
+      const order = element.segments.map((s) => s.deviceWritable);
+      if (order.lastIndexOf(false) > order.indexOf(true) && order.includes(true)) {
+        const used = element.writeAnswer(encodeFailure(XdpStatus.EINVAL));
+        return { used, executed: false, status: XdpStatus.EINVAL };
+      }
+      return serve.call(this, element);
+    },
+  });
+  const report = fuzzCampaign({ seed: 1, messages: 20000 });
+  assert.equal(report.failures[0]?.check, 'broken-element');
 });

@@ -31,6 +31,7 @@ test('the CAPS_GET vector advertises a valid set, and its map limits follow from
     maxValueSize: 4096,
     maxMapMemory: 16777216n,
     mapTypes: 6n,
+    maxBatch: 0,
   });
 });
 

@@ -211,6 +211,55 @@ describe('answers the device writes', () => {
         },
         expect: XdpStatus.OK,
       },
+      {
+        request: {
+          command: 'MAP_UPDATE_BATCH',
+          data: {
+            map_handle: handle,
+            key_size: 4,
+            value_size: 8,
+            flags: 0,
+            count: 1,
+            elements: new Uint8Array(12),
+          },
+        },
+        expect: XdpStatus.OK,
+      },
+      {
+        request: {
+          command: 'MAP_UPDATE_BATCH',
+          data: {
+            map_handle: handle,
+            key_size: 4,
+            value_size: 8,
+            flags: 1,
+            count: 1,
+            elements: new Uint8Array(12),
+          },
+        },
+        expect: XdpStatus.EEXIST,
+      },
+      {
+        request: {
+          command: 'MAP_LOOKUP_BATCH',
+          data: {
+            map_handle: handle,
+            key_size: 4,
+            value_size: 8,
+            flags: 1,
+            max_count: 3,
+            key: new Uint8Array(0),
+          },
+        },
+        expect: XdpStatus.OK,
+      },
+      {
+        request: {
+          command: 'MAP_LOOKUP_BATCH',
+          data: { map_handle: handle, key_size: 4, value_size: 8, flags: 0, max_count: 3, key: le32Bytes(3) },
+        },
+        expect: XdpStatus.ENOENT,
+      },
       { request: { command: 'PROG_UNLOAD', data: null }, expect: XdpStatus.ENOENT },
       { request: load(insns(UNCHECKED)), expect: XdpStatus.EACCES },
       { request: load(insns(`lddw %r1, map[77]\n${returns(2)}`)), expect: XdpStatus.EBADF },
@@ -234,7 +283,10 @@ describe('answers the device writes', () => {
       const resultLen = view.getUint32(5, true);
       assert.equal(bytes.length, 9 + resultLen, what);
       if (answer.status !== XdpStatus.OK && request.command !== 'PROG_LOAD') assert.equal(resultLen, 0, what);
-      if (request.command === 'CAPS_GET') assert.deepEqual([...bytes.subarray(9 + 52, 9 + 56)], [0, 0, 0, 0]);
+      if (request.command === 'MAP_LOOKUP_BATCH' && answer.status === XdpStatus.OK) {
+        assert.deepEqual([...bytes.subarray(9 + 4, 9 + 8)], [0, 0, 0, 0]);
+        assert.equal(resultLen, 8 + 3 * 12, 'three array elements, not the room for max_count');
+      }
       if (request.command === 'QUERY') assert.deepEqual([...bytes.subarray(9 + 12, 9 + 16)], [0, 0, 0, 0]);
       if (request.command === 'MAP_CREATE' && answer.status === XdpStatus.OK)
         assert.deepEqual([...bytes.subarray(9 + 4, 9 + 8)], [0, 0, 0, 0]);
@@ -480,6 +532,26 @@ describe('reset and migration', () => {
     t.device.reset();
     t.device.migrate();
   });
+
+  test('during a migration, MAP_CREATE and PROG_LOAD are EAGAIN and change nothing; other commands work [dev-migration]', () => {
+    const t = negotiated();
+    t.device.startMigration();
+    const before = t.device.snapshot();
+    const code = insns(returns(2));
+    assert.equal(
+      exchange(t, {
+        command: 'MAP_CREATE',
+        data: { map_type: BpfMapType.ARRAY, key_size: 4, value_size: 8, max_entries: 1, map_flags: 0 },
+      }).answer.status,
+      XdpStatus.EAGAIN,
+    );
+    assert.equal(exchange(t, load(code)).answer.status, XdpStatus.EAGAIN);
+    assert.equal(exchange(t, { command: 'QUERY', data: null }).answer.status, XdpStatus.OK);
+    assert.equal(t.device.snapshot(), before);
+    t.device.finishMigration();
+    assert.equal(exchange(t, load(code)).answer.status, XdpStatus.OK);
+    assert.throws(() => t.device.startMigration(), MigrationBlockedError);
+  });
 });
 
 describe('map element commands', () => {
@@ -574,7 +646,7 @@ describe('host failures', () => {
       },
       features: () => t.tap.features(),
       ioctl: (request, arg) =>
-        tunXdpOffload.decode(arg).op === TunXdpOffloadOp.ATTACH
+        request === TUNXDPOFFLOAD && tunXdpOffload.decode(arg).op === TunXdpOffloadOp.ATTACH
           ? { errno: 1, arg } // EPERM: the host took a privilege away
           : t.tap.ioctl(request, arg),
       read: (queue) => t.tap.read(queue),

@@ -48,8 +48,21 @@ describe('malformed readable parts [dev-wire-malformed]', () => {
     assert.ok(malformed.length >= 20);
     for (const v of malformed) {
       const { calls, execute } = recording();
-      const element = ControlElement.forRequest(bytesOf(v.hex), 9 + 128);
+      const bytes = bytesOf(v.hex);
+      const element = ControlElement.forRequest(bytes, 9 + 128);
       const served = serveElement(element, execute);
+      assert.equal(calls.length, 0, v.name);
+      if (bytes.length < 2) {
+        // [dev-wire-broken]: no room for the header is no command at all.
+        assert.match(served.broken ?? '', /no room for the command header/, v.name);
+        assert.equal(served.used, 0, v.name);
+        continue;
+      }
+      if (bytes[0] !== 10) {
+        // [dev-wire-other-class]: another class's answer is ack alone.
+        assert.deepEqual([...element.readAnswer(served.used)], [VIRTIO_NET_ERR], v.name);
+        continue;
+      }
       const undefinedValue = v.error?.kind === 'unknown' && /(^|\.)(cmd|map_type)$/.test(v.error.field);
       const want = undefinedValue ? XdpStatus.EOPNOTSUPP : XdpStatus.EINVAL;
       assert.equal(served.status, want, v.name);
@@ -60,14 +73,31 @@ describe('malformed readable parts [dev-wire-malformed]', () => {
     }
   });
 
-  test('a readable buffer after a writable one is malformed as a whole: EINVAL', () => {
+  test('a readable buffer after a writable one breaks the element: nothing executed, nothing written [dev-wire-broken]', () => {
     const { calls, execute } = recording();
+    const writable = new Uint8Array(80).fill(0xa5);
     const element = new ControlElement([
       { bytes: new Uint8Array([10, 8]), deviceWritable: false },
-      { bytes: new Uint8Array(80), deviceWritable: true },
+      { bytes: writable, deviceWritable: true },
       { bytes: new Uint8Array([0]), deviceWritable: false },
     ]);
-    assert.equal(serveElement(element, execute).status, XdpStatus.EINVAL);
+    const served = serveElement(element, execute);
+    assert.match(served.broken ?? '', /readable-after-writable/);
+    assert.equal(served.used, 0);
+    assert.ok(writable.every((b) => b === 0xa5));
+    assert.equal(calls.length, 0);
+  });
+
+  test('an element with no writable byte breaks too; one with a byte gets VIRTIO_NET_ERR alone [dev-wire-broken] [dev-wire-writable-short]', () => {
+    const { calls, execute } = recording();
+    assert.match(
+      serveElement(ControlElement.forRequest(Uint8Array.of(10, 9), 0), execute).broken ?? '',
+      /no room for ack/,
+    );
+    const one = ControlElement.forRequest(Uint8Array.of(10, 9), 1);
+    const served = serveElement(one, execute);
+    assert.equal(served.broken, undefined);
+    assert.deepEqual([...one.readAnswer(served.used)], [VIRTIO_NET_ERR]);
     assert.equal(calls.length, 0);
   });
 });

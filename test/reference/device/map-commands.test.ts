@@ -27,6 +27,7 @@ const maps = new DeviceMaps(
     maxValueSize: 16,
     maxMapMemory: 1n << 20n,
     mapTypes: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
+    maxBatch: 8,
   },
   new AddressSpace(),
 );

@@ -16,6 +16,7 @@ const LIMITS: MapLimits = {
   maxValueSize: 32,
   maxMapMemory: 4096n,
   mapTypes: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
+  maxBatch: 8,
 };
 const array = (valueSize: number, maxEntries: number): MapDefinition => ({
   type: BpfMapType.ARRAY,

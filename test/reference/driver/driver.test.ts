@@ -222,3 +222,70 @@ describe('datapath and reset', () => {
     assert.deepEqual(driver.mapLookup(created.fd, le32Bytes(0)), new Uint8Array(8));
   });
 });
+
+describe('batch commands', () => {
+  const elements = (n: number, base = 1) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: le32Bytes(i),
+      value: Uint8Array.of(base + i, 0, 0, 0, 0, 0, 0, 0),
+    }));
+
+  test('a table filled and read back in batches of max_batch, in fewer elements than one by one [dev-map-batch-update] [dev-map-batch-lookup]', () => {
+    const t = negotiated();
+    const [fd] = createMaps(t, [counters(200)], true);
+    const before = t.driver.elementsSent;
+    assert.deepEqual(t.driver.mapUpdateBatch(fd as number, elements(200)), { applied: 200, errno: 0 });
+    const dump = t.driver.mapDump(fd as number);
+    assert.ok(Array.isArray(dump));
+    assert.deepEqual(
+      dump.map((e) => [e.key[0], e.value[0]]),
+      elements(200).map((e) => [e.key[0], e.value[0]]),
+    );
+    // 4 update batches (64 + 64 + 64 + 8) and 4 lookup batches, where one by one takes 600.
+    assert.equal(t.driver.elementsSent - before, 8);
+  });
+
+  test('without batch commands (max_batch 0) the driver sends elements one by one, with the same result', () => {
+    const t = negotiated({ caps: { ...defaultCaps(3520), max_batch: 0 } });
+    const [fd] = createMaps(t, [counters(5)], true);
+    const before = t.driver.elementsSent;
+    assert.deepEqual(t.driver.mapUpdateBatch(fd as number, elements(5)), { applied: 5, errno: 0 });
+    const dump = t.driver.mapDump(fd as number);
+    assert.ok(Array.isArray(dump));
+    assert.equal(dump.length, 5);
+    assert.equal(t.driver.elementsSent - before, 5 + 2 * 5 + 1);
+  });
+
+  test('a failing chunk stops the batch: earlier chunks stay applied, the failing one changes nothing', () => {
+    const t = negotiated({ caps: { ...defaultCaps(3520), max_batch: 2 } });
+    const [fd] = createMaps(t, [counters(3)], true);
+    // Indices 0, 1 (chunk 1), 2, 3 (chunk 2: index 3 is out of range, so index 2 is not written).
+    assert.deepEqual(t.driver.mapUpdateBatch(fd as number, elements(4, 5)), {
+      applied: 2,
+      errno: XdpStatus.E2BIG,
+    });
+    assert.deepEqual(
+      (t.driver.mapDump(fd as number) as { value: Uint8Array }[]).map((e) => e.value[0]),
+      [5, 6, 0],
+    );
+  });
+
+  test('a device that returns array indices out of order fails the lookup with EIO', () => {
+    const t = negotiated();
+    const { driver } = recorded(t, (element, used) => {
+      const request = decodeRequest(element.readablePart());
+      if (request.command !== 'MAP_LOOKUP_BATCH') return used;
+      // Swap the first two keys of the answer (each element: a 4-byte key, an 8-byte value).
+      const answer = element.readAnswer(used);
+      const swapped = Uint8Array.from(answer);
+      swapped.set(answer.subarray(17, 21), 29);
+      swapped.set(answer.subarray(29, 33), 17);
+      element.writeAnswer(swapped);
+      return used;
+    });
+    assert.equal(driver.probe(), true);
+    const created = driver.mapCreate(counters(4), true);
+    assert.ok('fd' in created);
+    assert.equal(driver.mapLookupBatch(created.fd, null, 4), GuestErrno.EIO);
+  });
+});

@@ -146,6 +146,20 @@ describe('datapath', () => {
     assert.deepEqual([fate.guest.length, fate.toHost.length], [0, 0]);
     assert.equal(query(t.tap).redirect, 1n);
   });
+
+  test('bpf_redirect names nothing: any ifindex is a REDIRECT, nonzero flags ABORTED [dev-prog-helper-redirect]', () => {
+    const u = negotiated();
+    offload(
+      u,
+      `ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 1\nmov %r0, 1\njgt %r4, %r3, out\nldxb %r5, [%r2+0]\nmov %r2, 0\njne %r5, 0xee, go\nmov %r2, 1\ngo:\nmov %r1, 0xffffffff\ncall 23\nout:\nexit\n`,
+    );
+    const plain = ipv4Frame();
+    const flagged = ipv4Frame(17, 0xee);
+    assert.equal(u.fromHost(plain).offload, 'redirect');
+    assert.equal(u.fromHost(flagged).offload, 'aborted');
+    const q = query(u.tap);
+    assert.deepEqual([q.redirect, q.aborted], [1n, 1n]);
+  });
 });
 
 describe('tap interface', () => {
