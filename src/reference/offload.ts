@@ -47,6 +47,7 @@ export {
   serveElement,
 } from './device/frontend.js';
 export { executeMapCommand, isMapCommand, type MapCommandRequest } from './device/map-commands.js';
+export { ControlQueue, type ElementServer, type UsedElement } from './device/control-queue.js';
 export {
   ControlElement,
   FramingError,
