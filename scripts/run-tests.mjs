@@ -24,6 +24,7 @@ const TIERS = {
     'test/reference/ebpf/llvm-disasm.test.ts',
     'test/reference/ebpf/samples.test.ts',
     'test/reference/ebpf/elf-btf.test.ts',
+    'test/reference/ebpf/elf-programs.test.ts',
     'test/package/package.test.ts',
     'test/readme.test.ts',
     'test/vectors/corpus.test.ts',

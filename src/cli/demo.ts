@@ -3,6 +3,13 @@
 // the tap; the guest reads the counters over the control queue. The same programs run in driver mode
 // on a second topology, side by side.
 import { writeFileSync } from 'node:fs';
+import {
+  PROGRAM_PICK_HELP,
+  PROGRAM_PICK_OPTIONS,
+  listPrograms,
+  mapSizesOf,
+  programSelector,
+} from './program-input.js';
 import { DEMO_PROGRAMS, runDemo, runObjectDemo, type DemoProgramName } from '../harness/experiments.js';
 import { demoTraffic } from '../harness/packets.js';
 import { PcapngWriter } from '../harness/pcapng.js';
@@ -23,7 +30,9 @@ function objectTable(file: string, frames: number, r: ReturnType<typeof runObjec
   const row = (label: string, a: number | string, b: number | string) =>
     `  ${label.padEnd(30)}${String(a).padStart(12)}${String(b).padStart(14)}`;
   const { offloaded: o, native: n } = r;
-  const lines = [`${file} (section ${r.section}): ${frames} frames from the host through the tap`];
+  const where =
+    r.program === r.section ? `section ${r.section}` : `program ${r.program}, section ${r.section}`;
+  const lines = [`${file} (${where}): ${frames} frames from the host through the tap`];
   if (o.errno !== 0) {
     lines.push(`  offload refused by the device: errno ${o.errno}`);
     for (const l of (o.log ?? '').split('\n').filter((x) => x !== '')) lines.push(`    ${l}`);
@@ -71,7 +80,7 @@ function table(name: string, frames: number, result: ReturnType<typeof runDemo>)
 export const demo: Subcommand = {
   name: 'demo',
   summary: "reproduce the RFC's xdp1 and xdp2 experiments, offloaded and in driver mode",
-  help: `usage: xdp-offload demo [--program xdp1|xdp2 | --object <file.o> [--section <name>]]
+  help: `usage: xdp-offload demo [--program xdp1|xdp2 | --object <file.o> [--prog-name N | --section S]]
                          [--frames N] [--seed S] [--json]
 
 Offloads xdp1 (count per IP protocol, drop) and xdp2 (count, swap MACs,
@@ -85,7 +94,7 @@ the driver's own).
   --object F    a BPF ELF object instead (clang -O2 -g -target bpf): its maps are
                 created on the device, its global data written, its program offloaded;
                 every map is read back over the control queue
-  --section S   the object's program section (default its first)
+${PROGRAM_PICK_HELP}
   --frames N    frames of traffic (default 10000)
   --seed S      traffic seed (default 1)
   --pcap F      write the offloaded side's frames to F (pcapng: frames from the host,
@@ -98,7 +107,7 @@ the offload, 2 bad usage`,
     const parsed = parse(args, {
       program: { type: 'string' },
       object: { type: 'string' },
-      section: { type: 'string' },
+      ...PROGRAM_PICK_OPTIONS,
       frames: { type: 'string' },
       seed: { type: 'string' },
       pcap: { type: 'string' },
@@ -116,12 +125,14 @@ the offload, 2 bad usage`,
       if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());
     };
     const objectFile = stringOption(parsed, 'object');
+    const listed = listPrograms(parsed, objectFile, out, parsed.values.json === true);
+    if (listed !== undefined) return listed;
     if (objectFile !== undefined) {
       if (program !== undefined) throw new UsageError('give --program or --object, not both');
       const bytes = readInputFile(objectFile, '--object');
       let result;
       try {
-        result = runObjectDemo(bytes, stringOption(parsed, 'section'), traffic, pcap);
+        result = runObjectDemo(bytes, programSelector(parsed), traffic, pcap, mapSizesOf(parsed));
       } catch (error) {
         if (error instanceof ElfError) throw new UsageError(`${objectFile}: ${error.message}`);
         throw error;

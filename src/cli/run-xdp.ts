@@ -1,7 +1,15 @@
 // `xdp-offload run`: one XDP run of a program on a packet, as BPF_PROG_TEST_RUN would report it.
 import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
 import { XdpEngine, TestRunError, MapCreateError, type BpfMap } from '../reference/ebpf/index.js';
-import { loadProgram, mapDefinition } from './program-input.js';
+import {
+  PROGRAM_PICK_HELP,
+  PROGRAM_PICK_OPTIONS,
+  listPrograms,
+  loadProgram,
+  mapDefinition,
+  mapSizesOf,
+  programSelector,
+} from './program-input.js';
 import { mapContents } from '../vectors/index.js';
 import {
   EXIT,
@@ -21,18 +29,20 @@ const MAX_REPEAT = 10_000_000;
 export const runXdp: Subcommand = {
   name: 'run',
   summary: 'run an XDP program on a packet and print verdict, output packet and maps',
-  help: `usage: xdp-offload run (--prog <sample|file> | --insns-hex <hex>) [--section <name>]
+  help: `usage: xdp-offload run (--prog <sample|file> | --insns-hex <hex>) [--prog-name N | --section S]
                         --packet <hex> [--map <def>]... [--repeat N] [--json]
+       xdp-offload run --prog <file.o> --list [--json]
 
 Runs an XDP program once on a packet, as BPF_PROG_TEST_RUN does (frames of 14
 to 3520 bytes, 256 bytes of headroom). The program is a sample (xdp1, xdp2), a
 file of assembler text (bpf_conformance syntax, with 'lddw %rN, map[H]' for map
 handle H), of instruction hex, a BPF ELF object (clang -O2 -g -target bpf;
---section picks the program; its maps come from the 'maps' and BTF '.maps'
+--prog-name or --section picks the program; its maps come from the 'maps' and BTF '.maps'
 sections, its global data from .rodata/.data/.bss), or --insns-hex. Maps get
 handles 1, 2, ... in the order given: --map array:VALUE_SIZE:ENTRIES or hash:KEY:VALUE:ENTRIES
 (samples create their own).
 
+${PROGRAM_PICK_HELP}
   --packet <hex>   the frame ('@file' reads a file)
   --repeat N       run N times, 1 to 10000000 (maps keep their state), report the last run
   --json           print {action, retval, output, fault, steps, maps}
@@ -42,12 +52,14 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
     const parsed = parse(args, {
       prog: { type: 'string' },
       'insns-hex': { type: 'string' },
-      section: { type: 'string' },
+      ...PROGRAM_PICK_OPTIONS,
       packet: { type: 'string' },
       map: { type: 'string', multiple: true },
       repeat: { type: 'string' },
       json: { type: 'boolean' },
     });
+    const listed = listPrograms(parsed, stringOption(parsed, 'prog'), out, parsed.values.json === true);
+    if (listed !== undefined) return listed;
     const packetText = stringOption(parsed, 'packet');
     if (packetText === undefined) throw new UsageError('--packet is required');
     const packet = parseHex(readArgument(packetText, '--packet').trim());
@@ -55,7 +67,8 @@ exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
     const { insns, maps, mapData } = loadProgram(
       stringOption(parsed, 'prog'),
       stringOption(parsed, 'insns-hex'),
-      stringOption(parsed, 'section'),
+      programSelector(parsed),
+      mapSizesOf(parsed),
     );
     const repeat = integerOption(parsed, 'repeat', { min: 1, max: MAX_REPEAT }, 1);
     const engine = new XdpEngine();

@@ -1,7 +1,15 @@
 // `xdp-offload verify`: the host verifier's verdict on a program, as Linux 6.1 would give it.
 import { OFFLOADABLE_HELPER_IDS, nameOf } from '../codec/index.js';
 import { verify as verifyProgram, VerifierErrno } from '../reference/verifier/index.js';
-import { loadProgram, mapDefinition } from './program-input.js';
+import {
+  PROGRAM_PICK_HELP,
+  PROGRAM_PICK_OPTIONS,
+  listPrograms,
+  loadProgram,
+  mapDefinition,
+  mapSizesOf,
+  programSelector,
+} from './program-input.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
 
 const ERRNO_NAMES = { ...VerifierErrno, OK: 0 } as const;
@@ -9,7 +17,7 @@ const ERRNO_NAMES = { ...VerifierErrno, OK: 0 } as const;
 export const verify: Subcommand = {
   name: 'verify',
   summary: 'verify an XDP program as Linux 6.1 does (accept, or the errno and the reason)',
-  help: `usage: xdp-offload verify (<prog> | --insns-hex <hex>) [--section <name>]
+  help: `usage: xdp-offload verify (<prog> | --insns-hex <hex>) [--prog-name N | --section S]
                            [--map <def>]... [--privileged] [--strict-alignment] [--json]
 
 Verifies an XDP program: a sample (xdp1, xdp2), a file of assembler text or
@@ -21,23 +29,27 @@ sanitizing) and offers only the offloadable helpers, as the device verifies;
 --privileged verifies as for root. --strict-alignment is BPF_F_STRICT_ALIGNMENT:
 packet (2 bytes past an aligned address) and map value accesses must be aligned.
 
+${PROGRAM_PICK_HELP}
   --json  print {"accepted", "errno", "log", "insns_processed"}
 
 exit: 0 accepted, 1 rejected, 2 unusable input`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
       'insns-hex': { type: 'string' },
-      section: { type: 'string' },
+      ...PROGRAM_PICK_OPTIONS,
       map: { type: 'string', multiple: true },
       privileged: { type: 'boolean' },
       'strict-alignment': { type: 'boolean' },
       json: { type: 'boolean' },
     });
     if (parsed.positionals.length > 1) throw new UsageError('verify takes one program');
+    const listed = listPrograms(parsed, parsed.positionals[0], out, parsed.values.json === true);
+    if (listed !== undefined) return listed;
     const { insns, maps } = loadProgram(
       parsed.positionals[0],
       stringOption(parsed, 'insns-hex'),
-      stringOption(parsed, 'section'),
+      programSelector(parsed),
+      mapSizesOf(parsed),
     );
     const given = parsed.values.map;
     const defs = [...maps, ...(Array.isArray(given) ? (given as string[]) : [])].map((d) =>

@@ -156,18 +156,22 @@ export function runObjectDemo(
   section: string | undefined,
   traffic: readonly Uint8Array[],
   sink?: PacketSink,
+  mapSizes: Readonly<Record<string, number>> = {},
 ): DemoComparison<ObjectDemoSide> & {
   /** The object's section that ran. */
   readonly section: string;
+  /** The program that ran (its function's name, or the section's). */
+  readonly program: string;
 } {
-  const names = loadElfProgram(object, section).mapNames;
+  const chosen = loadElfProgram(object, section, { mapSizes });
+  const names = chosen.mapNames;
   const side = (offload: boolean): ObjectDemoSide => {
     const t = new Topology();
     t.driver.probe();
     const attached = t.driver.attachObject(
       object,
       offload ? 'offload' : 'driver',
-      section === undefined ? {} : { section },
+      section === undefined ? { mapSizes } : { section, mapSizes },
     );
     if (attached.errno !== 0)
       return {
@@ -198,5 +202,5 @@ export function runObjectDemo(
       maps,
     };
   };
-  return { section: loadElfProgram(object, section).section, offloaded: side(true), native: side(false) };
+  return { section: chosen.section, program: chosen.name, offloaded: side(true), native: side(false) };
 }

@@ -494,12 +494,17 @@ export class VirtioNetDriver {
   attachObject(
     object: Uint8Array,
     mode: XdpMode,
-    options: AttachOptions & { readonly section?: string } = {},
+    options: AttachOptions & {
+      /** The program: a function name or a section (the first program by default). */
+      readonly section?: string;
+      /** `max_entries` by map name, as libbpf's user may set them before load. */
+      readonly mapSizes?: Readonly<Record<string, number>>;
+    } = {},
   ): AttachOutcome & {
     /** The guest fds of the object's maps, by handle - 1 (empty on failure). */
     readonly fds: readonly number[];
   } {
-    const elf = loadElfProgram(object, options.section);
+    const elf = loadElfProgram(object, options.section, { mapSizes: options.mapSizes ?? {} });
     const fds: number[] = [];
     const undo = (errno: number, extra: Partial<AttachOutcome> = {}) => {
       for (const fd of fds) this.mapFree(fd);

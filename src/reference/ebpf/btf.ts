@@ -265,7 +265,8 @@ export class Btf {
           type: need('type', 'type'),
           keySize: fields.get('key_size') ?? need('key', 'key'),
           valueSize: fields.get('value_size') ?? need('value', 'value'),
-          maxEntries: need('max_entries', 'max_entries'),
+          // Absent, it is 0: libbpf leaves it to its user to set before load.
+          maxEntries: fields.get('max_entries') ?? 0,
         },
         flags: fields.get('map_flags') ?? 0,
       };

@@ -34,6 +34,8 @@ export class ElfError extends Error {
 
 /** A program read from an object. */
 export interface ElfProgram {
+  /** Its name: the function's, or the section's for a section without function symbols. */
+  readonly name: string;
   /** Its section. */
   readonly section: string;
   /** Instruction slots, map references rewritten to handles. */
@@ -178,6 +180,7 @@ function parse(bytes: Uint8Array) {
           return {
             name: symbolName(strtab, view.getUint32(at, true)),
             type: (bytes[at + 4] as number) & 0xf,
+            global: (bytes[at + 4] as number) >> 4 === STB_GLOBAL,
             shndx: view.getUint16(at + 6, true),
             value: Number(view.getBigUint64(at + 8, true)),
             size: Number(view.getBigUint64(at + 16, true)),
@@ -254,17 +257,115 @@ export function elfProgramSections(bytes: Uint8Array): string[] {
   return programSections(parse(bytes).sections).map((s) => s.name);
 }
 
+/** One program of an object: a global function of a program section, as libbpf 1.x counts them. */
+export interface ElfProgramEntry {
+  /** The function's name (the section's, for a section without function symbols). */
+  readonly name: string;
+  /** Its section. */
+  readonly section: string;
+  /** Its first instruction slot in the section. */
+  readonly start: number;
+  /** The slot after its last. */
+  readonly end: number;
+}
+
+/**
+ * Every program of a parsed object, in file order: each global function of a program section
+ * (libbpf 1.x loads every one as its own program), or the whole section when it declares none.
+ */
+function programEntries(parsed: Parsed): ElfProgramEntry[] {
+  const { sections, bySection } = parsed;
+  return programSections(sections).flatMap((s) => {
+    const slots = s.size / 8;
+    const functions = (bySection.get(sections.indexOf(s)) ?? [])
+      .filter((sym) => sym.type === STT_FUNC && sym.global && sym.size > 0)
+      .sort((a, b) => a.value - b.value);
+    if (functions.length === 0) return [{ name: s.name, section: s.name, start: 0, end: slots }];
+    return functions.map((fn) => {
+      if (fn.value % 8 !== 0 || fn.size % 8 !== 0 || fn.value + fn.size > s.size)
+        throw new ElfError(
+          s.name,
+          s.offset + fn.value,
+          `function ${fn.name} lies outside whole instructions of the section`,
+        );
+      return { name: fn.name, section: s.name, start: fn.value / 8, end: (fn.value + fn.size) / 8 };
+    });
+  });
+}
+
+/** The programs of an object (what `--list` shows and `--prog-name` chooses from). */
+export function elfPrograms(bytes: Uint8Array): ElfProgramEntry[] {
+  return programEntries(parse(bytes));
+}
+
 /** Data sections loaded as single-element arrays, as Linux and libbpf load them for XDP. */
 const DATA_SECTION = /^\.(rodata|data|bss)(\..*)?$/;
 const R_BPF_64_32 = 10;
 const STT_FUNC = 2;
+const STB_GLOBAL = 1;
 const SHT_NOBITS = 8;
 
 type Parsed = ReturnType<typeof parse>;
 type Symbol = Parsed['symbols'][number];
 
+/** How a loader may adjust an object's maps before loading, as libbpf lets its user. */
+export interface ElfLoadOptions {
+  /** `max_entries` by map name (libbpf's `bpf_map__set_max_entries`; the CLI's `--map-size NAME=N`). */
+  readonly mapSizes?: Readonly<Record<string, number>>;
+}
+
+/** `BPF_F_*` map creation flags by bit, for messages. */
+const MAP_FLAG_NAMES: Readonly<Record<number, string>> = {
+  0x1: 'BPF_F_NO_PREALLOC',
+  0x2: 'BPF_F_NO_COMMON_LRU',
+  0x4: 'BPF_F_NUMA_NODE',
+  0x8: 'BPF_F_RDONLY',
+  0x10: 'BPF_F_WRONLY',
+  0x20: 'BPF_F_STACK_BUILD_ID',
+  0x40: 'BPF_F_ZERO_SEED',
+  0x80: 'BPF_F_RDONLY_PROG',
+  0x100: 'BPF_F_WRONLY_PROG',
+  0x200: 'BPF_F_CLONE',
+  0x400: 'BPF_F_MMAPABLE',
+  0x800: 'BPF_F_PRESERVE_ELEMS',
+  0x1000: 'BPF_F_INNER_MAP',
+};
+const BPF_F_NO_PREALLOC = 0x1;
+
+/**
+ * A map's definition after its flags and the loader's sizes: BPF_F_NO_PREALLOC on a hash is an
+ * allocation hint with no effect on what the map holds, so it is dropped (a device accounts
+ * `max_entries` either way); every other flag changes semantics the wire cannot carry and is
+ * refused by name; `max_entries` 0 is left to the loader, as libbpf users leave it.
+ */
+function adjustedMap(
+  where: { section: string; offset: number },
+  name: string,
+  definition: MapDefinition,
+  flags: number,
+  sizes: Readonly<Record<string, number>>,
+): MapDefinition {
+  const fail = (detail: string) => new ElfError(where.section, where.offset, `map ${name}: ${detail}`);
+  const unsupported = flags & ~(definition.type === 1 ? BPF_F_NO_PREALLOC : 0);
+  if (unsupported !== 0) {
+    const names = Object.entries(MAP_FLAG_NAMES)
+      .filter(([bit]) => (unsupported & Number(bit)) !== 0)
+      .map(([, n]) => n);
+    throw fail(
+      `map_flags 0x${unsupported.toString(16)} (${names.join(', ') || 'undefined bits'}) cannot be offloaded`,
+    );
+  }
+  const size = sizes[name];
+  const maxEntries = size ?? definition.maxEntries;
+  if (maxEntries === 0) throw fail('max_entries 0 is left to the loader; give this map a size');
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 0 || maxEntries > 0xffffffff)
+    throw fail(`max_entries ${maxEntries} is not a u32`);
+  return { ...definition, maxEntries };
+}
+
 /** The maps an object defines, in handle order: legacy `maps`, BTF `.maps`, then data sections. */
-function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed) {
+function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed, options: ElfLoadOptions = {}) {
+  const sizes = options.mapSizes ?? {};
   const maps: {
     name: string;
     definition: MapDefinition;
@@ -281,16 +382,23 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed) {
       const at = legacy.offset + sym.value;
       if (sym.value + MAP_DEF_SIZE > legacy.size)
         throw new ElfError('maps', at, `map ${sym.name} runs past the section`);
+      const definition = {
+        type: view.getUint32(at, true),
+        keySize: view.getUint32(at + 4, true),
+        valueSize: view.getUint32(at + 8, true),
+        maxEntries: view.getUint32(at + 12, true),
+      };
       maps.push({
         name: sym.name,
         section: legacyIndex,
         offset: sym.value,
-        definition: {
-          type: view.getUint32(at, true),
-          keySize: view.getUint32(at + 4, true),
-          valueSize: view.getUint32(at + 8, true),
-          maxEntries: view.getUint32(at + 12, true),
-        },
+        definition: adjustedMap(
+          { section: 'maps', offset: at },
+          sym.name,
+          definition,
+          view.getUint32(at + 16, true),
+          sizes,
+        ),
       });
     }
   }
@@ -316,9 +424,14 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed) {
     );
     const placed = defined.map((m) => ({ ...m, offset: symbolOffset.get(m.name) ?? m.offset }));
     for (const m of placed.sort((a, b) => a.offset - b.offset)) {
-      if (m.flags !== 0)
-        throw new ElfError('.maps', m.offset, `map ${m.name}: map_flags ${m.flags} are not supported`);
-      maps.push({ name: m.name, section: btfMapsIndex, offset: m.offset, definition: m.definition });
+      const definition = adjustedMap(
+        { section: '.maps', offset: m.offset },
+        m.name,
+        m.definition,
+        m.flags,
+        sizes,
+      );
+      maps.push({ name: m.name, section: btfMapsIndex, offset: m.offset, definition });
     }
   }
   let dataTotal = 0;
@@ -342,21 +455,43 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed) {
       data,
     });
   });
+  for (const name of Object.keys(sizes))
+    if (!maps.some((m) => m.name === name && m.data === undefined))
+      throw new ElfError(
+        '',
+        0,
+        `no map named ${name} to size (maps: ${
+          maps
+            .filter((m) => m.data === undefined)
+            .map((m) => m.name)
+            .join(', ') || 'none'
+        })`,
+      );
   return maps;
 }
 
-/** Loads one program section (the first one when `section` is not given). */
-export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram {
+/**
+ * Loads one program: the one named `select` (a function name, as xdp-loader's `--prog-name`
+ * takes it, or a section name, whose first program it then is), or the object's first program.
+ */
+export function loadElfProgram(bytes: Uint8Array, select?: string, options: ElfLoadOptions = {}): ElfProgram {
   const parsed = parse(bytes);
   const { view, sections, symbols, bySection } = parsed;
-  const programs = programSections(sections);
-  const prog = section === undefined ? programs[0] : programs.find((s) => s.name === section);
-  if (prog === undefined) {
-    const have = programs.slice(0, 16).map((s) => s.name);
-    if (programs.length > 16) have.push(`and ${programs.length - 16} more`);
-    throw new ElfError(section ?? '', 0, `no such program section (have: ${have.join(', ') || 'none'})`);
+  const entries = programEntries(parsed);
+  const entry =
+    select === undefined
+      ? entries[0]
+      : (entries.find((e) => e.name === select) ?? entries.find((e) => e.section === select));
+  if (entry === undefined) {
+    const have = entries
+      .slice(0, 16)
+      .map((e) => (e.name === e.section ? e.name : `${e.name} (${e.section})`));
+    if (entries.length > 16) have.push(`and ${entries.length - 16} more`);
+    const what = select === undefined ? 'no program' : `no program or program section named ${select}`;
+    throw new ElfError('', 0, `${what} (have: ${have.join(', ') || 'none'})`);
   }
-  const maps = objectMaps(bytes, parsed);
+  const prog = sections.find((s) => s.name === entry.section) as Section;
+  const maps = objectMaps(bytes, parsed, options);
   // Maps by (section, offset) and data maps by section, for relocations in constant time.
   const mapAt = new Map<string, number>();
   const dataMapOf = new Map<number, number>();
@@ -367,7 +502,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
   const textIndex = sections.findIndex((s) => s.name === '.text');
   const text = sections[textIndex];
   const textSlots = text === undefined || text.size === 0 ? [] : codeSlots(bytes, text);
-  const insns = codeSlots(bytes, prog);
+  const insns = codeSlots(bytes, prog).slice(entry.start, entry.end);
   // Relocation records by the section they apply to, read once.
   const relocations = new Map<
     number,
@@ -409,7 +544,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
   // a .text slot of the function is the slot plus this delta.
   const placed = new Map<number, number>();
   const pending: { base: number; sectionIndex: number; fnStart: number }[] = [
-    { base: 0, sectionIndex: sections.indexOf(prog), fnStart: -1 },
+    { base: -entry.start, sectionIndex: sections.indexOf(prog), fnStart: -1 },
   ];
 
   /** Applies one relocation of section `rel` (entry `at`, at byte `offset`) to the instruction at `slot`. */
@@ -483,6 +618,8 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
     for (const { rel, at, offset, type, symbol } of list) {
       if (sectionIndex !== textIndex && offset >= own.size)
         throw new ElfError(rel.name, at, `relocation at ${offset} is past the section`);
+      // Another program of the same section: its relocations are its own.
+      if (fnStart === -1 && (offset < entry.start * 8 || offset >= entry.end * 8)) continue;
       const slot = base + offset / 8;
       const insn = insns[slot];
       if (symbol === undefined || insn === undefined || !Number.isInteger(offset / 8))
@@ -500,6 +637,7 @@ export function loadElfProgram(bytes: Uint8Array, section?: string): ElfProgram 
         ? ''
         : cString(bytes, licenseSection.offset, licenseSection.offset + licenseSection.size, 'license');
   return {
+    name: entry.name,
     section: prog.name,
     insns,
     maps: maps.map((m) => m.definition),

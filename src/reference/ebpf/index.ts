@@ -44,6 +44,9 @@ export {
   ElfError,
   type ElfProgram,
   elfProgramSections,
+  elfPrograms,
+  type ElfLoadOptions,
+  type ElfProgramEntry,
   loadElfProgram,
 } from './elf.js';
 export {
