@@ -190,10 +190,22 @@ test(
         ['tun-ioctl-args', /Companion__XDP_offload_to_a_Linux_tap/],
       ] as const) {
         await page.fill('#tsd-search-input', id);
-        await page.locator('#tsd-search-results li a').first().waitFor({ timeout: 10_000 });
-        const hrefs = await page.$$eval('#tsd-search-results li a', (as) =>
-          as.slice(0, 5).map((a) => (a as unknown as { href: string }).href),
-        );
+        // The theme updates the results a moment after the input changes, and the list still
+        // holds the previous query's results until then: read it until it answers this query
+        // (its first five name the document) or ten seconds pass.
+        const top5 = () =>
+          page.$$eval('#tsd-search-results li a', (as) =>
+            as.slice(0, 5).map((a) => (a as unknown as { href: string }).href),
+          );
+        let hrefs = await top5();
+        for (
+          let waited = 0;
+          waited < 10_000 && !hrefs.some((h) => document.test(decodeURIComponent(h)));
+          waited += 100
+        ) {
+          await page.waitForTimeout(100);
+          hrefs = await top5();
+        }
         assert.ok(
           hrefs.some((h) => document.test(decodeURIComponent(h))),
           `${id}: ${hrefs.join(', ')}`,
