@@ -39,12 +39,15 @@ for (const [name, bug] of Object.entries(DEVICE_BUGS)) {
     const report = planted.fuzzCampaign({ seed: 1, mode: bug.mode, messages: 30_000 });
     const failure = report.failures[0];
     assert.ok(failure !== undefined, `not found in ${report.messages} messages`);
+    // Values kept past their element show as heap held, or, once the collector labours under
+    // them on a loaded machine, first as commands slower than the bound: either is the resource
+    // bound of [dev-resource-bounded] failing, which an honest device never does (the test above).
     const expected = {
-      'values-retained': 'heap',
-      'next-key-scans': 'command-time',
-      'insn-cnt-after-decode': 'prog-limit',
+      'values-retained': ['heap', 'command-time'],
+      'next-key-scans': ['command-time'],
+      'insn-cnt-after-decode': ['prog-limit'],
     }[name];
-    assert.equal(failure.check, expected, found(failure));
+    assert.ok(expected?.includes(failure.check), found(failure));
   });
 }
 
