@@ -108,17 +108,19 @@ function labelText(text: string): string {
   return text.replace(/[^A-Za-z0-9 /:.-]/g, '');
 }
 
-/** What a heading becomes. */
-function heading(level: number, title: string): string {
+/** What a heading becomes: its LaTeX and the label it defines (with its prefix). */
+function heading(level: number, title: string): { latex: string; label: string } {
   const command = level <= 2 ? '\\subsection' : '\\subsubsection';
   const bare = title.replace(/^X\.[0-9.]+\s+/, '').replace(/^[A-Z]\.[0-9]+\s+/, '');
   const normative = /^(Device|Driver) Requirements: (.+)$/.exec(bare);
   if (normative !== null) {
-    const macro = normative[1] === 'Device' ? '\\devicenormative' : '\\drivernormative';
+    const kind = normative[1] === 'Device' ? 'devicenormative' : 'drivernormative';
     const what = normative[2] as string;
-    return `${macro}{${command}}{${escapeText(what)}}{${labelText(`${LABEL_BASE} / ${what}`)}}`;
+    const label = labelText(`${LABEL_BASE} / ${what}`);
+    return { latex: `\\${kind}{${command}}{${escapeText(what)}}{${label}}`, label: `${kind}:${label}` };
   }
-  return `${command}{${escapeText(bare)}}\\label{sec:${labelText(`${LABEL_BASE} / ${bare}`)}}`;
+  const label = `sec:${labelText(`${LABEL_BASE} / ${bare}`)}`;
+  return { latex: `${command}{${escapeText(bare)}}\\label{${label}}`, label };
 }
 
 /** The structure a `<!-- struct:NAME -->` block shows. */
@@ -197,15 +199,8 @@ export function renderDocument(markdown: string, normative: NormativeSections): 
       const level = (h[1] as string).length;
       if (level === 1) continue; // the document title: the chapter's own
       const rendered = heading(level, h[2] as string);
-      label =
-        /\\label\{sec:([^}]*)\}|\\(?:device|driver)normative\{[^}]*\}\{[^}]*\}\{([^}]*)\}/
-          .exec(rendered)
-          ?.slice(1)
-          .find((x) => x !== undefined) ?? '';
-      if (rendered.startsWith('\\devicenormative')) label = `devicenormative:${label}`;
-      else if (rendered.startsWith('\\drivernormative')) label = `drivernormative:${label}`;
-      else label = `sec:${label}`;
-      out.push(rendered, '');
+      label = rendered.label;
+      out.push(rendered.latex, '');
       continue;
     }
     if (line.startsWith('|')) {

@@ -39,6 +39,7 @@ export {
 } from './tun/tx-filter.js';
 export {
   brokenElement,
+  type OtherClassServer,
   type CommandExecutor,
   malformedStatus,
   requestBounds,

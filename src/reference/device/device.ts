@@ -49,7 +49,7 @@ import type { DecodedProgram } from '../ebpf/program.js';
 import { verify } from '../verifier/verify.js';
 import { ControlElement } from '../virtqueue/element.js';
 import { advertisedHelpers, checkCaps, mapLimitsOf, type DeviceCaps } from './caps.js';
-import { brokenElement, requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
+import { requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
 import { applyRxFilterCommand, RESET_RX_FILTER, tunFilterOf, type RxFilterState } from './rx-filter.js';
 import { executeMapCommand, isMapCommand } from './map-commands.js';
 import { DeviceMaps } from './maps.js';
@@ -325,24 +325,30 @@ export class OffloadDevice {
   /**
    * Serves one control virtqueue element: nothing once the device needs a reset; an element that
    * breaks the core's rules sets DEVICE_NEEDS_RESET ([dev-wire-broken]); the receive filter's
-   * commands when CTRL_RX is negotiated; every other element through the class's front end.
+   * commands when CTRL_RX is negotiated; every element through the class's front end.
    */
   serve(element: ControlElement): Served {
     if (this.broken !== undefined) return { used: 0, executed: false, broken: this.broken };
-    this.broken = brokenElement(element);
-    if (this.broken !== undefined) return { used: 0, executed: false, broken: this.broken };
-    const head = element.readablePrefix(2);
-    if (isRxFilterHeader(head[0], head[1]) && (this.negotiated & featureBit(VIRTIO_NET_F_CTRL_RX)) !== 0n)
-      return this.serveRxFilter(element);
-    return serveElement(element, (request) => this.execute(request), this.bounds);
+    const served = serveElement(
+      element,
+      (request) => this.execute(request),
+      this.bounds,
+      (e) => this.serveRxFilter(e),
+    );
+    this.broken = served.broken;
+    return served;
   }
 
   /**
    * A receive-filter command: decoded strictly, then brought to the tap with TUNSETTXFILTER, so
    * that the tap filters before the program runs ([dev-dp-order]). The answer is `ack` alone; a
-   * malformed command or a filter the tap refuses is VIRTIO_NET_ERR and changes nothing.
+   * malformed command or a filter the tap refuses is VIRTIO_NET_ERR and changes nothing. Undefined
+   * (no such class) for anything else, or without CTRL_RX.
    */
-  private serveRxFilter(element: ControlElement): Served {
+  private serveRxFilter(element: ControlElement): Served | undefined {
+    const head = element.readablePrefix(2);
+    if (!isRxFilterHeader(head[0], head[1]) || (this.negotiated & featureBit(VIRTIO_NET_F_CTRL_RX)) === 0n)
+      return undefined;
     let next: RxFilterState;
     try {
       next = applyRxFilterCommand(this.rxFilter, decodeRxFilterCommand(element.readablePart()));

@@ -119,21 +119,32 @@ function refusedUnread(element: ControlElement, bounds: RequestBounds): number |
   return element.readableLength > bounds.maxLength ? XdpStatus.EINVAL : undefined;
 }
 
+/** Serves an element of another class, or answers undefined when the device has no such class. */
+export type OtherClassServer = (element: ControlElement) => Served | undefined;
+
 /**
- * Serves one element: refuse a broken element, answer another class with VIRTIO_NET_ERR alone,
- * check the length and header against `bounds`, decode, check the writable room, execute, answer. Without `bounds` (a front end tested on its own) any length is read.
+ * Serves one element: refuse a broken element, hand another class to `otherClass` (VIRTIO_NET_ERR
+ * in `ack` alone when there is none or it declines), check the length and header against
+ * `bounds`, decode, check the writable room, execute, answer. Without `bounds` (a front end
+ * tested on its own) any length is read.
  */
 export function serveElement(
   element: ControlElement,
   execute: CommandExecutor,
   bounds?: RequestBounds,
+  otherClass?: OtherClassServer,
 ): Served {
   const broken = brokenElement(element);
   if (broken !== undefined) return { used: 0, executed: false, broken };
+  const ackError = (): Served => ({
+    used: element.writeAnswer(Uint8Array.of(VIRTIO_NET_ERR)),
+    executed: false,
+  });
+  if (element.readablePrefix(1)[0] !== VIRTIO_NET_CTRL_XDP_OFFLOAD)
+    return otherClass?.(element) ?? ackError();
   const room = element.writableCapacity;
-  // Too small for a status, or another class (whose answer is ack alone): VIRTIO_NET_ERR in ack.
-  if (room < WRITABLE_HEADER_SIZE || element.readablePrefix(1)[0] !== VIRTIO_NET_CTRL_XDP_OFFLOAD)
-    return { used: element.writeAnswer(new Uint8Array([VIRTIO_NET_ERR])), executed: false };
+  // Too small for a status: VIRTIO_NET_ERR in ack alone.
+  if (room < WRITABLE_HEADER_SIZE) return ackError();
   let request: ControlRequest;
   try {
     const refused = bounds === undefined ? undefined : refusedUnread(element, bounds);

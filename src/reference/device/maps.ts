@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BpfMapType, BpfUpdateFlag, XdpStatus, type MapBatchResult } from '../../codec/index.js';
+import { BpfMapType, BpfUpdateFlag, XdpStatus, toHex, type MapBatchResult } from '../../codec/index.js';
 import { createMap, type BpfMap, type MapDefinition } from '../ebpf/maps.js';
 import type { AddressSpace } from '../ebpf/memory.js';
 
@@ -259,7 +259,7 @@ function batchRefusal(map: BpfMap, count: number, keyAt: (i: number) => Uint8Arr
       if (flags === BpfUpdateFlag.NOEXIST) return XdpStatus.EEXIST;
       continue;
     }
-    const hex = Buffer.from(key).toString('hex');
+    const hex = toHex(key);
     const exists = added.has(hex) || typeof map.lookup(key) !== 'number';
     if (exists && flags === BpfUpdateFlag.NOEXIST) return XdpStatus.EEXIST;
     if (!exists && flags === BpfUpdateFlag.EXIST) return XdpStatus.ENOENT;

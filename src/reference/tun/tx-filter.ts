@@ -39,20 +39,21 @@ export function multicastHashBit(mac: Uint8Array): number {
 export interface ActiveTxFilter {
   /** The exactly matched addresses (1 to 8). */
   readonly exact: readonly Uint8Array[];
-  /** The multicast hash, as 64 bits. */
-  readonly hash: bigint;
+  /** The multicast hash's 64 bits, as two words (bit n in word n >> 5): no BigInt per frame. */
+  readonly hash: Uint32Array;
 }
 
 /** The filter a TUNSETTXFILTER argument installs, or undefined when it leaves the filter off. */
 export function installTxFilter(filter: TunFilter): ActiveTxFilter | undefined {
   const { addresses } = filter;
   if (addresses.length === 0) return undefined;
-  let hash = 0n;
+  const hash = new Uint32Array(2);
   for (const mac of addresses.slice(TAP_EXACT_ADDRESSES)) {
     if (!isMulticast(mac)) return undefined;
-    hash |= 1n << BigInt(multicastHashBit(mac));
+    const bit = multicastHashBit(mac);
+    hash[bit >> 5] = ((hash[bit >> 5] as number) | (1 << (bit & 31))) >>> 0;
   }
-  if ((filter.flags & TUN_FLT_ALLMULTI) !== 0) hash = (1n << 64n) - 1n;
+  if ((filter.flags & TUN_FLT_ALLMULTI) !== 0) hash.fill(0xffffffff);
   return { exact: addresses.slice(0, TAP_EXACT_ADDRESSES), hash };
 }
 
@@ -61,5 +62,7 @@ export function txFilterPasses(filter: ActiveTxFilter | undefined, frame: Uint8A
   if (filter === undefined) return true;
   const destination = frame.subarray(0, 6);
   if (filter.exact.some((mac) => mac.every((byte, i) => destination[i] === byte))) return true;
-  return isMulticast(destination) && ((filter.hash >> BigInt(multicastHashBit(destination))) & 1n) === 1n;
+  if (!isMulticast(destination)) return false;
+  const bit = multicastHashBit(destination);
+  return (((filter.hash[bit >> 5] as number) >>> (bit & 31)) & 1) === 1;
 }
