@@ -100,19 +100,19 @@ export const DEVICE_BUGS: Readonly<Record<string, PlantedBug & { readonly mode: 
     rule: '[dev-resource-bounded]: what a map stores is released with the element (here every value written is kept)',
     mode: 'limits',
     file: MAPS,
-    find: '  update(key: Uint8Array, value: Uint8Array, flags: number): number {\n    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;\n    const h = this.hash(key, 0);',
+    find: '  update(key: Uint8Array, value: Uint8Array, flags: number): number {\n    const got = this.element(key, flags);',
     replace:
-      '  update(key: Uint8Array, value: Uint8Array, flags: number): number {\n    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;\n    ((globalThis as unknown as { kept?: Uint8Array[] }).kept ??= []).push(Uint8Array.from(value));\n    const h = this.hash(key, 0);',
+      '  update(key: Uint8Array, value: Uint8Array, flags: number): number {\n    ((globalThis as unknown as { kept?: Uint8Array[] }).kept ??= []).push(Uint8Array.from(value));\n    const got = this.element(key, flags);',
   },
   'next-key-scans': {
     rule: '[dev-resource-bounded]: GET_NEXT_KEY finds the key through the index (here by comparing every key as text)',
     mode: 'limits',
     file: MAPS,
-    find: '    const slot = key === null || key.length !== this.definition.keySize ? NONE : this.slotAt(key, 0);',
+    find: '    const slot = key === null || key.length !== this.definition.keySize ? NONE : table.slotOf(key);',
     replace: [
       '    let slot = NONE;',
       "    const text = (k: Uint8Array) => { let t = ''; for (const b of k) t += String.fromCharCode(b); return t; };",
-      '    if (key !== null) for (let s = this.head; s !== NONE; s = this.next[s] as number) if (text(this.keyOf(s)) === text(key)) { slot = s; break; }',
+      '    if (key !== null) for (let s = table.order.head; s !== NONE; s = table.order.next[s] as number) if (text(table.keyOf(s)) === text(key)) { slot = s; break; }',
     ].join('\n'),
   },
   'insn-cnt-after-decode': {

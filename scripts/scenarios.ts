@@ -303,7 +303,7 @@ function framing(): Scenario {
     spec: ['dev-wire-malformed'],
   });
   w.control('the same command framed over four buffers is answered normally', null, 'OK', {
-    segments: [{ readable: '0a' }, { readable: '00' }, { writable: 3 }, { writable: 90 }, { writable: 4 }],
+    segments: [{ readable: '0a' }, { readable: '00' }, { writable: 3 }, { writable: 98 }, { writable: 4 }],
     spec: ['drv-wire-readable-only'],
   });
   return w.done();

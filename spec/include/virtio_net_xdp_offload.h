@@ -56,6 +56,18 @@
 #define VIRTIO_NET_XDP_LOG_BASIC 1
 #define VIRTIO_NET_XDP_LOG_VERBOSE 2
 
+/* Offloadable map types (Linux enum bpf_map_type values; map_types bits) */
+#define VIRTIO_NET_XDP_MAP_TYPE_HASH 1
+#define VIRTIO_NET_XDP_MAP_TYPE_ARRAY 2
+#define VIRTIO_NET_XDP_MAP_TYPE_PERCPU_HASH 5
+#define VIRTIO_NET_XDP_MAP_TYPE_PERCPU_ARRAY 6
+#define VIRTIO_NET_XDP_MAP_TYPE_LRU_HASH 9
+#define VIRTIO_NET_XDP_MAP_TYPE_LPM_TRIE 11
+
+/* verify_mode values */
+#define VIRTIO_NET_XDP_VERIFY_CAP_BPF 0
+#define VIRTIO_NET_XDP_VERIFY_TRUSTED 1
+
 /* isa_groups bits: RFC 9669 conformance groups */
 #define VIRTIO_NET_XDP_ISA_BASE32 0x01
 #define VIRTIO_NET_XDP_ISA_BASE64 0x02
@@ -99,6 +111,9 @@ struct virtio_net_xdp_caps {
 	__le16 max_frame_len;
 	__le32 max_batch;
 	__u8 helpers[32];
+	__le16 percpu_slots;
+	__le16 verify_mode;
+	__le32 reserved;
 };
 
 /* MAP_CREATE request (device-readable). */
@@ -206,6 +221,8 @@ struct virtio_net_xdp_prog_load {
 /* PROG_LOAD result (device-writable), written on success and on verifier rejection. */
 struct virtio_net_xdp_prog_load_result {
 	__le32 insns_processed;
+	__le16 verify_mode;
+	__le16 reserved;
 	__le32 log_len;
 	char log[];
 };

@@ -128,6 +128,14 @@ export const BpfMapType = {
   HASH: 1,
   /** `BPF_MAP_TYPE_ARRAY`. */
   ARRAY: 2,
+  /** `BPF_MAP_TYPE_PERCPU_HASH`: a hash whose every element holds one value per slot (X.7.2). */
+  PERCPU_HASH: 5,
+  /** `BPF_MAP_TYPE_PERCPU_ARRAY`: an array whose every element holds one value per slot (X.7.2). */
+  PERCPU_ARRAY: 6,
+  /** `BPF_MAP_TYPE_LRU_HASH`: a hash that makes room for a new key by evicting one (X.7.3). */
+  LRU_HASH: 9,
+  /** `BPF_MAP_TYPE_LPM_TRIE`: longest-prefix match over `{ __u32 prefixlen; data }` keys (X.7.4). */
+  LPM_TRIE: 11,
 } as const;
 
 /** `MAP_UPDATE` flags (Linux `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`): an enumeration, not a bit set. */
@@ -150,6 +158,24 @@ export const NextKeyFlag = {
 export const ProgLoadFlag = {
   /** The program's license is GPL-compatible (lets it call GPL-only helpers, as in Linux). */
   GPL_COMPATIBLE: 1,
+} as const;
+
+/**
+ * How the device's host verifies offloaded programs (`verify_mode` in CAPS_GET and in PROG_LOAD's
+ * result, X.8.3): the host operator chooses it, never the guest.
+ */
+export const VerifyMode = {
+  /**
+   * As a loader holding CAP_BPF and CAP_NET_ADMIN only (the default): Spectre v1 and v4
+   * mitigations on, no pointer arithmetic beyond what an unprivileged loader may do, no pointer
+   * comparisons or leaks.
+   */
+  CAP_BPF: 0,
+  /**
+   * As root (CAP_SYS_ADMIN, with CAP_PERFMON): the operator declared its guests trusted; pointer
+   * subtraction and variable packet offsets are accepted without speculation barriers.
+   */
+  TRUSTED: 1,
 } as const;
 
 /** `PROG_LOAD` log levels (Linux's `log_level` values). */
@@ -213,6 +239,8 @@ export const OffloadHelper = {
   ktime_get_ns: 5,
   /** `bpf_get_prandom_u32` (`BPF_FUNC_get_prandom_u32`). */
   get_prandom_u32: 7,
+  /** `bpf_get_smp_processor_id` (`BPF_FUNC_get_smp_processor_id`): the slot of the queue the program runs for, never a host CPU number (X.9). */
+  get_smp_processor_id: 8,
   /** `bpf_redirect` (`BPF_FUNC_redirect`): the ifindex names nothing; REDIRECT, or ABORTED for nonzero flags. */
   redirect: 23,
   /** `bpf_csum_diff` (`BPF_FUNC_csum_diff`). */
@@ -231,6 +259,8 @@ export const OffloadHelper = {
   xdp_load_bytes: 189,
   /** `bpf_xdp_store_bytes` (`BPF_FUNC_xdp_store_bytes`). */
   xdp_store_bytes: 190,
+  /** `bpf_ktime_get_coarse_ns` (`BPF_FUNC_ktime_get_coarse_ns`): the same clock as ktime_get_ns, at a coarser resolution the device chooses. */
+  ktime_get_coarse_ns: 160,
 } as const;
 
 /**

@@ -29,6 +29,7 @@ export {
   OffloadHelper,
   ProgFeature,
   ProgLoadFlag,
+  VerifyMode,
   QueryFlag,
   RxModeCommand,
   TUN_FLT_ALLMULTI,

@@ -26,7 +26,7 @@ export interface CapsResult {
   readonly max_insns: number;
   /** Maximum log_size the device honours; larger requests are clamped to it. */
   readonly max_log_size: number;
-  /** Bit n set: map type n can be created (only HASH (1) and ARRAY (2) are defined). */
+  /** Bit n set: map type n can be created (VIRTIO_NET_XDP_MAP_TYPE_* are the defined ones). */
   readonly map_types: bigint;
   /** RFC 9669 conformance groups the device executes (VIRTIO_NET_XDP_ISA_*). */
   readonly isa_groups: number;
@@ -40,11 +40,15 @@ export interface CapsResult {
   readonly max_batch: number;
   /** Bitmap of callable helpers: bit (id % 8) of byte (id / 8) set means helper id is supported. */
   readonly helpers: Uint8Array;
+  /** Values each element of a per-CPU map holds: one slot per queue pair, at least 1 (X.7.2). */
+  readonly percpu_slots: number;
+  /** How the host verifies programs: VIRTIO_NET_XDP_VERIFY_* (X.8.3). */
+  readonly verify_mode: number;
 }
 
 /** MAP_CREATE request (device-readable). (`struct virtio_net_xdp_map_create`) */
 export interface MapCreateRequest {
-  /** BPF_MAP_TYPE_HASH (1) or BPF_MAP_TYPE_ARRAY (2). */
+  /** BPF_MAP_TYPE_*: one of the offloadable types (X.7). */
   readonly map_type: number;
   /** Key size in bytes (4 for an array). */
   readonly key_size: number;
@@ -182,6 +186,8 @@ export interface ProgLoadRequest {
 export interface ProgLoadResult {
   /** Instructions the verifier processed (its measure of effort). */
   readonly insns_processed: number;
+  /** The caps' verify_mode the program was verified under (X.8.3). */
+  readonly verify_mode: number;
   /** Bytes of log that follow; at most the request log_size. */
   readonly log_len: number;
   /** Verifier log: printable ASCII, tab and newline, no terminator. */

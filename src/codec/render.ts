@@ -7,6 +7,8 @@
 import {
   IFF_XDP_OFFLOAD,
   IsaGroup,
+  BpfMapType,
+  VerifyMode,
   LogLevel,
   NextKeyFlag,
   ProgFeature,
@@ -56,6 +58,12 @@ export const CONSTANT_GROUPS: readonly ConstantGroup[] = [
   { doc: 'MAP_GET_NEXT_KEY flags', prefix: 'VIRTIO_NET_XDP_NEXT_KEY_F_', values: NextKeyFlag },
   { doc: 'PROG_LOAD flags', prefix: 'VIRTIO_NET_XDP_PROG_LOAD_F_', values: ProgLoadFlag },
   { doc: 'PROG_LOAD log levels', prefix: 'VIRTIO_NET_XDP_LOG_', values: LogLevel },
+  {
+    doc: 'Offloadable map types (Linux enum bpf_map_type values; map_types bits)',
+    prefix: 'VIRTIO_NET_XDP_MAP_TYPE_',
+    values: BpfMapType,
+  },
+  { doc: 'verify_mode values', prefix: 'VIRTIO_NET_XDP_VERIFY_', values: VerifyMode },
   {
     doc: 'isa_groups bits: RFC 9669 conformance groups',
     prefix: 'VIRTIO_NET_XDP_ISA_',
@@ -339,6 +347,8 @@ export const SPEC_CONSTANT_TABLES: Readonly<Record<string, SpecConstantTable>> =
     bits: true,
   },
   OffloadHelper: { prefix: '', values: OffloadHelper, heading: ['helper', 'id'] },
+  BpfMapType: { prefix: 'VIRTIO_NET_XDP_MAP_TYPE_', values: BpfMapType, heading: ['map type', 'value'] },
+  VerifyMode: { prefix: 'VIRTIO_NET_XDP_VERIFY_', values: VerifyMode, heading: ['mode', 'value'] },
 };
 
 /** The documentation of a member of one of the codec's constant tables (its doc comment). */

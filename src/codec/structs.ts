@@ -17,6 +17,7 @@ import {
   ProgLoadFlag,
   QueryFlag,
   TunXdpOffloadOp,
+  VerifyMode,
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
   VIRTIO_NET_OK,
@@ -100,9 +101,13 @@ export const xdpCaps = defineLayout({
     le32('max_value_size', 'Maximum value_size of a map, in bytes.'),
     le32('max_insns', 'Maximum insn_cnt of a program (ld_imm64 counts as two).'),
     le32('max_log_size', 'Maximum log_size the device honours; larger requests are clamped to it.'),
-    le64('map_types', 'Bit n set: map type n can be created (only HASH (1) and ARRAY (2) are defined).', {
-      flags: MAP_TYPE_BITS,
-    }),
+    le64(
+      'map_types',
+      'Bit n set: map type n can be created (VIRTIO_NET_XDP_MAP_TYPE_* are the defined ones).',
+      {
+        flags: MAP_TYPE_BITS,
+      },
+    ),
     le32('isa_groups', 'RFC 9669 conformance groups the device executes (VIRTIO_NET_XDP_ISA_*).', {
       flags: IsaGroup,
     }),
@@ -120,6 +125,15 @@ export const xdpCaps = defineLayout({
       'Bitmap of callable helpers: bit (id % 8) of byte (id / 8) set means helper id is supported.',
       HELPER_BITMAP_BYTES,
     ),
+    le16(
+      'percpu_slots',
+      'Values each element of a per-CPU map holds: one slot per queue pair, at least 1 (X.7.2).',
+      { min: 1 },
+    ),
+    le16('verify_mode', 'How the host verifies programs: VIRTIO_NET_XDP_VERIFY_* (X.8.3).', {
+      values: invert(VerifyMode),
+    }),
+    reserved('reserved', 4),
   ],
   rule: (value, base) => {
     const offset = base + 56;
@@ -143,7 +157,7 @@ export const xdpMapCreate = defineLayout({
   cName: 'virtio_net_xdp_map_create',
   doc: 'MAP_CREATE request (device-readable).',
   fields: [
-    le32('map_type', 'BPF_MAP_TYPE_HASH (1) or BPF_MAP_TYPE_ARRAY (2).', { values: invert(BpfMapType) }),
+    le32('map_type', 'BPF_MAP_TYPE_*: one of the offloadable types (X.7).', { values: invert(BpfMapType) }),
     le32('key_size', 'Key size in bytes (4 for an array).', { min: 1 }),
     le32('value_size', 'Value size in bytes.', { min: 1 }),
     le32('max_entries', 'Maximum number of elements.', { min: 1 }),
@@ -386,6 +400,10 @@ export const xdpProgLoadResult = defineLayout({
   doc: 'PROG_LOAD result (device-writable), written on success and on verifier rejection.',
   fields: [
     le32('insns_processed', 'Instructions the verifier processed (its measure of effort).'),
+    le16('verify_mode', "The caps' verify_mode the program was verified under (X.8.3).", {
+      values: invert(VerifyMode),
+    }),
+    reserved('reserved', 2),
     le32('log_len', 'Bytes of log that follow; at most the request log_size.'),
     ascii('log', 'Verifier log: printable ASCII, tab and newline, no terminator.', 'log_len', (s) =>
       intOf(s, 'log_len'),
@@ -397,7 +415,7 @@ export const xdpProgLoadResult = defineLayout({
       throw new CodecError(
         'length',
         'log_len',
-        base + 4,
+        base + 8,
         `${value.log_len} exceeds the request's log_size ${limit}`,
       );
     }

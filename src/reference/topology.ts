@@ -71,11 +71,15 @@ export class Topology {
   constructor(options: TopologyOptions = {}) {
     const seed = options.seed ?? 1;
     const offset = options.hostOffset ?? 0;
-    this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed), offset);
+    const queues = options.queues ?? 1;
+    // One per-CPU slot per queue pair at least ([dev-map-percpu]): the tap runs queue q's frames in slot q.
+    const slots = options.caps?.percpu_slots ?? queues;
+    if (slots < queues) throw new RangeError(`percpu_slots ${slots} is below the ${queues} queues`);
+    this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed), offset, slots);
     this.programs = new HostPrograms(offset);
     this.tap = new Tap(this.hostEngine, this.programs, {
       offloadCapable: options.offloadCapable ?? true,
-      queues: options.queues ?? 1,
+      queues,
     });
     const backend = { engine: this.hostEngine, programs: this.programs, tap: this.tap };
     this.device =

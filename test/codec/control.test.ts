@@ -186,16 +186,16 @@ describe('device-writable part [drv-wire-check-result] [drv-wire-writable-size]'
       command: 'PROG_LOAD',
       ack: 1,
       status: XdpStatus.EACCES,
-      result: { insns_processed: 1, log_len: 4, log: 'R0!\n' },
+      result: { insns_processed: 1, verify_mode: 0, log_len: 4, log: 'R0!\n' },
     };
     const bytes = encodeResult(load, rejected);
     assert.deepEqual(decodeResult(load, bytes), rejected);
-    assert.equal(bytes.length, 9 + 8 + 4);
+    assert.equal(bytes.length, 9 + 12 + 4);
     assert.ok(bytes.length <= writableSize(load));
-    const tooLong = hex('01 0d00 0000 11000000 01000000 09000000 616161616161616161');
-    expectCodecError(() => decodeResult(load, tooLong), 'length', 'log_len', 13);
-    const notAscii = hex('01 0d00 0000 09000000 01000000 01000000 00');
-    expectCodecError(() => decodeResult(load, notAscii), 'range', 'log', 17);
+    const tooLong = hex('01 0d00 0000 15000000 01000000 0000 0000 09000000 616161616161616161');
+    expectCodecError(() => decodeResult(load, tooLong), 'length', 'log_len', 17);
+    const notAscii = hex('01 0d00 0000 0d000000 01000000 0000 0000 01000000 00');
+    expectCodecError(() => decodeResult(load, notAscii), 'range', 'log', 21);
   });
 
   test('encodeResult refuses a result where none may be written', () => {

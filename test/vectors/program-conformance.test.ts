@@ -41,10 +41,10 @@ test('the refusal half finds a device whose verifier allows pointer leaks (a pla
   const url = plant(
     'device-verifies-privileged',
     {
-      rule: '[dev-prog-verify]: verified without the privileges that allow pointer leaks',
+      rule: '[dev-prog-verify-mode]: verified as the operator set, CAP_BPF only by default',
       file: 'reference/device/device.ts',
-      find: 'privileged: false, helpers: this.helpers',
-      replace: 'privileged: true, helpers: this.helpers',
+      find: 'const privileged = caps.verify_mode === VerifyMode.TRUSTED;',
+      replace: 'const privileged = true;',
     },
     'vectors/index.ts',
   );

@@ -34,6 +34,7 @@ import {
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
   VIRTIO_NET_OK,
+  isRxFilterHeader,
   WRITABLE_HEADER_SIZE,
   XdpCommand,
   XdpStatus,
@@ -57,6 +58,7 @@ import { defaultCaps } from '../../reference/device/device.js';
 import { assemble } from '../../reference/ebpf/asm.js';
 import { OFFLOAD_POOL } from '../../reference/ebpf/samples.js';
 import { programNeeds, rewriteMapRefs } from '../../reference/ebpf/needs.js';
+import { wireValueSize } from '../../reference/ebpf/maps.js';
 import { Topology } from '../../reference/topology.js';
 import { LIMITS_CAPS, LimitsAttack, RESOURCE_BOUNDS, heldBytes } from './limits-attack.js';
 import { randomFrame } from '../packets.js';
@@ -104,6 +106,7 @@ export const FUZZ_CAPS: DeviceCaps = {
   max_value_size: 256,
   max_insns: 512,
   max_log_size: 256,
+  percpu_slots: 2,
 };
 
 /** Largest device-writable part the fuzzer allocates. */
@@ -152,6 +155,8 @@ function elementOf(f: Framing): ControlElement {
 /** The guest's view: handles it was given, with sizes, and what it wrote. */
 interface GuestView {
   readonly handles: Map<number, MapDefinition>;
+  /** The device's `percpu_slots`: a per-CPU map's element commands carry that many values. */
+  readonly percpuSlots: number;
   /** Acknowledged updates still expected: handle → key hex → value hex. */
   readonly written: Map<number, Map<string, string>>;
   /** Handles an attached program may have written since. */
@@ -159,6 +164,8 @@ interface GuestView {
   /** Acknowledged MAP_UPDATEs less MAP_DELETEs, by handle: about how full each map is. */
   readonly entries: Map<number, number>;
 }
+
+const MAP_TYPES: readonly number[] = Object.values(BpfMapType);
 
 const POOL_INSNS = Object.values(OFFLOAD_POOL).map((text) => assemble(text));
 
@@ -214,7 +221,9 @@ function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
   const known = view.handles.get(handle);
   const keySize = known !== undefined && rng.chance(0.85) ? known.keySize : rng.pick([1, 4, 8, 64, 65, 300]);
   const valueSize =
-    known !== undefined && rng.chance(0.85) ? known.valueSize : rng.pick([1, 8, 256, 257, 4096]);
+    known !== undefined && rng.chance(0.85)
+      ? wireValueSize(known, view.percpuSlots)
+      : rng.pick([1, 8, 256, 257, 4096]);
   const key = () => {
     const k = new Uint8Array(keySize);
     k[0] = rng.int(80);
@@ -224,12 +233,14 @@ function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
     case 0:
       return { command: 'CAPS_GET', data: null };
     case 1: {
-      const type = rng.pick([BpfMapType.HASH, BpfMapType.ARRAY]);
+      // Mostly the two basic types; every other offloadable type too (and LPM's key rules).
+      const type = rng.chance(0.8) ? rng.pick([BpfMapType.HASH, BpfMapType.ARRAY]) : rng.pick(MAP_TYPES);
+      const arrayKey = (type === BpfMapType.ARRAY || type === BpfMapType.PERCPU_ARRAY) && rng.chance(0.8);
       return {
         command: 'MAP_CREATE',
         data: {
           map_type: type,
-          key_size: type === BpfMapType.ARRAY && rng.chance(0.8) ? 4 : rng.pick([1, 4, 8, 64, 65]),
+          key_size: arrayKey ? 4 : rng.pick([1, 4, 5, 8, 64, 65, 261]),
           value_size: rng.pick([1, 8, 16, 256, 257, 100000]),
           max_entries: rng.pick([1, 4, 16, 64, 65, 1 << 20]),
           map_flags: 0,
@@ -493,12 +504,7 @@ class HostileGuestSession {
   private readonly heapBase: number;
   private heapPeak = 0;
   private readonly slowestMs: Record<string, number> = {};
-  private readonly view: GuestView = {
-    handles: new Map(),
-    written: new Map(),
-    tainted: new Set(),
-    entries: new Map(),
-  };
+  private readonly view: GuestView;
   private readonly statuses: Record<string, number> = {};
   private frames = 0;
   private request: Uint8Array = new Uint8Array(0);
@@ -515,6 +521,13 @@ class HostileGuestSession {
     this.messages = length;
     this.limits = options.mode === 'limits';
     this.caps = this.limits ? LIMITS_CAPS : FUZZ_CAPS;
+    this.view = {
+      handles: new Map(),
+      percpuSlots: this.caps.percpu_slots,
+      written: new Map(),
+      tainted: new Set(),
+      entries: new Map(),
+    };
     this.a = new Topology({ caps: this.caps, seed: 1 });
     this.b = new Topology({ caps: this.caps, seed: 1, hostOffset: 1000 + (seed % 97) });
     for (const t of [this.a, this.b]) t.device.setFeatures(t.device.offeredFeatures());
@@ -628,7 +641,10 @@ class HostileGuestSession {
     const { status, result } = this.checkWellFormed(served.answerA, framing, decoded);
     const statusName = status === undefined ? 'none' : String(nameOf(XdpStatus, status));
     this.statuses[statusName] = (this.statuses[statusName] ?? 0) + 1;
-    if (status !== XdpStatus.OK) this.checkRefusedUnchanged(before);
+    // A receive-filter command accepted (ack OK alone, which checkWellFormed allows only for
+    // that class) changed the filter as it should.
+    const filterSet = served.answerA.length === 1 && served.answerA[0] === VIRTIO_NET_OK;
+    if (status !== XdpStatus.OK && !filterSet) this.checkRefusedUnchanged(before);
     else if (decoded !== undefined && result !== undefined)
       track(decoded, result, this.view, this.limits ? 64 : Infinity);
     if (structured && decoded !== undefined) this.informAttack(decoded, status, result);
@@ -737,7 +753,11 @@ class HostileGuestSession {
     decoded: ControlRequest | undefined,
   ): { status: number | undefined; result: ControlResult | undefined } {
     if (answer.length < WRITABLE_HEADER_SIZE) {
-      if (answer.length > 1 || (answer.length === 1 && answer[0] !== VIRTIO_NET_ERR))
+      // The receive filter's classes (negotiated here) answer with ack alone, OK or ERR.
+      const ackAlone = isRxFilterHeader(this.request[0], this.request[1])
+        ? [VIRTIO_NET_OK, VIRTIO_NET_ERR]
+        : [VIRTIO_NET_ERR];
+      if (answer.length > 1 || (answer.length === 1 && !ackAlone.includes(answer[0] as number)))
         throw new CheckFailed('short-answer', toHex(answer));
       return { status: undefined, result: undefined };
     }
@@ -878,6 +898,11 @@ function firstDifference(before: string, after: string): string {
 /** Updates the guest's view after an acknowledged command. */
 /** Records an acknowledged element write as the guest expects to read it back. */
 function written(view: GuestView, handle: number, key: Uint8Array, value: Uint8Array, keep: number): void {
+  view.entries.set(handle, (view.entries.get(handle) ?? 0) + 1);
+  // What reads back byte for byte is checked: a per-CPU value loses its padding, an LRU hash may
+  // evict and an LPM trie merges keys of one prefix, so those types are left to the other checks.
+  const type = view.handles.get(handle)?.type;
+  if (type !== BpfMapType.HASH && type !== BpfMapType.ARRAY) return;
   const entries = view.written.get(handle) ?? new Map<string, string>();
   const hex = toHex(key);
   entries.delete(hex); // re-inserted as the latest
@@ -886,7 +911,6 @@ function written(view: GuestView, handle: number, key: Uint8Array, value: Uint8A
   // device's, and the heap check counts it).
   if (entries.size > keep) entries.delete(entries.keys().next().value as string);
   view.written.set(handle, entries);
-  view.entries.set(handle, (view.entries.get(handle) ?? 0) + 1);
 }
 
 function track(request: ControlRequest, answer: ControlResult, view: GuestView, keep = Infinity): void {

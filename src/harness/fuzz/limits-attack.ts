@@ -180,12 +180,15 @@ export class LimitsAttack {
       case 'fill': {
         if (phase.handle === undefined) {
           // As many entries as the memory left allows, at most max_entries: fill to the limit.
-          const perEntry = mapMemory({
-            type: BpfMapType.HASH,
-            keySize: phase.keySize,
-            valueSize: phase.valueSize,
-            maxEntries: 1,
-          });
+          const perEntry = mapMemory(
+            {
+              type: BpfMapType.HASH,
+              keySize: phase.keySize,
+              valueSize: phase.valueSize,
+              maxEntries: 1,
+            },
+            this.caps.percpu_slots,
+          );
           const left = this.caps.max_map_memory - this.used;
           const fits = Number(left / perEntry);
           const maxEntries = Math.min(this.caps.max_entries, fits + (rng.chance(0.2) ? 1 : 0));
@@ -219,12 +222,15 @@ export class LimitsAttack {
         // A tiny hash with the largest key and value sizes, whose few keys are replaced, deleted
         // and added again thousands of times: little is accounted, so little may be held.
         if (phase.handle === undefined) {
-          const need = mapMemory({
-            type: BpfMapType.HASH,
-            keySize: this.caps.max_key_size,
-            valueSize: this.caps.max_value_size,
-            maxEntries: 4,
-          });
+          const need = mapMemory(
+            {
+              type: BpfMapType.HASH,
+              keySize: this.caps.max_key_size,
+              valueSize: this.caps.max_value_size,
+              maxEntries: 4,
+            },
+            this.caps.percpu_slots,
+          );
           // Room first: a full device would refuse the map, and the churn would not happen.
           const first = handles[0];
           if (this.caps.max_map_memory - this.used < need && first !== undefined)

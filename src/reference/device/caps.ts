@@ -55,5 +55,6 @@ export function mapLimitsOf(caps: DeviceCaps): MapLimits {
     maxMapMemory: caps.max_map_memory,
     mapTypes: caps.map_types,
     maxBatch: caps.max_batch,
+    percpuSlots: caps.percpu_slots,
   };
 }

@@ -22,6 +22,7 @@ import {
   TUNSETTXFILTER,
   TUNXDPOFFLOAD,
   TunXdpOffloadOp,
+  VerifyMode,
   VIRTIO_NET_ERR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VQ,
@@ -109,8 +110,12 @@ export function helperBitmap(ids: Iterable<number>): Uint8Array {
   return bitmap;
 }
 
-/** The capabilities of the reference device on a tap whose hook takes frames up to `maxFrameLen`. */
-export function defaultCaps(maxFrameLen: number): DeviceCaps {
+/**
+ * The capabilities of the reference device on a tap whose hook takes frames up to `maxFrameLen`,
+ * with `queues` queue pairs (the slots of its per-CPU maps). Programs are verified as a CAP_BPF
+ * loader unless the host operator declares the guest trusted (`verify_mode`).
+ */
+export function defaultCaps(maxFrameLen: number, queues = 1): DeviceCaps {
   return {
     max_maps: 64,
     max_entries: 65536,
@@ -119,7 +124,7 @@ export function defaultCaps(maxFrameLen: number): DeviceCaps {
     max_value_size: 4096,
     max_insns: 4096,
     max_log_size: 65536,
-    map_types: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
+    map_types: Object.values(BpfMapType).reduce((bits, type) => bits | (1n << BigInt(type)), 0n),
     isa_groups:
       IsaGroup.BASE32 |
       IsaGroup.BASE64 |
@@ -132,6 +137,8 @@ export function defaultCaps(maxFrameLen: number): DeviceCaps {
     max_frame_len: maxFrameLen,
     max_batch: 64,
     helpers: helperBitmap(DEFAULT_HELPERS),
+    percpu_slots: queues,
+    verify_mode: VerifyMode.CAP_BPF,
   };
 }
 
@@ -204,9 +211,13 @@ export class OffloadDevice {
   /** @throws CapsError when `caps` is not a capability set the spec allows. */
   constructor(
     private readonly backend: DeviceBackend,
-    caps: DeviceCaps = defaultCaps(backend.tap.maxFrameLen),
+    caps: DeviceCaps = defaultCaps(backend.tap.maxFrameLen, backend.engine.percpuSlots),
   ) {
     checkCaps(caps);
+    if (caps.percpu_slots !== backend.engine.percpuSlots)
+      throw new RangeError(
+        `percpu_slots ${caps.percpu_slots} differs from the host engine's ${backend.engine.percpuSlots} slots`,
+      );
     if (caps.max_frame_len > backend.tap.maxFrameLen)
       throw new RangeError(
         `max_frame_len ${caps.max_frame_len} is above the tap's ${backend.tap.maxFrameLen}`,
@@ -428,10 +439,17 @@ export class OffloadDevice {
     const defs = new Map<number, MapDefinition>();
     for (const handle of needs.mapRefs)
       defs.set(handle, (this.maps.get(handle) as { definition: MapDefinition }).definition);
-    const verdict = verify(d.insns, { maps: defs, privileged: false, helpers: this.helpers });
+    // [dev-prog-verify-mode]: the operator's mode, never one the guest asks for.
+    const privileged = caps.verify_mode === VerifyMode.TRUSTED;
+    const verdict = verify(d.insns, { maps: defs, privileged, helpers: this.helpers });
     const logLimit = d.log_level === LogLevel.NONE ? 0 : Math.min(d.log_size, caps.max_log_size);
     const log = wireLog(verdict.log, logLimit);
-    const result = { insns_processed: verdict.insnsProcessed, log_len: log.length, log };
+    const result = {
+      insns_processed: verdict.insnsProcessed,
+      verify_mode: caps.verify_mode,
+      log_len: log.length,
+      log,
+    };
     if (!verdict.accepted) {
       const status = VERIFIER_STATUSES.has(verdict.errno) ? verdict.errno : XdpStatus.EINVAL;
       return { command: 'PROG_LOAD', ack: VIRTIO_NET_ERR, status, result };

@@ -5,8 +5,16 @@
  *
  * @module
  */
-import { BpfMapType, BpfUpdateFlag, XdpStatus, toHex, type MapBatchResult } from '../../codec/index.js';
-import { createMap, type BpfMap, type MapDefinition } from '../ebpf/maps.js';
+import { XdpStatus, type MapBatchResult } from '../../codec/index.js';
+import {
+  MapCreateError,
+  checkDefinition,
+  createMap,
+  isArrayType,
+  isPerCpu,
+  type BpfMap,
+  type MapDefinition,
+} from '../ebpf/maps.js';
 import type { AddressSpace } from '../ebpf/memory.js';
 
 /** The capability fields that bound the map table. */
@@ -25,15 +33,20 @@ export interface MapLimits {
   readonly mapTypes: bigint;
   /** `max_batch`: most elements of one batch command (0: none). */
   readonly maxBatch: number;
+  /** `percpu_slots`: values per element of a per-CPU map. */
+  readonly percpuSlots: number;
 }
 
-/** Accounted memory of a map, as section X.6 defines it (exact, so bigint). */
-export function mapMemory(def: MapDefinition): bigint {
+/**
+ * Accounted memory of a map, as section X.6 defines it (exact, so bigint): per entry, the value
+ * rounded up to 8 bytes (once per slot for a per-CPU map) and, for every type but the arrays, the
+ * key rounded up to 8 bytes and 16 bytes more.
+ */
+export function mapMemory(def: MapDefinition, slots: number): bigint {
   const up8 = (n: number) => BigInt(Math.ceil(n / 8) * 8);
   const entries = BigInt(def.maxEntries);
-  return def.type === BpfMapType.ARRAY
-    ? entries * up8(def.valueSize)
-    : entries * (up8(def.keySize) + up8(def.valueSize) + 16n);
+  const values = up8(def.valueSize) * (isPerCpu(def.type) ? BigInt(slots) : 1n);
+  return isArrayType(def.type) ? entries * values : entries * (up8(def.keySize) + values + 16n);
 }
 
 /** A status, or a status with the value a successful command returns. */
@@ -72,7 +85,7 @@ export class DeviceMaps {
   /** Accounted memory of every map (QUERY's `map_memory`). */
   get memory(): bigint {
     let total = 0n;
-    for (const map of this.maps.values()) total += mapMemory(map.definition);
+    for (const map of this.maps.values()) total += mapMemory(map.definition, map.slots);
     return total;
   }
 
@@ -81,13 +94,21 @@ export class DeviceMaps {
     return this.maps.get(handle);
   }
 
-  /** MAP_CREATE: checks type, array key size, size limits, count and memory, in that order. */
+  /**
+   * MAP_CREATE: checks type, the type's own key and value rules (Linux's, as the engine states
+   * them: an array's 4-byte key, an LPM trie's key, a per-CPU value's bound), size limits, count
+   * and memory, in that order.
+   */
   create(def: MapDefinition): Outcome<number> {
     const { limits } = this;
     if (def.type >= 64 || ((limits.mapTypes >> BigInt(def.type)) & 1n) === 0n)
       return fail(XdpStatus.EOPNOTSUPP);
-    if (def.type === BpfMapType.ARRAY && def.keySize !== 4) return fail(XdpStatus.EINVAL);
-    if (def.keySize === 0 || def.valueSize === 0 || def.maxEntries === 0) return fail(XdpStatus.EINVAL);
+    try {
+      checkDefinition(def);
+    } catch (error) {
+      if (!(error instanceof MapCreateError)) throw error;
+      return fail(error.errno === XdpStatus.E2BIG ? XdpStatus.E2BIG : XdpStatus.EINVAL);
+    }
     if (
       def.keySize > limits.maxKeySize ||
       def.valueSize > limits.maxValueSize ||
@@ -95,10 +116,10 @@ export class DeviceMaps {
     )
       return fail(XdpStatus.E2BIG);
     if (this.maps.size >= limits.maxMaps) return fail(XdpStatus.ENOSPC);
-    if (this.memory + mapMemory(def) > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
+    if (this.memory + mapMemory(def, limits.percpuSlots) > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
     if (this.nextHandle > 0xffffffff) return fail(XdpStatus.ENOSPC);
     const handle = this.nextHandle++;
-    this.maps.set(handle, createMap(def, this.space));
+    this.maps.set(handle, createMap(def, this.space, limits.percpuSlots));
     return ok(handle);
   }
 
@@ -170,8 +191,11 @@ export class DeviceMaps {
     if (count > this.limits.maxBatch) return fail(XdpStatus.E2BIG);
     const stride = keySize + valueSize;
     const keyAt = (i: number) => elements.subarray(i * stride, i * stride + keySize);
-    const status = batchRefusal(map, count, keyAt, flags);
-    if (status !== XdpStatus.OK) return fail(status);
+    const pending = new Set<string>();
+    for (let i = 0; i < count; i++) {
+      const status = map.updateRefusal(keyAt(i), flags, pending);
+      if (status !== XdpStatus.OK) return fail(status);
+    }
     for (let i = 0; i < count; i++) {
       const applied = map.update(keyAt(i), elements.subarray(i * stride + keySize, (i + 1) * stride), flags);
       if (applied !== 0) throw new Error(`batch element ${i} failed after its check: ${applied}`);
@@ -219,7 +243,7 @@ export class DeviceMaps {
     const parts = [`next ${this.nextHandle}`];
     for (const [handle, map] of this.maps) {
       const d = map.definition;
-      parts.push(`map ${handle} ${d.type}/${d.keySize}/${d.valueSize}/${d.maxEntries}`);
+      parts.push(`map ${handle} ${d.type}/${d.keySize}/${d.valueSize}/${d.maxEntries}/${map.slots}`);
       for (const [k, v] of map.entries()) parts.push(` ${hex(k)}=${hex(v)}`);
     }
     return parts.join('\n');
@@ -237,36 +261,8 @@ export class DeviceMaps {
     const map = this.maps.get(handle);
     if (map === undefined) return XdpStatus.EBADF;
     const def = map.definition;
-    if (def.keySize !== keySize || (valueSize !== undefined && def.valueSize !== valueSize))
+    if (def.keySize !== keySize || (valueSize !== undefined && map.wireValueSize !== valueSize))
       return XdpStatus.EINVAL;
     return map;
   }
-}
-
-/**
- * The status the first failing element of a batch update would get, applied in order, or OK: the
- * checks of a single MAP_UPDATE ([dev-map-update-flags], [dev-map-update-space]), against the map
- * as the batch's earlier elements leave it.
- */
-function batchRefusal(map: BpfMap, count: number, keyAt: (i: number) => Uint8Array, flags: number): number {
-  const { maxEntries, type } = map.definition;
-  const added = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const key = keyAt(i);
-    if (type === BpfMapType.ARRAY) {
-      if (new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true) >= maxEntries)
-        return XdpStatus.E2BIG;
-      if (flags === BpfUpdateFlag.NOEXIST) return XdpStatus.EEXIST;
-      continue;
-    }
-    const hex = toHex(key);
-    const exists = added.has(hex) || typeof map.lookup(key) !== 'number';
-    if (exists && flags === BpfUpdateFlag.NOEXIST) return XdpStatus.EEXIST;
-    if (!exists && flags === BpfUpdateFlag.EXIST) return XdpStatus.ENOENT;
-    if (!exists) {
-      if (map.elementCount + added.size >= maxEntries) return XdpStatus.E2BIG;
-      added.add(hex);
-    }
-  }
-  return XdpStatus.OK;
 }

@@ -14,7 +14,6 @@ import {
   type RxFilterCommand,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_OK,
-  BpfMapType,
   CodecError,
   Errno,
   LogLevel,
@@ -39,7 +38,7 @@ import {
 import { XdpEngine } from '../ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from '../ebpf/helpers.js';
 import { loadElfProgram } from '../ebpf/elf.js';
-import { MapCreateError, type MapDefinition } from '../ebpf/maps.js';
+import { MapCreateError, isArrayType, wireValueSize, type MapDefinition } from '../ebpf/maps.js';
 import { programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
 import type { DecodedProgram } from '../ebpf/program.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
@@ -246,6 +245,14 @@ export class VirtioNetDriver {
     return this.handleInUse(handle) ? { errno: GuestErrno.EIO } : { value: handle };
   }
 
+  /**
+   * The value size of an offloaded map's element commands: a per-CPU map carries one value per
+   * slot of the device's `percpu_slots`, each padded to 8 bytes ([dev-map-percpu-wire]).
+   */
+  private wireValueSize(def: MapDefinition): number {
+    return wireValueSize(def, this.capsValue?.percpu_slots ?? 1);
+  }
+
   /** Whether an offloaded map of this driver holds `handle`. */
   private handleInUse(handle: number): boolean {
     for (const map of this.fds.values()) if (map.kind === 'offloaded' && map.handle === handle) return true;
@@ -275,7 +282,8 @@ export class VirtioNetDriver {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     if (map.kind === 'local') return this.localMap(map).update(key, value, flags);
-    const { keySize: key_size, valueSize: value_size } = map.def; // [drv-map-sizes]
+    const { keySize: key_size } = map.def;
+    const value_size = this.wireValueSize(map.def); // [drv-map-sizes]
     return this.status({
       command: 'MAP_UPDATE',
       data: { map_handle: map.handle, key_size, value_size, flags, key, value },
@@ -290,7 +298,8 @@ export class VirtioNetDriver {
       const value = this.localMap(map).lookup(key);
       return typeof value === 'number' ? value : Uint8Array.from(value);
     }
-    const { keySize: key_size, valueSize: value_size } = map.def;
+    const { keySize: key_size } = map.def;
+    const value_size = this.wireValueSize(map.def);
     const answer = this.command({
       command: 'MAP_LOOKUP',
       data: { map_handle: map.handle, key_size, value_size, key },
@@ -326,7 +335,7 @@ export class VirtioNetDriver {
     if (typeof answer === 'number') return answer;
     const next = answer.next_key;
     // An array's keys are its indices, in order ([dev-map-next-key]).
-    if (map.def.type === BpfMapType.ARRAY) {
+    if (isArrayType(map.def.type)) {
       const index = new DataView(next.buffer, next.byteOffset, 4).getUint32(0, true);
       const from =
         key === null ? map.def.maxEntries : new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
@@ -403,7 +412,7 @@ export class VirtioNetDriver {
               data: {
                 map_handle: map.handle,
                 key_size: map.def.keySize,
-                value_size: map.def.valueSize,
+                value_size: this.wireValueSize(map.def),
                 flags,
                 count: chunk.length,
                 elements: Uint8Array.from(chunk.flatMap((e) => [...e.key, ...e.value])),
@@ -436,7 +445,8 @@ export class VirtioNetDriver {
       }
       return out;
     }
-    const { keySize, valueSize } = map.def;
+    const { keySize } = map.def;
+    const valueSize = this.wireValueSize(map.def);
     const answer = this.command({
       command: 'MAP_LOOKUP_BATCH',
       data: {
@@ -455,7 +465,7 @@ export class VirtioNetDriver {
       value: answer.elements.slice(i * stride + keySize, (i + 1) * stride),
     }));
     // An array's keys are its indices, in order from the one after `key` ([dev-map-next-key]).
-    if (map.def.type === BpfMapType.ARRAY) {
+    if (isArrayType(map.def.type)) {
       const index = (k: Uint8Array) => new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true);
       const from = key === null ? map.def.maxEntries : index(key);
       const first = from >= map.def.maxEntries ? 0 : from + 1;

@@ -33,6 +33,11 @@ export interface XdpRunContext {
   readonly ingress_ifindex?: number;
   /** `rx_queue_index` the program reads (default 0). */
   readonly rx_queue_index?: number;
+  /**
+   * The slot of per-CPU map values the run uses and `bpf_get_smp_processor_id` returns (default 0:
+   * a test run on CPU 0; a device's tap gives the queue's slot).
+   */
+  readonly slot?: number;
 }
 
 /** The result of one XDP run. */
@@ -71,8 +76,14 @@ export class XdpEngine {
   /**
    * `layoutSeed` places the engine's memory (see {@link seededLayout}): two engines with different
    * seeds give every pointer a different value, which a program's observable output must not show.
+   * `percpuSlots` is how many values each element of a per-CPU map holds (a device's
+   * `percpu_slots`; 1, one CPU, by default).
    */
-  constructor(env: HelperEnvironment = deterministicEnvironment(), layoutSeed = 0) {
+  constructor(
+    env: HelperEnvironment = deterministicEnvironment(),
+    layoutSeed = 0,
+    readonly percpuSlots = 1,
+  ) {
     this.space = new AddressSpace(seededLayout(layoutSeed));
     this.vm = new Vm(this.space);
     this.xdp = new XdpBuffer(this.space);
@@ -85,7 +96,7 @@ export class XdpEngine {
 
   /** Creates a map and returns its handle (throws {@link MapCreateError} as Linux would refuse it). */
   createMap(definition: MapDefinition): number {
-    const map = createMap(definition, this.space);
+    const map = createMap(definition, this.space, this.percpuSlots);
     const handle = this.nextHandle++;
     this.maps.set(handle, map);
     return handle;
@@ -158,7 +169,7 @@ export class XdpEngine {
     }
     const xdp = this.xdp;
     const vm = this.vm;
-    this.enter(packet, context.ingress_ifindex ?? 1, context.rx_queue_index ?? 0);
+    this.enter(packet, context);
     const start = performance.now(); // a browser and Node global alike (no process.hrtime)
     let fault: EngineFault | undefined;
     try {
@@ -189,7 +200,7 @@ export class XdpEngine {
    */
   runFast(program: DecodedProgram, packet: Uint8Array, context: XdpRunContext = {}): number {
     const vm = this.vm;
-    this.enter(packet, context.ingress_ifindex ?? 1, context.rx_queue_index ?? 0);
+    this.enter(packet, context);
     try {
       vm.execute(program);
     } catch (error) {
@@ -202,11 +213,14 @@ export class XdpEngine {
   }
 
   /** Places the frame, sets the context fields and points r1 at the context. */
-  private enter(packet: Uint8Array, ingressIfindex: number, rxQueueIndex: number): void {
+  private enter(packet: Uint8Array, context: XdpRunContext): void {
     const xdp = this.xdp;
     xdp.reset(packet);
-    xdp.ingressIfindex = ingressIfindex;
-    xdp.rxQueueIndex = rxQueueIndex;
+    xdp.ingressIfindex = context.ingress_ifindex ?? 1;
+    xdp.rxQueueIndex = context.rx_queue_index ?? 0;
+    const slot = context.slot ?? 0;
+    if (!(slot >= 0 && slot < this.percpuSlots)) throw new RangeError(`slot ${slot} of ${this.percpuSlots}`);
+    xdp.slot = slot;
     this.vm.hi[1] = this.space.hiOf(xdp.ctx);
     this.vm.lo[1] = this.space.loOf(0);
     this.space.beginRun();

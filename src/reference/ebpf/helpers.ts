@@ -15,6 +15,11 @@ import type { XdpBuffer } from './xdp.js';
 export interface HelperEnvironment {
   /** Nanoseconds of a monotonic clock. */
   clock(): bigint;
+  /**
+   * The same clock at a coarser resolution (`bpf_ktime_get_coarse_ns`); by default {@link clock}
+   * rounded down to a multiple of 4 ms, the tick of a 250 Hz kernel.
+   */
+  coarseClock?(): bigint;
   /** A uniformly distributed 32-bit value. */
   random(): number;
 }
@@ -33,6 +38,9 @@ export function deterministicEnvironment(seed = 1): HelperEnvironment {
     },
   };
 }
+
+/** The resolution of the default coarse clock: 4 ms, a 250 Hz kernel's tick. */
+const COARSE_TICK_NS = 4_000_000n;
 
 function setR0(vm: Vm, value: number): void {
   vm.lo[0] = value | 0;
@@ -149,7 +157,7 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
   table[OffloadHelper.map_lookup_elem] = (vm, pc) => {
     const map = mapArg(vm, pc);
     const key = region(vm, 2, map.definition.keySize, false, pc);
-    const value = map.valueRegionAt(key.region.bytes, key.at);
+    const value = map.valueRegionAt(key.region.bytes, key.at, xdp.slot);
     vm.hi[0] = value === undefined ? 0 : vm.space.hiOf(value);
     vm.lo[0] = value === undefined ? 0 : vm.space.loOf(0);
   };
@@ -158,7 +166,7 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
     const key = Uint8Array.from(bytesAt(vm, 2, map.definition.keySize, pc));
     const value = Uint8Array.from(bytesAt(vm, 3, map.definition.valueSize, pc));
     const flags = vm.hi[4] === 0 ? (vm.lo[4] as number) >>> 0 : 0xffffffff;
-    const errno = map.update(key, value, flags);
+    const errno = map.updateFromProgram(key, value, flags, xdp.slot);
     setR0(vm, -errno);
   };
   table[OffloadHelper.map_delete_elem] = (vm, pc) => {
@@ -166,6 +174,15 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
     setR0(vm, -map.delete(Uint8Array.from(bytesAt(vm, 2, map.definition.keySize, pc))));
   };
   table[OffloadHelper.ktime_get_ns] = (vm) => vm.setReg(0, env.clock());
+  table[OffloadHelper.ktime_get_coarse_ns] = (vm) => {
+    const coarse = env.coarseClock?.();
+    const now = coarse ?? env.clock();
+    vm.setReg(0, coarse ?? now - (now % COARSE_TICK_NS));
+  };
+  table[OffloadHelper.get_smp_processor_id] = (vm) => {
+    vm.lo[0] = xdp.slot;
+    vm.hi[0] = 0;
+  };
   table[OffloadHelper.get_prandom_u32] = (vm) => {
     vm.lo[0] = env.random() | 0;
     vm.hi[0] = 0;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { BpfMapType, BpfUpdateFlag, Errno, type MapDefinition } from '../../codec/index.js';
+import { BpfMapType, BpfUpdateFlag, Errno, toHex, type MapDefinition } from '../../codec/index.js';
 import type { AddressSpace, Region } from './memory.js';
 
 /** Linux errno values the map operations return (negated in helpers, as Linux does). */
@@ -38,19 +38,38 @@ export interface BpfMap {
   readonly region: Region;
   /** Elements the map holds (an array always holds `max_entries`). */
   readonly elementCount: number;
-  /** The value of a key (a copy), or an errno. */
+  /** Values each element holds: the slots of a per-CPU map, 1 for every other type. */
+  readonly slots: number;
+  /**
+   * Bytes of a value as the syscall side (and the wire) carries it: for a per-CPU map, one value
+   * per slot, each padded to a multiple of 8 bytes (as Linux's `round_up(value_size, 8)` per CPU);
+   * otherwise the value size.
+   */
+  readonly wireValueSize: number;
+  /** The value of a key (a copy, `wireValueSize` bytes), or an errno. */
   lookup(key: Uint8Array): Uint8Array | number;
-  /** Creates or replaces an element; 0 or an errno. */
+  /** Creates or replaces an element with a `wireValueSize`-byte value; 0 or an errno. */
   update(key: Uint8Array, value: Uint8Array, flags: number): number;
+  /**
+   * A program's `bpf_map_update_elem` on slot `slot`: for a per-CPU map only that slot's value is
+   * written (a new element's other slots are zero, as Linux's `pcpu_init_value` leaves them).
+   */
+  updateFromProgram(key: Uint8Array, value: Uint8Array, flags: number, slot: number): number;
+  /**
+   * The status {@link update} would return for `key` after the elements whose identities are in
+   * `pending` were added, without changing anything; when it would add an element, its identity
+   * goes into `pending`. A batch checks every element with this before it applies one.
+   */
+  updateRefusal(key: Uint8Array, flags: number, pending: Set<string>): number;
   /** Deletes an element; 0 or an errno. */
   delete(key: Uint8Array): number;
   /** The key after `key` (the first key when `key` is null or absent), or an errno. */
   nextKey(key: Uint8Array | null): Uint8Array | number;
-  /** The region of an element's value, for a program's `bpf_map_lookup_elem`; undefined if absent. */
-  valueRegion(key: Uint8Array): Region | undefined;
+  /** The region of an element's value in slot `slot`, for a program's lookup; undefined if absent. */
+  valueRegion(key: Uint8Array, slot?: number): Region | undefined;
   /** The same, with the key read in place from `bytes` at `at` (no copy on the per-packet path). */
-  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined;
-  /** Every element in iteration order (keys and value copies). */
+  valueRegionAt(bytes: Uint8Array, at: number, slot: number): Region | undefined;
+  /** Every element in iteration order (keys and `wireValueSize`-byte value copies). */
   entries(): [Uint8Array, Uint8Array][];
   /** Frees the map's regions. */
   destroy(): void;
@@ -62,18 +81,43 @@ export const CACHED_VALUE_REGIONS = 64;
 /** Largest value and hash key sizes, as Linux's limits for these types. */
 const MAX_VALUE_SIZE = 1 << 20;
 const MAX_HASH_KEY_SIZE = 512;
+/** Linux's `PCPU_MIN_UNIT_SIZE`: a per-CPU value, rounded up to 8, may not exceed it. */
+const MAX_PERCPU_VALUE_SIZE = 32768;
+/** An LPM trie key: a 4-byte prefix length and 1 to 256 bytes of data. */
+const LPM_KEY_MIN = 5;
+const LPM_KEY_MAX = 4 + 256;
+
+const up8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/** Whether a map type keeps one value per slot. */
+export function isPerCpu(type: number): boolean {
+  return type === BpfMapType.PERCPU_ARRAY || type === BpfMapType.PERCPU_HASH;
+}
+
+/** Whether a map type is one of the array types (4-byte index keys, every index present). */
+export function isArrayType(type: number): boolean {
+  return type === BpfMapType.ARRAY || type === BpfMapType.PERCPU_ARRAY;
+}
+
+/** The value size the syscall side carries for a definition with `slots` slots per value. */
+export function wireValueSize(def: MapDefinition, slots: number): number {
+  return isPerCpu(def.type) ? slots * up8(def.valueSize) : def.valueSize;
+}
+
+const TYPES: ReadonlySet<number> = new Set(Object.values(BpfMapType));
 
 /** Validates a definition as Linux's map_create does for these types. */
 export function checkDefinition(def: MapDefinition): void {
   const { type, keySize, valueSize, maxEntries } = def;
-  if (type !== BpfMapType.ARRAY && type !== BpfMapType.HASH) {
-    throw new MapCreateError(Errno.EINVAL, `map type ${type} is not offloadable`);
-  }
+  if (!TYPES.has(type)) throw new MapCreateError(Errno.EINVAL, `map type ${type} is not offloadable`);
   if (keySize === 0 || valueSize === 0 || maxEntries === 0)
     throw new MapCreateError(Errno.EINVAL, 'zero size');
-  if (type === BpfMapType.ARRAY && keySize !== 4)
-    throw new MapCreateError(Errno.EINVAL, 'an array key is 4 bytes');
-  if (valueSize > MAX_VALUE_SIZE || (type === BpfMapType.HASH && keySize > MAX_HASH_KEY_SIZE)) {
+  if (isArrayType(type) && keySize !== 4) throw new MapCreateError(Errno.EINVAL, 'an array key is 4 bytes');
+  if (type === BpfMapType.LPM_TRIE && (keySize < LPM_KEY_MIN || keySize > LPM_KEY_MAX))
+    throw new MapCreateError(Errno.EINVAL, 'an LPM trie key is a 4-byte prefix length and 1 to 256 bytes');
+  if (isPerCpu(type) && up8(valueSize) > MAX_PERCPU_VALUE_SIZE)
+    throw new MapCreateError(Errno.E2BIG, 'a per-CPU value is at most 32768 bytes');
+  if (valueSize > MAX_VALUE_SIZE || (!isArrayType(type) && keySize > MAX_HASH_KEY_SIZE)) {
     throw new MapCreateError(Errno.E2BIG, 'key or value too large');
   }
 }
@@ -86,13 +130,15 @@ function hashBuckets(maxEntries: number): number {
 }
 
 /**
- * Bytes a map's storage takes: the value slab of an array; for a hash, the key and value slabs,
- * the index (at most 4 buckets of 4 bytes per entry) and 12 bytes of links and hash per entry.
+ * Bytes a map's storage takes: the value slab of an array (one value per slot); for a hash or a
+ * trie, the key and value slabs, the index (at most 4 buckets of 4 bytes per entry) and 20 bytes
+ * of links and hash per entry.
  */
-export function mapFootprint(def: MapDefinition): number {
+export function mapFootprint(def: MapDefinition, slots = 1): number {
   const { keySize, valueSize, maxEntries } = def;
-  if (def.type === BpfMapType.ARRAY) return maxEntries * valueSize;
-  return maxEntries * (keySize + valueSize + 12) + hashBuckets(maxEntries) * 4;
+  const values = maxEntries * valueSize * (isPerCpu(def.type) ? slots : 1);
+  if (isArrayType(def.type)) return values;
+  return values + maxEntries * (keySize + 20) + hashBuckets(maxEntries) * 4;
 }
 
 /**
@@ -164,10 +210,10 @@ class ValueRegions {
 }
 
 /** Gives back what a map holds: its value regions, its own region and its reservation. */
-function releaseMap(space: AddressSpace, region: Region, regions: ValueRegions, def: MapDefinition): void {
+function releaseMap(space: AddressSpace, region: Region, regions: ValueRegions, footprint: number): void {
   regions.destroy();
   space.release(region);
-  space.unreserve(mapFootprint(def));
+  space.unreserve(footprint);
 }
 
 function indexAt(bytes: Uint8Array, at: number): number {
@@ -184,9 +230,69 @@ function indexKey(i: number): Uint8Array {
   return Uint8Array.of(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24);
 }
 
+/**
+ * Element values over one slab: `slots` values of `valueSize` bytes per element, contiguous, and
+ * their conversions to and from the syscall side's layout (each slot padded to 8 bytes).
+ */
+class ValueSlab {
+  readonly bytes: Uint8Array;
+  readonly wireSize: number;
+
+  constructor(
+    readonly valueSize: number,
+    readonly slots: number,
+    readonly perCpu: boolean,
+    elements: number,
+  ) {
+    this.bytes = new Uint8Array(valueSize * slots * elements);
+    this.wireSize = perCpu ? slots * up8(valueSize) : valueSize;
+  }
+
+  /** The index of an element's value in slot `slot` (the unit {@link ValueRegions} counts in). */
+  unit(element: number, slot: number): number {
+    return element * this.slots + (this.perCpu ? slot : 0);
+  }
+
+  /** A copy of an element's values in the syscall layout. */
+  read(element: number): Uint8Array {
+    const { valueSize, slots } = this;
+    const base = element * slots * valueSize;
+    if (!this.perCpu) return this.bytes.slice(base, base + valueSize);
+    const out = new Uint8Array(this.wireSize);
+    const stride = up8(valueSize);
+    for (let s = 0; s < slots; s++)
+      out.set(this.bytes.subarray(base + s * valueSize, base + (s + 1) * valueSize), s * stride);
+    return out;
+  }
+
+  /** Writes an element's values from the syscall layout. */
+  write(element: number, value: Uint8Array): void {
+    const { valueSize, slots } = this;
+    const base = element * slots * valueSize;
+    if (!this.perCpu) {
+      this.bytes.set(value.subarray(0, valueSize), base);
+      return;
+    }
+    const stride = up8(valueSize);
+    for (let s = 0; s < slots; s++)
+      this.bytes.set(value.subarray(s * stride, s * stride + valueSize), base + s * valueSize);
+  }
+
+  /** Writes one slot's value (a program's update); `fresh` zeroes the element's other slots. */
+  writeSlot(element: number, slot: number, value: Uint8Array, fresh: boolean): void {
+    const { valueSize, slots } = this;
+    const base = element * slots * valueSize;
+    if (fresh && this.perCpu) this.bytes.fill(0, base, base + slots * valueSize);
+    this.bytes.set(value.subarray(0, valueSize), base + (this.perCpu ? slot : 0) * valueSize);
+  }
+}
+
+/** `BPF_MAP_TYPE_ARRAY` and `BPF_MAP_TYPE_PERCPU_ARRAY`. */
 class ArrayMap implements BpfMap {
   readonly region: Region;
-  private readonly storage: Uint8Array;
+  readonly slots: number;
+  readonly wireValueSize: number;
+  private readonly slab: ValueSlab;
   private readonly regions: ValueRegions;
 
   /** An array holds every index. */
@@ -197,39 +303,50 @@ class ArrayMap implements BpfMap {
   constructor(
     readonly definition: MapDefinition,
     private readonly space: AddressSpace,
+    slots: number,
+    private readonly footprint: number,
   ) {
-    this.storage = new Uint8Array(definition.valueSize * definition.maxEntries);
+    const perCpu = isPerCpu(definition.type);
+    this.slots = perCpu ? slots : 1;
+    this.slab = new ValueSlab(definition.valueSize, this.slots, perCpu, definition.maxEntries);
+    this.wireValueSize = this.slab.wireSize;
     this.region = space.alloc('map', new Uint8Array(0), false, this);
     // Element 0 is pinned: a loaded program may hold its address as a constant (BPF_PSEUDO_MAP_VALUE).
-    this.regions = new ValueRegions(space, this, this.storage, definition.valueSize, 0);
+    this.regions = new ValueRegions(space, this, this.slab.bytes, definition.valueSize, 0);
   }
 
-  valueRegion(key: Uint8Array): Region | undefined {
-    return key.length === 4 ? this.valueRegionAt(key, 0) : undefined;
+  valueRegion(key: Uint8Array, slot = 0): Region | undefined {
+    return key.length === 4 ? this.valueRegionAt(key, 0, slot) : undefined;
   }
 
-  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
+  valueRegionAt(bytes: Uint8Array, at: number, slot: number): Region | undefined {
     const i = indexAt(bytes, at);
-    return i < this.definition.maxEntries ? this.regions.of(i) : undefined;
+    return i < this.definition.maxEntries ? this.regions.of(this.slab.unit(i, slot)) : undefined;
   }
 
   lookup(key: Uint8Array): Uint8Array | number {
     if (key.length !== 4) return Errno.ENOENT;
     const i = indexAt(key, 0);
-    if (i >= this.definition.maxEntries) return Errno.ENOENT;
-    const size = this.definition.valueSize;
-    return this.storage.slice(i * size, (i + 1) * size);
+    return i >= this.definition.maxEntries ? Errno.ENOENT : this.slab.read(i);
+  }
+
+  updateRefusal(key: Uint8Array, flags: number): number {
+    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
+    if (indexAt(key, 0) >= this.definition.maxEntries) return Errno.E2BIG;
+    return flags === BpfUpdateFlag.NOEXIST ? Errno.EEXIST : 0; // every index of an array exists
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number): number {
-    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
-    const i = indexAt(key, 0);
-    if (i >= this.definition.maxEntries) return Errno.E2BIG;
-    if (flags === BpfUpdateFlag.NOEXIST) return Errno.EEXIST; // every index of an array exists
+    const refused = this.updateRefusal(key, flags);
     // In place, as Linux updates an array element: a program holding its pointer sees the new value.
-    const size = this.definition.valueSize;
-    this.storage.set(value.subarray(0, size), i * size);
-    return 0;
+    if (refused === 0) this.slab.write(indexAt(key, 0), value);
+    return refused;
+  }
+
+  updateFromProgram(key: Uint8Array, value: Uint8Array, flags: number, slot: number): number {
+    const refused = this.updateRefusal(key, flags);
+    if (refused === 0) this.slab.writeSlot(indexAt(key, 0), slot, value, false);
+    return refused;
   }
 
   delete(): number {
@@ -244,15 +361,11 @@ class ArrayMap implements BpfMap {
   }
 
   entries(): [Uint8Array, Uint8Array][] {
-    const size = this.definition.valueSize;
-    return Array.from({ length: this.definition.maxEntries }, (_, i) => [
-      indexKey(i),
-      this.storage.slice(i * size, (i + 1) * size),
-    ]);
+    return Array.from({ length: this.definition.maxEntries }, (_, i) => [indexKey(i), this.slab.read(i)]);
   }
 
   destroy(): void {
-    releaseMap(this.space, this.region, this.regions, this.definition);
+    releaseMap(this.space, this.region, this.regions, this.footprint);
   }
 }
 
@@ -263,155 +376,136 @@ function hashSeed(): number {
   return (crypto.getRandomValues(new Uint32Array(1))[0] as number) | 0;
 }
 
-/**
- * A hash map over preallocated slabs: `maxEntries` key and value slots, an open-addressing index
- * (linear probing, at most half full, deletion by backward shift, so no tombstones), and a doubly
- * linked list of slots in insertion order for get-next-key. Every operation costs O(key size),
- * expected; nothing is copied per call.
- */
-class HashMap implements BpfMap {
-  readonly region: Region;
-  private readonly keys: Uint8Array;
-  private readonly values: Uint8Array;
-  /** Index buckets: slot + 1, or 0 when empty. */
-  private readonly buckets: Int32Array;
-  private readonly mask: number;
-  /** Each used slot's hash. */
-  private readonly hashes: Int32Array;
-  /** Insertion-order links of used slots; `next` also chains the free slots. */
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private head = NONE;
-  private tail = NONE;
-  private freeHead: number;
-  private size = 0;
+/** A doubly linked list over slot numbers, in typed arrays: O(1) append, removal and front. */
+class SlotList {
+  readonly prev: Int32Array;
+  readonly next: Int32Array;
+  head = NONE;
+  tail = NONE;
 
-  /** Elements the hash holds. */
-  get elementCount(): number {
-    return this.size;
-  }
-  private readonly seed = hashSeed();
-  private readonly regions: ValueRegions;
-
-  constructor(
-    readonly definition: MapDefinition,
-    private readonly space: AddressSpace,
-  ) {
-    const { keySize, valueSize, maxEntries } = definition;
-    this.keys = new Uint8Array(keySize * maxEntries);
-    this.values = new Uint8Array(valueSize * maxEntries);
-    const buckets = hashBuckets(maxEntries);
-    this.buckets = new Int32Array(buckets);
-    this.mask = buckets - 1;
-    this.hashes = new Int32Array(maxEntries);
-    this.prev = new Int32Array(maxEntries);
-    this.next = new Int32Array(maxEntries);
-    for (let i = 0; i < maxEntries; i++) this.next[i] = i + 1 < maxEntries ? i + 1 : NONE;
-    this.freeHead = 0;
-    this.region = space.alloc('map', new Uint8Array(0), false, this);
-    this.regions = new ValueRegions(space, this, this.values, valueSize, NONE);
+  constructor(size: number) {
+    this.prev = new Int32Array(size);
+    this.next = new Int32Array(size);
   }
 
-  private hash(bytes: Uint8Array, at: number): number {
-    // FNV-1a, seeded, with a final avalanche so the low bits (the bucket) depend on every byte.
-    let h = 0x811c9dc5 ^ this.seed;
-    for (let i = 0, n = this.definition.keySize; i < n; i++)
-      h = Math.imul(h ^ (bytes[at + i] as number), 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    return h ^ (h >>> 13);
-  }
-
-  private sameKey(slot: number, bytes: Uint8Array, at: number): boolean {
-    const n = this.definition.keySize;
-    const base = slot * n;
-    const keys = this.keys;
-    for (let i = 0; i < n; i++) if (keys[base + i] !== bytes[at + i]) return false;
-    return true;
-  }
-
-  /** The bucket holding the key, or the empty bucket where it would go (negated, minus one). */
-  private find(bytes: Uint8Array, at: number, h: number): number {
-    const { buckets, mask, hashes } = this;
-    for (let b = h & mask; ; b = (b + 1) & mask) {
-      const entry = buckets[b] as number;
-      if (entry === 0) return -b - 1;
-      const slot = entry - 1;
-      if (hashes[slot] === h && this.sameKey(slot, bytes, at)) return b;
-    }
-  }
-
-  private slotAt(bytes: Uint8Array, at: number): number {
-    const b = this.find(bytes, at, this.hash(bytes, at));
-    return b < 0 ? NONE : (this.buckets[b] as number) - 1;
-  }
-
-  valueRegion(key: Uint8Array): Region | undefined {
-    return key.length === this.definition.keySize ? this.valueRegionAt(key, 0) : undefined;
-  }
-
-  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
-    const slot = this.slotAt(bytes, at);
-    return slot === NONE ? undefined : this.regions.of(slot);
-  }
-
-  lookup(key: Uint8Array): Uint8Array | number {
-    if (key.length !== this.definition.keySize) return Errno.ENOENT;
-    const slot = this.slotAt(key, 0);
-    if (slot === NONE) return Errno.ENOENT;
-    const size = this.definition.valueSize;
-    return this.values.slice(slot * size, (slot + 1) * size);
-  }
-
-  update(key: Uint8Array, value: Uint8Array, flags: number): number {
-    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
-    const h = this.hash(key, 0);
-    const b = this.find(key, 0, h);
-    const { valueSize } = this.definition;
-    if (b >= 0) {
-      if (flags === BpfUpdateFlag.NOEXIST) return Errno.EEXIST;
-      // Like Linux, a replacement is a new element: a program still holding the old value pointer
-      // keeps reading the old value until it ends.
-      const slot = (this.buckets[b] as number) - 1;
-      this.regions.detach(slot);
-      this.values.set(value.subarray(0, valueSize), slot * valueSize);
-      return 0;
-    }
-    if (flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
-    const slot = this.freeHead;
-    if (slot === NONE) return Errno.E2BIG;
-    this.freeHead = this.next[slot] as number;
-    const { keySize } = this.definition;
-    this.keys.set(key.subarray(0, keySize), slot * keySize);
-    this.values.set(value.subarray(0, valueSize), slot * valueSize);
-    this.hashes[slot] = h;
-    this.buckets[-b - 1] = slot + 1;
+  append(slot: number): void {
     this.prev[slot] = this.tail;
     this.next[slot] = NONE;
     if (this.tail === NONE) this.head = slot;
     else this.next[this.tail] = slot;
     this.tail = slot;
-    this.size++;
-    return 0;
   }
 
-  delete(key: Uint8Array): number {
-    if (key.length !== this.definition.keySize) return Errno.ENOENT;
-    const b = this.find(key, 0, this.hash(key, 0));
-    if (b < 0) return Errno.ENOENT;
-    const slot = (this.buckets[b] as number) - 1;
-    this.regions.detach(slot);
-    this.unindex(b);
+  remove(slot: number): void {
     const p = this.prev[slot] as number;
     const n = this.next[slot] as number;
     if (p === NONE) this.head = n;
     else this.next[p] = n;
     if (n === NONE) this.tail = p;
     else this.prev[n] = p;
-    this.next[slot] = this.freeHead;
+  }
+}
+
+/**
+ * Keys over a preallocated slab with an open-addressing index (linear probing, at most half full,
+ * deletion by backward shift, so no tombstones), a free list, and a list of used slots in
+ * insertion order for get-next-key. Every operation costs O(key size), expected. The hash types
+ * and the LPM trie keep their elements in it; `identity` bytes (a trie's masked prefix) are what
+ * it indexes.
+ */
+class KeyTable {
+  readonly keys: Uint8Array;
+  private readonly buckets: Int32Array;
+  private readonly mask: number;
+  private readonly hashes: Int32Array;
+  private readonly ids: Uint8Array;
+  /** Used slots in insertion order. */
+  readonly order: SlotList;
+  private freeHead: number;
+  private readonly freeNext: Int32Array;
+  size = 0;
+  private readonly seed = hashSeed();
+
+  constructor(
+    readonly keySize: number,
+    readonly maxEntries: number,
+  ) {
+    this.keys = new Uint8Array(keySize * maxEntries);
+    this.ids = new Uint8Array(keySize * maxEntries);
+    const buckets = hashBuckets(maxEntries);
+    this.buckets = new Int32Array(buckets);
+    this.mask = buckets - 1;
+    this.hashes = new Int32Array(maxEntries);
+    this.order = new SlotList(maxEntries);
+    this.freeNext = new Int32Array(maxEntries);
+    for (let i = 0; i < maxEntries; i++) this.freeNext[i] = i + 1 < maxEntries ? i + 1 : NONE;
+    this.freeHead = maxEntries > 0 ? 0 : NONE;
+  }
+
+  get full(): boolean {
+    return this.freeHead === NONE;
+  }
+
+  hash(bytes: Uint8Array, at: number): number {
+    // FNV-1a, seeded, with a final avalanche so the low bits (the bucket) depend on every byte.
+    let h = 0x811c9dc5 ^ this.seed;
+    for (let i = 0, n = this.keySize; i < n; i++) h = Math.imul(h ^ (bytes[at + i] as number), 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  private same(slot: number, bytes: Uint8Array, at: number): boolean {
+    const n = this.keySize;
+    const base = slot * n;
+    const ids = this.ids;
+    for (let i = 0; i < n; i++) if (ids[base + i] !== bytes[at + i]) return false;
+    return true;
+  }
+
+  /** The bucket holding the identity, or the empty bucket where it would go (negated, minus one). */
+  private find(bytes: Uint8Array, at: number, h: number): number {
+    const { buckets, mask, hashes } = this;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
+      const entry = buckets[b] as number;
+      if (entry === 0) return -b - 1;
+      const slot = entry - 1;
+      if (hashes[slot] === h && this.same(slot, bytes, at)) return b;
+    }
+  }
+
+  /** The slot of an identity, or NONE. */
+  slotOf(id: Uint8Array, at = 0): number {
+    const b = this.find(id, at, this.hash(id, at));
+    return b < 0 ? NONE : (this.buckets[b] as number) - 1;
+  }
+
+  /** Adds an identity absent from the table (the caller checked) with its key; the slot. */
+  add(id: Uint8Array, key: Uint8Array): number {
+    const slot = this.freeHead;
+    if (slot === NONE) throw new Error('key table full');
+    const h = this.hash(id, 0);
+    const b = this.find(id, 0, h);
+    this.freeHead = this.freeNext[slot] as number;
+    const n = this.keySize;
+    this.ids.set(id.subarray(0, n), slot * n);
+    this.keys.set(key.subarray(0, n), slot * n);
+    this.hashes[slot] = h;
+    this.buckets[-b - 1] = slot + 1;
+    this.order.append(slot);
+    this.size++;
+    return slot;
+  }
+
+  /** Removes a used slot. */
+  remove(slot: number): void {
+    const n = this.keySize;
+    const b = this.find(this.ids, slot * n, this.hashes[slot] as number);
+    this.unindex(b);
+    this.order.remove(slot);
+    this.freeNext[slot] = this.freeHead;
     this.freeHead = slot;
     this.size--;
-    return 0;
   }
 
   /** Empties bucket `b`, moving later entries of its probe run back so every key stays findable. */
@@ -431,40 +525,362 @@ class HashMap implements BpfMap {
     buckets[hole] = 0;
   }
 
-  nextKey(key: Uint8Array | null): Uint8Array | number {
-    if (this.size === 0) return Errno.ENOENT;
-    // A key that is not in the map restarts the iteration, as Linux's hash map does.
-    const slot = key === null || key.length !== this.definition.keySize ? NONE : this.slotAt(key, 0);
-    const next = slot === NONE ? this.head : (this.next[slot] as number);
-    return next === NONE ? Errno.ENOENT : this.keyOf(next);
+  keyOf(slot: number): Uint8Array {
+    const n = this.keySize;
+    return this.keys.slice(slot * n, (slot + 1) * n);
   }
 
-  private keyOf(slot: number): Uint8Array {
-    const n = this.definition.keySize;
-    return this.keys.slice(slot * n, (slot + 1) * n);
+  /** Replaces the stored key bytes of a slot (a trie keeps the data as last written). */
+  setKey(slot: number, key: Uint8Array): void {
+    this.keys.set(key.subarray(0, this.keySize), slot * this.keySize);
+  }
+}
+
+/**
+ * `BPF_MAP_TYPE_HASH`, `PERCPU_HASH` and `LRU_HASH` over a {@link KeyTable}. An LRU hash never
+ * refuses a new key for space: it evicts the element used least recently (updated or looked up
+ * by a program), one of the choices X.7.3 allows.
+ */
+class HashMap implements BpfMap {
+  readonly region: Region;
+  readonly slots: number;
+  readonly wireValueSize: number;
+  private readonly table: KeyTable;
+  private readonly slab: ValueSlab;
+  private readonly regions: ValueRegions;
+  /** Least recently used first (LRU hash only). */
+  private readonly recency: SlotList | undefined;
+
+  /** Elements the hash holds. */
+  get elementCount(): number {
+    return this.table.size;
+  }
+
+  constructor(
+    readonly definition: MapDefinition,
+    private readonly space: AddressSpace,
+    slots: number,
+    private readonly footprint: number,
+  ) {
+    const { keySize, valueSize, maxEntries, type } = definition;
+    const perCpu = isPerCpu(type);
+    this.slots = perCpu ? slots : 1;
+    this.table = new KeyTable(keySize, maxEntries);
+    this.slab = new ValueSlab(valueSize, this.slots, perCpu, maxEntries);
+    this.wireValueSize = this.slab.wireSize;
+    this.recency = type === BpfMapType.LRU_HASH ? new SlotList(maxEntries) : undefined;
+    this.region = space.alloc('map', new Uint8Array(0), false, this);
+    this.regions = new ValueRegions(space, this, this.slab.bytes, valueSize, NONE);
+  }
+
+  private touch(slot: number): void {
+    const recency = this.recency;
+    if (recency === undefined || recency.tail === slot) return;
+    recency.remove(slot);
+    recency.append(slot);
+  }
+
+  valueRegion(key: Uint8Array, slot = 0): Region | undefined {
+    return key.length === this.definition.keySize ? this.valueRegionAt(key, 0, slot) : undefined;
+  }
+
+  valueRegionAt(bytes: Uint8Array, at: number, slot: number): Region | undefined {
+    const element = this.table.slotOf(bytes, at);
+    if (element === NONE) return undefined;
+    this.touch(element);
+    return this.regions.of(this.slab.unit(element, slot));
+  }
+
+  lookup(key: Uint8Array): Uint8Array | number {
+    if (key.length !== this.definition.keySize) return Errno.ENOENT;
+    const element = this.table.slotOf(key);
+    return element === NONE ? Errno.ENOENT : this.slab.read(element);
+  }
+
+  updateRefusal(key: Uint8Array, flags: number, pending: Set<string>): number {
+    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
+    const id = toHex(key);
+    const exists = pending.has(id) || this.table.slotOf(key) !== NONE;
+    if (exists) return flags === BpfUpdateFlag.NOEXIST ? Errno.EEXIST : 0;
+    if (flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
+    if (this.recency === undefined && this.table.size + pending.size >= this.definition.maxEntries)
+      return Errno.E2BIG;
+    pending.add(id);
+    return 0;
+  }
+
+  /** The element for an update, made when absent; an errno when the flags or space refuse it. */
+  private element(key: Uint8Array, flags: number): { element: number; fresh: boolean } | number {
+    if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
+    const found = this.table.slotOf(key);
+    if (found !== NONE) {
+      if (flags === BpfUpdateFlag.NOEXIST) return Errno.EEXIST;
+      // Like Linux, a replacement is a new element: a program still holding the old value pointer
+      // keeps reading the old value until it ends.
+      this.detachElement(found);
+      this.touch(found);
+      return { element: found, fresh: false };
+    }
+    if (flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
+    if (this.table.full) {
+      const recency = this.recency;
+      if (recency === undefined) return Errno.E2BIG;
+      this.remove(recency.head);
+    }
+    const element = this.table.add(key, key);
+    this.recency?.append(element);
+    return { element, fresh: true };
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags: number): number {
+    const got = this.element(key, flags);
+    if (typeof got === 'number') return got;
+    this.slab.write(got.element, value);
+    return 0;
+  }
+
+  updateFromProgram(key: Uint8Array, value: Uint8Array, flags: number, slot: number): number {
+    const got = this.element(key, flags);
+    if (typeof got === 'number') return got;
+    this.slab.writeSlot(got.element, slot, value, got.fresh);
+    return 0;
+  }
+
+  private detachElement(element: number): void {
+    for (let s = 0; s < this.slots; s++) this.regions.detach(this.slab.unit(element, s));
+  }
+
+  private remove(element: number): void {
+    this.detachElement(element);
+    this.recency?.remove(element);
+    this.table.remove(element);
+  }
+
+  delete(key: Uint8Array): number {
+    if (key.length !== this.definition.keySize) return Errno.ENOENT;
+    const element = this.table.slotOf(key);
+    if (element === NONE) return Errno.ENOENT;
+    this.remove(element);
+    return 0;
+  }
+
+  nextKey(key: Uint8Array | null): Uint8Array | number {
+    const { table } = this;
+    if (table.size === 0) return Errno.ENOENT;
+    // A key that is not in the map restarts the iteration, as Linux's hash map does.
+    const slot = key === null || key.length !== this.definition.keySize ? NONE : table.slotOf(key);
+    const next = slot === NONE ? table.order.head : (table.order.next[slot] as number);
+    return next === NONE ? Errno.ENOENT : table.keyOf(next);
   }
 
   entries(): [Uint8Array, Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];
-    const size = this.definition.valueSize;
-    for (let s = this.head; s !== NONE; s = this.next[s] as number)
-      out.push([this.keyOf(s), this.values.slice(s * size, (s + 1) * size)]);
+    const { order } = this.table;
+    for (let s = order.head; s !== NONE; s = order.next[s] as number)
+      out.push([this.table.keyOf(s), this.slab.read(s)]);
     return out;
   }
 
   destroy(): void {
-    releaseMap(this.space, this.region, this.regions, this.definition);
+    releaseMap(this.space, this.region, this.regions, this.footprint);
   }
 }
 
-/** Creates a map in an address space; throws {@link MapCreateError} as Linux would refuse it. */
-export function createMap(def: MapDefinition, space: AddressSpace): BpfMap {
+/**
+ * `BPF_MAP_TYPE_LPM_TRIE` with Linux 6.1's semantics: keys are a little-endian `__u32 prefixlen`
+ * and `key_size - 4` bytes of data; an element is identified by its prefix (the data's first
+ * `prefixlen` bits); a lookup finds the longest stored prefix of the key's first `prefixlen` bits;
+ * an update of a full trie is ENOSPC even when it would replace an element (6.1 checks the count
+ * first); get-next-key walks the trie's post-order (longer prefixes before the prefixes they
+ * extend; a 0 bit before a 1 bit), and returns the data as the element's last update wrote it.
+ */
+class LpmTrie implements BpfMap {
+  readonly region: Region;
+  readonly slots = 1;
+  readonly wireValueSize: number;
+  private readonly table: KeyTable;
+  private readonly slab: ValueSlab;
+  private readonly regions: ValueRegions;
+  private readonly maxPrefix: number;
+  /** Count of stored elements by prefix length, to look up only lengths that exist. */
+  private readonly lengths = new Map<number, number>();
+  /** Stored prefix lengths, longest first, rebuilt when the set of lengths changes. */
+  private lengthsDesc: number[] = [];
+  /** Used slots in get-next-key order, rebuilt after a change. */
+  private walk: number[] | undefined;
+  private readonly probe: Uint8Array;
+
+  get elementCount(): number {
+    return this.table.size;
+  }
+
+  constructor(
+    readonly definition: MapDefinition,
+    private readonly space: AddressSpace,
+    private readonly footprint: number,
+  ) {
+    const { keySize, valueSize, maxEntries } = definition;
+    this.maxPrefix = (keySize - 4) * 8;
+    this.table = new KeyTable(keySize, maxEntries);
+    this.slab = new ValueSlab(valueSize, 1, false, maxEntries);
+    this.wireValueSize = valueSize;
+    this.probe = new Uint8Array(keySize);
+    this.region = space.alloc('map', new Uint8Array(0), false, this);
+    this.regions = new ValueRegions(space, this, this.slab.bytes, valueSize, NONE);
+  }
+
+  /** Writes into `out` the identity of the first `len` bits of the key at `bytes[at]`. */
+  private identity(bytes: Uint8Array, at: number, len: number, out: Uint8Array): Uint8Array {
+    out.fill(0);
+    out[0] = len & 0xff;
+    out[1] = (len >>> 8) & 0xff;
+    const full = len >>> 3;
+    for (let i = 0; i < full; i++) out[4 + i] = bytes[at + 4 + i] as number;
+    const rest = len & 7;
+    if (rest !== 0) out[4 + full] = (bytes[at + 4 + full] as number) & (0xff << (8 - rest));
+    return out;
+  }
+
+  private longestMatch(bytes: Uint8Array, at: number): number {
+    const len = Math.min(indexAt(bytes, at), this.maxPrefix);
+    for (const l of this.lengthsDesc) {
+      if (l > len) continue;
+      const slot = this.table.slotOf(this.identity(bytes, at, l, this.probe));
+      if (slot !== NONE) return slot;
+    }
+    return NONE;
+  }
+
+  valueRegion(key: Uint8Array): Region | undefined {
+    return key.length === this.definition.keySize ? this.valueRegionAt(key, 0) : undefined;
+  }
+
+  valueRegionAt(bytes: Uint8Array, at: number): Region | undefined {
+    const slot = this.longestMatch(bytes, at);
+    return slot === NONE ? undefined : this.regions.of(slot);
+  }
+
+  lookup(key: Uint8Array): Uint8Array | number {
+    if (key.length !== this.definition.keySize) return Errno.ENOENT;
+    const slot = this.longestMatch(key, 0);
+    return slot === NONE ? Errno.ENOENT : this.slab.read(slot);
+  }
+
+  /** The exact element of a key (same prefix length and prefix), or NONE. */
+  private exact(key: Uint8Array, pending?: Set<string>): { slot: number; id: Uint8Array; known: boolean } {
+    const id = this.identity(key, 0, indexAt(key, 0), new Uint8Array(this.definition.keySize));
+    const slot = this.table.slotOf(id);
+    return { slot, id, known: slot !== NONE || (pending?.has(toHex(id)) ?? false) };
+  }
+
+  updateRefusal(key: Uint8Array, flags: number, pending: Set<string>): number {
+    if (flags > BpfUpdateFlag.EXIST || indexAt(key, 0) > this.maxPrefix) return Errno.EINVAL;
+    if (this.table.size + pending.size >= this.definition.maxEntries) return Errno.ENOSPC;
+    const { id, known } = this.exact(key, pending);
+    if (known) return flags === BpfUpdateFlag.NOEXIST ? Errno.EEXIST : 0;
+    if (flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
+    pending.add(toHex(id));
+    return 0;
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags: number): number {
+    const refused = this.updateRefusal(key, flags, new Set());
+    if (refused !== 0) return refused;
+    const { slot, id } = this.exact(key);
+    if (slot !== NONE) {
+      this.regions.detach(slot);
+      this.table.setKey(slot, key);
+      this.slab.write(slot, value);
+      return 0;
+    }
+    const added = this.table.add(id, key);
+    this.slab.write(added, value);
+    const len = indexAt(key, 0);
+    const count = this.lengths.get(len) ?? 0;
+    this.lengths.set(len, count + 1);
+    if (count === 0) this.lengthsDesc = [...this.lengths.keys()].sort((x, y) => y - x);
+    this.walk = undefined;
+    return 0;
+  }
+
+  updateFromProgram(key: Uint8Array, value: Uint8Array, flags: number): number {
+    return this.update(key, value, flags);
+  }
+
+  delete(key: Uint8Array): number {
+    if (key.length !== this.definition.keySize) return Errno.ENOENT;
+    if (indexAt(key, 0) > this.maxPrefix) return Errno.EINVAL;
+    const { slot } = this.exact(key);
+    if (slot === NONE) return Errno.ENOENT;
+    this.regions.detach(slot);
+    this.table.remove(slot);
+    const len = indexAt(key, 0);
+    const count = (this.lengths.get(len) ?? 1) - 1;
+    if (count === 0) {
+      this.lengths.delete(len);
+      this.lengthsDesc = this.lengthsDesc.filter((l) => l !== len);
+    } else this.lengths.set(len, count);
+    this.walk = undefined;
+    return 0;
+  }
+
+  /** Post-order of the trie: a prefix after every prefix that extends it; else the 0 branch first. */
+  private order(): number[] {
+    if (this.walk !== undefined) return this.walk;
+    const slots: number[] = [];
+    const { order } = this.table;
+    for (let s = order.head; s !== NONE; s = order.next[s] as number) slots.push(s);
+    const keys = this.table.keys;
+    const n = this.definition.keySize;
+    const bit = (slot: number, i: number) =>
+      ((keys[slot * n + 4 + (i >>> 3)] as number) >> (7 - (i & 7))) & 1;
+    slots.sort((a, b) => {
+      const la = indexAt(keys, a * n);
+      const lb = indexAt(keys, b * n);
+      const common = Math.min(la, lb);
+      for (let i = 0; i < common; i++) {
+        const d = bit(a, i) - bit(b, i);
+        if (d !== 0) return d;
+      }
+      return lb - la;
+    });
+    this.walk = slots;
+    return slots;
+  }
+
+  nextKey(key: Uint8Array | null): Uint8Array | number {
+    const walk = this.order();
+    if (walk.length === 0) return Errno.ENOENT;
+    const valid = key !== null && key.length === this.definition.keySize && indexAt(key, 0) <= this.maxPrefix;
+    const slot = valid ? this.exact(key).slot : NONE;
+    const at = slot === NONE ? -1 : walk.indexOf(slot);
+    const next = walk[at + 1];
+    return next === undefined ? Errno.ENOENT : this.table.keyOf(next);
+  }
+
+  entries(): [Uint8Array, Uint8Array][] {
+    return this.order().map((s) => [this.table.keyOf(s), this.slab.read(s)]);
+  }
+
+  destroy(): void {
+    releaseMap(this.space, this.region, this.regions, this.footprint);
+  }
+}
+
+/**
+ * Creates a map in an address space; throws {@link MapCreateError} as Linux would refuse it.
+ * `slots` is the number of values each element of a per-CPU map holds (ignored for other types).
+ */
+export function createMap(def: MapDefinition, space: AddressSpace, slots = 1): BpfMap {
   checkDefinition(def);
-  const bytes = mapFootprint(def);
+  if (!Number.isInteger(slots) || slots < 1 || slots > 0xffff) throw new RangeError(`slots ${slots}`);
+  const bytes = mapFootprint(def, slots);
   if (!space.reserve(bytes))
     throw new MapCreateError(Errno.ENOMEM, `${bytes} bytes of map storage are beyond the host's budget`);
   try {
-    return def.type === BpfMapType.ARRAY ? new ArrayMap(def, space) : new HashMap(def, space);
+    if (isArrayType(def.type)) return new ArrayMap(def, space, slots, bytes);
+    if (def.type === BpfMapType.LPM_TRIE) return new LpmTrie(def, space, bytes);
+    return new HashMap(def, space, slots, bytes);
   } catch (error) {
     space.unreserve(bytes);
     throw error;

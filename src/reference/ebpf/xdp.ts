@@ -49,6 +49,11 @@ export class XdpBuffer implements ContextReader {
   ingressIfindex = 0;
   /** `rx_queue_index`. */
   rxQueueIndex = 0;
+  /**
+   * The slot the run's per-CPU map values and `bpf_get_smp_processor_id` name: the queue the
+   * program runs for on a device, the CPU a test run runs on (0 here) otherwise.
+   */
+  slot = 0;
   /** Target of the last `bpf_redirect`, if any. */
   redirectTarget: number | undefined;
   /**

@@ -204,7 +204,11 @@ export class Tap {
   ): HookOutcome {
     if (program === undefined || frame.length < ETH_HLEN) return { fate: 'bypass', frame };
     if (frame.length > this.maxFrameLen) return { fate: tooLong, frame };
-    const action = this.engine.runFast(program, frame, { ingress_ifindex: ifindex, rx_queue_index: queue });
+    const action = this.engine.runFast(program, frame, {
+      ingress_ifindex: ifindex,
+      rx_queue_index: queue,
+      slot: queue,
+    });
     const fate = counters === undefined ? counterOf(action) : countAction(counters, action);
     return { fate, frame: this.engine.lastPacket() };
   }

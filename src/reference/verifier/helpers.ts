@@ -53,6 +53,7 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
   [106, { args: ['mem', 'size', 'anything', 'long'], ret: 'int' }],
   [189, { args: ['ctx', 'anything', 'uninit_mem', 'size'], ret: 'int' }],
   [190, { args: ['ctx', 'anything', 'mem', 'size'], ret: 'int' }],
+  [160, { args: [], ret: 'int' }],
 ]);
 
 const NAMES: Record<number, string> = {
@@ -77,6 +78,7 @@ const NAMES: Record<number, string> = {
   106: 'strtoul',
   189: 'xdp_load_bytes',
   190: 'xdp_store_bytes',
+  160: 'ktime_get_coarse_ns',
 };
 
 /** `bpf_<name>` as the kernel's log spells a helper, or `unknown`. */

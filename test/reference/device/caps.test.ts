@@ -32,6 +32,7 @@ test('the CAPS_GET vector advertises a valid set, and its map limits follow from
     maxMapMemory: 16777216n,
     mapTypes: 6n,
     maxBatch: 0,
+    percpuSlots: 1,
   });
 });
 

@@ -28,6 +28,7 @@ const maps = new DeviceMaps(
     maxMapMemory: 1n << 20n,
     mapTypes: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
     maxBatch: 8,
+    percpuSlots: 1,
   },
   new AddressSpace(),
 );

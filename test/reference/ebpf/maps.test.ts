@@ -138,7 +138,11 @@ test('creation is refused as Linux refuses it', () => {
       () => createMap(def, space),
       (e: unknown) => e instanceof MapCreateError && e.errno === errno,
     );
-  refuse({ type: 6, keySize: 4, valueSize: 8, maxEntries: 4 }, 22); // per-CPU array: not offloadable
+  refuse({ type: 14, keySize: 4, valueSize: 4, maxEntries: 4 }, 22); // DEVMAP: not offloadable
+  refuse({ type: 6, keySize: 8, valueSize: 8, maxEntries: 4 }, 22); // a per-CPU array's key is 4 bytes too
+  refuse({ type: 5, keySize: 4, valueSize: 32769, maxEntries: 4 }, 7); // per-CPU value above 32 KiB
+  refuse({ type: 11, keySize: 4, valueSize: 8, maxEntries: 4 }, 22); // LPM key without data
+  refuse({ type: 11, keySize: 261, valueSize: 8, maxEntries: 4 }, 22); // LPM data above 256 bytes
   refuse({ type: 2, keySize: 8, valueSize: 8, maxEntries: 4 }, 22); // array key must be 4 bytes
   refuse({ type: 1, keySize: 4, valueSize: 0, maxEntries: 4 }, 22);
   refuse({ type: 1, keySize: 4, valueSize: 8, maxEntries: 0 }, 22);
