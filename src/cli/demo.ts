@@ -9,6 +9,7 @@ import {
   listPrograms,
   mapSizesOf,
   programSelector,
+  verifyModeOf,
 } from './program-input.js';
 import { DEMO_PROGRAMS, runDemo, runObjectDemo, type DemoProgramName } from '../harness/experiments.js';
 import { demoTraffic } from '../harness/packets.js';
@@ -95,6 +96,8 @@ the driver's own).
                 created on the device, its global data written, its program offloaded;
                 every map is read back over the control queue
 ${PROGRAM_PICK_HELP}
+  --verify-mode M  the device's verify_mode, as its operator sets it: cap_bpf
+                (default) or trusted (verify as root)
   --frames N    frames of traffic (default 10000)
   --seed S      traffic seed (default 1)
   --pcap F      write the offloaded side's frames to F (pcapng: frames from the host,
@@ -111,8 +114,10 @@ the offload, 2 bad usage`,
       frames: { type: 'string' },
       seed: { type: 'string' },
       pcap: { type: 'string' },
+      'verify-mode': { type: 'string' },
       json: { type: 'boolean' },
     });
+    const verifyMode = verifyModeOf(parsed);
     const program = stringOption(parsed, 'program');
     if (program !== undefined && !(program in DEMO_PROGRAMS))
       throw new UsageError(`--program must be xdp1 or xdp2, got '${program}'`);
@@ -132,7 +137,7 @@ the offload, 2 bad usage`,
       const bytes = readInputFile(objectFile, '--object');
       let result;
       try {
-        result = runObjectDemo(bytes, programSelector(parsed), traffic, pcap, mapSizesOf(parsed));
+        result = runObjectDemo(bytes, programSelector(parsed), traffic, pcap, mapSizesOf(parsed), verifyMode);
       } catch (error) {
         if (error instanceof ElfError) throw new UsageError(`${objectFile}: ${error.message}`);
         throw error;

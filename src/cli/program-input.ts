@@ -1,7 +1,7 @@
 // Where a program comes from on the command line: a sample, a file (assembler text, instruction hex
 // or a BPF ELF object), or inline instruction hex.
 import { existsSync } from 'node:fs';
-import { parseHex, type BpfInsn } from '../codec/index.js';
+import { VerifyMode, parseHex, type BpfInsn } from '../codec/index.js';
 import {
   assemble,
   slotsFromBytes,
@@ -31,6 +31,20 @@ export const PROGRAM_PICK_HELP = `  --prog-name N  the object's program N: a glo
                  a map that leaves max_entries 0 to the loader)`;
 
 /** The `--map-size NAME=N` options as max_entries by map name. */
+/** `--verify-mode` spellings, as the device's `verify_mode` values. */
+const VERIFY_MODES: Readonly<Record<string, number>> = {
+  cap_bpf: VerifyMode.CAP_BPF,
+  trusted: VerifyMode.TRUSTED,
+};
+
+/** The `verify_mode` a `--verify-mode` option names (`fallback` when it is absent). */
+export function verifyModeOf(parsed: Parsed, fallback = 'cap_bpf'): number {
+  const name = stringOption(parsed, 'verify-mode') ?? fallback;
+  const mode = VERIFY_MODES[name];
+  if (mode === undefined) throw new UsageError(`--verify-mode ${name}: give cap_bpf or trusted`);
+  return mode;
+}
+
 export function mapSizesOf(parsed: Parsed): Record<string, number> {
   const given = parsed.values['map-size'];
   const sizes: Record<string, number> = {};

@@ -1,5 +1,5 @@
 // `xdp-offload verify`: the host verifier's verdict on a program, as Linux 6.1 would give it.
-import { OFFLOADABLE_HELPER_IDS, nameOf } from '../codec/index.js';
+import { OFFLOADABLE_HELPER_IDS, VerifyMode, nameOf } from '../codec/index.js';
 import { verify as verifyProgram, VerifierErrno } from '../reference/verifier/index.js';
 import {
   PROGRAM_PICK_HELP,
@@ -9,6 +9,7 @@ import {
   mapDefinition,
   mapSizesOf,
   programSelector,
+  verifyModeOf,
 } from './program-input.js';
 import { EXIT, UsageError, jsonText, parse, stringOption, type Output, type Subcommand } from './io.js';
 
@@ -18,19 +19,21 @@ export const verify: Subcommand = {
   name: 'verify',
   summary: 'verify an XDP program as Linux 6.1 does (accept, or the errno and the reason)',
   help: `usage: xdp-offload verify (<prog> | --insns-hex <hex>) [--prog-name N | --section S]
-                           [--map <def>]... [--privileged] [--strict-alignment] [--json]
+                           [--map <def>]... [--verify-mode cap_bpf|trusted]
+                           [--strict-alignment] [--json]
 
 Verifies an XDP program: a sample (xdp1, xdp2), a file of assembler text or
 instruction hex, a BPF ELF object, or --insns-hex. Maps get handles 1, 2, ... as
 --map array:VALUE_SIZE:ENTRIES or hash:KEY:VALUE:ENTRIES give them (samples and
 objects bring their own). By default the verifier works as Linux does for a
 loader with only CAP_BPF and CAP_NET_ADMIN (no pointer leaks, Spectre v1
-sanitizing) and offers only the offloadable helpers, as the device verifies;
---privileged verifies as for root. --strict-alignment is BPF_F_STRICT_ALIGNMENT:
+sanitizing) and offers only the offloadable helpers, as a device with the
+default verify_mode verifies; --verify-mode trusted (or --privileged) verifies
+as for root, as a device whose operator declared its guests trusted. --strict-alignment is BPF_F_STRICT_ALIGNMENT:
 packet (2 bytes past an aligned address) and map value accesses must be aligned.
 
 ${PROGRAM_PICK_HELP}
-  --json  print {"accepted", "errno", "log", "insns_processed"}
+  --json  print {"accepted", "errno", "verify_mode", "log", "insns_processed"}
 
 exit: 0 accepted, 1 rejected, 2 unusable input`,
   run(args: string[], out: Output): number {
@@ -39,6 +42,7 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
       ...PROGRAM_PICK_OPTIONS,
       map: { type: 'string', multiple: true },
       privileged: { type: 'boolean' },
+      'verify-mode': { type: 'string' },
       'strict-alignment': { type: 'boolean' },
       json: { type: 'boolean' },
     });
@@ -55,9 +59,10 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
     const defs = [...maps, ...(Array.isArray(given) ? (given as string[]) : [])].map((d) =>
       typeof d === 'string' ? mapDefinition(d) : d,
     );
+    const mode = verifyModeOf(parsed, parsed.values.privileged === true ? 'trusted' : 'cap_bpf');
     const verdict = verifyProgram(insns, {
       maps: new Map(defs.map((d, i) => [i + 1, d])),
-      privileged: parsed.values.privileged === true,
+      privileged: mode === VerifyMode.TRUSTED,
       strictAlignment: parsed.values['strict-alignment'] === true,
       // the device offers only the offloadable helpers
       helpers: OFFLOADABLE_HELPER_IDS,
@@ -68,6 +73,7 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
         jsonText({
           accepted: verdict.accepted,
           errno,
+          verify_mode: nameOf(VerifyMode, mode),
           log: verdict.log,
           insns_processed: verdict.insnsProcessed,
         }),
@@ -75,8 +81,8 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
     } else {
       out.stdout(
         verdict.accepted
-          ? `accepted (${verdict.insnsProcessed} insns processed)`
-          : `rejected: ${errno ?? ''}`,
+          ? `accepted as ${String(nameOf(VerifyMode, mode))} (${verdict.insnsProcessed} insns processed)`
+          : `rejected as ${String(nameOf(VerifyMode, mode))}: ${errno ?? ''}`,
       );
       for (const line of verdict.log) out.stdout(`  ${line}`);
     }

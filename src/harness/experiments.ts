@@ -157,6 +157,7 @@ export function runObjectDemo(
   traffic: readonly Uint8Array[],
   sink?: PacketSink,
   mapSizes: Readonly<Record<string, number>> = {},
+  verifyMode?: number,
 ): DemoComparison<ObjectDemoSide> & {
   /** The object's section that ran. */
   readonly section: string;
@@ -166,7 +167,7 @@ export function runObjectDemo(
   const chosen = loadElfProgram(object, section, { mapSizes });
   const names = chosen.mapNames;
   const side = (offload: boolean): ObjectDemoSide => {
-    const t = new Topology();
+    const t = new Topology(verifyMode === undefined ? {} : { verifyMode });
     t.driver.probe();
     const attached = t.driver.attachObject(
       object,

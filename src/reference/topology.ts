@@ -11,7 +11,7 @@
 import { XdpEngine } from './ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from './ebpf/helpers.js';
 import type { DeviceCaps } from './device/caps.js';
-import { OffloadDevice } from './device/device.js';
+import { OffloadDevice, defaultCaps } from './device/device.js';
 import { VirtioNetDriver, type DriverReceive, type DriverTransport } from './driver/driver.js';
 import { Bridge } from './tun/bridge.js';
 import { HostPrograms } from './tun/programs.js';
@@ -23,6 +23,11 @@ export interface TopologyOptions {
   readonly offloadCapable?: boolean;
   /** The device's capabilities (default {@link defaultCaps}). */
   readonly caps?: DeviceCaps;
+  /**
+   * The host operator's `verify_mode` for the default capabilities (VerifyMode.CAP_BPF unless
+   * given); ignored when `caps` is given.
+   */
+  readonly verifyMode?: number;
   /** Receive queues (default 1). */
   readonly queues?: number;
   /** A learning bridge between an uplink and the tap (the RFC's second topology; default none). */
@@ -82,8 +87,12 @@ export class Topology {
       queues,
     });
     const backend = { engine: this.hostEngine, programs: this.programs, tap: this.tap };
-    this.device =
-      options.caps === undefined ? new OffloadDevice(backend) : new OffloadDevice(backend, options.caps);
+    const caps =
+      options.caps ??
+      (options.verifyMode === undefined
+        ? undefined
+        : { ...defaultCaps(this.tap.maxFrameLen, slots), verify_mode: options.verifyMode });
+    this.device = caps === undefined ? new OffloadDevice(backend) : new OffloadDevice(backend, caps);
     const device = this.device;
     this.transport = {
       offeredFeatures: () => device.offeredFeatures(),
