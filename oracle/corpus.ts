@@ -23,12 +23,13 @@ export interface CorpusProgram {
 
 const ARRAY_COUNTERS: MapDefinition = { type: 2, keySize: 4, valueSize: 8, maxEntries: 256 };
 const file = (name: string) => assemble(readFileSync(new URL(`programs/${name}.s`, import.meta.url), 'utf8'));
-const object = (dir: 'oracle/c' | 'samples', name: string, section?: string) => {
+const object = (dir: 'oracle/c' | 'samples', name: string, program?: string) => {
   const base = dir === 'samples' ? '../samples/' : 'c/';
-  const p = loadElfProgram(readFileSync(new URL(`${base}${name}.o`, import.meta.url)), section);
+  const p = loadElfProgram(readFileSync(new URL(`${base}${name}.o`, import.meta.url)), program);
+  const prefix = dir === 'samples' ? `sample_${name}` : name;
   return {
-    name: dir === 'samples' ? `sample_${name}` : name,
-    source: `${dir}/${name}.c (compiled: ${dir}/${name}.o, section ${p.section})`,
+    name: program === undefined ? prefix : `${prefix}_${program}`,
+    source: `${dir}/${name}.c (compiled: ${dir}/${name}.o, section ${p.section}${program === undefined ? '' : `, program ${program}`})`,
     insns: p.insns,
     maps: p.maps,
     mapData: p.mapData,
@@ -43,6 +44,9 @@ export const SAMPLE_OBJECTS = [
   'rate_limit',
   'vlan_encap',
   'trim_tail',
+  'percpu_stats',
+  'lpm_filter',
+  'multi_prog',
 ];
 
 /** Frames beyond 3520 bytes: the kernel keeps the rest in fragments. */
@@ -101,6 +105,7 @@ export function corpus(): CorpusProgram[] {
     object('oracle/c', 'mac_swap_tx'),
     object('oracle/c', 'encap_trim'),
     ...SAMPLE_OBJECTS.map((name) => object('samples', name)),
+    object('samples', 'multi_prog', 'xdp_drop_ipv6'),
   ];
   const withFrags = new Set(['xdp1', 'l4_filter', 'tail_fix', 'ctx_probe', 'proto_count', 'encap_trim']);
   return programs.map((p, i) => ({

@@ -126,6 +126,9 @@ static void do_map(unsigned idx, unsigned type, unsigned key, unsigned value, un
 	attr.key_size = key;
 	attr.value_size = value;
 	attr.max_entries = entries;
+	/* Linux creates an LPM trie only without preallocation; the vectors' definitions carry no flags */
+	if (type == BPF_MAP_TYPE_LPM_TRIE)
+		attr.map_flags = BPF_F_NO_PREALLOC;
 	if (idx < MAX_MAPS && map_fd[idx] > 0)
 		close(map_fd[idx]); /* a later definition of the same index replaces the map */
 	int fd = idx < MAX_MAPS ? (int)sys_bpf(BPF_MAP_CREATE, &attr) : (errno = EINVAL, -1);
@@ -267,6 +270,23 @@ static int next_key(unsigned idx, void *key, void *next)
 	return (int)sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr);
 }
 
+/* Arrays hold every index: the dumps leave out their all-zero elements. */
+static int is_array(unsigned idx)
+{
+	return map_type[idx] == BPF_MAP_TYPE_ARRAY || map_type[idx] == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/*
+ * Bytes of a value as bpf(2) carries it: one value per possible CPU, each padded to 8 bytes, for a
+ * per-CPU map (the oracle's VM has one CPU).
+ */
+static unsigned value_bytes(unsigned idx)
+{
+	if (map_type[idx] == BPF_MAP_TYPE_PERCPU_ARRAY || map_type[idx] == BPF_MAP_TYPE_PERCPU_HASH)
+		return (map_value[idx] + 7) / 8 * 8;
+	return map_value[idx];
+}
+
 static void do_dump(unsigned idx, int clear)
 {
 	unsigned char key[512], next[512], value[4096], zero[4096];
@@ -276,21 +296,21 @@ static void do_dump(unsigned idx, int clear)
 		memcpy(key, next, map_key[idx]);
 		cur = key;
 		if (clear) {
-			if (map_type[idx] == BPF_MAP_TYPE_ARRAY)
+			if (is_array(idx))
 				elem(BPF_MAP_UPDATE_ELEM, idx, key, zero);
 			continue;
 		}
 		memset(value, 0, sizeof(value));
 		elem(BPF_MAP_LOOKUP_ELEM, idx, key, value);
-		if (map_type[idx] == BPF_MAP_TYPE_ARRAY && memcmp(value, zero, map_value[idx]) == 0)
+		if (is_array(idx) && memcmp(value, zero, value_bytes(idx)) == 0)
 			continue;
 		printf("MAP %u ", idx);
 		print_hex(key, map_key[idx]);
 		printf(" ");
-		print_hex(value, map_value[idx]);
+		print_hex(value, value_bytes(idx));
 		printf("\n");
 	}
-	if (clear && map_type[idx] != BPF_MAP_TYPE_ARRAY) {
+	if (clear && !is_array(idx)) {
 		/* deleting while iterating restarts the walk, so delete the first key until none is left */
 		while (next_key(idx, NULL, next) == 0)
 			elem(BPF_MAP_DELETE_ELEM, idx, next, NULL);

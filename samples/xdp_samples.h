@@ -12,9 +12,13 @@
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
 #define __noinline __attribute__((noinline))
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
 
 static void *(*map_lookup_elem)(void *map, const void *key) = (void *)1;
 static long (*map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
+static __u32 (*get_smp_processor_id)(void) = (void *)8;
 static long (*xdp_adjust_head)(struct xdp_md *ctx, int delta) = (void *)44;
 static long (*xdp_adjust_tail)(struct xdp_md *ctx, int delta) = (void *)65;
 

@@ -5,7 +5,13 @@
  * @module
  */
 import { XdpAction, nameOf, parseHex, toHex, type MapDefinition } from '../codec/index.js';
-import { TestRunError, XdpEngine, slotsFromBytes, type BpfMap } from '../reference/ebpf/index.js';
+import {
+  TestRunError,
+  XdpEngine,
+  isArrayType,
+  slotsFromBytes,
+  type BpfMap,
+} from '../reference/ebpf/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../harness/pcapng.js';
@@ -114,7 +120,7 @@ export function actionName(action: number): string {
 export function mapContents(map: BpfMap): [string, string][] {
   return map
     .entries()
-    .filter(([, v]) => map.definition.type !== 2 || v.some((b) => b !== 0))
+    .filter(([, v]) => !isArrayType(map.definition.type) || v.some((b) => b !== 0))
     .map(([k, v]): [string, string] => [toHex(k), toHex(v)])
     .sort(([a], [b]) => a.localeCompare(b));
 }

@@ -198,7 +198,7 @@ export namespace SchemaVerifierVectorFileTypes {
       insns: string;
       maps: {
         handle: number;
-        type: 1 | 2;
+        type: 1 | 2 | 5 | 6 | 9 | 11;
         key_size: number;
         value_size: number;
         max_entries: number;
@@ -250,7 +250,7 @@ export namespace SchemaXdpRunFileTypes {
     };
     maps: {
       handle: number;
-      type: 1 | 2;
+      type: 1 | 2 | 5 | 6 | 9 | 11;
       key_size: number;
       value_size: number;
       max_entries: number;
@@ -296,7 +296,7 @@ export namespace SchemaProgramConformanceFileTypes {
       insns: string;
       maps: {
         handle: number;
-        type: 1 | 2;
+        type: 1 | 2 | 5 | 6 | 9 | 11;
         key_size: number;
         value_size: number;
         max_entries: number;

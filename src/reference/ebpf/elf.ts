@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { BpfInsn } from '../../codec/index.js';
+import { BpfMapType, type BpfInsn } from '../../codec/index.js';
 import { Btf, BtfError } from './btf.js';
 import { slotsFromBytes } from './bytes.js';
 import type { MapDefinition } from './maps.js';
@@ -331,12 +331,26 @@ const MAP_FLAG_NAMES: Readonly<Record<number, string>> = {
   0x1000: 'BPF_F_INNER_MAP',
 };
 const BPF_F_NO_PREALLOC = 0x1;
+const BPF_F_NO_COMMON_LRU = 0x2;
 
 /**
- * A map's definition after its flags and the loader's sizes: BPF_F_NO_PREALLOC on a hash is an
- * allocation hint with no effect on what the map holds, so it is dropped (a device accounts
- * `max_entries` either way); every other flag changes semantics the wire cannot carry and is
- * refused by name; `max_entries` 0 is left to the loader, as libbpf users leave it.
+ * The flags of each map type that are allocation hints (or, for an LPM trie, Linux's requirement
+ * of no preallocation): they change how a host allocates, not what the map holds.
+ */
+const HINT_FLAGS: Readonly<Record<number, number>> = {
+  [BpfMapType.HASH]: BPF_F_NO_PREALLOC,
+  [BpfMapType.PERCPU_HASH]: BPF_F_NO_PREALLOC,
+  [BpfMapType.LPM_TRIE]: BPF_F_NO_PREALLOC,
+  // Per-CPU LRU lists: an eviction policy, which X.7.4 leaves to the device.
+  [BpfMapType.LRU_HASH]: BPF_F_NO_COMMON_LRU,
+};
+
+/**
+ * A map's definition after its flags and the loader's sizes: BPF_F_NO_PREALLOC on the hash types
+ * and the LPM trie, and BPF_F_NO_COMMON_LRU on an LRU hash, are allocation hints with no effect on
+ * what the map holds, so they are dropped (a device accounts `max_entries` either way); every
+ * other flag changes semantics the wire cannot carry and is refused by name; `max_entries` 0 is
+ * left to the loader, as libbpf users leave it.
  */
 function adjustedMap(
   where: { section: string; offset: number },
@@ -346,7 +360,7 @@ function adjustedMap(
   sizes: Readonly<Record<string, number>>,
 ): MapDefinition {
   const fail = (detail: string) => new ElfError(where.section, where.offset, `map ${name}: ${detail}`);
-  const unsupported = flags & ~(definition.type === 1 ? BPF_F_NO_PREALLOC : 0);
+  const unsupported = flags & ~(HINT_FLAGS[definition.type] ?? 0);
   if (unsupported !== 0) {
     const names = Object.entries(MAP_FLAG_NAMES)
       .filter(([bit]) => (unsupported & Number(bit)) !== 0)

@@ -14,6 +14,8 @@ export {
   Errno,
   MapCreateError,
   type MapDefinition,
+  isArrayType,
+  isPerCpu,
   mapFootprint,
   mapOfRegion,
 } from './maps.js';
