@@ -82,6 +82,7 @@ export class XdpEngine {
   constructor(
     env: HelperEnvironment = deterministicEnvironment(),
     layoutSeed = 0,
+    /** Values each element of a per-CPU map holds (the slots runs may use). */
     readonly percpuSlots = 1,
   ) {
     this.space = new AddressSpace(seededLayout(layoutSeed));

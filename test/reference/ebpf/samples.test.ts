@@ -11,7 +11,17 @@ import { main } from '../../../src/cli/run.js';
 import { ElfError, loadElfProgram } from '../../../src/reference/ebpf/index.js';
 import { ipv4Frame, negotiated } from '../../support/offload.js';
 
-const SAMPLES = ['mac_swap', 'proto_counter', 'rate_limit', 'trim_tail', 'vlan_encap', 'vlan_ipv6'];
+const SAMPLES = [
+  'lpm_filter',
+  'mac_swap',
+  'multi_prog',
+  'percpu_stats',
+  'proto_counter',
+  'rate_limit',
+  'trim_tail',
+  'vlan_encap',
+  'vlan_ipv6',
+];
 const sample = (name: string) => new Uint8Array(readFileSync(`samples/${name}.o`));
 
 function cli(...argv: string[]) {
