@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { OFFLOADABLE_HELPER_IDS } from '../../codec/index.js';
-import { XdpEngine, type BpfMap, type MapDefinition } from '../../reference/ebpf/index.js';
+import { BpfMapType, OFFLOADABLE_HELPER_IDS } from '../../codec/index.js';
+import { XdpEngine, isArrayType, type BpfMap, type MapDefinition } from '../../reference/ebpf/index.js';
 import type { VerifyOptions, Verdict } from '../../reference/verifier/index.js';
 import { generateProgram, type GeneratedProgram } from './program-generator.js';
 import { Rng, sessionSeed } from '../rng.js';
@@ -53,20 +53,34 @@ function adversarialPacket(rng: Rng): Uint8Array {
   return bytes;
 }
 
+/** A key the generator's programs look up (a small index) or random bytes, as wide as the map's key. */
+function adversarialKey(rng: Rng, map: BpfMap, i: number): Uint8Array {
+  const { keySize, type } = map.definition;
+  const key = new Uint8Array(keySize);
+  if (type === BpfMapType.LPM_TRIE) {
+    // a prefix length the trie takes (0 to its data bits), then random data
+    key.set(rng.bytes(keySize - 4), 4);
+    new DataView(key.buffer).setUint32(0, rng.int((keySize - 4) * 8 + 1), true);
+    return key;
+  }
+  const index = isArrayType(type) ? i : rng.chance(0.7) ? rng.int(4) : -1;
+  if (index < 0) return rng.bytes(keySize);
+  // little-endian index in however many bytes the key has (a 2-byte key holds it too)
+  for (let b = 0; b < keySize && b < 4; b++) key[b] = (index >>> (8 * b)) & 0xff;
+  return key;
+}
+
 /** Map contents chosen to hurt: random values, edge words, keys the generator looks up and others. */
 function fillMaps(rng: Rng, maps: readonly BpfMap[]): void {
   for (const map of maps) {
-    const { keySize, valueSize, maxEntries, type } = map.definition;
-    const entries = Math.min(64, type === 2 ? maxEntries : rng.int(maxEntries + 1));
+    const { maxEntries, type } = map.definition;
+    const entries = Math.min(64, isArrayType(type) ? maxEntries : rng.int(maxEntries + 1));
     for (let i = 0; i < entries; i++) {
-      const key = new Uint8Array(keySize);
-      if (type === 2 || rng.chance(0.7))
-        new DataView(key.buffer).setUint32(0, type === 2 ? i : rng.int(4), true);
-      else key.set(rng.bytes(keySize));
+      const key = adversarialKey(rng, map, i);
       const value = rng.chance(0.5)
-        ? rng.bytes(valueSize)
-        : new Uint8Array(valueSize).fill(rng.pick([0, 0xff]));
-      map.update(key, value, 0);
+        ? rng.bytes(map.wireValueSize)
+        : new Uint8Array(map.wireValueSize).fill(rng.pick([0, 0xff]));
+      map.update(key, value, 0); // a full hash map refuses (E2BIG): the contents so far stay
     }
   }
 }
