@@ -47,6 +47,8 @@ export const XdpCommand = {
   MAP_UPDATE_BATCH: 10,
   /** Read many elements at once, in iteration order (X.7). */
   MAP_LOOKUP_BATCH: 11,
+  /** Verify a program and place it in a slot of a PROG_ARRAY map, for tail calls (X.8). */
+  PROG_ARRAY_LOAD: 12,
 } as const;
 /** A command's spec name. */
 export type XdpCommandName = keyof typeof XdpCommand;
@@ -128,6 +130,11 @@ export const BpfMapType = {
   HASH: 1,
   /** `BPF_MAP_TYPE_ARRAY`. */
   ARRAY: 2,
+  /**
+   * `BPF_MAP_TYPE_PROG_ARRAY`: slots of programs for `bpf_tail_call`, filled by PROG_ARRAY_LOAD
+   * (X.7.4).
+   */
+  PROG_ARRAY: 3,
   /** `BPF_MAP_TYPE_PERCPU_HASH`: a hash whose every element holds one value per slot (X.7.2). */
   PERCPU_HASH: 5,
   /** `BPF_MAP_TYPE_PERCPU_ARRAY`: an array whose every element holds one value per slot (X.7.2). */
@@ -241,6 +248,8 @@ export const OffloadHelper = {
   get_prandom_u32: 7,
   /** `bpf_get_smp_processor_id` (`BPF_FUNC_get_smp_processor_id`): the slot of the queue the program runs for, never a host CPU number (X.9). */
   get_smp_processor_id: 8,
+  /** `bpf_tail_call` (`BPF_FUNC_tail_call`): continues in a program of a PROG_ARRAY slot, at most 33 times a run (X.8). */
+  tail_call: 12,
   /** `bpf_redirect` (`BPF_FUNC_redirect`): the ifindex names nothing; REDIRECT, or ABORTED for nonzero flags. */
   redirect: 23,
   /** `bpf_csum_diff` (`BPF_FUNC_csum_diff`). */

@@ -33,6 +33,7 @@ import {
   xdpMapLookupBatch,
   xdpMapUpdateBatch,
   xdpProgLoad,
+  xdpProgArrayLoad,
   xdpProgLoadResult,
   xdpQuery,
   xdpStatus,
@@ -91,6 +92,8 @@ export const COMMAND_FRAMES = {
   MAP_UPDATE_BATCH: frame('MAP_UPDATE_BATCH', xdpMapUpdateBatch, null),
   /** Framing of MAP_LOOKUP_BATCH. */
   MAP_LOOKUP_BATCH: frame('MAP_LOOKUP_BATCH', xdpMapLookupBatch, xdpMapBatch),
+  /** Framing of PROG_ARRAY_LOAD: PROG_LOAD's result, written on success and on verifier rejection. */
+  PROG_ARRAY_LOAD: frame('PROG_ARRAY_LOAD', xdpProgArrayLoad, xdpProgLoadResult, true),
 } as const satisfies Record<XdpCommandName, CommandFrame>;
 
 /** The decoded value of a layout, or null for a command part that has none. */
@@ -241,6 +244,7 @@ export function writableSize(request: ControlRequest): number {
     case 'MAP_GET_NEXT_KEY':
       return WRITABLE_HEADER_SIZE + (d?.key_size ?? 0);
     case 'PROG_LOAD':
+    case 'PROG_ARRAY_LOAD':
       return WRITABLE_HEADER_SIZE + xdpProgLoadResult.headerSize + (d?.log_size ?? 0);
     case 'QUERY':
       return WRITABLE_HEADER_SIZE + (xdpQuery.fixedSize as number);
@@ -311,7 +315,10 @@ export function decodeResult<R extends ControlRequest>(
     return { command: request.command, ack, status: header.status, result: null } as ResultOf<R['command']>;
   }
   // PROG_LOAD's log and MAP_LOOKUP_BATCH's elements fill up to the room asked for; the layout checks them.
-  const upTo = request.command === 'PROG_LOAD' || request.command === 'MAP_LOOKUP_BATCH';
+  const upTo =
+    request.command === 'PROG_LOAD' ||
+    request.command === 'PROG_ARRAY_LOAD' ||
+    request.command === 'MAP_LOOKUP_BATCH';
   const exact = upTo ? undefined : writableSize(request) - WRITABLE_HEADER_SIZE;
   if (exact !== undefined && header.result_len !== exact) {
     throw new CodecError(

@@ -119,6 +119,7 @@ export {
   xdpMapUpdateBatch,
   xdpMapValue,
   xdpProgLoad,
+  xdpProgArrayLoad,
   xdpProgLoadResult,
   xdpQuery,
   xdpStatus,

@@ -182,6 +182,24 @@ export interface ProgLoadRequest {
   readonly insns: BpfInsn[];
 }
 
+/** PROG_ARRAY_LOAD request (device-readable): a program for one slot of a PROG_ARRAY map. (`struct virtio_net_xdp_prog_array_load`) */
+export interface ProgArrayLoadRequest {
+  /** Handle of a BPF_MAP_TYPE_PROG_ARRAY map. */
+  readonly map_handle: number;
+  /** The slot: below the map's max_entries. */
+  readonly index: number;
+  /** Number of instruction slots that follow. */
+  readonly insn_cnt: number;
+  /** Size of the log area the driver provides in the result; 0 with log_level NONE. */
+  readonly log_size: number;
+  /** VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2). */
+  readonly log_level: number;
+  /** VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1). */
+  readonly prog_flags: number;
+  /** The program. */
+  readonly insns: BpfInsn[];
+}
+
 /** PROG_LOAD result (device-writable), written on success and on verifier rejection. (`struct virtio_net_xdp_prog_load_result`) */
 export interface ProgLoadResult {
   /** Instructions the verifier processed (its measure of effort). */
@@ -244,6 +262,8 @@ export interface RequestDataMap {
   readonly MAP_UPDATE_BATCH: MapUpdateBatchRequest;
   /** MAP_LOOKUP_BATCH. */
   readonly MAP_LOOKUP_BATCH: MapLookupBatchRequest;
+  /** PROG_ARRAY_LOAD. */
+  readonly PROG_ARRAY_LOAD: ProgArrayLoadRequest;
 }
 
 /** The result of each command, by command (null for a command without one). */
@@ -272,6 +292,8 @@ export interface ResultDataMap {
   readonly MAP_UPDATE_BATCH: null;
   /** MAP_LOOKUP_BATCH: the elements. */
   readonly MAP_LOOKUP_BATCH: MapBatchResult;
+  /** PROG_ARRAY_LOAD: what the verifier did, and its log (PROG_LOAD's result). */
+  readonly PROG_ARRAY_LOAD: ProgLoadResult;
 }
 
 /** `true` only when A and B hold the same values: each assignable to the other. */

@@ -20,6 +20,7 @@ import {
 import type { DeviceCaps } from '../../reference/device/caps.js';
 import { defaultCaps } from '../../reference/device/device.js';
 import { mapMemory } from '../../reference/device/maps.js';
+import { mapLimitsOf } from '../../reference/device/caps.js';
 import type { Rng } from '../rng.js';
 
 /**
@@ -187,7 +188,7 @@ export class LimitsAttack {
               valueSize: phase.valueSize,
               maxEntries: 1,
             },
-            this.caps.percpu_slots,
+            mapLimitsOf(this.caps),
           );
           const left = this.caps.max_map_memory - this.used;
           const fits = Number(left / perEntry);
@@ -229,7 +230,7 @@ export class LimitsAttack {
               valueSize: this.caps.max_value_size,
               maxEntries: 4,
             },
-            this.caps.percpu_slots,
+            mapLimitsOf(this.caps),
           );
           // Room first: a full device would refuse the map, and the churn would not happen.
           const first = handles[0];

@@ -56,5 +56,6 @@ export function mapLimitsOf(caps: DeviceCaps): MapLimits {
     mapTypes: caps.map_types,
     maxBatch: caps.max_batch,
     percpuSlots: caps.percpu_slots,
+    maxInsns: caps.max_insns,
   };
 }

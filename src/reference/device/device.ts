@@ -40,6 +40,7 @@ import {
   type ControlRequest,
   type ControlResult,
   type ResultData,
+  type BpfInsn,
 } from '../../codec/index.js';
 import type { XdpEngine } from '../ebpf/engine.js';
 import type { MapDefinition } from '../ebpf/maps.js';
@@ -48,6 +49,7 @@ import { XDP_HEADROOM } from '../ebpf/xdp.js';
 import { zeroCounters, type ActionCounters } from '../ebpf/actions.js';
 import type { DecodedProgram } from '../ebpf/program.js';
 import { verify } from '../verifier/verify.js';
+import { isProgArray } from '../ebpf/prog-array.js';
 import { ControlElement } from '../virtqueue/element.js';
 import { advertisedHelpers, checkCaps, mapLimitsOf, type DeviceCaps } from './caps.js';
 import { requestBounds, serveElement, type RequestBounds, type Served } from './frontend.js';
@@ -393,9 +395,17 @@ export class OffloadDevice {
       return this.fail(request, XdpStatus.EOPNOTSUPP);
     // [dev-migration]: the first map or a program would need a migration blocker, which cannot be
     // added while a migration runs.
-    if (this.migrating && (request.command === 'MAP_CREATE' || request.command === 'PROG_LOAD'))
+    if (
+      this.migrating &&
+      (request.command === 'MAP_CREATE' ||
+        request.command === 'PROG_LOAD' ||
+        request.command === 'PROG_ARRAY_LOAD')
+    )
       return this.fail(request, XdpStatus.EAGAIN);
-    if (isMapCommand(request)) return executeMapCommand(this.maps, request, this.referenced());
+    if (isMapCommand(request)) {
+      const freeing = request.command === 'MAP_FREE' ? request.data.map_handle : 0;
+      return executeMapCommand(this.maps, request, this.referenced(freeing));
+    }
     switch (request.command) {
       case 'CAPS_GET':
         return this.ok(request, { ...this.caps, helpers: Uint8Array.from(this.caps.helpers) });
@@ -407,6 +417,8 @@ export class OffloadDevice {
         return this.ok(request, null);
       case 'QUERY':
         return this.ok(request, this.query());
+      case 'PROG_ARRAY_LOAD':
+        return this.loadIntoSlot(request);
     }
   }
 
@@ -428,14 +440,24 @@ export class OffloadDevice {
     };
   }
 
-  /** PROG_LOAD: limits, map references, advertised features, the verifier, then attach. */
-  private load(request: Extract<ControlRequest, { command: 'PROG_LOAD' }>): ControlResult {
-    const d = request.data;
+  /**
+   * What PROG_LOAD and PROG_ARRAY_LOAD share: the size limit, map references, advertised features
+   * and the verifier. Either a status to answer without a result, or the result to write (on
+   * acceptance and on the verifier's refusal alike) with the status and the maps the program uses.
+   */
+  private verifyProgram(d: {
+    insn_cnt: number;
+    log_size: number;
+    log_level: number;
+    insns: readonly BpfInsn[];
+  }):
+    | { refused: number }
+    | { refused?: undefined; status: number; result: ResultData['PROG_LOAD']; handles: Set<number> } {
     const caps = this.caps;
-    if (d.insn_cnt > caps.max_insns) return this.fail(request, XdpStatus.E2BIG);
+    if (d.insn_cnt > caps.max_insns) return { refused: XdpStatus.E2BIG };
     const needs = programNeeds(d.insns);
     const refused = this.refuseProgram(needs);
-    if (refused !== undefined) return this.fail(request, refused);
+    if (refused !== undefined) return { refused };
     const defs = new Map<number, MapDefinition>();
     for (const handle of needs.mapRefs)
       defs.set(handle, (this.maps.get(handle) as { definition: MapDefinition }).definition);
@@ -450,10 +472,21 @@ export class OffloadDevice {
       log_len: log.length,
       log,
     };
-    if (!verdict.accepted) {
-      const status = VERIFIER_STATUSES.has(verdict.errno) ? verdict.errno : XdpStatus.EINVAL;
-      return { command: 'PROG_LOAD', ack: VIRTIO_NET_ERR, status, result };
-    }
+    const status = verdict.accepted
+      ? XdpStatus.OK
+      : VERIFIER_STATUSES.has(verdict.errno)
+        ? verdict.errno
+        : XdpStatus.EINVAL;
+    return { status, result, handles: new Set(needs.mapRefs) };
+  }
+
+  /** PROG_LOAD: the program verified, then attached to the tap. */
+  private load(request: Extract<ControlRequest, { command: 'PROG_LOAD' }>): ControlResult {
+    const d = request.data;
+    const verified = this.verifyProgram(d);
+    if (verified.refused !== undefined) return this.fail(request, verified.refused);
+    const { status, result, handles } = verified;
+    if (status !== XdpStatus.OK) return { command: 'PROG_LOAD', ack: VIRTIO_NET_ERR, status, result };
     const { engine, programs, tap } = this.backend;
     const fd = programs.load('xdp', engine.load(d.insns, this.maps), d.insn_cnt);
     const attach = tap.ioctl(TUNXDPOFFLOAD, tunXdpOffload.encode(this.tunArg(TunXdpOffloadOp.ATTACH, fd)));
@@ -463,9 +496,30 @@ export class OffloadDevice {
       return this.fail(request, XdpStatus.EIO);
     }
     const previous = this.attached;
-    this.attached = { fd, insnCnt: d.insn_cnt, handles: new Set(needs.mapRefs) };
+    this.attached = { fd, insnCnt: d.insn_cnt, handles };
     if (previous !== undefined) programs.close(previous.fd);
     return { command: 'PROG_LOAD', ack: VIRTIO_NET_OK, status: XdpStatus.OK, result };
+  }
+
+  /**
+   * PROG_ARRAY_LOAD: the slot named first (EBADF for an unknown handle, EINVAL for a map that is
+   * not a program array, E2BIG for an index beyond it: [dev-prog-array-load]), then the program as
+   * PROG_LOAD verifies it, then into the slot, replacing what it held.
+   */
+  private loadIntoSlot(request: Extract<ControlRequest, { command: 'PROG_ARRAY_LOAD' }>): ControlResult {
+    const d = request.data;
+    const map = this.maps.get(d.map_handle);
+    if (map === undefined) return this.fail(request, XdpStatus.EBADF);
+    if (!isProgArray(map)) return this.fail(request, XdpStatus.EINVAL);
+    const outOfRange = map.setRefusal(d.index);
+    if (outOfRange !== 0) return this.fail(request, outOfRange);
+    const verified = this.verifyProgram(d);
+    if (verified.refused !== undefined) return this.fail(request, verified.refused);
+    const { status, result, handles } = verified;
+    if (status !== XdpStatus.OK) return { command: 'PROG_ARRAY_LOAD', ack: VIRTIO_NET_ERR, status, result };
+    const program = this.backend.engine.load(d.insns, this.maps);
+    map.set(d.index, { program, insnCnt: d.insn_cnt, handles });
+    return { command: 'PROG_ARRAY_LOAD', ack: VIRTIO_NET_OK, status: XdpStatus.OK, result };
   }
 
   /** The status for a program the device refuses before verifying it, or undefined. */
@@ -507,9 +561,18 @@ export class OffloadDevice {
     return { op, prog_fd: fd, flags: 0, prog_id: 0, ...zeroCounters() };
   }
 
-  /** Handles the attached program references (the maps MAP_FREE must refuse with EBUSY). */
-  private referenced(): ReadonlySet<number> {
-    return this.attached?.handles ?? new Set();
+  /**
+   * Handles of the maps a held program references, which MAP_FREE must refuse with EBUSY: the
+   * attached program's, and those of every program in a program array's slot, except the slots
+   * of `freeing` itself (freeing a program array empties its slots, so they hold nothing back).
+   */
+  private referenced(freeing: number): ReadonlySet<number> {
+    const handles = new Set(this.attached?.handles ?? []);
+    for (const [handle, map] of this.maps.all()) {
+      if (handle === freeing || !isProgArray(map)) continue;
+      for (const [, held] of map.heldPrograms()) for (const h of held.handles) handles.add(h);
+    }
+    return handles;
   }
 
   private ok<C extends ControlRequest['command']>(

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { XdpStatus, type MapBatchResult } from '../../codec/index.js';
+import { BpfMapType, XdpStatus, type MapBatchResult } from '../../codec/index.js';
 import {
   MapCreateError,
   checkDefinition,
@@ -35,16 +35,21 @@ export interface MapLimits {
   readonly maxBatch: number;
   /** `percpu_slots`: values per element of a per-CPU map. */
   readonly percpuSlots: number;
+  /** `max_insns`: the largest program a slot of a program array may hold. */
+  readonly maxInsns: number;
 }
 
 /**
  * Accounted memory of a map, as section X.6 defines it (exact, so bigint): per entry, the value
  * rounded up to 8 bytes (once per slot for a per-CPU map) and, for every type but the arrays, the
- * key rounded up to 8 bytes and 16 bytes more.
+ * key rounded up to 8 bytes and 16 bytes more; for a program array, per slot, 8 bytes per
+ * instruction of the largest program it may hold.
  */
-export function mapMemory(def: MapDefinition, slots: number): bigint {
+export function mapMemory(def: MapDefinition, limits: Pick<MapLimits, 'percpuSlots' | 'maxInsns'>): bigint {
   const up8 = (n: number) => BigInt(Math.ceil(n / 8) * 8);
   const entries = BigInt(def.maxEntries);
+  const slots = limits.percpuSlots;
+  if (def.type === BpfMapType.PROG_ARRAY) return entries * 8n * BigInt(limits.maxInsns);
   const values = up8(def.valueSize) * (isPerCpu(def.type) ? BigInt(slots) : 1n);
   return isArrayType(def.type) ? entries * values : entries * (up8(def.keySize) + values + 16n);
 }
@@ -85,13 +90,18 @@ export class DeviceMaps {
   /** Accounted memory of every map (QUERY's `map_memory`). */
   get memory(): bigint {
     let total = 0n;
-    for (const map of this.maps.values()) total += mapMemory(map.definition, map.slots);
+    for (const map of this.maps.values()) total += mapMemory(map.definition, this.limits);
     return total;
   }
 
   /** The map a handle names, for the program loader; undefined for a handle not assigned or freed. */
   get(handle: number): BpfMap | undefined {
     return this.maps.get(handle);
+  }
+
+  /** Every map, by handle. */
+  all(): IterableIterator<[number, BpfMap]> {
+    return this.maps.entries();
   }
 
   /**
@@ -116,7 +126,7 @@ export class DeviceMaps {
     )
       return fail(XdpStatus.E2BIG);
     if (this.maps.size >= limits.maxMaps) return fail(XdpStatus.ENOSPC);
-    if (this.memory + mapMemory(def, limits.percpuSlots) > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
+    if (this.memory + mapMemory(def, limits) > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
     if (this.nextHandle > 0xffffffff) return fail(XdpStatus.ENOSPC);
     const handle = this.nextHandle++;
     this.maps.set(handle, createMap(def, this.space, limits.percpuSlots));

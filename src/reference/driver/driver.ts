@@ -34,11 +34,13 @@ import {
   type ResultOf,
   type ResultData,
   mapCreateOf,
+  BpfMapType,
 } from '../../codec/index.js';
 import { XdpEngine } from '../ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from '../ebpf/helpers.js';
 import { loadElfProgram } from '../ebpf/elf.js';
 import { MapCreateError, isArrayType, wireValueSize, type MapDefinition } from '../ebpf/maps.js';
+import { isProgArray } from '../ebpf/prog-array.js';
 import { programNeeds, rewriteMapRefs } from '../ebpf/needs.js';
 import type { DecodedProgram } from '../ebpf/program.js';
 import { ETH_HLEN } from '../ebpf/xdp.js';
@@ -155,6 +157,11 @@ export class VirtioNetDriver {
   private capsValue: Caps | undefined;
   private native: DecodedProgram | undefined;
   private offloaded: { insns: readonly BpfInsn[]; options: AttachOptions } | undefined;
+  /** Programs placed into offloaded program arrays, by `fd/index`, to place again after a reset. */
+  private readonly tails = new Map<
+    string,
+    { fd: number; index: number; insns: readonly BpfInsn[]; options: AttachOptions }
+  >();
 
   /** `ifindex` of the guest's interface, seen by driver-mode programs. */
   static readonly IFINDEX = 2;
@@ -185,6 +192,7 @@ export class VirtioNetDriver {
     // Nor is a program offloaded any more.
     for (const map of this.fds.values()) if (map.kind === 'offloaded') map.handle = 0;
     this.offloaded = undefined;
+    this.tails.clear();
     this.negotiated = this.transport.setFeatures(accepted) ? accepted : 0n;
     if ((this.negotiated & offload) === 0n) return false;
     const caps = this.command({ command: 'CAPS_GET', data: null });
@@ -274,6 +282,7 @@ export class VirtioNetDriver {
       if (status !== 0) return status;
     }
     this.fds.delete(fd); // [drv-map-handle-private]: the handle is never used again
+    for (const [key, tail] of this.tails) if (tail.fd === fd) this.tails.delete(key);
     return 0;
   }
 
@@ -312,10 +321,52 @@ export class VirtioNetDriver {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
     if (map.kind === 'local') return this.localMap(map).delete(key);
-    return this.status({
+    const status = this.status({
       command: 'MAP_DELETE',
       data: { map_handle: map.handle, key_size: map.def.keySize, key },
     });
+    // an emptied program-array slot stays empty after a reset
+    if (status === 0 && key.length === 4)
+      this.tails.delete(`${fd}/${new DataView(key.buffer, key.byteOffset).getUint32(0, true)}`);
+    return status;
+  }
+
+  /**
+   * Places a program into slot `index` of a program array (`BPF_MAP_UPDATE_ELEM` with a program fd
+   * on Linux): in the guest's own engine for a local map, with PROG_ARRAY_LOAD for an offloaded
+   * one, whose device verifies it as PROG_LOAD would. The program's map references carry guest fds
+   * of the same kind as the array. Returns the errno and, from a device, the verifier's log.
+   */
+  progArrayLoad(
+    fd: number,
+    index: number,
+    insns: readonly BpfInsn[],
+    options: AttachOptions = {},
+  ): AttachOutcome {
+    const map = this.live(fd);
+    if (map === undefined) return { errno: GuestErrno.EBADF };
+    if (map.def.type !== BpfMapType.PROG_ARRAY) return { errno: GuestErrno.EINVAL };
+    const rewritten = this.rewriteMaps(insns, map.kind);
+    if (typeof rewritten === 'number') return { errno: rewritten };
+    if (map.kind === 'local') {
+      const array = this.localMap(map);
+      if (!isProgArray(array)) return { errno: GuestErrno.EINVAL };
+      const program = this.engine.load(rewritten);
+      return { errno: array.set(index, { program, insnCnt: rewritten.length, handles: new Set() }) };
+    }
+    const fields = this.programFields(rewritten, options);
+    if (typeof fields === 'number') return { errno: fields };
+    const answer = this.exchange({
+      command: 'PROG_ARRAY_LOAD',
+      data: { map_handle: map.handle, index, ...fields },
+    });
+    if (typeof answer === 'number') return { errno: answer };
+    const result = answer.result;
+    if (answer.status === 0) this.tails.set(`${fd}/${index}`, { fd, index, insns, options });
+    return {
+      errno: answer.status,
+      ...(result === null ? {} : { log: result.log, insnsProcessed: result.insns_processed }),
+    };
   }
 
   /** `BPF_MAP_GET_NEXT_KEY`; `key` null for the first key. */
@@ -588,6 +639,7 @@ export class VirtioNetDriver {
    */
   reset(): number {
     const program = this.offloaded;
+    const tails = [...this.tails.values()];
     this.transport.reset();
     if (!this.probe()) return GuestErrno.EOPNOTSUPP;
     for (const map of this.fds.values()) {
@@ -595,6 +647,11 @@ export class VirtioNetDriver {
       const handle = this.createOnDevice(map.def);
       if (handle.errno !== undefined) return handle.errno;
       map.handle = handle.value;
+    }
+    // program arrays are filled again before the program that tail-calls into them
+    for (const tail of tails) {
+      const placed = this.progArrayLoad(tail.fd, tail.index, tail.insns, tail.options);
+      if (placed.errno !== 0) return placed.errno;
     }
     if (program === undefined) return 0;
     return this.attach(program.insns, 'offload', program.options).errno;
@@ -621,23 +678,30 @@ export class VirtioNetDriver {
     return { delivered: frame, fate };
   }
 
+  /**
+   * The program fields of PROG_LOAD and PROG_ARRAY_LOAD for a program whose references are
+   * already handles, or EOPNOTSUPP when the capabilities cannot take it ([drv-caps-respect]).
+   */
+  private programFields(insns: readonly BpfInsn[], options: AttachOptions) {
+    const caps = this.capsValue;
+    if (caps === undefined) return GuestErrno.EOPNOTSUPP;
+    if (missingCapability(caps, programNeeds(insns)) !== undefined || insns.length > caps.max_insns)
+      return GuestErrno.EOPNOTSUPP;
+    const logSize = Math.min(options.logSize ?? 4096, caps.max_log_size);
+    return {
+      insn_cnt: insns.length,
+      log_size: logSize,
+      log_level: logSize === 0 ? LogLevel.NONE : LogLevel.BASIC, // [drv-prog-log-level]
+      prog_flags: (options.gpl ?? true) ? ProgLoadFlag.GPL_COMPATIBLE : 0,
+      insns: [...insns],
+    };
+  }
+
   /** PROG_LOAD of a program whose references are already handles. */
   private offload(insns: readonly BpfInsn[], options: AttachOptions): AttachOutcome {
-    const caps = this.capsValue;
-    if (caps === undefined) return { errno: GuestErrno.EOPNOTSUPP };
-    if (missingCapability(caps, programNeeds(insns)) !== undefined || insns.length > caps.max_insns)
-      return { errno: GuestErrno.EOPNOTSUPP };
-    const logSize = Math.min(options.logSize ?? 4096, caps.max_log_size);
-    const request: RequestOf<'PROG_LOAD'> = {
-      command: 'PROG_LOAD',
-      data: {
-        insn_cnt: insns.length,
-        log_size: logSize,
-        log_level: logSize === 0 ? LogLevel.NONE : LogLevel.BASIC, // [drv-prog-log-level]
-        prog_flags: (options.gpl ?? true) ? ProgLoadFlag.GPL_COMPATIBLE : 0,
-        insns: [...insns],
-      },
-    };
+    const fields = this.programFields(insns, options);
+    if (typeof fields === 'number') return { errno: fields };
+    const request: RequestOf<'PROG_LOAD'> = { command: 'PROG_LOAD', data: fields };
     const answer = this.exchange(request);
     if (typeof answer === 'number') return { errno: answer };
     const result = answer.result;

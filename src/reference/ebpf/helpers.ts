@@ -8,6 +8,7 @@ import { BPF_FUNC_REDIRECT_MAP, Errno, OffloadHelper, XdpAction } from '../../co
 import { EngineFault } from './fault.js';
 import { mapOfRegion, type BpfMap } from './maps.js';
 import type { Region } from './memory.js';
+import { isProgArray, MAX_TAIL_CALLS } from './prog-array.js';
 import type { Helper, Vm } from './vm.js';
 import type { XdpBuffer } from './xdp.js';
 
@@ -62,9 +63,9 @@ function bytesAt(vm: Vm, r: number, size: number, pc: number): Uint8Array {
   return reg.bytes.subarray(at, at + size);
 }
 
-function mapArg(vm: Vm, pc: number): BpfMap {
-  const map = vm.lo[1] === vm.space.loOf(0) ? mapOfRegion(vm.space.regionOf(vm.hi[1] as number)) : undefined;
-  if (map === undefined) throw new EngineFault('helper-argument', pc, 'r1 is not a map');
+function mapArg(vm: Vm, pc: number, r = 1): BpfMap {
+  const map = vm.lo[r] === vm.space.loOf(0) ? mapOfRegion(vm.space.regionOf(vm.hi[r] as number)) : undefined;
+  if (map === undefined) throw new EngineFault('helper-argument', pc, `r${r} is not a map`);
   return map;
 }
 
@@ -182,6 +183,17 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
   table[OffloadHelper.get_smp_processor_id] = (vm) => {
     vm.lo[0] = xdp.slot;
     vm.hi[0] = 0;
+  };
+  // Linux's order: an index beyond the array, then the run's 33 tail calls, then an empty slot, each
+  // fall through to the next instruction; the count goes up before the slot is read.
+  table[OffloadHelper.tail_call] = (vm, pc) => {
+    xdpArg(vm, xdp, pc);
+    const map = mapArg(vm, pc, 2);
+    if (!isProgArray(map)) throw new EngineFault('helper-argument', pc, 'r2 is not a program array');
+    const index = (vm.lo[3] as number) >>> 0;
+    if (index >= map.definition.maxEntries || vm.tailCalls >= MAX_TAIL_CALLS) return;
+    vm.tailCalls++;
+    vm.pendingTail = map.program(index);
   };
   table[OffloadHelper.get_prandom_u32] = (vm) => {
     vm.lo[0] = env.random() | 0;

@@ -19,6 +19,7 @@ export {
   mapFootprint,
   mapOfRegion,
 } from './maps.js';
+export { isProgArray, MAX_TAIL_CALLS, ProgArray, type TailProgram } from './prog-array.js';
 export {
   AsmError,
   assemble,

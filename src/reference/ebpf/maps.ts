@@ -1,8 +1,8 @@
 /**
- * BPF maps with Linux semantics: `BPF_MAP_TYPE_ARRAY` and `BPF_MAP_TYPE_HASH`, the errno of every
- * failure, update flags, get-next-key (with the "first key" and "key not found" cases), and value
- * pointers that stay valid for the program that obtained them. Per-CPU variants are not offloadable
- * (the spec's `map_types` defines only these two) and are refused at creation.
+ * BPF maps with Linux semantics: the array, hash, per-CPU, LRU hash and LPM trie types (the program
+ * array is in `prog-array.ts`), the errno of every failure, update flags, get-next-key (with the
+ * "first key" and "key not found" cases), and value pointers that stay valid for the program that
+ * obtained them.
  *
  * Storage is preallocated at creation, as Linux preallocates both types: one slab of values (and,
  * for a hash, one of keys and an open-addressing index over typed arrays), so the memory a map holds
@@ -14,6 +14,7 @@
  */
 import { BpfMapType, BpfUpdateFlag, Errno, toHex, type MapDefinition } from '../../codec/index.js';
 import type { AddressSpace, Region } from './memory.js';
+import { ProgArray } from './prog-array.js';
 
 /** Linux errno values the map operations return (negated in helpers, as Linux does). */
 export { Errno };
@@ -113,6 +114,8 @@ export function checkDefinition(def: MapDefinition): void {
   if (keySize === 0 || valueSize === 0 || maxEntries === 0)
     throw new MapCreateError(Errno.EINVAL, 'zero size');
   if (isArrayType(type) && keySize !== 4) throw new MapCreateError(Errno.EINVAL, 'an array key is 4 bytes');
+  if (type === BpfMapType.PROG_ARRAY && (keySize !== 4 || valueSize !== 4))
+    throw new MapCreateError(Errno.EINVAL, 'a program array has 4-byte keys and 4-byte values');
   if (type === BpfMapType.LPM_TRIE && (keySize < LPM_KEY_MIN || keySize > LPM_KEY_MAX))
     throw new MapCreateError(Errno.EINVAL, 'an LPM trie key is a 4-byte prefix length and 1 to 256 bytes');
   if (isPerCpu(type) && up8(valueSize) > MAX_PERCPU_VALUE_SIZE)
@@ -138,6 +141,7 @@ export function mapFootprint(def: MapDefinition, slots = 1): number {
   const { keySize, valueSize, maxEntries } = def;
   const values = maxEntries * valueSize * (isPerCpu(def.type) ? slots : 1);
   if (isArrayType(def.type)) return values;
+  if (def.type === BpfMapType.PROG_ARRAY) return maxEntries * 16; // a reference and a serial per slot
   return values + maxEntries * (keySize + 20) + hashBuckets(maxEntries) * 4;
 }
 
@@ -879,6 +883,7 @@ export function createMap(def: MapDefinition, space: AddressSpace, slots = 1): B
     throw new MapCreateError(Errno.ENOMEM, `${bytes} bytes of map storage are beyond the host's budget`);
   try {
     if (isArrayType(def.type)) return new ArrayMap(def, space, slots, bytes);
+    if (def.type === BpfMapType.PROG_ARRAY) return new ProgArray(def, space, bytes);
     if (def.type === BpfMapType.LPM_TRIE) return new LpmTrie(def, space, bytes);
     return new HashMap(def, space, slots, bytes);
   } catch (error) {

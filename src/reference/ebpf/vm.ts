@@ -61,6 +61,8 @@ export const DEFAULT_BUDGET = 1_000_000;
 
 interface Frame {
   returnPc: number;
+  /** The program the caller runs (a tail call in the callee may leave for another). */
+  program: DecodedProgram | undefined;
   saved: Int32Array; // r6-r9 and r10, hi and lo
 }
 
@@ -78,6 +80,10 @@ export class Vm {
   context: ContextReader | undefined;
   /** Instructions executed by the last run. */
   steps = 0;
+  /** Tail calls the current run has made (at most 33, Linux's `MAX_TAIL_CALL_CNT`). */
+  tailCalls = 0;
+  /** The program a `bpf_tail_call` helper chose, which the run continues in after the call. */
+  pendingTail: DecodedProgram | undefined;
   private readonly stacks: Region[] = [];
   private readonly frames: Frame[] = [];
   private readonly tmp: Pair = { hi: 0, lo: 0 };
@@ -86,7 +92,8 @@ export class Vm {
     this.space = space;
     for (let i = 0; i < MAX_CALL_FRAMES; i++)
       this.stacks.push(space.alloc('stack', new Uint8Array(STACK_SIZE)));
-    for (let i = 0; i < MAX_CALL_FRAMES; i++) this.frames.push({ returnPc: 0, saved: new Int32Array(10) });
+    for (let i = 0; i < MAX_CALL_FRAMES; i++)
+      this.frames.push({ returnPc: 0, program: undefined, saved: new Int32Array(10) });
   }
 
   /** Sets register `r` to a 64-bit value given as a bigint. */
@@ -114,7 +121,9 @@ export class Vm {
    * Returns when the outermost frame exits, leaving the result in r0. Throws {@link EngineFault}.
    */
   execute(program: DecodedProgram, budget = DEFAULT_BUDGET): void {
-    const { code, dst, src, off, imm, wideHi, wideLo } = program;
+    // a tail call replaces the program the loop runs, so its arrays are variables
+    let current = program;
+    let { code, dst, src, off, imm, wideHi, wideLo } = program;
     const L = this.lo;
     const H = this.hi;
     const space = this.space;
@@ -122,6 +131,8 @@ export class Vm {
     let depth = 0;
     let pc = 0;
     let left = budget;
+    this.tailCalls = 0;
+    this.pendingTail = undefined;
     this.enterFrame(0);
     for (;;) {
       if (--left < 0) {
@@ -416,11 +427,18 @@ export class Vm {
           const s = src[pc] as number;
           if (s === 0) {
             this.callHelper(imm[pc] as number, pc);
+            const tail = this.takeTail();
+            if (tail !== undefined) {
+              current = tail;
+              ({ code, dst, src, off, imm, wideHi, wideLo } = tail);
+              pc = -1; // the increment below starts the target at its first slot
+            }
           } else if (s === 1) {
             if (depth + 1 >= MAX_CALL_FRAMES)
               throw new EngineFault('call-depth', pc, `more than ${MAX_CALL_FRAMES} frames`);
             const frame = this.frames[depth] as Frame;
             frame.returnPc = pc;
+            frame.program = current;
             const saved = frame.saved;
             for (let r = 6; r <= 10; r++) {
               saved[(r - 6) * 2] = H[r] as number;
@@ -441,6 +459,14 @@ export class Vm {
         case OPC.CALLX:
           // callx: the helper id is in the destination register
           this.callHelper(L[d] as number, pc);
+          {
+            const tail = this.takeTail();
+            if (tail !== undefined) {
+              current = tail;
+              ({ code, dst, src, off, imm, wideHi, wideLo } = tail);
+              pc = -1;
+            }
+          }
           break;
         case OPC.EXIT:
           if (depth === 0) {
@@ -455,6 +481,11 @@ export class Vm {
               L[r] = saved[(r - 6) * 2 + 1] as number;
             }
             pc = frame.returnPc;
+            if (frame.program !== current) {
+              // the callee tail-called: its exit returns into the caller's program (Linux's JIT)
+              current = frame.program as DecodedProgram;
+              ({ code, dst, src, off, imm, wideHi, wideLo } = current);
+            }
           }
           break;
         // the common 64-bit conditional jumps, inline; the rest go through `branch`
@@ -552,6 +583,17 @@ export class Vm {
       }
     }
     throw invalidInstruction(program, pc, c);
+  }
+
+  /**
+   * The program a tail call just chose, if any: the run goes on in it with the registers and the
+   * stack frame as they are, r1 still the context. From a bpf-to-bpf callee the target replaces
+   * the callee's frame only, and its exit returns to the caller, as Linux's x86-64 JIT does.
+   */
+  private takeTail(): DecodedProgram | undefined {
+    const tail = this.pendingTail;
+    this.pendingTail = undefined;
+    return tail;
   }
 
   private callHelper(id: number, pc: number): void {

@@ -28,7 +28,7 @@ import {
   type Scalar,
 } from './scalar.js';
 import type { Rejection } from './structure.js';
-import { HELPERS, helperName, type ArgType } from './helpers.js';
+import { HELPERS, helperName, MAP_TYPE_HELPERS, type ArgType } from './helpers.js';
 
 /** Register types (Linux's `enum bpf_reg_type`, the ones XDP programs meet). */
 export type RegType =
@@ -1330,9 +1330,11 @@ class Checker {
     }
     for (let r = 1; r <= 5; r++) frame.regs[r] = NOT_INIT;
     frame.regs[0] =
-      proto.ret === 'map_value_or_null'
-        ? ptr('map_value_or_null', { map: mapArg as MapDefinition, id: ++this.idGen })
-        : scalarReg(proto.ret === 'u32' ? upTo(0xffffffffn) : unknown());
+      proto.ret === 'void'
+        ? NOT_INIT
+        : proto.ret === 'map_value_or_null'
+          ? ptr('map_value_or_null', { map: mapArg as MapDefinition, id: ++this.idGen })
+          : scalarReg(proto.ret === 'u32' ? upTo(0xffffffffn) : unknown());
   }
 
   /** One helper argument; returns the map when the argument is the map. */
@@ -1363,7 +1365,8 @@ class Checker {
         expect(['map_ptr'], 'map_ptr');
         if (
           reg.map !== undefined &&
-          HELPERS.get(state.helperId)?.mapTypes?.includes(reg.map.type) === false
+          (HELPERS.get(state.helperId)?.mapTypes?.includes(reg.map.type) === false ||
+            MAP_TYPE_HELPERS.get(reg.map.type)?.includes(state.helperId) === false)
         ) {
           fail(
             22,

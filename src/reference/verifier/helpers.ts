@@ -25,7 +25,7 @@ export interface HelperProto {
   /** Its arguments, r1 first. */
   readonly args: readonly ArgType[];
   /** What r0 holds after the call. */
-  readonly ret: 'int' | 'u32' | 'map_value_or_null';
+  readonly ret: 'int' | 'u32' | 'map_value_or_null' | 'void';
   /** Invalidates packet pointers (the adjust helpers). */
   readonly changesPacket?: boolean;
   /** Offered only to loaders with CAP_PERFMON. */
@@ -33,6 +33,12 @@ export interface HelperProto {
   /** Map types it accepts, when it takes a map (Linux's `check_map_func_compatibility`). */
   readonly mapTypes?: readonly number[];
 }
+
+/**
+ * Map types that only some helpers take (the map side of Linux's `check_map_func_compatibility`):
+ * a program array goes to `bpf_tail_call` alone.
+ */
+export const MAP_TYPE_HELPERS: ReadonlyMap<number, readonly number[]> = new Map([[3, [12]]]);
 
 /** The helpers Linux 6.1 offers XDP programs that this model knows, by id. */
 export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperProto>([
@@ -43,6 +49,8 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
   [6, { args: ['mem', 'size'], ret: 'int', privileged: true }],
   [7, { args: [], ret: 'u32' }],
   [8, { args: [], ret: 'u32' }],
+  // RET_VOID: r0 is not readable after the call (it falls through only when the tail call fails)
+  [12, { args: ['ctx', 'map', 'anything'], ret: 'void', mapTypes: [3] }],
   [23, { args: ['anything', 'anything'], ret: 'int' }],
   [28, { args: ['mem_or_null', 'size_or_zero', 'mem_or_null', 'size_or_zero', 'anything'], ret: 'int' }],
   [44, { args: ['ctx', 'anything'], ret: 'int', changesPacket: true }],

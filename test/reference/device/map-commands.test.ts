@@ -29,6 +29,7 @@ const maps = new DeviceMaps(
     mapTypes: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
     maxBatch: 8,
     percpuSlots: 1,
+    maxInsns: 64,
   },
   new AddressSpace(),
 );

@@ -18,6 +18,7 @@ const LIMITS: MapLimits = {
   mapTypes: (1n << BigInt(BpfMapType.HASH)) | (1n << BigInt(BpfMapType.ARRAY)),
   maxBatch: 8,
   percpuSlots: 2,
+  maxInsns: 64,
 };
 const array = (valueSize: number, maxEntries: number): MapDefinition => ({
   type: BpfMapType.ARRAY,
@@ -74,8 +75,8 @@ describe('MAP_CREATE refusals', () => {
   });
 
   test('memory is accounted as section X.6 says; the map that would pass max_map_memory is ENOMEM [dev-map-create-memory]', () => {
-    assert.equal(mapMemory(array(5, 10), 2), 80n);
-    assert.equal(mapMemory(hash(6, 9, 10), 2), 10n * (8n + 16n + 16n));
+    assert.equal(mapMemory(array(5, 10), LIMITS), 80n);
+    assert.equal(mapMemory(hash(6, 9, 10), LIMITS), 10n * (8n + 16n + 16n));
     const maps = fresh({ ...LIMITS, maxMapMemory: 1000n });
     assert.equal(maps.create(array(8, 64)).status, XdpStatus.OK); // 512
     assert.equal(maps.create(hash(4, 8, 12)).status, XdpStatus.OK); // 12 × 32 = 384, total 896
