@@ -98,6 +98,28 @@ const load = (insns: BpfInsn[], logSize = 128): ControlRequest => ({
     insns,
   },
 });
+const arrayLoad = (handle: number, index: number, insns: BpfInsn[], logSize = 128): ControlRequest => ({
+  command: 'PROG_ARRAY_LOAD',
+  data: {
+    map_handle: handle,
+    index,
+    insn_cnt: insns.length,
+    log_size: logSize,
+    log_level: logSize === 0 ? LogLevel.NONE : LogLevel.BASIC,
+    prog_flags: 1,
+    insns,
+  },
+});
+const createProgArray = (maxEntries = 4, valueSize = 4): ControlRequest => ({
+  command: 'MAP_CREATE',
+  data: {
+    map_type: BpfMapType.PROG_ARRAY,
+    key_size: 4,
+    value_size: valueSize,
+    max_entries: maxEntries,
+    map_flags: 0,
+  },
+});
 const update = (handle: number, key: Uint8Array, value: Uint8Array, flags = 0): ControlRequest => ({
   command: 'MAP_UPDATE',
   data: { map_handle: handle, key_size: key.length, value_size: value.length, flags, key, value },
@@ -171,6 +193,7 @@ const counts =
 const UNCHECKED = assemble(`ldxw %r2, [%r1+0]\nldxb %r0, [%r2+20]\nmov %r0, 2\nexit\n`);
 const PASS = assemble(`mov %r0, 2\nexit\n`);
 const DROP = assemble(`mov %r0, 1\nexit\n`);
+const TX = assemble(`mov %r0, 3\nexit\n`);
 const USES_MAP_1 = assemble(`lddw %r1, map[1]\nmov %r0, 2\nexit\n`);
 
 // ---- the RFC's experiments -------------------------------------------------------------------
@@ -293,7 +316,7 @@ function framing(): Scenario {
       spec: ['dev-wire-other-class'],
     },
   );
-  w.control('an undefined command of the class: EOPNOTSUPP', Uint8Array.of(10, 12), 'EOPNOTSUPP', {
+  w.control('an undefined command of the class: EOPNOTSUPP', Uint8Array.of(10, 13), 'EOPNOTSUPP', {
     spec: ['dev-wire-malformed'],
   });
   w.control('bytes after a command without data: EINVAL', Uint8Array.of(10, 0, 0), 'EINVAL', {
@@ -342,7 +365,7 @@ function mapCreate(): Scenario {
       0,
       0,
     );
-  w.control('an undefined map type (3): EOPNOTSUPP', raw(3), 'EOPNOTSUPP', {
+  w.control('an undefined map type (4): EOPNOTSUPP', raw(4), 'EOPNOTSUPP', {
     spec: ['dev-wire-malformed', 'dev-map-create-type'],
   });
   w.control('a reserved byte set: EINVAL', raw(2, 1), 'EINVAL', { spec: ['dev-wire-malformed'] });
@@ -569,6 +592,56 @@ function progLoad(): Scenario {
   return w.done();
 }
 
+function tailCalls(): Scenario {
+  const w = new ScenarioWriter(
+    'tail-calls',
+    'A program array: PROG_ARRAY_LOAD into its slots (and its refusals), a dispatcher that tail-calls into slot 1 and falls through when the slot is emptied, the element commands a program array refuses, MAP_FREE while a program uses it.',
+  );
+  const spec = ['dev-prog-array-load'];
+  const slots = ['dev-map-prog-array'];
+  w.control('a program array of 4 slots (handle 1)', createProgArray(4), 'OK', { spec: slots });
+  w.control('a program array with 8-byte values: EINVAL', createProgArray(4, 8), 'EINVAL', { spec: slots });
+  w.control('an array (handle 2)', createArray(8, 1), 'OK');
+  w.control('into slot 4 of 4: E2BIG', arrayLoad(1, 4, TX), 'E2BIG', { spec });
+  w.control('into a handle never assigned: EBADF', arrayLoad(9, 0, TX), 'EBADF', { spec });
+  w.control('into a map that is not a program array: EINVAL', arrayLoad(2, 0, TX), 'EINVAL', { spec });
+  w.control(
+    'a program the verifier refuses: EACCES, with a log',
+    arrayLoad(1, 1, assemble('exit\n')),
+    'EACCES',
+    {
+      spec: [...spec, 'dev-prog-result-on-reject'],
+    },
+  );
+  w.control('a program that returns XDP_TX into slot 1', arrayLoad(1, 1, TX), 'OK', { spec });
+  w.control(
+    'the dispatcher: a tail call into slot 1, XDP_PASS when it falls through',
+    load(assemble('lddw %r2, map[1]\nmov %r3, 1\ncall 12\nmov %r0, 2\nexit\n')),
+    'OK',
+  );
+  w.packet('slot 1 sends it back', udp4(), 'tx', { spec: ['dev-prog-tail-call'] });
+  w.control(
+    'MAP_LOOKUP of a slot: EOPNOTSUPP (its value is a program)',
+    lookup(1, le32(1), 4),
+    'EOPNOTSUPP',
+    {
+      spec: slots,
+    },
+  );
+  w.control('MAP_UPDATE of a slot: EOPNOTSUPP', update(1, le32(1), le32(0)), 'EOPNOTSUPP', { spec: slots });
+  w.control('MAP_GET_NEXT_KEY iterates as an array', nextKey(1, le32(1)), 'OK', { spec: slots });
+  w.control('MAP_DELETE empties slot 1', del(1, le32(1)), 'OK', { spec: slots });
+  w.control('MAP_DELETE of an empty slot: ENOENT', del(1, le32(1)), 'ENOENT', { spec: slots });
+  w.control('MAP_DELETE beyond the array: E2BIG', del(1, le32(4)), 'E2BIG', { spec: slots });
+  w.packet('the tail call falls through', udp4(), 'pass', { spec: ['dev-prog-tail-call'] });
+  w.control('MAP_FREE of the array the program uses: EBUSY', free(1), 'EBUSY', {
+    spec: ['dev-map-free-in-use'],
+  });
+  w.control('unload', UNLOAD, 'OK');
+  w.control('MAP_FREE works now', free(1), 'OK');
+  return w.done();
+}
+
 function batches(): Scenario {
   const w = new ScenarioWriter(
     'map-batches',
@@ -696,7 +769,7 @@ function checkOrder(): Scenario {
   const spec = ['dev-wire-precedence'];
   w.control(
     'an undefined command with 9 writable bytes: EOPNOTSUPP (malformed before short)',
-    Uint8Array.of(10, 12),
+    Uint8Array.of(10, 13),
     'EOPNOTSUPP',
     {
       writable: 9,
@@ -787,6 +860,9 @@ function lifecycle(): Scenario {
     spec: ['dev-migration'],
   });
   w.control('PROG_LOAD while it runs: EAGAIN', load(PASS), 'EAGAIN', { spec: ['dev-migration'] });
+  w.control('PROG_ARRAY_LOAD while it runs: EAGAIN', arrayLoad(1, 0, PASS), 'EAGAIN', {
+    spec: ['dev-migration'],
+  });
   w.control('QUERY still answers: no maps, no program', QUERY, 'OK', { spec: ['dev-migration'] });
   w.migrate('the migration ends (the guest runs on here)', false, ['dev-migration'], 'end');
   w.control('MAP_CREATE works again', createArray(8, 4), 'OK', { spec: ['dev-migration'] });
@@ -804,7 +880,16 @@ const files: Record<string, ScenarioFile> = {
   'vectors/scenarios/errors.json': {
     format: SCENARIO_FORMAT,
     description: 'Every command of the class on its error paths, with every status the spec defines.',
-    scenarios: [framing(), mapCreate(), mapElements(), progLoad(), checkOrder(), batches(), noBatches()],
+    scenarios: [
+      framing(),
+      mapCreate(),
+      mapElements(),
+      progLoad(),
+      tailCalls(),
+      checkOrder(),
+      batches(),
+      noBatches(),
+    ],
   },
   'vectors/scenarios/lifecycle.json': {
     format: SCENARIO_FORMAT,

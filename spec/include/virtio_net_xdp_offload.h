@@ -29,6 +29,7 @@
 #define VIRTIO_NET_CTRL_XDP_QUERY 9
 #define VIRTIO_NET_CTRL_XDP_MAP_UPDATE_BATCH 10
 #define VIRTIO_NET_CTRL_XDP_MAP_LOOKUP_BATCH 11
+#define VIRTIO_NET_CTRL_XDP_PROG_ARRAY_LOAD 12
 
 /* Status codes (Linux errno values) */
 #define VIRTIO_NET_XDP_S_OK 0
@@ -59,6 +60,7 @@
 /* Offloadable map types (Linux enum bpf_map_type values; map_types bits) */
 #define VIRTIO_NET_XDP_MAP_TYPE_HASH 1
 #define VIRTIO_NET_XDP_MAP_TYPE_ARRAY 2
+#define VIRTIO_NET_XDP_MAP_TYPE_PROG_ARRAY 3
 #define VIRTIO_NET_XDP_MAP_TYPE_PERCPU_HASH 5
 #define VIRTIO_NET_XDP_MAP_TYPE_PERCPU_ARRAY 6
 #define VIRTIO_NET_XDP_MAP_TYPE_LRU_HASH 9
@@ -225,6 +227,17 @@ struct virtio_net_xdp_prog_load_result {
 	__le16 reserved;
 	__le32 log_len;
 	char log[];
+};
+
+/* PROG_ARRAY_LOAD request (device-readable): a program for one slot of a PROG_ARRAY map. */
+struct virtio_net_xdp_prog_array_load {
+	__le32 map_handle;
+	__le32 index;
+	__le32 insn_cnt;
+	__le32 log_size;
+	__le32 log_level;
+	__le32 prog_flags;
+	struct virtio_net_xdp_insn insns[];
 };
 
 /* QUERY result (device-writable): offload state and per-action counters. */

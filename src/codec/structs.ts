@@ -356,61 +356,56 @@ export function checkInsnPairs(insns: readonly BpfInsn[], base: number, field = 
   }
 }
 
+/**
+ * The fields that carry a program, in PROG_LOAD and (after the slot) PROG_ARRAY_LOAD, and their
+ * rule: a log size exactly when a log is asked for, and whole `ld_imm64` pairs. `at` is where the
+ * fields start in the command's data.
+ */
+function programFields(at: number) {
+  return {
+    fields: [
+      le32('insn_cnt', 'Number of instruction slots that follow.', { min: 1 }),
+      le32('log_size', 'Size of the log area the driver provides in the result; 0 with log_level NONE.'),
+      le32('log_level', 'VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2).', {
+        values: invert(LogLevel),
+      }),
+      le32('prog_flags', 'VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1).', { flags: ProgLoadFlag }),
+      arrayOf('insns', 'The program.', bpfInsn, 'insn_cnt', (s) => intOf(s, 'insn_cnt')),
+    ] as const,
+    rule: (value: { log_level: number; log_size: number; insns: readonly BpfInsn[] }, base: number) => {
+      if ((value.log_level === LogLevel.NONE) !== (value.log_size === 0)) {
+        throw new CodecError(
+          'inconsistent',
+          'log_size',
+          base + at + 4,
+          'log_size must be 0 exactly when log_level is NONE',
+        );
+      }
+      checkInsnPairs(value.insns, base + at + 16);
+    },
+  };
+}
+
+const programOfLoad = programFields(0);
 /** Request of `PROG_LOAD`. */
 export const xdpProgLoad = defineLayout({
   cName: 'virtio_net_xdp_prog_load',
   doc: 'PROG_LOAD request (device-readable).',
-  fields: [
-    le32('insn_cnt', 'Number of instruction slots that follow.', { min: 1 }),
-    le32('log_size', 'Size of the log area the driver provides in the result; 0 with log_level NONE.'),
-    le32('log_level', 'VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2).', {
-      values: invert(LogLevel),
-    }),
-    le32('prog_flags', 'VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1).', { flags: ProgLoadFlag }),
-    arrayOf('insns', 'The program.', bpfInsn, 'insn_cnt', (s) => intOf(s, 'insn_cnt')),
-  ],
-  rule: (value, base) => {
-    if ((value.log_level === LogLevel.NONE) !== (value.log_size === 0)) {
-      throw new CodecError(
-        'inconsistent',
-        'log_size',
-        base + 4,
-        'log_size must be 0 exactly when log_level is NONE',
-      );
-    }
-    checkInsnPairs(value.insns, base + xdpProgLoadHeaderSize);
-  },
+  fields: programOfLoad.fields,
+  rule: programOfLoad.rule,
 });
 
-/** Bytes before the first instruction of a `PROG_LOAD` request's data. */
-const xdpProgLoadHeaderSize = 16;
-
-/** Request of `PROG_ARRAY_LOAD`: a slot of a PROG_ARRAY map, then a PROG_LOAD request. */
+const programOfArrayLoad = programFields(8);
+/** Request of `PROG_ARRAY_LOAD`: a slot of a PROG_ARRAY map, then PROG_LOAD's fields. */
 export const xdpProgArrayLoad = defineLayout({
   cName: 'virtio_net_xdp_prog_array_load',
   doc: 'PROG_ARRAY_LOAD request (device-readable): a program for one slot of a PROG_ARRAY map.',
   fields: [
     le32('map_handle', 'Handle of a BPF_MAP_TYPE_PROG_ARRAY map.'),
     le32('index', "The slot: below the map's max_entries."),
-    le32('insn_cnt', 'Number of instruction slots that follow.', { min: 1 }),
-    le32('log_size', 'Size of the log area the driver provides in the result; 0 with log_level NONE.'),
-    le32('log_level', 'VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2).', {
-      values: invert(LogLevel),
-    }),
-    le32('prog_flags', 'VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1).', { flags: ProgLoadFlag }),
-    arrayOf('insns', 'The program.', bpfInsn, 'insn_cnt', (s) => intOf(s, 'insn_cnt')),
+    ...programOfArrayLoad.fields,
   ],
-  rule: (value, base) => {
-    if ((value.log_level === LogLevel.NONE) !== (value.log_size === 0)) {
-      throw new CodecError(
-        'inconsistent',
-        'log_size',
-        base + 12,
-        'log_size must be 0 exactly when log_level is NONE',
-      );
-    }
-    checkInsnPairs(value.insns, base + 8 + xdpProgLoadHeaderSize);
-  },
+  rule: programOfArrayLoad.rule,
 });
 
 /** What a result layout may consult of its request. */
@@ -538,6 +533,7 @@ export const ALL_LAYOUTS = [
   bpfInsn,
   xdpProgLoad,
   xdpProgLoadResult,
+  xdpProgArrayLoad,
   xdpQuery,
   tunXdpOffload,
 ] as const;

@@ -141,9 +141,9 @@ test('the real binary runs through node with the documented exit codes', () => {
   const ok = spawnSync(process.execPath, [...cli, 'decode', '0a09', '--json'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(JSON.parse(ok.stdout), { class: 10, command: 9, data: null });
-  const bad = spawnSync(process.execPath, [...cli, 'decode', '0a0c'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [...cli, 'decode', '0a0d'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, 'error: unknown: cmd at byte 1: undefined value 12\n');
+  assert.equal(bad.stderr, 'error: unknown: cmd at byte 1: undefined value 13\n');
 });
 
 test('disasm --json gives the instructions the text form prints, for an object and for hex', () => {

@@ -64,7 +64,7 @@ describe('device-readable part [dev-wire-malformed] [drv-wire-well-formed]', () 
         fc.oneof(
           fc.uint8Array({ maxLength: 64 }),
           fc
-            .tuple(fc.integer({ min: 0, max: 12 }), fc.uint8Array({ maxLength: 64 }))
+            .tuple(fc.integer({ min: 0, max: 13 }), fc.uint8Array({ maxLength: 64 }))
             .map(([c, rest]) => Uint8Array.from([10, c, ...rest])),
         ),
         (bytes) => {
@@ -82,7 +82,7 @@ describe('device-readable part [dev-wire-malformed] [drv-wire-well-formed]', () 
   test('an empty buffer, another class, an undefined command are typed errors', () => {
     expectCodecError(() => decodeRequest(new Uint8Array(0)), 'truncated', 'class', 0);
     expectCodecError(() => decodeRequest(hex('06 00')), 'unknown', 'class', 0);
-    expectCodecError(() => decodeRequest(hex('0a 0c')), 'unknown', 'cmd', 1);
+    expectCodecError(() => decodeRequest(hex('0a 0d')), 'unknown', 'cmd', 1);
     expectCodecError(() => decodeRequest(hex('0a ff')), 'unknown', 'cmd', 1);
   });
 

@@ -23,6 +23,7 @@ import {
   xdpMapUpdateBatch,
   xdpProgLoad,
   xdpProgLoadResult,
+  xdpProgArrayLoad,
   xdpQuery,
   xdpStatus,
 } from '../../src/codec/index.js';
@@ -83,6 +84,25 @@ export const LAYOUT_CASES: readonly LayoutCase[] = [
       .map(([insns, log, prog_flags]) => ({ insn_cnt: insns.length, ...log, prog_flags, insns })),
   },
   make(xdpProgLoadResult, { log_len: fc.integer({ min: 0, max: 64 }) }, { request: { log_size: 64 } }),
+  {
+    layout: xdpProgArrayLoad,
+    values: fc
+      .tuple(
+        fc.nat({ max: 2 ** 32 - 1 }),
+        fc.nat({ max: 2 ** 32 - 1 }),
+        programArbitrary,
+        logged,
+        fc.constantFrom(0, 1),
+      )
+      .map(([map_handle, index, insns, log, prog_flags]) => ({
+        map_handle,
+        index,
+        insn_cnt: insns.length,
+        ...log,
+        prog_flags,
+        insns,
+      })),
+  },
   {
     layout: xdpQuery,
     values: fc

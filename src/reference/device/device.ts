@@ -508,6 +508,7 @@ export class OffloadDevice {
    */
   private loadIntoSlot(request: Extract<ControlRequest, { command: 'PROG_ARRAY_LOAD' }>): ControlResult {
     const d = request.data;
+    if (d.insn_cnt > this.caps.max_insns) return this.fail(request, XdpStatus.E2BIG); // [dev-prog-limit] first
     const map = this.maps.get(d.map_handle);
     if (map === undefined) return this.fail(request, XdpStatus.EBADF);
     if (!isProgArray(map)) return this.fail(request, XdpStatus.EINVAL);

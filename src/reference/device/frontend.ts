@@ -83,8 +83,15 @@ export interface RequestBounds {
 const REQUEST_HEADER = 2 + 16;
 /** Header and fixed data before a MAP_UPDATE_BATCH's elements. */
 const BATCH_HEADER = 2 + 24;
-/** Bytes of the device-readable part up to and including PROG_LOAD's `insn_cnt`. */
-const INSN_CNT_END = 2 + 4;
+/** Header and fixed data before a PROG_ARRAY_LOAD's instructions. */
+const ARRAY_LOAD_HEADER = 2 + 24;
+/** Where `insn_cnt` is in the device-readable part of the commands that carry a program. */
+const INSN_CNT_AT: ReadonlyMap<number, number> = new Map([
+  [XdpCommand.PROG_LOAD, 2],
+  [XdpCommand.PROG_ARRAY_LOAD, 2 + 8],
+]);
+/** Bytes of the device-readable part up to and including the last `insn_cnt` of those. */
+const INSN_CNT_END = 2 + 8 + 4;
 
 /** The bounds a device with these capabilities applies. */
 export function requestBounds(caps: {
@@ -97,23 +104,25 @@ export function requestBounds(caps: {
   return {
     maxInsns: caps.max_insns,
     maxLength: Math.max(
-      REQUEST_HEADER + Math.max(8 * caps.max_insns, element),
+      REQUEST_HEADER + element,
+      ARRAY_LOAD_HEADER + 8 * caps.max_insns,
       BATCH_HEADER + caps.max_batch * element,
     ),
   };
 }
 
 /**
- * The status for a part refused from its length and header alone, or undefined. A PROG_LOAD above
- * `max_insns` is E2BIG whatever follows `insn_cnt`; a longer part than any request is malformed.
+ * The status for a part refused from its length and header alone, or undefined. A PROG_LOAD or
+ * PROG_ARRAY_LOAD above `max_insns` is E2BIG whatever follows `insn_cnt`; a longer part than any
+ * request is malformed.
  */
 function refusedUnread(element: ControlElement, bounds: RequestBounds): number | undefined {
   const head = element.readablePrefix(INSN_CNT_END);
+  const at = head[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD ? INSN_CNT_AT.get(head[1] ?? -1) : undefined;
   if (
-    head.length === INSN_CNT_END &&
-    head[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD &&
-    head[1] === XdpCommand.PROG_LOAD &&
-    new DataView(head.buffer).getUint32(2, true) > bounds.maxInsns
+    at !== undefined &&
+    head.length >= at + 4 &&
+    new DataView(head.buffer).getUint32(at, true) > bounds.maxInsns
   )
     return XdpStatus.E2BIG;
   return element.readableLength > bounds.maxLength ? XdpStatus.EINVAL : undefined;

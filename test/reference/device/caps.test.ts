@@ -33,11 +33,12 @@ test('the CAPS_GET vector advertises a valid set, and its map limits follow from
     mapTypes: 6n,
     maxBatch: 0,
     percpuSlots: 1,
+    maxInsns: 4096,
   });
 });
 
 test('undefined bits and helpers outside the table are refused [dev-caps-defined-bits]', () => {
-  refusedAt({ ...base, map_types: base.map_types | (1n << 3n) }, 'map_types');
+  refusedAt({ ...base, map_types: base.map_types | (1n << 4n) }, 'map_types');
   refusedAt({ ...base, isa_groups: base.isa_groups | (1 << 20) }, 'isa_groups');
   refusedAt({ ...base, prog_features: base.prog_features | (1 << 9) }, 'prog_features');
   const helpers = Uint8Array.from(base.helpers);

@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BpfMapType, Errno, XdpAction, XdpStatus, type BpfInsn } from '../../../src/codec/index.js';
 import { assemble, isProgArray, MAX_TAIL_CALLS, XdpEngine } from '../../../src/reference/ebpf/index.js';
+import type { MapDefinition } from '../../../src/reference/ebpf/maps.js';
 import { verify } from '../../../src/reference/verifier/index.js';
 import { ipv4Frame, negotiated } from '../../support/offload.js';
 
 const le32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-const PROG_ARRAY = { type: BpfMapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 };
-const COUNTER = { type: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 };
+const PROG_ARRAY: MapDefinition = { type: BpfMapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 };
+const COUNTER: MapDefinition = { type: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 };
 
 /** `r0 = verdict` after a tail call into slot `index` of the array in handle `jmp` (which may fail). */
 const dispatcher = (jmp: number, index: number, verdict: number) =>
