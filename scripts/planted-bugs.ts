@@ -115,6 +115,14 @@ export const DEVICE_BUGS: Readonly<Record<string, PlantedBug & { readonly mode: 
       '    if (key !== null) for (let s = table.order.head; s !== NONE; s = table.order.next[s] as number) if (text(table.keyOf(s)) === text(key)) { slot = s; break; }',
     ].join('\n'),
   },
+  'refused-slot-filled': {
+    rule: '[dev-prog-array-load]: a PROG_ARRAY_LOAD the verifier refuses leaves the slot as it was (here the program is placed first)',
+    mode: 'mixed',
+    file: 'reference/device/device.ts',
+    find: "    if (status !== XdpStatus.OK) return { command: 'PROG_ARRAY_LOAD', ack: VIRTIO_NET_ERR, status, result };\n    const program = this.backend.engine.load(d.insns, this.maps);\n    map.set(d.index, { program, insnCnt: d.insn_cnt, handles });",
+    replace:
+      "    map.set(d.index, { program: this.backend.engine.load(d.insns, this.maps), insnCnt: d.insn_cnt, handles });\n    if (status !== XdpStatus.OK) return { command: 'PROG_ARRAY_LOAD', ack: VIRTIO_NET_ERR, status, result };",
+  },
   'insn-cnt-after-decode': {
     rule: '[dev-prog-limit]: E2BIG from insn_cnt alone, before the instructions are read',
     mode: 'mixed',

@@ -167,7 +167,14 @@ interface GuestView {
 
 const MAP_TYPES: readonly number[] = Object.values(BpfMapType);
 
-const POOL_INSNS = Object.values(OFFLOAD_POOL).map((text) => assemble(text));
+/**
+ * The pool's programs, and a dispatcher that tail-calls slot 0 of whatever map[1] is bound to (a
+ * program array the guest holds, when the binding picks one; into its own slot, it loops 33 times).
+ */
+const POOL_INSNS = [
+  ...Object.values(OFFLOAD_POOL),
+  'lddw %r2, map[1]\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit\n',
+].map((text) => assemble(text));
 
 /** A program for PROG_LOAD: a pool program bound to live handles, mutated, or slot soup. */
 function randomProgram(rng: Rng, view: GuestView): BpfInsn[] {
@@ -229,20 +236,53 @@ function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
     k[0] = rng.int(80);
     return k;
   };
-  switch (rng.int(13)) {
+  switch (rng.int(14)) {
     case 0:
       return { command: 'CAPS_GET', data: null };
+    case 12: {
+      // A program into a slot: mostly of a program array the guest holds, at an index near its end.
+      const arrays = handles.filter((h) => view.handles.get(h)?.type === BpfMapType.PROG_ARRAY);
+      const array = arrays.length > 0 && rng.chance(0.8) ? rng.pick(arrays) : handle;
+      const entries = view.handles.get(array)?.maxEntries ?? 4;
+      // Half the time the dispatcher bound to this array: a slot that tail-calls into the array.
+      const insns = rng.chance(0.5)
+        ? rewriteMapRefs(POOL_INSNS[POOL_INSNS.length - 1] as BpfInsn[], () => array)
+        : randomProgram(rng, view);
+      const logSize = rng.pick([0, 64]);
+      return {
+        command: 'PROG_ARRAY_LOAD',
+        data: {
+          map_handle: array,
+          index: rng.pick([0, 0, entries - 1, entries, 0xffffffff]),
+          insn_cnt: insns.length,
+          log_size: logSize,
+          log_level: logSize === 0 ? LogLevel.NONE : 1,
+          prog_flags: rng.int(2),
+          insns,
+        },
+      };
+    }
     case 1: {
-      // Mostly the two basic types; every other offloadable type too (and LPM's key rules).
-      const type = rng.chance(0.8) ? rng.pick([BpfMapType.HASH, BpfMapType.ARRAY]) : rng.pick(MAP_TYPES);
-      const arrayKey = (type === BpfMapType.ARRAY || type === BpfMapType.PERCPU_ARRAY) && rng.chance(0.8);
+      // Mostly the two basic types; program arrays often enough that slots fill (each slot is
+      // accounted at max_insns instructions, so only a few fit); every other type too.
+      const roll = rng.int(10);
+      const type =
+        roll < 7
+          ? rng.pick([BpfMapType.HASH, BpfMapType.ARRAY])
+          : roll < 8
+            ? BpfMapType.PROG_ARRAY
+            : rng.pick(MAP_TYPES);
+      const arrayKey =
+        (type === BpfMapType.ARRAY || type === BpfMapType.PERCPU_ARRAY || type === BpfMapType.PROG_ARRAY) &&
+        rng.chance(0.8);
+      const slotValue = type === BpfMapType.PROG_ARRAY && rng.chance(0.8);
       return {
         command: 'MAP_CREATE',
         data: {
           map_type: type,
           key_size: arrayKey ? 4 : rng.pick([1, 4, 5, 8, 64, 65, 261]),
-          value_size: rng.pick([1, 8, 16, 256, 257, 100000]),
-          max_entries: rng.pick([1, 4, 16, 64, 65, 1 << 20]),
+          value_size: slotValue ? 4 : rng.pick([1, 8, 16, 256, 257, 100000]),
+          max_entries: slotValue ? rng.pick([1, 2, 3, 65]) : rng.pick([1, 4, 16, 64, 65, 1 << 20]),
           map_flags: 0,
         },
       };
@@ -770,7 +810,7 @@ class HostileGuestSession {
     if (wellFramed && insnCntAboveLimit(this.request, this.caps.max_insns)) {
       // [dev-prog-limit]: E2BIG from insn_cnt alone, whatever follows it.
       if (status !== XdpStatus.E2BIG)
-        throw new CheckFailed('prog-limit', `status ${status} for a PROG_LOAD above max_insns`);
+        throw new CheckFailed('prog-limit', `status ${status} for a program above max_insns`);
       return { status, result: undefined };
     }
     if (decoded !== undefined && wellFramed) {
@@ -870,18 +910,27 @@ export function fuzzSession(
   return new HostileGuestSession(seed, length, corpus, options).run();
 }
 
-/** Whether a device-readable part is a PROG_LOAD the device may verify (its time is the verifier's). */
+/** Where `insn_cnt` is in the device-readable part of each command that carries a program. */
+const INSN_CNT_AT: ReadonlyMap<number, number> = new Map([
+  [XdpCommand.PROG_LOAD, 2],
+  [XdpCommand.PROG_ARRAY_LOAD, 10],
+]);
+
+/**
+ * Whether a device-readable part carries a program the device may verify (its time is the
+ * verifier's): a PROG_LOAD or PROG_ARRAY_LOAD within `max_insns`.
+ */
 function verifies(request: Uint8Array, maxInsns: number): boolean {
-  return request[1] === XdpCommand.PROG_LOAD && !insnCntAboveLimit(request, maxInsns);
+  return INSN_CNT_AT.has(request[1] ?? -1) && !insnCntAboveLimit(request, maxInsns);
 }
 
-/** Whether a device-readable part is a PROG_LOAD whose `insn_cnt` exceeds `maxInsns`. */
+/** Whether a device-readable part is a PROG_LOAD or PROG_ARRAY_LOAD whose `insn_cnt` exceeds `maxInsns`. */
 function insnCntAboveLimit(request: Uint8Array, maxInsns: number): boolean {
+  const at = request[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD ? INSN_CNT_AT.get(request[1] ?? -1) : undefined;
   return (
-    request.length >= 6 &&
-    request[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD &&
-    request[1] === XdpCommand.PROG_LOAD &&
-    new DataView(request.buffer, request.byteOffset, 6).getUint32(2, true) > maxInsns
+    at !== undefined &&
+    request.length >= at + 4 &&
+    new DataView(request.buffer, request.byteOffset, at + 4).getUint32(at, true) > maxInsns
   );
 }
 
@@ -944,6 +993,7 @@ function track(request: ControlRequest, answer: ControlResult, view: GuestView, 
       view.entries.set(request.data.map_handle, (view.entries.get(request.data.map_handle) ?? 1) - 1);
       break;
     case 'PROG_LOAD':
+    case 'PROG_ARRAY_LOAD':
       // The program may write any map it names: those values are no longer the guest's alone.
       for (const handle of programNeeds(request.data.insns).mapRefs) view.tainted.add(handle);
       break;

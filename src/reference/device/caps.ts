@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { CodecError, capsBelowMinimum, helperBitSet, xdpCaps, type Caps } from '../../codec/index.js';
+import {
+  BpfMapType,
+  CodecError,
+  capsBelowMinimum,
+  helperBitSet,
+  OffloadHelper,
+  xdpCaps,
+  type Caps,
+} from '../../codec/index.js';
 import type { MapLimits } from './maps.js';
 
 /** A CAPS_GET result (the codec's {@link Caps}). */
@@ -25,7 +33,7 @@ export class CapsError extends Error {
 /**
  * Checks a capability set against [dev-caps-defined-bits] (through the codec's encoder, which
  * refuses reserved fields, undefined bits and helper ids outside the offloadable table) and
- * [dev-caps-minimum]. Throws {@link CapsError}.
+ * [dev-caps-minimum] and [dev-caps-tail-call]. Throws {@link CapsError}.
  */
 export function checkCaps(caps: DeviceCaps): void {
   try {
@@ -36,6 +44,12 @@ export function checkCaps(caps: DeviceCaps): void {
   }
   const below = capsBelowMinimum(caps);
   if (below !== undefined) throw new CapsError(below.field, below.detail);
+  // [dev-caps-tail-call]: the helper only with the map type it needs
+  if (
+    helperBitSet(caps.helpers, OffloadHelper.tail_call) &&
+    ((caps.map_types >> BigInt(BpfMapType.PROG_ARRAY)) & 1n) === 0n
+  )
+    throw new CapsError('helpers', 'tail_call is offered without BPF_MAP_TYPE_PROG_ARRAY');
 }
 
 /** The helper ids a capability set advertises. */

@@ -3,7 +3,10 @@
  *
  * @module
  */
-import type { BpfInsn } from '../../codec/index.js';
+import { Errno, type BpfInsn } from '../../codec/index.js';
+
+/** `call` (BPF_JMP | BPF_CALL). */
+const BPF_CALL = 0x85;
 import type { MapDefinition } from '../ebpf/maps.js';
 import { interpret } from './check.js';
 import { checkStructure } from './structure.js';
@@ -61,6 +64,20 @@ export function verify(insns: readonly BpfInsn[], options: VerifyOptions): Verdi
   if ('rejection' in result) {
     const r = result.rejection;
     return { accepted: false, errno: r.errno, log: [`${r.insn}: ${r.message}`], insnsProcessed: 0 };
+  }
+  // Linux 6.1's interpreter (the JIT off, as the kernel oracle runs it) refuses the mix after the
+  // walk, in fixup_call_args: a tail call out of a callee has no caller frame to return to there.
+  const call = (i: BpfInsn) => i.code === BPF_CALL;
+  if (
+    insns.some((i) => call(i) && i.src_reg === 1) &&
+    insns.some((i) => call(i) && i.src_reg === 0 && i.imm === 12)
+  ) {
+    return {
+      accepted: false,
+      errno: Errno.EINVAL,
+      log: ['tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls'],
+      insnsProcessed: result.processed,
+    };
   }
   return {
     accepted: true,

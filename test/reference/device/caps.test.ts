@@ -68,3 +68,10 @@ test('below the minimum is refused [dev-caps-minimum]', () => {
     map_types: 4n,
   });
 });
+
+test('tail_call is offered only with program arrays [dev-caps-tail-call]', () => {
+  const withTail = Uint8Array.from(base.helpers);
+  withTail[1] = (withTail[1] ?? 0) | (1 << (12 - 8));
+  refusedAt({ ...base, helpers: withTail }, 'helpers');
+  checkCaps({ ...base, helpers: withTail, map_types: base.map_types | (1n << 3n) });
+});

@@ -109,6 +109,19 @@ test('the verifier: bpf_tail_call takes the context and a program array, and lea
     call 1
     mov %r0, 2
     exit`).map((insn) => (insn.code === 0x18 ? { ...insn, src_reg: 1 } : insn));
+  // Linux's interpreter cannot mix tail calls and bpf-to-bpf calls: refused after the walk.
+  const mixed = assemble(`
+    lddw %r2, 1
+    mov %r3, 0
+    call 12
+    call local f
+    exit
+    f:
+    mov %r0, 2
+    exit`).map((insn, i) => (i === 0 ? { ...insn, src_reg: 1 } : insn));
+  const both = verify(mixed, { maps, privileged: true });
+  assert.equal(both.errno, Errno.EINVAL);
+  assert.deepEqual(both.log, ['tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls']);
   const prog = verify(lookup, { maps, privileged: false });
   assert.equal(prog.errno, Errno.EINVAL);
   assert.match(prog.log.join('\n'), /cannot pass map_type 3 into func bpf_map_lookup_elem#1/);
