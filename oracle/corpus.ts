@@ -19,20 +19,42 @@ export interface CorpusProgram {
   readonly mapData?: readonly (Uint8Array | undefined)[];
   /** Frames to run, in order (maps keep their state between runs). */
   readonly frames: readonly [string, number[]][];
+  /** Programs placed in program-array slots before the program loads (the object's declared slots). */
+  readonly slots?: readonly CorpusSlot[];
+}
+
+/** A program in a program array's slot. */
+export interface CorpusSlot {
+  /** The program array's handle. */
+  readonly map: number;
+  /** The slot. */
+  readonly index: number;
+  /** The program's name in its object. */
+  readonly name: string;
+  /** Its instruction slots (map references as handles). */
+  readonly insns: BpfInsn[];
 }
 
 const ARRAY_COUNTERS: MapDefinition = { type: 2, keySize: 4, valueSize: 8, maxEntries: 256 };
 const file = (name: string) => assemble(readFileSync(new URL(`programs/${name}.s`, import.meta.url), 'utf8'));
 const object = (dir: 'oracle/c' | 'samples', name: string, program?: string) => {
   const base = dir === 'samples' ? '../samples/' : 'c/';
-  const p = loadElfProgram(readFileSync(new URL(`${base}${name}.o`, import.meta.url)), program);
+  const bytes = readFileSync(new URL(`${base}${name}.o`, import.meta.url));
+  const p = loadElfProgram(bytes, program);
   const prefix = dir === 'samples' ? `sample_${name}` : name;
+  const slots = p.slots.map((s) => ({
+    map: s.map + 1,
+    index: s.index,
+    name: s.program,
+    insns: loadElfProgram(bytes, s.program).insns,
+  }));
   return {
     name: program === undefined ? prefix : `${prefix}_${program}`,
     source: `${dir}/${name}.c (compiled: ${dir}/${name}.o, section ${p.section}${program === undefined ? '' : `, program ${program}`})`,
     insns: p.insns,
     maps: p.maps,
     mapData: p.mapData,
+    ...(slots.length === 0 ? {} : { slots }),
   };
 };
 
@@ -47,6 +69,9 @@ export const SAMPLE_OBJECTS = [
   'percpu_stats',
   'lpm_filter',
   'multi_prog',
+  'tail_dispatch',
+  'flow_stats',
+  'conntrack',
 ];
 
 /** Frames beyond 3520 bytes: the kernel keeps the rest in fragments. */
@@ -106,6 +131,7 @@ export function corpus(): CorpusProgram[] {
     object('oracle/c', 'encap_trim'),
     ...SAMPLE_OBJECTS.map((name) => object('samples', name)),
     object('samples', 'multi_prog', 'xdp_drop_ipv6'),
+    object('samples', 'tail_dispatch', 'xdp_dispatch'),
   ];
   const withFrags = new Set(['xdp1', 'l4_filter', 'tail_fix', 'ctx_probe', 'proto_count', 'encap_trim']);
   return programs.map((p, i) => ({

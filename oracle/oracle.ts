@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { slotsToBytes } from '../src/reference/ebpf/index.js';
-import { toHex } from '../src/codec/index.js';
+import { BpfMapType, toHex } from '../src/codec/index.js';
 import { vectorMapOf } from '../src/vectors/index.js';
 import { corpus, type CorpusProgram } from './corpus.js';
 import { verifierCorpus, type VerifierProgram } from './verifier-corpus.js';
@@ -27,6 +27,13 @@ const OUT = 'vectors/xdp';
 const PRIVILEGED = 'root (all capabilities)';
 const UNPRIVILEGED = 'CAP_BPF and CAP_NET_ADMIN, without CAP_PERFMON and CAP_SYS_ADMIN';
 
+/** The driver's name of a corpus program's n-th slot program. */
+const slotName = (p: CorpusProgram, n: number) => `${p.name}__slot${n}`;
+
+/** The handles whose contents each run records: every map but a program array (whose values are programs). */
+const dumped = (p: CorpusProgram) =>
+  p.maps.flatMap((m, i) => (m.type === BpfMapType.PROG_ARRAY ? [] : [i + 1]));
+
 /** The driver script for the whole corpus. Map indexes are the program's own handles. */
 function script(programs: readonly CorpusProgram[], probes: readonly VerifierProgram[]): string {
   const lines: string[] = ['caps full'];
@@ -37,11 +44,16 @@ function script(programs: readonly CorpusProgram[], probes: readonly VerifierPro
     p.mapData?.forEach((data, i) => {
       if (data !== undefined) lines.push(`set ${i + 1} 00000000 ${toHex(data)}`);
     });
+    // slot programs load first and go into their arrays, as libbpf fills declared slots
+    p.slots?.forEach((s, n) => {
+      lines.push(`prog ${slotName(p, n)} ${toHex(slotsToBytes(s.insns))}`);
+      lines.push(`load ${slotName(p, n)}`, `slot ${s.map} ${s.index} ${slotName(p, n)}`);
+    });
     lines.push(`prog ${p.name} ${toHex(slotsToBytes(p.insns))}`);
     lines.push(`load ${p.name}`);
     for (const [, frame] of p.frames) {
       lines.push(`run ${p.name} ${toHex(Uint8Array.from(frame))}`);
-      p.maps.forEach((_, i) => lines.push(`dump ${i + 1}`));
+      dumped(p).forEach((h) => lines.push(`dump ${h}`));
     }
   }
   probes.forEach((p, n) => {
@@ -125,8 +137,15 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
       const l = next();
       if (l !== `SET ${h + 1} ok`) throw new Error(`expected SET ${h + 1} ok for ${p.name}, got ${l}`);
     }
-    // skip to this program's LOAD line
-    while (i < lines.length && !(lines[i] ?? '').startsWith(`LOAD ${p.name} `)) i++;
+    // skip to this program's LOAD line, past its slot programs' loads, which must have filled the slots
+    while (i < lines.length && !(lines[i] ?? '').startsWith(`LOAD ${p.name} `)) {
+      const l = next();
+      if (
+        (l.startsWith('SLOT ') && !l.endsWith(' ok')) ||
+        (l.startsWith(`LOAD ${p.name}__slot`) && !l.endsWith(' ok'))
+      )
+        throw new Error(`a slot of ${p.name} was not filled: ${l}`);
+    }
     const load = next();
     const loadErrno = load.includes(' ok') ? 0 : Number(/errno=(\d+)/.exec(load)?.[1] ?? -1);
     const log: string[] = [];
@@ -136,15 +155,15 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
       const r = next();
       const m = /^RUN \S+ (ok retval=(\d+) size=(\d+) out=([0-9a-f]*)|fail errno=(\d+))$/.exec(r);
       if (m === null) throw new Error(`unexpected line for ${p.name}/${name}: ${r}`);
-      const dumped: { handle: number; entries: [string, string][] }[] = [];
-      for (let h = 1; h <= p.maps.length; h++) {
+      const contents: { handle: number; entries: [string, string][] }[] = [];
+      for (const h of dumped(p)) {
         const entries: [string, string][] = [];
         for (let l = next(); l !== `MAPEND ${h}`; l = next()) {
           const e = /^MAP (\d+) ([0-9a-f]+) ([0-9a-f]+)$/.exec(l);
           if (e === null) throw new Error(`unexpected map line ${l}`);
           entries.push([e[2] as string, e[3] as string]);
         }
-        dumped.push({ handle: h, entries: entries.sort(([a], [b]) => a.localeCompare(b)) });
+        contents.push({ handle: h, entries: entries.sort(([a], [b]) => a.localeCompare(b)) });
       }
       runs.push({
         name,
@@ -152,7 +171,7 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
         errno: m[5] === undefined ? 0 : Number(m[5]),
         retval: m[2] === undefined ? null : Number(m[2]),
         output: m[4] ?? null,
-        maps: dumped,
+        maps: contents,
       });
     }
     files.push({
@@ -161,6 +180,15 @@ function parseResults(text: string, programs: readonly CorpusProgram[]) {
       kernel,
       program: { name: p.name, source: p.source, insns: toHex(slotsToBytes(p.insns)) },
       maps,
+      ...(p.slots === undefined
+        ? {}
+        : {
+            slots: p.slots.map((s) => ({
+              map: s.map,
+              index: s.index,
+              program: { name: s.name, insns: toHex(slotsToBytes(s.insns)) },
+            })),
+          }),
       load: { accepted: loadErrno === 0, errno: loadErrno, log },
       runs,
     });

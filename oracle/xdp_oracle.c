@@ -10,6 +10,7 @@
  *   unload <name>                  closes the program's fd
  *   run <name> <packet hex>        BPF_PROG_TEST_RUN once
  *   set <idx> <key hex> <value hex>  BPF_MAP_UPDATE_ELEM (initial values of global data)
+ *   slot <idx> <index> <name>      places a loaded program in slot index of program array idx
  *   dump <idx>                     every element (arrays: nonzero values only), then MAPEND
  *   clear <idx>                    arrays: zero every value; hashes: delete every key
  *   strict on|off                  load with or without BPF_F_STRICT_ALIGNMENT
@@ -17,7 +18,7 @@
  *   caps offload|full              offload: drop CAP_SYS_ADMIN and CAP_PERFMON from the effective
  *                                  set (keeping CAP_BPF and CAP_NET_ADMIN), so the verifier runs
  *                                  without pointer-leak privileges; full: restore them
- * Output lines: UNAME, CAPS, MAPCREATE, SET, LOAD, VLOG, RUN, MAP, MAPEND, END.
+ * Output lines: UNAME, CAPS, MAPCREATE, SET, SLOT, LOAD, VLOG, RUN, MAP, MAPEND, END.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -333,6 +334,19 @@ int main(void)
 			do_map(a, b, c, d, e);
 		} else if (sscanf(line, "set %u %n", &a, &at) == 1 && at > 0) {
 			do_set(a, line + at);
+		} else if (sscanf(line, "slot %u %u %63s", &a, &b, name) == 3) {
+			/* a program array's value is the program's fd, as a libbpf loader writes it */
+			struct prog *p = find_prog(name);
+			union bpf_attr attr;
+			int fd = p ? p->fd : -1;
+			memset(&attr, 0, sizeof(attr));
+			attr.map_fd = a < MAX_MAPS ? (unsigned)map_fd[a] : 0;
+			attr.key = (unsigned long)&b;
+			attr.value = (unsigned long)&fd;
+			if (a < MAX_MAPS && fd >= 0 && sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) == 0)
+				printf("SLOT %u %u ok\n", a, b);
+			else
+				printf("SLOT %u %u fail errno=%d\n", a, b, fd < 0 ? ENOENT : errno);
 		} else if (sscanf(line, "prog %63s %n", name, &at) == 1 && at > 0) {
 			struct prog *p = nprogs < MAX_PROGS ? &progs[nprogs++] : NULL;
 			long n = p ? parse_hex(line + at, (unsigned char *)p->insns, sizeof(p->insns)) : -1;

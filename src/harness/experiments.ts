@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { BpfMapType } from '../codec/index.js';
 import { assemble } from '../reference/ebpf/asm.js';
 import { loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
@@ -186,6 +187,8 @@ export function runObjectDemo(
     const { crossed, back } = drive(t, traffic, 'frame ', offload ? sink : undefined);
     const maps: Record<string, string[]> = {};
     attached.fds.forEach((fd, i) => {
+      // a program array's values are programs, which no lookup returns
+      if (chosen.maps[i]?.type === BpfMapType.PROG_ARRAY) return;
       const dump = t.driver.mapDump(fd);
       maps[names[i] ?? `map${i + 1}`] =
         typeof dump === 'number'

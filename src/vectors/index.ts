@@ -30,6 +30,7 @@ export {
   type VectorMapDefinition,
   XDP_RUNS_FORMAT,
   type XdpRunFile,
+  type XdpSlotVector,
   type XdpRunVector,
   vectorMapOf,
   vectorMapTable,

@@ -9,6 +9,7 @@ import {
   TestRunError,
   XdpEngine,
   isArrayType,
+  isProgArray,
   slotsFromBytes,
   type BpfMap,
 } from '../reference/ebpf/index.js';
@@ -23,7 +24,7 @@ export const XDP_RUNS_FORMAT = 'virtio-xdp-offload/xdp-runs/1';
 export interface VectorMapDefinition {
   /** Its handle. */
   readonly handle: number;
-  /** `BPF_MAP_TYPE_HASH` (1) or `BPF_MAP_TYPE_ARRAY` (2). */
+  /** A `BPF_MAP_TYPE_*` the spec offloads. */
   readonly type: number;
   /** Key size in bytes. */
   readonly key_size: number;
@@ -80,6 +81,21 @@ export interface XdpRunVector {
   readonly maps: readonly VectorMapContents[];
 }
 
+/** A program in a program array's slot, as a vector file carries it. */
+export interface XdpSlotVector {
+  /** The program array's handle. */
+  readonly map: number;
+  /** The slot. */
+  readonly index: number;
+  /** The program. */
+  readonly program: {
+    /** Its name. */
+    readonly name: string;
+    /** Instruction slots, hex (map references as the file's handles). */
+    readonly insns: string;
+  };
+}
+
 /** An XDP run vector file. */
 export interface XdpRunFile {
   /** The format tag. */
@@ -97,6 +113,8 @@ export interface XdpRunFile {
   };
   /** Its maps, created in order. */
   readonly maps: readonly VectorMapDefinition[];
+  /** Programs placed in program-array slots before the program loads. */
+  readonly slots?: readonly XdpSlotVector[];
   /** Whether the kernel accepted the program. */
   readonly load: {
     /** It loaded. */
@@ -138,6 +156,21 @@ export function replayXdpRunFile(document: unknown, sink?: PacketSink): VectorOu
     const data = m.data === undefined ? undefined : parseHex(m.data);
     if (data !== undefined && engine.map(handle)?.update(new Uint8Array(4), data, 0) !== 0)
       return [{ name: 'maps', passed: false, detail: `map ${m.handle}: its data does not fit element 0` }];
+  }
+  for (const slot of file.slots ?? []) {
+    const array = engine.map(slot.map);
+    const insns = slotsFromBytes(parseHex(slot.program.insns) ?? new Uint8Array(0));
+    const placed = isProgArray(array)
+      ? array.set(slot.index, { program: engine.load(insns), insnCnt: insns.length, handles: new Set() })
+      : -1;
+    if (placed !== 0)
+      return [
+        {
+          name: 'slots',
+          passed: false,
+          detail: `${slot.program.name} does not go into slot ${slot.index} of map ${slot.map}`,
+        },
+      ];
   }
   if (!file.load.accepted)
     return [{ name: 'load', passed: true, detail: 'the kernel refused the program; no runs' }];

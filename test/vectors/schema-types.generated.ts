@@ -198,7 +198,7 @@ export namespace SchemaVerifierVectorFileTypes {
       insns: string;
       maps: {
         handle: number;
-        type: 1 | 2 | 5 | 6 | 9 | 11;
+        type: 1 | 2 | 3 | 5 | 6 | 9 | 11;
         key_size: number;
         value_size: number;
         max_entries: number;
@@ -231,7 +231,7 @@ export namespace SchemaVerifierVectorFileTypes {
 
 export namespace SchemaXdpRunFileTypes {
   /**
-   * One XDP program, the maps it uses (created in order as handles 1, 2, ...), whether a real kernel accepted it, and a sequence of BPF_PROG_TEST_RUN runs in order (maps keep their state between runs). Each run gives the frame, the errno of a refused run or the retval and the output bytes (data_meta to data_end), and every map's contents after the run (arrays: nonzero elements only; hashes: every element), sorted by key.
+   * One XDP program, the maps it uses (created in order as handles 1, 2, ...), whether a real kernel accepted it, and a sequence of BPF_PROG_TEST_RUN runs in order (maps keep their state between runs). Each run gives the frame, the errno of a refused run or the retval and the output bytes (data_meta to data_end), and every map's contents after the run (arrays: nonzero elements only; hashes: every element; program arrays are not listed), sorted by key. Programs in program-array slots come with the file.
    */
   export interface SchemaXdpRunFile {
     format: 'virtio-xdp-offload/xdp-runs/1';
@@ -250,7 +250,7 @@ export namespace SchemaXdpRunFileTypes {
     };
     maps: {
       handle: number;
-      type: 1 | 2 | 5 | 6 | 9 | 11;
+      type: 1 | 2 | 3 | 5 | 6 | 9 | 11;
       key_size: number;
       value_size: number;
       max_entries: number;
@@ -258,6 +258,20 @@ export namespace SchemaXdpRunFileTypes {
        * Global data: the initial value of element 0 (hex), set before the program loads.
        */
       data?: string;
+    }[];
+    /**
+     * Programs placed in program-array slots (the object's declared slots) after the maps are created and before the program loads; each is loaded as its own XDP program, its ld_imm64 map references naming the same handles.
+     */
+    slots?: {
+      /**
+       * Handle of the program array.
+       */
+      map: number;
+      index: number;
+      program: {
+        name: string;
+        insns: string;
+      };
     }[];
     load: {
       accepted: boolean;
@@ -296,7 +310,7 @@ export namespace SchemaProgramConformanceFileTypes {
       insns: string;
       maps: {
         handle: number;
-        type: 1 | 2 | 5 | 6 | 9 | 11;
+        type: 1 | 2 | 3 | 5 | 6 | 9 | 11;
         key_size: number;
         value_size: number;
         max_entries: number;

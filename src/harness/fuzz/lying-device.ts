@@ -316,9 +316,10 @@ export function lyingDeviceSession(seed: number, calls: number): LyingReport {
       [
         'mapCreate',
         () => {
-          const type = rng.pick([BpfMapType.HASH, BpfMapType.ARRAY]);
+          const type = rng.pick([BpfMapType.HASH, BpfMapType.ARRAY, BpfMapType.PROG_ARRAY]);
           const maxEntries = 1 + rng.int(16);
-          const created = driver.mapCreate({ type, keySize: 4, valueSize: 8, maxEntries }, true);
+          const valueSize = type === BpfMapType.PROG_ARRAY ? 4 : 8;
+          const created = driver.mapCreate({ type, keySize: 4, valueSize, maxEntries }, true);
           if ('fd' in created) maps.push({ fd: created.fd, maxEntries, type });
           return 'fd' in created ? 0 : created.errno;
         },
@@ -347,6 +348,16 @@ export function lyingDeviceSession(seed: number, calls: number): LyingReport {
       ],
       ['query', () => driver.query(), 1],
       ['attach', () => driver.attach(PASS_PROGRAM, 'offload', { logSize: 0 }).errno, 1],
+      [
+        'progArrayLoad',
+        () =>
+          fd === undefined
+            ? undefined
+            : driver.progArrayLoad(fd.fd, rng.int(fd.maxEntries + 1), PASS_PROGRAM, {
+                logSize: rng.pick([0, 64]),
+              }).errno,
+        1,
+      ],
       ['detach', () => driver.detach('offload'), 1],
     ];
     const [call, run, bound] = rng.pick(choices);

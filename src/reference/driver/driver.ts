@@ -290,6 +290,7 @@ export class VirtioNetDriver {
   mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = 0): number {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
+    if (this.missized(map, key, value)) return GuestErrno.EINVAL;
     if (map.kind === 'local') return this.localMap(map).update(key, value, flags);
     const { keySize: key_size } = map.def;
     const value_size = this.wireValueSize(map.def); // [drv-map-sizes]
@@ -303,6 +304,7 @@ export class VirtioNetDriver {
   mapLookup(fd: number, key: Uint8Array): Uint8Array | number {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
+    if (this.missized(map, key)) return GuestErrno.EINVAL;
     if (map.kind === 'local') {
       const value = this.localMap(map).lookup(key);
       return typeof value === 'number' ? value : Uint8Array.from(value);
@@ -320,6 +322,7 @@ export class VirtioNetDriver {
   mapDelete(fd: number, key: Uint8Array): number {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
+    if (this.missized(map, key)) return GuestErrno.EINVAL;
     if (map.kind === 'local') return this.localMap(map).delete(key);
     const status = this.status({
       command: 'MAP_DELETE',
@@ -373,6 +376,7 @@ export class VirtioNetDriver {
   mapNextKey(fd: number, key: Uint8Array | null): Uint8Array | number {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
+    if (key !== null && this.missized(map, key)) return GuestErrno.EINVAL;
     if (map.kind === 'local') return this.localMap(map).nextKey(key);
     const answer = this.command({
       command: 'MAP_GET_NEXT_KEY',
@@ -451,6 +455,8 @@ export class VirtioNetDriver {
   mapUpdateBatch(fd: number, elements: readonly MapElement[], flags = 0): BatchUpdateOutcome {
     const map = this.live(fd);
     if (map === undefined) return { applied: 0, errno: GuestErrno.EBADF };
+    if (elements.some((e) => this.missized(map, e.key, e.value)))
+      return { applied: 0, errno: GuestErrno.EINVAL };
     const size = map.kind === 'offloaded' ? (this.capsValue?.max_batch ?? 0) : 0;
     let applied = 0;
     while (applied < elements.length) {
@@ -483,6 +489,7 @@ export class VirtioNetDriver {
   mapLookupBatch(fd: number, key: Uint8Array | null, max: number): MapElement[] | number {
     const map = this.live(fd);
     if (map === undefined) return GuestErrno.EBADF;
+    if (key !== null && this.missized(map, key)) return GuestErrno.EINVAL;
     const size = map.kind === 'offloaded' ? (this.capsValue?.max_batch ?? 0) : 0;
     if (size === 0 || map.kind === 'local') {
       const out: MapElement[] = [];
@@ -547,8 +554,9 @@ export class VirtioNetDriver {
   /**
    * Loads a program from a BPF ELF object as a guest loader does: creates every map of the object
    * (on the device when offloading, before the program: [drv-prog-maps-first]), writes the initial
-   * contents of its global data, binds the program's references to the new fds, and attaches it.
-   * On failure the maps it created are freed again.
+   * contents of its global data, places the programs the object declares in its program arrays'
+   * slots (as libbpf does after loading them), binds the program's references to the new fds, and
+   * attaches it. On failure the maps it created are freed again.
    *
    * @throws ElfError for an object that cannot be read.
    */
@@ -565,7 +573,8 @@ export class VirtioNetDriver {
     /** The guest fds of the object's maps, by handle - 1 (empty on failure). */
     readonly fds: readonly number[];
   } {
-    const elf = loadElfProgram(object, options.section, { mapSizes: options.mapSizes ?? {} });
+    const mapSizes = options.mapSizes ?? {};
+    const elf = loadElfProgram(object, options.section, { mapSizes });
     const fds: number[] = [];
     const undo = (errno: number, extra: Partial<AttachOutcome> = {}) => {
       for (const fd of fds) this.mapFree(fd);
@@ -581,10 +590,21 @@ export class VirtioNetDriver {
         if (status !== 0) return undo(status);
       }
     }
+    const gpl = options.gpl ?? GPL_COMPATIBLE.has(elf.license ?? '');
+    for (const slot of elf.slots) {
+      const target = slot.program === elf.name ? elf : loadElfProgram(object, slot.program, { mapSizes });
+      const placed = this.progArrayLoad(
+        fds[slot.map] ?? 0,
+        slot.index,
+        rewriteMapRefs(target.insns, (handle) => fds[handle - 1] ?? 0),
+        { ...options, gpl },
+      );
+      if (placed.errno !== 0) return undo(placed.errno, placed);
+    }
     const outcome = this.attach(
       rewriteMapRefs(elf.insns, (handle) => fds[handle - 1] ?? 0),
       mode,
-      { ...options, gpl: options.gpl ?? GPL_COMPATIBLE.has(elf.license ?? '') },
+      { ...options, gpl },
     );
     return outcome.errno === 0 ? { ...outcome, fds } : undo(outcome.errno, outcome);
   }
@@ -729,6 +749,15 @@ export class VirtioNetDriver {
     const bpfMap = this.engine.map(map.engineHandle);
     if (bpfMap === undefined) throw new Error(`local map ${map.engineHandle} vanished`);
     return bpfMap;
+  }
+
+  /**
+   * Whether a caller's key (and value) has another size than the map's: such a call is EINVAL
+   * before anything is sent ([drv-map-sizes]), as the syscall side can carry no other size.
+   */
+  private missized(map: GuestMap, key: Uint8Array, value?: Uint8Array): boolean {
+    const valueSize = map.kind === 'offloaded' ? this.wireValueSize(map.def) : wireValueSize(map.def, 1);
+    return key.length !== map.def.keySize || (value !== undefined && value.length !== valueSize);
   }
 
   /** The map of an fd, or undefined when there is none or the device lost it at a reset. */

@@ -228,9 +228,17 @@ export class Btf {
 
   /**
    * The maps of the `.maps` data section, by variable name, with each one's byte offset in the
-   * section. Throws {@link BtfError} for a definition the reader does not understand.
+   * section and, for a map declaring initial values (`__array(values, ...)`, a program array's
+   * slots), the byte offset of those values within the variable. Throws {@link BtfError} for a
+   * definition the reader does not understand.
    */
-  maps(): { name: string; offset: number; definition: MapDefinition; flags: number }[] {
+  maps(): {
+    name: string;
+    offset: number;
+    definition: MapDefinition;
+    flags: number;
+    valuesOffset?: number;
+  }[] {
     const section = this.types.find((t) => t?.kind === Kind.DATASEC && t.name === '.maps');
     if (section === undefined) return [];
     return section.members.map((entry) => {
@@ -240,8 +248,16 @@ export class Btf {
       if (struct.kind !== Kind.STRUCT) throw new BtfError(struct.at, `map ${variable.name} is not a struct`);
       const fields = new Map<string, number>();
       const sizes = new Map<string, number>();
+      let valuesOffset: number | undefined;
       for (const m of struct.members) {
         const pointer = this.resolve(m.type);
+        // __array(values, T): a flexible array of pointers, the values the object gives the map
+        if (m.name === 'values' && pointer.kind === Kind.ARRAY) {
+          if (this.resolve(pointer.array?.type ?? 0).kind !== Kind.PTR)
+            throw new BtfError(struct.at, `map ${variable.name}: values is not an array of pointers`);
+          valuesOffset = m.offset / 8;
+          continue;
+        }
         if (pointer.kind !== Kind.PTR)
           throw new BtfError(struct.at, `map ${variable.name}: member ${m.name} is not a pointer`);
         const target = this.resolve(pointer.sizeOrType);
@@ -264,11 +280,13 @@ export class Btf {
         definition: {
           type: need('type', 'type'),
           keySize: fields.get('key_size') ?? need('key', 'key'),
-          valueSize: fields.get('value_size') ?? need('value', 'value'),
+          // with declared values, each is a 4-byte reference (a program fd), as libbpf sizes it
+          valueSize: fields.get('value_size') ?? (valuesOffset !== undefined ? 4 : need('value', 'value')),
           // Absent, it is 0: libbpf leaves it to its user to set before load.
           maxEntries: fields.get('max_entries') ?? 0,
         },
         flags: fields.get('map_flags') ?? 0,
+        ...(valuesOffset === undefined ? {} : { valuesOffset }),
       };
     });
   }

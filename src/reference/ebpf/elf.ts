@@ -51,6 +51,22 @@ export interface ElfProgram {
   readonly mapData: (Uint8Array | undefined)[];
   /** The license string, if any. */
   readonly license: string | undefined;
+  /**
+   * The program-array slots the object declares (libbpf's declarative init, `.values = { [i] =
+   * &prog }`): which map (by handle - 1), which index, and the program (by name) to place there
+   * once every program is loaded.
+   */
+  readonly slots: readonly ElfSlot[];
+}
+
+/** A program-array slot an object declares. */
+export interface ElfSlot {
+  /** The program array, by handle - 1. */
+  readonly map: number;
+  /** The slot. */
+  readonly index: number;
+  /** The program's name (an {@link ElfProgramEntry} name). */
+  readonly program: string;
 }
 
 interface Section {
@@ -85,6 +101,8 @@ const SHT_REL = 9;
 const SHF_EXECINSTR = 4n;
 const EM_BPF = 247;
 const R_BPF_64_64 = 1;
+/** A 64-bit data relocation: clang's for a pointer in `.maps` (a slot's program). */
+const R_BPF_64_ABS64 = 2;
 const MAP_DEF_SIZE = 20;
 
 const latin1 = new TextDecoder('latin1');
@@ -386,6 +404,7 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed, op
     data?: Uint8Array;
     section: number;
     offset: number;
+    valuesOffset?: number;
   }[] = [];
   const legacyIndex = sections.findIndex((s) => s.name === 'maps');
   if (legacyIndex >= 0) {
@@ -445,7 +464,13 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed, op
         m.flags,
         sizes,
       );
-      maps.push({ name: m.name, section: btfMapsIndex, offset: m.offset, definition });
+      maps.push({
+        name: m.name,
+        section: btfMapsIndex,
+        offset: m.offset,
+        definition,
+        ...(m.valuesOffset === undefined ? {} : { valuesOffset: m.valuesOffset }),
+      });
     }
   }
   let dataTotal = 0;
@@ -643,6 +668,7 @@ export function loadElfProgram(bytes: Uint8Array, select?: string, options: ElfL
       else throw new ElfError(rel.name, at, `relocation type ${type} is not supported`);
     }
   }
+  const slots = declaredSlots(sections, maps, relocations, entries);
   const licenseSection = sections.find((s) => s.name === 'license');
   const license =
     licenseSection === undefined
@@ -658,5 +684,69 @@ export function loadElfProgram(bytes: Uint8Array, select?: string, options: ElfL
     mapNames: maps.map((m) => m.name),
     mapData: maps.map((m) => m.data),
     license,
+    slots,
   };
+}
+
+/**
+ * The slots `.rel.maps` declares: each relocation points a `values` entry of a BTF map at a
+ * program's symbol, as libbpf reads them; only a program array's values are supported, each naming
+ * one of the object's programs at an index below the map's `max_entries`.
+ */
+function declaredSlots(
+  sections: readonly Section[],
+  maps: readonly {
+    name: string;
+    definition: MapDefinition;
+    section: number;
+    offset: number;
+    valuesOffset?: number;
+  }[],
+  relocations: ReadonlyMap<
+    number,
+    readonly { rel: Section; at: number; offset: number; type: number; symbol: Symbol | undefined }[]
+  >,
+  entries: readonly ElfProgramEntry[],
+): ElfSlot[] {
+  const btfMapsIndex = sections.findIndex((s) => s.name === '.maps');
+  const slots: ElfSlot[] = [];
+  for (const { rel, at, offset, type, symbol } of relocations.get(btfMapsIndex) ?? []) {
+    const fail = (detail: string) => new ElfError(rel.name, at, detail);
+    // the variable the offset falls in: the last map of .maps that starts at or before it
+    let mapIndex = -1;
+    maps.forEach((m, i) => {
+      if (
+        m.section === btfMapsIndex &&
+        m.offset <= offset &&
+        (mapIndex < 0 || m.offset >= (maps[mapIndex]?.offset ?? 0))
+      )
+        mapIndex = i;
+    });
+    const map = maps[mapIndex];
+    if (map === undefined || map.valuesOffset === undefined || offset < map.offset + map.valuesOffset)
+      throw fail(`relocation at ${offset} of .maps is in no map's values`);
+    if (type !== R_BPF_64_ABS64) throw fail(`map ${map.name}: relocation type ${type} in its values`);
+    if (map.definition.type !== BpfMapType.PROG_ARRAY)
+      throw fail(
+        `map ${map.name}: declared values are supported for a program array only (map type ${map.definition.type})`,
+      );
+    const index = (offset - map.offset - map.valuesOffset) / 8;
+    if (!Number.isInteger(index)) throw fail(`map ${map.name}: a value at ${offset} is not a whole slot`);
+    const target = symbol === undefined ? undefined : sections[symbol.shndx];
+    const entry = entries.find(
+      (e) =>
+        target !== undefined &&
+        symbol !== undefined &&
+        e.section === target.name &&
+        e.start * 8 === symbol.value,
+    );
+    if (entry === undefined)
+      throw fail(
+        `map ${map.name}: slot ${index} names ${symbol?.name || 'a symbol'}, which is not a program`,
+      );
+    if (index >= map.definition.maxEntries)
+      throw fail(`map ${map.name}: slot ${index} is beyond max_entries ${map.definition.maxEntries}`);
+    slots.push({ map: mapIndex, index, program: entry.name });
+  }
+  return slots;
 }

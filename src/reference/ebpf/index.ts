@@ -50,6 +50,7 @@ export {
   elfPrograms,
   type ElfLoadOptions,
   type ElfProgramEntry,
+  type ElfSlot,
   loadElfProgram,
 } from './elf.js';
 export {

@@ -289,3 +289,25 @@ describe('batch commands', () => {
     assert.equal(driver.mapLookupBatch(created.fd, null, 4), GuestErrno.EIO);
   });
 });
+
+test("a key or value of another size than the map's is EINVAL before anything is sent [drv-map-sizes]", () => {
+  const t = negotiated();
+  const { driver, requests } = recorded(t);
+  assert.equal(driver.probe(), true);
+  const created = driver.mapCreate(counters(4), true);
+  assert.ok('fd' in created);
+  const sent = requests.length;
+  const key = le32Bytes(1);
+  assert.equal(driver.mapUpdate(created.fd, key, new Uint8Array(4)), GuestErrno.EINVAL);
+  assert.equal(driver.mapUpdate(created.fd, new Uint8Array(2), new Uint8Array(8)), GuestErrno.EINVAL);
+  assert.equal(driver.mapLookup(created.fd, new Uint8Array(8)), GuestErrno.EINVAL);
+  assert.equal(driver.mapDelete(created.fd, new Uint8Array(3)), GuestErrno.EINVAL);
+  assert.equal(driver.mapNextKey(created.fd, new Uint8Array(5)), GuestErrno.EINVAL);
+  assert.equal(driver.mapLookupBatch(created.fd, new Uint8Array(5), 2), GuestErrno.EINVAL);
+  assert.deepEqual(driver.mapUpdateBatch(created.fd, [{ key, value: new Uint8Array(9) }]), {
+    applied: 0,
+    errno: GuestErrno.EINVAL,
+  });
+  assert.equal(requests.length, sent, 'nothing reached the device');
+  assert.equal(driver.mapUpdate(created.fd, key, new Uint8Array(8)), 0);
+});

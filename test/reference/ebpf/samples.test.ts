@@ -12,12 +12,15 @@ import { ElfError, loadElfProgram } from '../../../src/reference/ebpf/index.js';
 import { ipv4Frame, negotiated } from '../../support/offload.js';
 
 const SAMPLES = [
+  'conntrack',
+  'flow_stats',
   'lpm_filter',
   'mac_swap',
   'multi_prog',
   'percpu_stats',
   'proto_counter',
   'rate_limit',
+  'tail_dispatch',
   'trim_tail',
   'vlan_encap',
   'vlan_ipv6',
@@ -148,4 +151,56 @@ test('the guest offloads an object: maps on the device, global data written, sam
   assert.equal(refused.errno, 13);
   assert.match(refused.log ?? '', /pointer -= pointer prohibited/);
   assert.equal(t.driver.attachObject(sample('trim_tail'), 'driver').errno, 0);
+});
+
+test("a program array's declared slots load as libbpf reads them, and a bad one is named", () => {
+  const bytes = sample('tail_dispatch');
+  const dispatch = loadElfProgram(bytes, 'xdp_dispatch');
+  assert.deepEqual(dispatch.mapNames, ['jmp_table', 'hits']);
+  assert.deepEqual(dispatch.maps[0], { type: 3, keySize: 4, valueSize: 4, maxEntries: 4 });
+  assert.deepEqual(dispatch.slots, [
+    { map: 0, index: 0, program: 'xdp_ipv4' },
+    { map: 0, index: 1, program: 'xdp_ipv6' },
+    { map: 0, index: 2, program: 'xdp_ipv6' },
+  ]);
+  assert.throws(
+    () => loadElfProgram(bytes, 'xdp_dispatch', { mapSizes: { jmp_table: 2 } }),
+    (e: unknown) => e instanceof ElfError && /map jmp_table: slot 2 is beyond max_entries 2/.test(e.message),
+  );
+  // The first relocation of .rel.maps: r_offset 0x18 (slot 0 of jmp_table's values), type 2.
+  const rel = Buffer.from(bytes).indexOf(Buffer.from([0x18, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0]));
+  assert.ok(rel > 0);
+  const halfway = bytes.slice();
+  halfway[rel] = 0x1c;
+  assert.throws(
+    () => loadElfProgram(halfway, 'xdp_dispatch'),
+    (e: unknown) => e instanceof ElfError && e.section === '.rel.maps' && /not a whole slot/.test(e.message),
+  );
+  const retyped = bytes.slice();
+  retyped[rel + 8] = 1;
+  assert.throws(
+    () => loadElfProgram(retyped, 'xdp_dispatch'),
+    (e: unknown) => e instanceof ElfError && /map jmp_table: relocation type 1 in its values/.test(e.message),
+  );
+});
+
+test('the guest offloads a tail-call dispatcher: its slots go in with PROG_ARRAY_LOAD, 33 tail calls and no more [dev-prog-array-load] [dev-prog-tail-call]', () => {
+  const ipv6 = Uint8Array.from([...ipv4Frame(17).slice(0, 12), 0x86, 0xdd, ...new Array<number>(54).fill(0)]);
+  const run = (mode: 'offload' | 'driver') => {
+    const t = negotiated();
+    const attached = t.driver.attachObject(sample('tail_dispatch'), mode, { section: 'xdp_dispatch' });
+    assert.equal(attached.errno, 0, attached.log);
+    const fates = [ipv4Frame(17), ipv4Frame(6), ipv6].map((f) => t.fromHost(f).offload);
+    return { fates, hits: t.driver.mapDump(attached.fds[1] as number) };
+  };
+  const offloaded = run('offload');
+  assert.deepEqual(offloaded.fates, ['drop', 'pass', 'tx']);
+  // hits[0]: three dispatches; hits[1]: one UDP drop; hits[2]: xdp_ipv6 ran 33 times (1 + 32 self-calls).
+  const hits = offloaded.hits;
+  assert.ok(Array.isArray(hits));
+  assert.deepEqual(
+    hits.map((e) => new DataView(e.value.buffer, e.value.byteOffset).getBigUint64(0, true)),
+    [3n, 1n, 33n],
+  );
+  assert.deepEqual(run('driver').hits, hits);
 });
