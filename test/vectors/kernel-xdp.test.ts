@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { BpfMapType } from '../../src/codec/index.js';
 import { replayXdpRunFile, schemaErrors, vectorFiles, type XdpRunFile } from '../../src/vectors/index.js';
 
 const files = vectorFiles('vectors/xdp').map((p) => JSON.parse(readFileSync(p, 'utf8')) as XdpRunFile);
@@ -19,7 +20,7 @@ test('at least 500 kernel runs over at least 6 programs, each file naming its ke
   const used = new Set(files.flatMap((f) => f.maps.map((m) => m.type)));
   assert.deepEqual(
     [...used].sort((a, b) => a - b),
-    [1, 2, 5, 6, 9, 11],
+    Object.values(BpfMapType).sort((a, b) => a - b),
     'every offloadable map type',
   );
   const verdicts = new Set(files.flatMap((f) => f.runs.map((r) => r.retval)));
@@ -40,4 +41,12 @@ test('the replay notices a changed answer', () => {
   assert.equal(replayXdpRunFile(tampered)[0]?.passed, false);
   const tamperedMap = { ...file, runs: [{ ...run, maps: [{ handle: 1, entries: [] }] }] };
   assert.equal(replayXdpRunFile(tamperedMap)[0]?.passed, false);
+});
+
+test('a dispatcher vector needs its slots: without them the runs differ from the kernel [dev-prog-tail-call]', () => {
+  const file = files.find((f) => f.program.name === 'sample_tail_dispatch_xdp_dispatch');
+  assert.ok(file?.slots !== undefined && file.slots.length === 3);
+  assert.ok(replayXdpRunFile(file).every((o) => o.passed));
+  const without = Object.fromEntries(Object.entries(file).filter(([key]) => key !== 'slots'));
+  assert.ok(replayXdpRunFile(without).some((o) => !o.passed));
 });
