@@ -166,6 +166,7 @@ export {
   type MapUpdateRequest,
   type MapValueResult,
   type ProgLoadRequest,
+  type ProgArrayLoadRequest,
   type ProgLoadResult,
   type QueryResult,
   type RequestDataMap,
