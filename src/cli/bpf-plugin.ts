@@ -5,7 +5,7 @@ import { parseHex } from '../codec/index.js';
 import { EngineFault } from '../reference/ebpf/fault.js';
 import { runConformanceProgram } from '../reference/ebpf/conformance.js';
 import { slotsFromBytes } from '../reference/ebpf/bytes.js';
-import { EXIT, UsageError, readInputFile, type Output, type Subcommand } from './io.js';
+import { EXIT, UsageError, jsonText, readInputFile, type Output, type Subcommand } from './io.js';
 
 function hexBytes(text: string, what: string): Uint8Array {
   const bytes = parseHex(text);
@@ -16,12 +16,14 @@ function hexBytes(text: string, what: string): Uint8Array {
 export const bpfPlugin: Subcommand = {
   name: 'bpf-plugin',
   summary: "speak the bpf_conformance plugin protocol (for the suite's own runner)",
-  help: `usage: xdp-offload bpf-plugin [<memory-hex>] [--<runner option>...]
+  help: `usage: xdp-offload bpf-plugin [<memory-hex>] [--json] [--<runner option>...]
 
 Reads the program as hex bytes (whitespace allowed) from standard input, runs it
 with the memory given as the first argument (none if absent), and prints r0 in
 hex. Options the runner passes through (--jit, --interpret...) are accepted and
-ignored: there is one engine.
+ignored: there is one engine. With --json, one object on standard output
+instead: {"r0": "<hex>"}, or {"fault": {"kind", "pc", "message"}} (errors of
+input, as every subcommand's, are {"error": {...}}).
 
 exit: 0 ran (r0 printed), 1 the program faulted (reason on standard error),
 2 bad input`,
@@ -32,11 +34,14 @@ exit: 0 ran (r0 printed), 1 the program faulted (reason on standard error),
     const stdin = Buffer.from(readInputFile('-', 'the program on standard input')).toString('utf8');
     const program = slotsFromBytes(hexBytes(stdin, 'the program on standard input'));
     const result = runConformanceProgram(program, memory);
+    const json = args.includes('--json');
     if (result instanceof EngineFault) {
-      out.stderr(result.message);
+      if (json)
+        out.stdout(jsonText({ fault: { kind: result.kind, pc: result.pc, message: result.message } }));
+      else out.stderr(result.message);
       return EXIT.failed;
     }
-    out.stdout(result.toString(16));
+    out.stdout(json ? jsonText({ r0: result.toString(16) }) : result.toString(16));
     return EXIT.ok;
   },
 };

@@ -2,7 +2,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runConformanceSource, type ConformanceOutcome } from '../reference/ebpf/conformance.js';
-import { EXIT, UsageError, jsonText, parse, readInputFile, type Output, type Subcommand } from './io.js';
+import {
+  EXIT,
+  UsageError,
+  jsonText,
+  parse,
+  progressReporter,
+  readInputFile,
+  type Output,
+  type Subcommand,
+} from './io.js';
 
 function dataFiles(path: string): string[] {
   if (path === '-' || !statSync(path).isDirectory()) return [path];
@@ -15,28 +24,35 @@ function dataFiles(path: string): string[] {
 export const conformance: Subcommand = {
   name: 'conformance',
   summary: 'run bpf_conformance test files through the eBPF engine',
-  help: `usage: xdp-offload conformance <file.data|dir|->... [--json] [--verbose]
+  help: `usage: xdp-offload conformance <file.data|dir|->... [--json] [--verbose] [--progress]
 
 Runs bpf_conformance-format files (sections -- asm or -- raw, -- mem, -- result
 or -- error) in one process: r1 points at the memory, r2 holds its length, r10
 is the top of a 512-byte stack, helper 5 returns r1. Ends with the line
 'N passed, N failed'.
 
-  --json     print per-test outcomes as JSON
-  --verbose  list passing tests too
+  --json      print per-test outcomes as JSON
+  --verbose   list passing tests too
+  --progress  a line on standard error once a second (unasked on a terminal)
 
 exit: 0 all passed, 1 a test failed, 2 bad usage, a missing path or a file that is
 not a conformance test`,
   run(args: string[], out: Output): number {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+    const parsed = parse(args, {
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      progress: { type: 'boolean' },
+    });
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('conformance needs at least one file or directory');
     for (const p of positionals)
       if (p !== '-' && !existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
-    const outcomes: ConformanceOutcome[] = positionals
-      .flatMap(dataFiles)
-      .map((path) =>
-        runConformanceSource(path, Buffer.from(readInputFile(path, 'conformance')).toString('utf8')),
-      );
+    const progress = progressReporter(out, parsed);
+    const paths = positionals.flatMap(dataFiles);
+    const outcomes: ConformanceOutcome[] = paths.map((path, i) => {
+      progress?.(`conformance: ${i}/${paths.length} files (${path})`);
+      return runConformanceSource(path, Buffer.from(readInputFile(path, 'conformance')).toString('utf8'));
+    });
     const passed = outcomes.filter((o) => o.passed).length;
     const failed = outcomes.length - passed;
     if (values.json) {

@@ -11,7 +11,13 @@ import {
   programSelector,
   verifyModeOf,
 } from './program-input.js';
-import { DEMO_PROGRAMS, runDemo, runObjectDemo, type DemoProgramName } from '../harness/experiments.js';
+import {
+  DEMO_PROGRAMS,
+  runDemo,
+  runObjectDemo,
+  type DemoProgramName,
+  type DemoProgress,
+} from '../harness/experiments.js';
 import { demoTraffic } from '../harness/packets.js';
 import { PcapngWriter } from '../harness/pcapng.js';
 import { ElfError } from '../reference/ebpf/elf.js';
@@ -21,6 +27,7 @@ import {
   integerOption,
   jsonText,
   parse,
+  progressReporter,
   readInputFile,
   stringOption,
   type Output,
@@ -81,8 +88,8 @@ function table(name: string, frames: number, result: ReturnType<typeof runDemo>)
 export const demo: Subcommand = {
   name: 'demo',
   summary: "reproduce the RFC's xdp1 and xdp2 experiments, offloaded and in driver mode",
-  help: `usage: xdp-offload demo [--program xdp1|xdp2 | --object <file.o> [--prog-name N | --section S]]
-                         [--frames N] [--seed S] [--json]
+  help: `usage: xdp-offload demo [--prog xdp1|xdp2|<file.o> [--prog-name N | --section S]]
+                         [--frames N] [--seed S] [--json] [--progress]
 
 Offloads xdp1 (count per IP protocol, drop) and xdp2 (count, swap MACs,
 XDP_TX) from the guest driver to the device, sends generated traffic from the
@@ -91,10 +98,12 @@ frames that crossed into the guest, the per-protocol counters the guest reads
 over the control queue, and the per-action counters (the tap's through QUERY,
 the driver's own).
 
-  --program P   only xdp1 or only xdp2 (default both)
-  --object F    a BPF ELF object instead (clang -O2 -g -target bpf): its maps are
-                created on the device, its global data written, its program offloaded;
-                every map is read back over the control queue
+  --prog P      only xdp1 or only xdp2 (default both), or a BPF ELF object instead
+                (clang -O2 -g -target bpf; '-' reads standard input): its maps are
+                created on the device, its global data written, the programs its
+                program arrays declare placed in their slots, its program offloaded;
+                every map is read back over the control queue (--program P and
+                --object F are older spellings of the same)
 ${PROGRAM_PICK_HELP}
   --verify-mode M  the device's verify_mode, as its operator sets it: cap_bpf
                 (default) or trusted (verify as root)
@@ -108,6 +117,7 @@ exit: 0 the two sides agree on every counter, 1 they differ or the device refuse
 the offload, 2 bad usage`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
+      prog: { type: 'string' },
       program: { type: 'string' },
       object: { type: 'string' },
       ...PROGRAM_PICK_OPTIONS,
@@ -116,9 +126,19 @@ the offload, 2 bad usage`,
       pcap: { type: 'string' },
       'verify-mode': { type: 'string' },
       json: { type: 'boolean' },
+      progress: { type: 'boolean' },
     });
+    const report = progressReporter(out, parsed);
+    const progress: DemoProgress | undefined =
+      report === undefined
+        ? undefined
+        : (side, sent, total) => report(`demo: ${side}, ${sent}/${total} frames`);
     const verifyMode = verifyModeOf(parsed);
-    const program = stringOption(parsed, 'program');
+    // --prog names a sample or an object, as run and verify take it
+    const prog = stringOption(parsed, 'prog');
+    if (prog !== undefined && (parsed.values.program !== undefined || parsed.values.object !== undefined))
+      throw new UsageError('give the program once: --prog, or the older --program or --object');
+    const program = prog !== undefined && prog in DEMO_PROGRAMS ? prog : stringOption(parsed, 'program');
     if (program !== undefined && !(program in DEMO_PROGRAMS))
       throw new UsageError(`--program must be xdp1 or xdp2, got '${program}'`);
     const count = integerOption(parsed, 'frames', { min: 1, max: 10_000_000 }, 10000);
@@ -129,15 +149,23 @@ the offload, 2 bad usage`,
     const savePcap = () => {
       if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());
     };
-    const objectFile = stringOption(parsed, 'object');
+    const objectFile = prog !== undefined && !(prog in DEMO_PROGRAMS) ? prog : stringOption(parsed, 'object');
     const listed = listPrograms(parsed, objectFile, out, parsed.values.json === true);
     if (listed !== undefined) return listed;
     if (objectFile !== undefined) {
       if (program !== undefined) throw new UsageError('give --program or --object, not both');
-      const bytes = readInputFile(objectFile, '--object');
+      const bytes = readInputFile(objectFile, prog === undefined ? '--object' : '--prog');
       let result;
       try {
-        result = runObjectDemo(bytes, programSelector(parsed), traffic, pcap, mapSizesOf(parsed), verifyMode);
+        result = runObjectDemo(
+          bytes,
+          programSelector(parsed),
+          traffic,
+          pcap,
+          mapSizesOf(parsed),
+          verifyMode,
+          progress,
+        );
       } catch (error) {
         if (error instanceof ElfError) throw new UsageError(`${objectFile}: ${error.message}`);
         throw error;
@@ -165,7 +193,7 @@ the offload, 2 bad usage`,
       return agree ? EXIT.ok : EXIT.failed;
     }
     const names = (program === undefined ? Object.keys(DEMO_PROGRAMS) : [program]) as DemoProgramName[];
-    const results = names.map((name) => ({ name, ...runDemo(name, traffic, pcap) }));
+    const results = names.map((name) => ({ name, ...runDemo(name, traffic, pcap, progress) }));
     savePcap();
     // The guest-visible outcome must be the same either way; the crossing count is the difference.
     const agree = results.every(

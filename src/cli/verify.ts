@@ -18,12 +18,13 @@ const ERRNO_NAMES = { ...VerifierErrno, OK: 0 } as const;
 export const verify: Subcommand = {
   name: 'verify',
   summary: 'verify an XDP program as Linux 6.1 does (accept, or the errno and the reason)',
-  help: `usage: xdp-offload verify (<prog> | --insns-hex <hex>) [--prog-name N | --section S]
+  help: `usage: xdp-offload verify (--prog <sample|file> | --insns-hex <hex>) [--prog-name N | --section S]
                            [--map <def>]... [--verify-mode cap_bpf|trusted]
                            [--strict-alignment] [--json]
 
-Verifies an XDP program: a sample (xdp1, xdp2), a file of assembler text or
-instruction hex, a BPF ELF object, or --insns-hex. Maps get handles 1, 2, ... as
+Verifies an XDP program: --prog names a sample (xdp1, xdp2), a file of assembler
+text or instruction hex, or a BPF ELF object ('-' reads standard input), as for
+run and demo; a lone positional is the same as --prog; or --insns-hex. Maps get handles 1, 2, ... as
 --map array:VALUE_SIZE:ENTRIES or hash:KEY:VALUE:ENTRIES give them (samples and
 objects bring their own). By default the verifier works as Linux does for a
 loader with only CAP_BPF and CAP_NET_ADMIN (no pointer leaks, Spectre v1
@@ -38,6 +39,7 @@ ${PROGRAM_PICK_HELP}
 exit: 0 accepted, 1 rejected, 2 unusable input`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
+      prog: { type: 'string' },
       'insns-hex': { type: 'string' },
       ...PROGRAM_PICK_OPTIONS,
       map: { type: 'string', multiple: true },
@@ -47,10 +49,14 @@ exit: 0 accepted, 1 rejected, 2 unusable input`,
       json: { type: 'boolean' },
     });
     if (parsed.positionals.length > 1) throw new UsageError('verify takes one program');
-    const listed = listPrograms(parsed, parsed.positionals[0], out, parsed.values.json === true);
+    const named = stringOption(parsed, 'prog');
+    if (named !== undefined && parsed.positionals.length > 0)
+      throw new UsageError('give the program once: --prog or a positional, not both');
+    const prog = named ?? parsed.positionals[0];
+    const listed = listPrograms(parsed, prog, out, parsed.values.json === true);
     if (listed !== undefined) return listed;
     const { insns, maps } = loadProgram(
-      parsed.positionals[0],
+      prog,
       stringOption(parsed, 'insns-hex'),
       programSelector(parsed),
       mapSizesOf(parsed),

@@ -47,16 +47,24 @@ function capture(sink: PacketSink, what: string, frame: Uint8Array, fate: FrameF
 }
 
 /** Sends the traffic from the host and tallies where frames went (offloaded side captured to `sink`). */
+/**
+ * Told how far a demo is: the side running (offloaded or driver mode) and the frames it has sent
+ * of all. Called after every frame; a caller that prints throttles it.
+ */
+export type DemoProgress = (side: 'offloaded' | 'driver mode', sent: number, total: number) => void;
+
 function drive(
   t: Topology,
   traffic: readonly Uint8Array[],
   label: string,
   sink: PacketSink | undefined,
+  progress?: (sent: number) => void,
 ): { crossed: number; toStack: number; back: number } {
   let crossed = 0;
   let toStack = 0;
   let back = 0;
   for (const [n, frame] of traffic.entries()) {
+    progress?.(n);
     const fate = t.fromHost(frame);
     if (sink !== undefined) capture(sink, `${label}${n}`, frame, fate);
     crossed += fate.guest.length;
@@ -105,6 +113,7 @@ export function runDemo(
   name: DemoProgramName,
   traffic: readonly Uint8Array[],
   sink?: PacketSink,
+  progress?: DemoProgress,
 ): DemoComparison<DemoSide> {
   const side = (offload: boolean): DemoSide => {
     const t = new Topology();
@@ -114,7 +123,9 @@ export function runDemo(
     const insns = rewriteMapRefs(assemble(DEMO_PROGRAMS[name]), () => created.fd);
     const attached = t.driver.attach(insns, offload ? 'offload' : 'driver');
     if (attached.errno !== 0) throw new Error(`attach failed with ${attached.errno}: ${attached.log ?? ''}`);
-    const { crossed, toStack, back } = drive(t, traffic, `${name} frame `, offload ? sink : undefined);
+    const { crossed, toStack, back } = drive(t, traffic, `${name} frame `, offload ? sink : undefined, (n) =>
+      progress?.(offload ? 'offloaded' : 'driver mode', n, traffic.length),
+    );
     const dump = t.driver.mapDump(created.fd);
     if (typeof dump === 'number') throw new Error(`map read failed with ${dump}`);
     const protocols: Record<string, number> = {};
@@ -159,6 +170,7 @@ export function runObjectDemo(
   sink?: PacketSink,
   mapSizes: Readonly<Record<string, number>> = {},
   verifyMode?: number,
+  progress?: DemoProgress,
 ): DemoComparison<ObjectDemoSide> & {
   /** The object's section that ran. */
   readonly section: string;
@@ -184,7 +196,9 @@ export function runObjectDemo(
         actions: {},
         maps: {},
       };
-    const { crossed, back } = drive(t, traffic, 'frame ', offload ? sink : undefined);
+    const { crossed, back } = drive(t, traffic, 'frame ', offload ? sink : undefined, (n) =>
+      progress?.(offload ? 'offloaded' : 'driver mode', n, traffic.length),
+    );
     const maps: Record<string, string[]> = {};
     attached.fds.forEach((fd, i) => {
       // a program array's values are programs, which no lookup returns

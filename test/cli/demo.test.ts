@@ -5,8 +5,9 @@ import { main } from '../../src/cli/run.js';
 
 function run(...argv: string[]) {
   let stdout = '';
-  const code = main(argv, { stdout: (s) => (stdout += `${s}\n`), stderr: () => undefined });
-  return { code, stdout };
+  let stderr = '';
+  const code = main(argv, { stdout: (s) => (stdout += `${s}\n`), stderr: (s) => (stderr += `${s}\n`) });
+  return { code, stdout, stderr };
 }
 
 test('xdp1 offloaded drops on the host: nothing crosses into the guest, counters as in driver mode', () => {
@@ -55,4 +56,23 @@ test('a refused offload is no agreement: demo --object exits 1 and its JSON says
     ],
     [false, true],
   );
+});
+
+test('--prog names the program as run and verify take it: a sample or an object; the older spellings still work', () => {
+  const sample = run('demo', '--prog', 'xdp1', '--frames', '50', '--json');
+  const older = run('demo', '--program', 'xdp1', '--frames', '50', '--json');
+  assert.equal(sample.code, 0);
+  assert.equal(sample.stdout, older.stdout);
+  const object = run('demo', '--prog', 'oracle/c/mac_swap_tx.o', '--frames', '20', '--json');
+  assert.equal(
+    object.stdout,
+    run('demo', '--object', 'oracle/c/mac_swap_tx.o', '--frames', '20', '--json').stdout,
+  );
+  assert.equal(object.code, 0);
+  assert.equal(run('demo', '--prog', 'xdp1', '--object', 'oracle/c/mac_swap_tx.o').code, 2);
+  const missing = run('demo', '--prog', 'absent.o');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--prog: no such file/);
+  assert.equal(run('verify', '--prog', 'xdp1').code, 0);
+  assert.equal(run('verify', '--prog', 'xdp1', 'xdp2').code, 2);
 });

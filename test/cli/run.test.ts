@@ -76,4 +76,16 @@ test('bpf-plugin speaks the suite protocol through a real process', () => {
   const fault = plugin('61 10 40 00 00 00 00 00 95 00 00 00 00 00 00 00', '0102');
   assert.equal(fault.status, 1);
   assert.match(fault.stderr, /out-of-bounds at instruction 0/);
+  // --json: the same answers as one object each, errors of input too
+  const json = plugin('61 10 04 00 00 00 00 00 95 00 00 00 00 00 00 00', '0102030405060708', '--json');
+  assert.deepEqual(JSON.parse(json.stdout), { r0: '8070605' });
+  const faultJson = plugin('61 10 40 00 00 00 00 00 95 00 00 00 00 00 00 00', '0102', '--json');
+  assert.equal(faultJson.status, 1);
+  assert.deepEqual(
+    (JSON.parse(faultJson.stdout) as { fault: { kind: string; pc: number } }).fault.kind,
+    'out-of-bounds',
+  );
+  const bad = plugin('95 00', '--json');
+  assert.equal(bad.status, 2);
+  assert.equal((JSON.parse(bad.stdout) as { error: { field: string } }).error.field, 'insns');
 });
