@@ -1,14 +1,16 @@
 // The rendered reference: the spec documents and the API of the three public entry points.
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 export default {
+  // Each entry point is a module named by its import path. The subpaths come first, so that a
+  // symbol the root re-exports is filed where users import it alone (codec symbols under /codec).
   entryPoints: [
-    'src/index.ts',
     'src/codec/index.ts',
     'src/vectors/index.ts',
     'src/reference/ebpf/index.ts',
     'src/reference/verifier/index.ts',
     'src/reference/offload.ts',
     'src/harness/index.ts',
+    'src/index.ts',
   ],
   tsconfig: 'tsconfig.build.json',
   out: 'docs/site',

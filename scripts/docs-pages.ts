@@ -3,7 +3,7 @@
 // anchors and links are added to the rendered HTML afterwards (scripts/docs-anchors.ts).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { SUBCOMMANDS } from '../src/cli/run.js';
-import { citations, citingTests, requirements } from './requirements.js';
+import { citations, citingTests, implementations, requirements } from './requirements.js';
 
 const out = 'docs/generated';
 mkdirSync(out, { recursive: true });
@@ -13,26 +13,50 @@ const escapeCell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, '
 function traceability(): string {
   const cited = citations();
   const titles = citingTests();
-  const rows = requirements().map((r) => {
+  const code = implementations();
+  const all = requirements();
+  const rows = all.map((r) => {
     const tests = titles.get(r.id) ?? [];
     const filesOnly = [...(cited.get(r.id) ?? [])].filter((f) => !tests.some((t) => t.startsWith(`${f}:`)));
     const where = [...tests, ...filesOnly].map((w) => `\`${escapeCell(w)}\``).join('<br>');
+    const implemented = (code.get(r.id) ?? []).map((w) => `\`${w}\``).join('<br>');
     const text = r.text.length > 110 ? `${r.text.slice(0, 107)}...` : r.text;
-    return `| \`[${r.id}]\` | ${escapeCell(text)} | ${where || '**none**'} |`;
+    return `| \`[${r.id}]\` | ${escapeCell(text)} | ${implemented || '**none**'} | ${where || '**none**'} |`;
   });
+  // The other way: each source file and the requirements its lines implement.
+  const byFile = new Map<string, Set<string>>();
+  for (const [id, places] of code)
+    for (const place of places) {
+      const file = place.slice(0, place.lastIndexOf(':'));
+      byFile.set(file, (byFile.get(file) ?? new Set()).add(id));
+    }
+  const order = new Map(all.map((r, i) => [r.id, i]));
+  const fileRows = [...byFile.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([file, ids]) => {
+      const sorted = [...ids].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+      return `| \`${file}\` | ${sorted.map((id) => `\`[${id}]\``).join(' ')} |`;
+    });
   return [
     '---',
     'title: Traceability',
     '---',
     '',
-    '# Traceability: requirement → citing tests',
+    '# Traceability: requirement → code and tests, and code → requirements',
     '',
-    'Every normative statement of the draft, with the tests (file and test title) and vectors that',
-    'cite its identifier. A test in the suite fails when an identifier has no citation.',
+    'Every normative statement of the draft, with the lines of `src/` that implement it (each cites',
+    'the identifier in a comment) and the tests (file and test title) and vectors that check it. A',
+    'test in the suite fails when an identifier has no implementing line or no citing test.',
     '',
-    '| requirement | statement | cited by |',
-    '|---|---|---|',
+    '| requirement | statement | implemented in | checked by |',
+    '|---|---|---|---|',
     ...rows,
+    '',
+    '## Source files → the requirements they implement',
+    '',
+    '| file | requirements |',
+    '|---|---|',
+    ...fileRows,
     '',
   ].join('\n');
 }

@@ -62,6 +62,29 @@ export function citations(): Map<string, Set<string>> {
   return out;
 }
 
+/** A requirement's identifier in brackets, as the source cites the rule a line implements. */
+const BRACKETED = /\[((?:drv|dev|tun)-[a-z0-9]+(?:-[a-z0-9]+)*)\]/g;
+
+/**
+ * Identifier → the places in `src/` that implement it, as `path:line`: every line whose comment
+ * (or doc comment) cites it in brackets, `[dev-prog-limit]`.
+ */
+export function implementations(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const path of files('src', ['.ts'])) {
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        for (const m of line.matchAll(BRACKETED)) {
+          const list = out.get(m[1] as string) ?? [];
+          if (!list.includes(`${path}:${i + 1}`)) list.push(`${path}:${i + 1}`);
+          out.set(m[1] as string, list);
+        }
+      });
+  }
+  return out;
+}
+
 /** Replaces each `<!-- conformance:PREFIX -->…<!-- /conformance -->` block with its requirement list. */
 export function fillConformance(markdown: string, all: readonly Requirement[]): string {
   return markdown.replace(

@@ -1,7 +1,7 @@
 // The rendered site: `npm run docs` builds it with no warning (TypeDoc treats warnings as errors,
 // undocumented exports included); every internal link of every page reaches an existing page and
 // anchor; headless Chromium opens every page without a console error and the navigation it builds
-// links to existing pages. The spec fits a 390 px and a 1280 px screen (its tables scroll in their
+// links to existing pages. The spec and the API pages fit a 390 px and a 1280 px screen (tables scroll in their
 // own box), both kept as screenshots in the site with the spec's first page; the one search over
 // API and documents finds a requirement identifier's document.
 import { test } from 'node:test';
@@ -158,33 +158,50 @@ test(
       mkdirSync(join(SITE, 'screenshots'), { recursive: true });
       const png = await page.screenshot({ path: join(SITE, 'screenshots', 'spec-first-page.png') });
       assert.ok(png.length > 10_000);
-      // At a phone's width and a laptop's, the spec fits the screen: its wide tables scroll in
-      // their own box, the page itself never scrolls sideways. Both are kept as screenshots.
-      for (const width of [390, 1280]) {
-        await page.setViewportSize({ width, height: 844 });
-        await page.goto(
-          `${base}documents/XDP_Offload_for_virtio-net_(draft).html#x6-capabilities-and-limits`,
-        );
-        // typedoc hides the body until its script shows the page (at most 500 ms): wait for a table.
-        await page.locator('table').first().waitFor({ state: 'visible' });
-        const overflow = await page.evaluate(() => {
-          const root = (
-            globalThis as unknown as {
-              document: { documentElement: { scrollWidth: number; clientWidth: number } };
-            }
-          ).document.documentElement;
-          return root.scrollWidth - root.clientWidth;
-        });
-        assert.ok(overflow <= 1, `${width} px: the page is ${overflow} px wider than the screen`);
-        // Under load the first capture after a resize can come before the page is painted again (a
-        // blank image of a few kB): take it again, three times at most.
-        const path = join(SITE, 'screenshots', `spec-tables-${width}px.png`);
-        let shot = await page.screenshot({ path });
-        for (let tries = 1; tries < 3 && shot.length <= 10_000; tries++) {
-          await page.waitForTimeout(1000);
-          shot = await page.screenshot({ path });
+      // At a phone's width and a laptop's, the spec and the API pages fit the screen: wide tables
+      // and long signatures scroll in their own box, the page itself never scrolls sideways. Each
+      // is kept as a screenshot.
+      const fits = [
+        {
+          name: 'spec-tables',
+          url: 'documents/XDP_Offload_for_virtio-net_(draft).html#x6-capabilities-and-limits',
+          shown: 'table',
+        },
+        { name: 'api-codec', url: 'modules/virtio-xdp-offload_codec.html', shown: '.tsd-panel' },
+        {
+          name: 'api-decode-result',
+          url: 'functions/virtio-xdp-offload_codec.decodeResult.html',
+          shown: '.tsd-signature',
+        },
+      ];
+      for (const { name, url, shown } of fits) {
+        for (const width of [390, 1280]) {
+          await page.setViewportSize({ width, height: 844 });
+          await page.goto(`${base}${url}`);
+          // typedoc hides the body until its script shows the page (at most 500 ms): wait for it.
+          await page.locator(shown).first().waitFor({ state: 'visible' });
+          const overflow = await page.evaluate(() => {
+            const root = (
+              globalThis as unknown as {
+                document: { documentElement: { scrollWidth: number; clientWidth: number } };
+              }
+            ).document.documentElement;
+            return root.scrollWidth - root.clientWidth;
+          });
+          assert.ok(
+            overflow <= 1,
+            `${name} at ${width} px: the page is ${overflow} px wider than the screen`,
+          );
+          // Under load the first capture after a resize can come before the page is painted again
+          // (a blank image of a few kB): take it again, three times at most.
+          const path = join(SITE, 'screenshots', `${name}-${width}px.png`);
+          let shot = await page.screenshot({ path });
+          for (let tries = 1; tries < 3 && shot.length <= 10_000; tries++) {
+            await page.waitForTimeout(1000);
+            shot = await page.screenshot({ path });
+          }
+          assert.ok(shot.length > 10_000, `${name} at ${width} px: screenshot`);
         }
-        assert.ok(shot.length > 10_000, `${width} px screenshot`);
       }
       // One search over API and documents: a requirement identifier finds the document stating it.
       await page.setViewportSize({ width: 1280, height: 844 });

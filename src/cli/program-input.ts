@@ -22,6 +22,13 @@ export const PROGRAM_PICK_OPTIONS = {
   'map-size': { type: 'string', multiple: true },
 } as const;
 
+/** The options that give a program as `run` and `verify` take it: `--prog`, `--insns-hex` and the picks. */
+export const PROGRAM_SOURCE_OPTIONS = {
+  prog: { type: 'string' },
+  'insns-hex': { type: 'string' },
+  ...PROGRAM_PICK_OPTIONS,
+} as const;
+
 /** Help text for {@link PROGRAM_PICK_OPTIONS}. */
 export const PROGRAM_PICK_HELP = `  --prog-name N  the object's program N: a global function of a program section (as
                  xdp-loader names it; libbpf loads each as its own program)

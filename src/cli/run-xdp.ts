@@ -3,7 +3,7 @@ import { XdpAction, nameOf, parseHex, toHex } from '../codec/index.js';
 import { XdpEngine, TestRunError, MapCreateError, type BpfMap } from '../reference/ebpf/index.js';
 import {
   PROGRAM_PICK_HELP,
-  PROGRAM_PICK_OPTIONS,
+  PROGRAM_SOURCE_OPTIONS,
   listPrograms,
   loadProgram,
   mapDefinition,
@@ -50,9 +50,7 @@ ${PROGRAM_PICK_HELP}
 exit: 0 ran (whatever the verdict), 2 bad usage or input refused (EINVAL)`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
-      prog: { type: 'string' },
-      'insns-hex': { type: 'string' },
-      ...PROGRAM_PICK_OPTIONS,
+      ...PROGRAM_SOURCE_OPTIONS,
       packet: { type: 'string' },
       map: { type: 'string', multiple: true },
       repeat: { type: 'string' },

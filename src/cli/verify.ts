@@ -3,7 +3,7 @@ import { OFFLOADABLE_HELPER_IDS, VerifyMode, nameOf } from '../codec/index.js';
 import { verify as verifyProgram, VerifierErrno } from '../reference/verifier/index.js';
 import {
   PROGRAM_PICK_HELP,
-  PROGRAM_PICK_OPTIONS,
+  PROGRAM_SOURCE_OPTIONS,
   listPrograms,
   loadProgram,
   mapDefinition,
@@ -39,9 +39,7 @@ ${PROGRAM_PICK_HELP}
 exit: 0 accepted, 1 rejected, 2 unusable input`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
-      prog: { type: 'string' },
-      'insns-hex': { type: 'string' },
-      ...PROGRAM_PICK_OPTIONS,
+      ...PROGRAM_SOURCE_OPTIONS,
       map: { type: 'string', multiple: true },
       privileged: { type: 'boolean' },
       'verify-mode': { type: 'string' },

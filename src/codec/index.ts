@@ -6,7 +6,7 @@
  *
  * This module imports nothing of the reference model, so implementers can use it alone.
  *
- * @module codec
+ * @module virtio-xdp-offload/codec
  */
 export {
   BPF_FUNC_REDIRECT_MAP,

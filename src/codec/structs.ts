@@ -299,7 +299,7 @@ export const xdpMapBatch = defineLayout({
  * `struct bpf_insn` in the RFC 9669 little-endian encoding. The spec's header declares it as
  * `struct virtio_net_xdp_insn`, with both register nibbles in one byte: Linux's own `struct
  * bpf_insn` uses bit-fields, whose order follows the host's, so on a big-endian host it does not
- * lay out the wire.
+ * lay out the wire. Always little-endian, whatever the guest ([drv-prog-le]).
  */
 export const bpfInsn = defineLayout({
   cName: 'bpf_insn',
@@ -333,8 +333,8 @@ export function isLdImm64SecondSlot(slot: BpfInsn | undefined): boolean {
 
 /**
  * The program-level framing rule: an `ld_imm64` occupies two slots, and its second slot carries only
- * the upper 32 bits of the immediate (code, registers and offset zero). Offsets are of the first
- * instruction byte in the buffer; `base` is where the instruction array starts.
+ * the upper 32 bits of the immediate (code, registers and offset zero) ([dev-prog-wire]). Offsets
+ * are of the first instruction byte in the buffer; `base` is where the instruction array starts.
  */
 export function checkInsnPairs(insns: readonly BpfInsn[], base: number, field = 'insns'): void {
   for (let i = 0; i < insns.length; i++) {

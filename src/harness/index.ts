@@ -5,7 +5,7 @@
  * the traffic they send, and the seeded generator that makes every campaign replayable from a
  * printed seed.
  *
- * @module harness
+ * @module virtio-xdp-offload/harness
  */
 export {
   type CampaignOptions,
@@ -36,6 +36,7 @@ export {
   DEMO_PROGRAMS,
   type DemoComparison,
   type DemoProgramName,
+  type DemoProgress,
   type DemoSide,
   type ObjectDemoSide,
   runDemo,

@@ -4,7 +4,7 @@
  * that wires them end to end. The fuzzers and the pcapng writer that drive it are in
  * `virtio-xdp-offload/harness`.
  *
- * @module offload
+ * @module virtio-xdp-offload/offload
  */
 export { type FrameFate, Topology, type TopologyOptions } from './topology.js';
 export {

@@ -77,8 +77,9 @@ export class Topology {
     const seed = options.seed ?? 1;
     const offset = options.hostOffset ?? 0;
     const queues = options.queues ?? 1;
-    // One per-CPU slot per queue pair at least ([dev-map-percpu]): the tap runs queue q's frames in slot q.
+    // One per-CPU slot per queue pair at least ([dev-dp-slot]): the tap runs queue q's frames in slot q.
     const slots = options.caps?.percpu_slots ?? queues;
+    // [dev-caps-percpu-slots]
     if (slots < queues) throw new RangeError(`percpu_slots ${slots} is below the ${queues} queues`);
     this.hostEngine = new XdpEngine(options.hostEnv ?? deterministicEnvironment(seed), offset, slots);
     this.programs = new HostPrograms(offset);

@@ -1,7 +1,7 @@
 /**
  * Golden vectors: schema validation and replay through the codecs.
  *
- * @module vectors
+ * @module virtio-xdp-offload/vectors
  */
 export {
   CODEC_VECTORS_FORMAT,

@@ -3,7 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { citations, requirements, untaggedNormativeLines } from '../../scripts/requirements.js';
+import {
+  citations,
+  implementations,
+  requirements,
+  untaggedNormativeLines,
+} from '../../scripts/requirements.js';
 
 const all = requirements();
 const cited = citations();
@@ -42,6 +47,21 @@ test('every citation names a requirement that exists', () => {
 test('every requirement is cited by a test or vector, or pending with a reason', () => {
   const uncovered = all.filter((r) => !cited.has(r.id) && pending[r.id] === undefined).map((r) => r.id);
   assert.deepEqual(uncovered, [], `requirements with no citing test: ${uncovered.join(', ')}`);
+});
+
+test('every requirement is implemented by a line of src/ that cites it, and every such citation is a requirement', () => {
+  const code = implementations();
+  const ids = new Set(all.map((r) => r.id));
+  assert.deepEqual(
+    all.filter((r) => !code.has(r.id)).map((r) => r.id),
+    [],
+    'requirements no line of src/ cites as the rule it implements',
+  );
+  assert.deepEqual(
+    [...code.entries()].filter(([id]) => !ids.has(id)).map(([id, where]) => `${id} (${where.join(', ')})`),
+    [],
+    'src/ cites requirements that do not exist',
+  );
 });
 
 test('the pending list only names real, still uncited requirements', () => {

@@ -412,7 +412,7 @@ export class OffloadDevice {
       case 'PROG_LOAD':
         return this.load(request);
       case 'PROG_UNLOAD':
-        if (this.attached === undefined) return this.fail(request, XdpStatus.ENOENT);
+        if (this.attached === undefined) return this.fail(request, XdpStatus.ENOENT); // [dev-prog-unload-none]
         this.detach(this.attached);
         return this.ok(request, null);
       case 'QUERY':
@@ -463,9 +463,12 @@ export class OffloadDevice {
       defs.set(handle, (this.maps.get(handle) as { definition: MapDefinition }).definition);
     // [dev-prog-verify-mode]: the operator's mode, never one the guest asks for.
     const privileged = caps.verify_mode === VerifyMode.TRUSTED;
+    // [dev-prog-verify], against the advertised helpers only ([dev-prog-helpers]); what it
+    // establishes is the contract of X.8.5 ([dev-prog-contract]), checked by the corpus
+    // ([dev-prog-corpus-accept], [dev-prog-corpus-refuse])
     const verdict = verify(d.insns, { maps: defs, privileged, helpers: this.helpers });
     const logLimit = d.log_level === LogLevel.NONE ? 0 : Math.min(d.log_size, caps.max_log_size);
-    const log = wireLog(verdict.log, logLimit);
+    const log = wireLog(verdict.log, logLimit); // [dev-prog-log]
     const result = {
       insns_processed: verdict.insnsProcessed,
       verify_mode: caps.verify_mode,
@@ -486,6 +489,8 @@ export class OffloadDevice {
     const verified = this.verifyProgram(d);
     if (verified.refused !== undefined) return this.fail(request, verified.refused);
     const { status, result, handles } = verified;
+    // [dev-prog-result-on-reject]: the verifier's refusal comes with its result; the attached
+    // program stays ([dev-prog-keep-on-failure])
     if (status !== XdpStatus.OK) return { command: 'PROG_LOAD', ack: VIRTIO_NET_ERR, status, result };
     const { engine, programs, tap } = this.backend;
     const fd = programs.load('xdp', engine.load(d.insns, this.maps), d.insn_cnt);
@@ -496,6 +501,7 @@ export class OffloadDevice {
       return this.fail(request, XdpStatus.EIO);
     }
     const previous = this.attached;
+    // [dev-prog-replace]: the tap's ATTACH swapped the program at once
     this.attached = { fd, insnCnt: d.insn_cnt, handles };
     if (previous !== undefined) programs.close(previous.fd);
     return { command: 'PROG_LOAD', ack: VIRTIO_NET_OK, status: XdpStatus.OK, result };

@@ -134,8 +134,8 @@ export type OtherClassServer = (element: ControlElement) => Served | undefined;
 /**
  * Serves one element: refuse a broken element, hand another class to `otherClass` (VIRTIO_NET_ERR
  * in `ack` alone when there is none or it declines), check the length and header against
- * `bounds`, decode, check the writable room, execute, answer. Without `bounds` (a front end
- * tested on its own) any length is read.
+ * `bounds`, decode, check the writable room, execute, answer, in the order of
+ * [dev-wire-precedence]. Without `bounds` (a front end tested on its own) any length is read.
  */
 export function serveElement(
   element: ControlElement,
@@ -149,6 +149,7 @@ export function serveElement(
     used: element.writeAnswer(Uint8Array.of(VIRTIO_NET_ERR)),
     executed: false,
   });
+  // [dev-wire-other-class]: another class gets VIRTIO_NET_ERR in ack alone, no status header
   if (element.readablePrefix(1)[0] !== VIRTIO_NET_CTRL_XDP_OFFLOAD)
     return otherClass?.(element) ?? ackError();
   const room = element.writableCapacity;
@@ -165,11 +166,16 @@ export function serveElement(
     const status = malformedStatus(error);
     return { used: element.writeAnswer(encodeFailure(status)), executed: false, status };
   }
+  // [dev-wire-writable-short]: no room for the result, so the command is not executed
   if (room < writableSize(request)) {
     const status = XdpStatus.EINVAL;
     return { used: element.writeAnswer(encodeFailure(status)), request, executed: false, status };
   }
   const answer = execute(request);
+  // encodeResult writes ack from the status ([dev-wire-ack-status]), result_len as the result's
+  // length ([dev-wire-result-len]), and refuses a status the table does not define
+  // ([dev-status-defined]); writeAnswer writes into the device-writable part only
+  // ([dev-wire-no-readable-write])
   return {
     used: element.writeAnswer(encodeResult(request, answer)),
     request,

@@ -111,9 +111,11 @@ export class DeviceMaps {
    */
   create(def: MapDefinition): Outcome<number> {
     const { limits } = this;
+    // [dev-map-create-type]
     if (def.type >= 64 || ((limits.mapTypes >> BigInt(def.type)) & 1n) === 0n)
       return fail(XdpStatus.EOPNOTSUPP);
     try {
+      // the type's own rules: [dev-map-create-array-key], [dev-map-lpm-key], [dev-map-prog-array]
       checkDefinition(def);
     } catch (error) {
       if (!(error instanceof MapCreateError)) throw error;
@@ -124,8 +126,9 @@ export class DeviceMaps {
       def.valueSize > limits.maxValueSize ||
       def.maxEntries > limits.maxEntries
     )
-      return fail(XdpStatus.E2BIG);
-    if (this.maps.size >= limits.maxMaps) return fail(XdpStatus.ENOSPC);
+      return fail(XdpStatus.E2BIG); // [dev-map-create-limit]
+    if (this.maps.size >= limits.maxMaps) return fail(XdpStatus.ENOSPC); // [dev-map-create-count]
+    // [dev-map-create-memory]
     if (this.memory + mapMemory(def, limits) > limits.maxMapMemory) return fail(XdpStatus.ENOMEM);
     if (this.nextHandle > 0xffffffff) return fail(XdpStatus.ENOSPC);
     const handle = this.nextHandle++;
@@ -136,8 +139,8 @@ export class DeviceMaps {
   /** MAP_FREE: EBADF for an unknown handle, EBUSY while the loaded program references the map. */
   free(handle: number, referenced: ReadonlySet<number>): Outcome<null> {
     const map = this.maps.get(handle);
-    if (map === undefined) return fail(XdpStatus.EBADF);
-    if (referenced.has(handle)) return fail(XdpStatus.EBUSY);
+    if (map === undefined) return fail(XdpStatus.EBADF); // [dev-map-handle-scope]
+    if (referenced.has(handle)) return fail(XdpStatus.EBUSY); // [dev-map-free-in-use]
     this.maps.delete(handle);
     map.destroy();
     return ok(null);
@@ -158,7 +161,11 @@ export class DeviceMaps {
     return status === 0 ? ok(null) : fail(status);
   }
 
-  /** MAP_LOOKUP: a copy of the value, never a view the program may write later. */
+  /**
+   * MAP_LOOKUP: a copy of the value, never a view the program may write later
+   * ([dev-map-element-atomic]: the commands and the datapath run one at a time here, so no word
+   * is ever half written).
+   */
   lookup(handle: number, keySize: number, valueSize: number, key: Uint8Array): Outcome<Uint8Array> {
     const map = this.sized(handle, keySize, valueSize);
     if (typeof map === 'number') return fail(map);
@@ -269,8 +276,9 @@ export class DeviceMaps {
   /** The map of a handle whose sizes the request repeats correctly, or the status to answer. */
   private sized(handle: number, keySize: number, valueSize: number | undefined): BpfMap | number {
     const map = this.maps.get(handle);
-    if (map === undefined) return XdpStatus.EBADF;
+    if (map === undefined) return XdpStatus.EBADF; // [dev-map-handle-scope]
     const def = map.definition;
+    // [dev-map-elem-sizes], with a per-CPU map's wire value size ([dev-map-percpu-wire])
     if (def.keySize !== keySize || (valueSize !== undefined && map.wireValueSize !== valueSize))
       return XdpStatus.EINVAL;
     return map;

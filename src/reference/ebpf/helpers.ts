@@ -184,8 +184,9 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
     vm.lo[0] = xdp.slot;
     vm.hi[0] = 0;
   };
-  // Linux's order: an index beyond the array, then the run's 33 tail calls, then an empty slot, each
-  // fall through to the next instruction; the count goes up before the slot is read.
+  // [dev-prog-tail-call]: Linux's order: an index beyond the array, then the run's 33 tail calls,
+  // then an empty slot, each fall through to the next instruction (r0 untouched); the count goes
+  // up before the slot is read.
   table[OffloadHelper.tail_call] = (vm, pc) => {
     xdpArg(vm, xdp, pc);
     const map = mapArg(vm, pc, 2);
@@ -199,6 +200,7 @@ export function xdpHelpers(xdp: XdpBuffer, env: HelperEnvironment): (Helper | un
     vm.lo[0] = env.random() | 0;
     vm.hi[0] = 0;
   };
+  // [dev-prog-helper-redirect]: the index is never looked up
   table[OffloadHelper.redirect] = (vm) => {
     if (vm.lo[2] !== 0 || vm.hi[2] !== 0) return setR0(vm, XdpAction.ABORTED);
     xdp.redirectTarget = (vm.lo[1] as number) >>> 0;

@@ -2,7 +2,7 @@
  * The eBPF engine: RFC 9669 execution with Linux's extensions, maps, helpers, the XDP context and
  * test runs, and the suite-syntax assembler.
  *
- * @module ebpf
+ * @module virtio-xdp-offload/ebpf
  */
 export { type MapSource, TestRunError, XdpEngine, type XdpRunContext, type XdpRunResult } from './engine.js';
 export { EngineFault, type FaultKind } from './fault.js';

@@ -135,7 +135,8 @@ function hashBuckets(maxEntries: number): number {
 /**
  * Bytes a map's storage takes: the value slab of an array (one value per slot); for a hash or a
  * trie, the key and value slabs, the index (at most 4 buckets of 4 bytes per entry) and 20 bytes
- * of links and hash per entry.
+ * of links and hash per entry. Preallocated, so that what a map holds stays a fixed multiple of
+ * what the device accounts for it, whatever the guest stores ([dev-resource-bounded]).
  */
 export function mapFootprint(def: MapDefinition, slots = 1): number {
   const { keySize, valueSize, maxEntries } = def;
@@ -331,13 +332,14 @@ class ArrayMap implements BpfMap {
   lookup(key: Uint8Array): Uint8Array | number {
     if (key.length !== 4) return Errno.ENOENT;
     const i = indexAt(key, 0);
-    return i >= this.definition.maxEntries ? Errno.ENOENT : this.slab.read(i);
+    return i >= this.definition.maxEntries ? Errno.ENOENT : this.slab.read(i); // [dev-map-lookup-missing]
   }
 
   updateRefusal(key: Uint8Array, flags: number): number {
     if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
-    if (indexAt(key, 0) >= this.definition.maxEntries) return Errno.E2BIG;
-    return flags === BpfUpdateFlag.NOEXIST ? Errno.EEXIST : 0; // every index of an array exists
+    if (indexAt(key, 0) >= this.definition.maxEntries) return Errno.E2BIG; // [dev-map-update-space]
+    // [dev-map-update-flags]: every index of an array exists
+    return flags === BpfUpdateFlag.NOEXIST ? Errno.EEXIST : 0;
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number): number {
@@ -354,7 +356,7 @@ class ArrayMap implements BpfMap {
   }
 
   delete(): number {
-    return Errno.EINVAL;
+    return Errno.EINVAL; // [dev-map-delete]
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | number {
@@ -598,15 +600,17 @@ class HashMap implements BpfMap {
   lookup(key: Uint8Array): Uint8Array | number {
     if (key.length !== this.definition.keySize) return Errno.ENOENT;
     const element = this.table.slotOf(key);
-    return element === NONE ? Errno.ENOENT : this.slab.read(element);
+    return element === NONE ? Errno.ENOENT : this.slab.read(element); // [dev-map-lookup-missing]
   }
 
   updateRefusal(key: Uint8Array, flags: number, pending: Set<string>): number {
     if (flags > BpfUpdateFlag.EXIST) return Errno.EINVAL;
     const id = toHex(key);
     const exists = pending.has(id) || this.table.slotOf(key) !== NONE;
+    // [dev-map-update-flags]
     if (exists) return flags === BpfUpdateFlag.NOEXIST ? Errno.EEXIST : 0;
     if (flags === BpfUpdateFlag.EXIST) return Errno.ENOENT;
+    // [dev-map-update-space]; an LRU hash makes room instead ([dev-map-lru-evict])
     if (this.recency === undefined && this.table.size + pending.size >= this.definition.maxEntries)
       return Errno.E2BIG;
     pending.add(id);
@@ -629,7 +633,7 @@ class HashMap implements BpfMap {
     if (this.table.full) {
       const recency = this.recency;
       if (recency === undefined) return Errno.E2BIG;
-      this.remove(recency.head);
+      this.remove(recency.head); // [dev-map-lru-evict]: exactly one other element goes
     }
     const element = this.table.add(key, key);
     this.recency?.append(element);
@@ -663,7 +667,7 @@ class HashMap implements BpfMap {
   delete(key: Uint8Array): number {
     if (key.length !== this.definition.keySize) return Errno.ENOENT;
     const element = this.table.slotOf(key);
-    if (element === NONE) return Errno.ENOENT;
+    if (element === NONE) return Errno.ENOENT; // [dev-map-delete]
     this.remove(element);
     return 0;
   }
@@ -696,7 +700,8 @@ class HashMap implements BpfMap {
  * `prefixlen` bits); a lookup finds the longest stored prefix of the key's first `prefixlen` bits;
  * an update of a full trie is ENOSPC even when it would replace an element (6.1 checks the count
  * first); get-next-key walks the trie's post-order (longer prefixes before the prefixes they
- * extend; a 0 bit before a 1 bit), and returns the data as the element's last update wrote it.
+ * extend; a 0 bit before a 1 bit: [dev-map-lpm-order]), and returns the data as the element's
+ * last update wrote it.
  */
 class LpmTrie implements BpfMap {
   readonly region: Region;
@@ -874,6 +879,8 @@ class LpmTrie implements BpfMap {
 /**
  * Creates a map in an address space; throws {@link MapCreateError} as Linux would refuse it.
  * `slots` is the number of values each element of a per-CPU map holds (ignored for other types).
+ * Each type is Linux 6.1's ([dev-map-types-linux]); a new array reads as zeros and a new hash is
+ * empty ([dev-map-initial]).
  */
 export function createMap(def: MapDefinition, space: AddressSpace, slots = 1): BpfMap {
   checkDefinition(def);

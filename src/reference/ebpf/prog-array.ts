@@ -98,7 +98,10 @@ export class ProgArray implements BpfMap {
     return 0;
   }
 
-  /** Program slots have no byte values to read (a Linux lookup would return a host program id). */
+  /**
+   * Program slots have no byte values to read (a Linux lookup would return a host program id), and
+   * none to write ([dev-map-prog-array]).
+   */
   lookup(): number {
     return Errno.EOPNOTSUPP;
   }
@@ -116,7 +119,7 @@ export class ProgArray implements BpfMap {
     return Errno.EOPNOTSUPP;
   }
 
-  /** Empties a slot: E2BIG beyond `max_entries`, ENOENT when it is empty (Linux's fd arrays). */
+  /** Empties a slot: E2BIG beyond `max_entries`, ENOENT when it is empty (Linux's fd arrays; [dev-map-prog-array]). */
   delete(key: Uint8Array): number {
     const index = indexOf(key);
     if (index >= this.definition.maxEntries) return Errno.E2BIG;

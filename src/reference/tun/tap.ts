@@ -122,13 +122,15 @@ export class Tap {
       if (error instanceof CodecError) return { errno: EINVAL, arg };
       throw error;
     }
+    // [tun-ioctl-args]: an undefined op, nonzero flags (the codec) or a prog_id is EINVAL
     if (value.prog_id !== 0) return { errno: EINVAL, arg };
     switch (value.op) {
       case TunXdpOffloadOp.ATTACH: {
         const program = this.programs.get(value.prog_fd);
         if (program === undefined) return { errno: EBADF, arg };
         if (program.type !== 'xdp') return { errno: EINVAL, arg };
-        this.offloaded = program; // one assignment: a frame runs under the old or the new program
+        // [tun-attach-replace]: one assignment, so a frame runs under the old or the new program
+        this.offloaded = program;
         return { errno: 0, arg };
       }
       case TunXdpOffloadOp.DETACH:
@@ -136,6 +138,7 @@ export class Tap {
         this.offloaded = undefined;
         return { errno: 0, arg };
       default: {
+        // [tun-query]: the attached program's id (0 when none) and the counters
         const out = { ...value, prog_id: this.offloaded?.id ?? 0, ...this.counters };
         return { errno: 0, arg: tunXdpOffload.encode(out) };
       }
@@ -160,8 +163,10 @@ export class Tap {
 
   /**
    * The host sends a frame toward the reader on a queue: the TUNSETTXFILTER filter first, then the
-   * offloaded program ([tun-hook-order], [tun-hook], [dev-dp-hook]); PASS queues the frame as the program left it, TX injects it into
-   * the receive path, every other verdict discards it.
+   * offloaded program ([tun-hook-order], [tun-hook], [dev-dp-hook]); PASS queues the frame as the
+   * program left it, TX injects it into the receive path, where the tap's own program runs
+   * ([dev-dp-tx]); every other verdict discards it: DROP and undefined values ([dev-dp-drop]),
+   * ABORTED and faults ([dev-dp-aborted]), REDIRECT ([dev-dp-redirect]), each counted.
    */
   transmit(frame: Uint8Array, queue = 0): HookOutcome {
     const target = this.readerQueues[queue];
@@ -204,6 +209,7 @@ export class Tap {
   ): HookOutcome {
     if (program === undefined || frame.length < ETH_HLEN) return { fate: 'bypass', frame };
     if (frame.length > this.maxFrameLen) return { fate: tooLong, frame };
+    // [dev-dp-slot]: the queue's slot of every per-CPU map, and bpf_get_smp_processor_id
     const action = this.engine.runFast(program, frame, {
       ingress_ifindex: ifindex,
       rx_queue_index: queue,

@@ -2,7 +2,7 @@
  * The host verifier: decides, as Linux 6.1 does, whether an offloaded XDP program is safe: a
  * structural phase, then an abstract interpretation of every path.
  *
- * @module verifier
+ * @module virtio-xdp-offload/verifier
  */
 export {
   checkStructure,
