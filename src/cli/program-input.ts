@@ -1,7 +1,7 @@
 // Where a program comes from on the command line: a sample, a file (assembler text, instruction hex
 // or a BPF ELF object), or inline instruction hex.
 import { existsSync } from 'node:fs';
-import { VerifyMode, parseHex, type BpfInsn } from '../codec/index.js';
+import { VerifyMode, parseHex, type BpfInsn, type VerifyModeValue } from '../codec/index.js';
 import {
   assemble,
   slotsFromBytes,
@@ -39,13 +39,13 @@ export const PROGRAM_PICK_HELP = `  --prog-name N  the object's program N: a glo
 
 /** The `--map-size NAME=N` options as max_entries by map name. */
 /** `--verify-mode` spellings, as the device's `verify_mode` values. */
-const VERIFY_MODES: Readonly<Record<string, number>> = {
+const VERIFY_MODES: Readonly<Record<string, VerifyModeValue>> = {
   cap_bpf: VerifyMode.CAP_BPF,
   trusted: VerifyMode.TRUSTED,
 };
 
 /** The `verify_mode` a `--verify-mode` option names (`fallback` when it is absent). */
-export function verifyModeOf(parsed: Parsed, fallback = 'cap_bpf'): number {
+export function verifyModeOf(parsed: Parsed, fallback = 'cap_bpf'): VerifyModeValue {
   const name = stringOption(parsed, 'verify-mode') ?? fallback;
   const mode = VERIFY_MODES[name];
   if (mode === undefined) throw new UsageError(`--verify-mode ${name}: give cap_bpf or trusted`);

@@ -121,6 +121,8 @@ export const XdpStatus = {
   /** Undefined command or unsupported map type. */
   EOPNOTSUPP: Errno.EOPNOTSUPP,
 } as const;
+/** A status the table defines (`VIRTIO_NET_XDP_S_*`). */
+export type XdpStatusValue = (typeof XdpStatus)[keyof typeof XdpStatus];
 /** A status's spec name. */
 export type XdpStatusName = keyof typeof XdpStatus;
 
@@ -144,6 +146,9 @@ export const BpfMapType = {
   /** `BPF_MAP_TYPE_LPM_TRIE`: longest-prefix match over `{ __u32 prefixlen; data }` keys (X.7.4). */
   LPM_TRIE: 11,
 } as const;
+
+/** A defined map type's number: `1 | 2 | 3 | 5 | 6 | 9 | 11`. */
+export type BpfMapTypeValue = (typeof BpfMapType)[keyof typeof BpfMapType];
 
 /** `MAP_UPDATE` flags (Linux `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`): an enumeration, not a bit set. */
 export const BpfUpdateFlag = {
@@ -184,6 +189,8 @@ export const VerifyMode = {
    */
   TRUSTED: 1,
 } as const;
+/** A defined `verify_mode`: `0 | 1`. */
+export type VerifyModeValue = (typeof VerifyMode)[keyof typeof VerifyMode];
 
 /** `PROG_LOAD` log levels (Linux's `log_level` values). */
 export const LogLevel = {
@@ -194,6 +201,8 @@ export const LogLevel = {
   /** Linux log level 2. */
   VERBOSE: 2,
 } as const;
+/** A defined `log_level`: `0 | 1 | 2`. */
+export type LogLevelValue = (typeof LogLevel)[keyof typeof LogLevel];
 
 /** RFC 9669 conformance groups, as bits of `isa_groups`. */
 export const IsaGroup = {

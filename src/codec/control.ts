@@ -12,6 +12,7 @@ import {
   XdpCommand,
   XdpStatus,
   type XdpCommandName,
+  type XdpStatusValue,
 } from './constants.js';
 import { CodecError } from './errors.js';
 import type { RequestDataMap, ResultDataMap } from './messages.js';
@@ -126,7 +127,7 @@ export type ControlResult = {
     /** `VIRTIO_NET_OK` or `VIRTIO_NET_ERR`. */
     readonly ack: number;
     /** A `VIRTIO_NET_XDP_S_*` value. */
-    readonly status: number;
+    readonly status: XdpStatusValue;
     /** The result, or null when none was written. */
     readonly result: ResultData[C] | null;
   };

@@ -240,6 +240,35 @@ export function le16<N extends string>(name: N, doc: string, options?: IntOption
 export function le32<N extends string>(name: N, doc: string, options?: IntOptions): Field<N, number> {
   return new IntField(name, doc, 4, false, false, options);
 }
+/** The values of an enumeration table (`{ OK: 0, EINVAL: 22 }` gives `0 | 22`). */
+export type EnumValue<E extends Readonly<Record<string, number>>> = E[keyof E];
+
+/** The value → name map of an enumeration table, as `values` takes it. */
+function namesOf(table: Readonly<Record<string, number>>): Record<number, string> {
+  return Object.fromEntries(Object.entries(table).map(([name, value]) => [value, name]));
+}
+
+/**
+ * `le16` holding one value of an enumeration table: only its values decode or encode, and the
+ * field's type is their union, so a reader sees `0 | 22 | ...` rather than `number`.
+ */
+export function le16Enum<N extends string, E extends Readonly<Record<string, number>>>(
+  name: N,
+  doc: string,
+  table: E,
+): Field<N, EnumValue<E>> {
+  return new IntField(name, doc, 2, false, false, { values: namesOf(table) });
+}
+
+/** `le32` holding one value of an enumeration table (see {@link le16Enum}). */
+export function le32Enum<N extends string, E extends Readonly<Record<string, number>>>(
+  name: N,
+  doc: string,
+  table: E,
+): Field<N, EnumValue<E>> {
+  return new IntField(name, doc, 4, false, false, { values: namesOf(table) });
+}
+
 /** A signed little-endian 16-bit integer (`__s16` of `struct bpf_insn`). */
 export function s16<N extends string>(name: N, doc: string, options?: IntOptions): Field<N, number> {
   return new IntField(name, doc, 2, true, false, options);

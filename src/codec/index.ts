@@ -50,6 +50,10 @@ export {
   XdpAction,
   XdpCommand,
   type XdpCommandName,
+  type XdpStatusValue,
+  type BpfMapTypeValue,
+  type VerifyModeValue,
+  type LogLevelValue,
   XdpStatus,
   type XdpStatusName,
 } from './constants.js';
@@ -150,6 +154,7 @@ export type {
   CDeclaration,
   LengthOf,
   ElementCodec,
+  EnumValue,
 } from './fields.js';
 export { definitionOfMapCreate, mapCreateOf, type MapDefinition } from './map-definition.js';
 export {

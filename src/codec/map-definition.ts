@@ -4,11 +4,12 @@
  *
  * @module
  */
+import type { BpfMapTypeValue } from './constants.js';
 import type { RequestData } from './control.js';
 
 /** What a map is created with. */
 export interface MapDefinition {
-  /** `BPF_MAP_TYPE_HASH` (1) or `BPF_MAP_TYPE_ARRAY` (2). */
+  /** A `BPF_MAP_TYPE_*` number (any: what a guest's object names; the wire takes the defined ones). */
   readonly type: number;
   /** Key size in bytes (4 for an array). */
   readonly keySize: number;
@@ -28,10 +29,13 @@ export function definitionOfMapCreate(data: RequestData['MAP_CREATE']): MapDefin
   };
 }
 
-/** The MAP_CREATE request data for a definition. */
+/**
+ * The MAP_CREATE request data for a definition. A definition may name any type number (a guest's
+ * object can); the request's encoder refuses one the spec does not define, with a CodecError.
+ */
 export function mapCreateOf(def: MapDefinition, mapFlags = 0): RequestData['MAP_CREATE'] {
   return {
-    map_type: def.type,
+    map_type: def.type as BpfMapTypeValue,
     key_size: def.keySize,
     value_size: def.valueSize,
     max_entries: def.maxEntries,

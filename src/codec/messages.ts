@@ -7,7 +7,7 @@
  * @module
  */
 import type { COMMAND_FRAMES, DataOf } from './control.js';
-import type { XdpCommandName } from './constants.js';
+import type { BpfMapTypeValue, LogLevelValue, VerifyModeValue, XdpCommandName } from './constants.js';
 import type { BpfInsn } from './structs.js';
 
 /** Capabilities and limits of the device (CAPS_GET result). (`struct virtio_net_xdp_caps`) */
@@ -43,13 +43,13 @@ export interface CapsResult {
   /** Values each element of a per-CPU map holds: one slot per queue pair, at least 1 (X.7.2). */
   readonly percpu_slots: number;
   /** How the host verifies programs: VIRTIO_NET_XDP_VERIFY_* (X.8.3). */
-  readonly verify_mode: number;
+  readonly verify_mode: VerifyModeValue;
 }
 
 /** MAP_CREATE request (device-readable). (`struct virtio_net_xdp_map_create`) */
 export interface MapCreateRequest {
   /** BPF_MAP_TYPE_*: one of the offloadable types (X.7). */
-  readonly map_type: number;
+  readonly map_type: BpfMapTypeValue;
   /** Key size in bytes (4 for an array). */
   readonly key_size: number;
   /** Value size in bytes. */
@@ -175,7 +175,7 @@ export interface ProgLoadRequest {
   /** Size of the log area the driver provides in the result; 0 with log_level NONE. */
   readonly log_size: number;
   /** VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2). */
-  readonly log_level: number;
+  readonly log_level: LogLevelValue;
   /** VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1). */
   readonly prog_flags: number;
   /** The program. */
@@ -193,7 +193,7 @@ export interface ProgArrayLoadRequest {
   /** Size of the log area the driver provides in the result; 0 with log_level NONE. */
   readonly log_size: number;
   /** VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2). */
-  readonly log_level: number;
+  readonly log_level: LogLevelValue;
   /** VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1). */
   readonly prog_flags: number;
   /** The program. */
@@ -205,7 +205,7 @@ export interface ProgLoadResult {
   /** Instructions the verifier processed (its measure of effort). */
   readonly insns_processed: number;
   /** The caps' verify_mode the program was verified under (X.8.3). */
-  readonly verify_mode: number;
+  readonly verify_mode: VerifyModeValue;
   /** Bytes of log that follow; at most the request log_size. */
   readonly log_len: number;
   /** Verifier log: printable ASCII, tab and newline, no terminator. */

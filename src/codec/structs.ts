@@ -33,7 +33,9 @@ import {
   fixedBytes,
   intOf,
   le16,
+  le16Enum,
   le32,
+  le32Enum,
   le64,
   nibblePair,
   reserved,
@@ -73,9 +75,7 @@ export const xdpStatus = defineLayout({
   cName: 'virtio_net_xdp_status',
   doc: 'Status header; device-writable, immediately after ack.',
   fields: [
-    le16('status', 'VIRTIO_NET_XDP_S_*: OK or the errno-like reason of the failure.', {
-      values: invert(XdpStatus),
-    }),
+    le16Enum('status', 'VIRTIO_NET_XDP_S_*: OK or the errno-like reason of the failure.', XdpStatus),
     reserved('reserved', 2),
     le32('result_len', 'Number of command-specific result bytes the device wrote after this header.'),
   ],
@@ -130,9 +130,7 @@ export const xdpCaps = defineLayout({
       'Values each element of a per-CPU map holds: one slot per queue pair, at least 1 (X.7.2).',
       { min: 1 },
     ),
-    le16('verify_mode', 'How the host verifies programs: VIRTIO_NET_XDP_VERIFY_* (X.8.3).', {
-      values: invert(VerifyMode),
-    }),
+    le16Enum('verify_mode', 'How the host verifies programs: VIRTIO_NET_XDP_VERIFY_* (X.8.3).', VerifyMode),
     reserved('reserved', 4),
   ],
   rule: (value, base) => {
@@ -157,7 +155,7 @@ export const xdpMapCreate = defineLayout({
   cName: 'virtio_net_xdp_map_create',
   doc: 'MAP_CREATE request (device-readable).',
   fields: [
-    le32('map_type', 'BPF_MAP_TYPE_*: one of the offloadable types (X.7).', { values: invert(BpfMapType) }),
+    le32Enum('map_type', 'BPF_MAP_TYPE_*: one of the offloadable types (X.7).', BpfMapType),
     le32('key_size', 'Key size in bytes (4 for an array).', { min: 1 }),
     le32('value_size', 'Value size in bytes.', { min: 1 }),
     le32('max_entries', 'Maximum number of elements.', { min: 1 }),
@@ -366,9 +364,7 @@ function programFields(at: number) {
     fields: [
       le32('insn_cnt', 'Number of instruction slots that follow.', { min: 1 }),
       le32('log_size', 'Size of the log area the driver provides in the result; 0 with log_level NONE.'),
-      le32('log_level', 'VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2).', {
-        values: invert(LogLevel),
-      }),
+      le32Enum('log_level', 'VIRTIO_NET_XDP_LOG_NONE (0), _BASIC (1) or _VERBOSE (2).', LogLevel),
       le32('prog_flags', 'VIRTIO_NET_XDP_PROG_LOAD_F_GPL_COMPATIBLE (1).', { flags: ProgLoadFlag }),
       arrayOf('insns', 'The program.', bpfInsn, 'insn_cnt', (s) => intOf(s, 'insn_cnt')),
     ] as const,
@@ -423,9 +419,7 @@ export const xdpProgLoadResult = defineLayout({
   doc: 'PROG_LOAD result (device-writable), written on success and on verifier rejection.',
   fields: [
     le32('insns_processed', 'Instructions the verifier processed (its measure of effort).'),
-    le16('verify_mode', "The caps' verify_mode the program was verified under (X.8.3).", {
-      values: invert(VerifyMode),
-    }),
+    le16Enum('verify_mode', "The caps' verify_mode the program was verified under (X.8.3).", VerifyMode),
     reserved('reserved', 2),
     le32('log_len', 'Bytes of log that follow; at most the request log_size.'),
     ascii('log', 'Verifier log: printable ASCII, tab and newline, no terminator.', 'log_len', (s) =>

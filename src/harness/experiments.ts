@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BpfMapType } from '../codec/index.js';
+import { BpfMapType, type VerifyModeValue } from '../codec/index.js';
 import { assemble } from '../reference/ebpf/asm.js';
 import { loadElfProgram } from '../reference/ebpf/elf.js';
 import { rewriteMapRefs } from '../reference/ebpf/needs.js';
@@ -169,7 +169,7 @@ export function runObjectDemo(
   traffic: readonly Uint8Array[],
   sink?: PacketSink,
   mapSizes: Readonly<Record<string, number>> = {},
-  verifyMode?: number,
+  verifyMode?: VerifyModeValue,
   progress?: DemoProgress,
 ): DemoComparison<ObjectDemoSide> & {
   /** The object's section that ran. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { VerifyModeValue } from '../codec/index.js';
 import { XdpEngine } from './ebpf/engine.js';
 import { deterministicEnvironment, type HelperEnvironment } from './ebpf/helpers.js';
 import type { DeviceCaps } from './device/caps.js';
@@ -27,7 +28,7 @@ export interface TopologyOptions {
    * The host operator's `verify_mode` for the default capabilities (VerifyMode.CAP_BPF unless
    * given); ignored when `caps` is given.
    */
-  readonly verifyMode?: number;
+  readonly verifyMode?: VerifyModeValue;
   /** Receive queues (default 1). */
   readonly queues?: number;
   /** A learning bridge between an uplink and the tap (the RFC's second topology; default none). */

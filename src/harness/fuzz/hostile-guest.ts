@@ -52,6 +52,7 @@ import {
   isAnswerTo,
   definitionOfMapCreate,
   type MapDefinition,
+  type BpfMapTypeValue,
 } from '../../codec/index.js';
 import type { DeviceCaps } from '../../reference/device/caps.js';
 import { defaultCaps } from '../../reference/device/device.js';
@@ -165,7 +166,7 @@ interface GuestView {
   readonly entries: Map<number, number>;
 }
 
-const MAP_TYPES: readonly number[] = Object.values(BpfMapType);
+const MAP_TYPES: readonly BpfMapTypeValue[] = Object.values(BpfMapType);
 
 /**
  * The pool's programs, and a dispatcher that tail-calls slot 0 of whatever map[1] is bound to (a

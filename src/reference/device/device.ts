@@ -41,6 +41,7 @@ import {
   type ControlResult,
   type ResultData,
   type BpfInsn,
+  type XdpStatusValue,
 } from '../../codec/index.js';
 import type { XdpEngine } from '../ebpf/engine.js';
 import type { MapDefinition } from '../ebpf/maps.js';
@@ -180,7 +181,9 @@ interface Attached {
 }
 
 /** Errno-valued statuses a verifier rejection may carry on the wire (section X.5). */
-const VERIFIER_STATUSES: ReadonlySet<number> = new Set([XdpStatus.EACCES, XdpStatus.EINVAL, XdpStatus.E2BIG]);
+const VERIFIER_STATUSES: ReadonlyMap<number, XdpStatusValue> = new Map(
+  [XdpStatus.EACCES, XdpStatus.EINVAL, XdpStatus.E2BIG].map((s) => [s, s]),
+);
 
 /** Log text limited to what the wire allows: printable ASCII, tab and newline. */
 function wireLog(lines: readonly string[], limit: number): string {
@@ -452,7 +455,7 @@ export class OffloadDevice {
     insns: readonly BpfInsn[];
   }):
     | { refused: number }
-    | { refused?: undefined; status: number; result: ResultData['PROG_LOAD']; handles: Set<number> } {
+    | { refused?: undefined; status: XdpStatusValue; result: ResultData['PROG_LOAD']; handles: Set<number> } {
     const caps = this.caps;
     if (d.insn_cnt > caps.max_insns) return { refused: XdpStatus.E2BIG };
     const needs = programNeeds(d.insns);
@@ -477,9 +480,7 @@ export class OffloadDevice {
     };
     const status = verdict.accepted
       ? XdpStatus.OK
-      : VERIFIER_STATUSES.has(verdict.errno)
-        ? verdict.errno
-        : XdpStatus.EINVAL;
+      : (VERIFIER_STATUSES.get(verdict.errno) ?? XdpStatus.EINVAL);
     return { status, result, handles: new Set(needs.mapRefs) };
   }
 
@@ -590,6 +591,7 @@ export class OffloadDevice {
   }
 
   private fail(request: ControlRequest, status: number): ControlResult {
-    return { command: request.command, ack: VIRTIO_NET_ERR, status, result: null };
+    // every caller passes a status of the table; encodeResult refuses any other ([dev-status-defined])
+    return { command: request.command, ack: VIRTIO_NET_ERR, status: status as XdpStatusValue, result: null };
   }
 }

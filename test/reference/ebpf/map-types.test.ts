@@ -3,7 +3,14 @@
 // program runs in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BpfMapType, Errno, VerifyMode, XdpStatus, toHex } from '../../../src/codec/index.js';
+import {
+  BpfMapType,
+  Errno,
+  VerifyMode,
+  XdpStatus,
+  toHex,
+  type VerifyModeValue,
+} from '../../../src/codec/index.js';
 import { createMap, type MapDefinition } from '../../../src/reference/ebpf/maps.js';
 import { AddressSpace } from '../../../src/reference/ebpf/memory.js';
 import { defaultCaps } from '../../../src/reference/device/device.js';
@@ -178,7 +185,7 @@ test('the device verifies in the mode the operator set, and every PROG_LOAD resu
     sub %r3, %r2
     mov %r0, 2
     exit`;
-  const load = (mode: number) => {
+  const load = (mode: VerifyModeValue) => {
     const t = negotiated({ caps: { ...defaultCaps(3520), verify_mode: mode } });
     const answer = exchange(t, {
       command: 'PROG_LOAD',
