@@ -34,6 +34,7 @@ const TIERS = {
     'test/reference/verifier/domain.test.ts',
     'test/harness/fuzz/planted-device-driver.test.ts',
     'test/reference/topology.test.ts',
+    'test/examples.test.ts',
   ],
   docs: ['test/docs.test.ts'],
 };

@@ -14,6 +14,12 @@ export function toHex(bytes: Uint8Array): string {
 /**
  * Parses hex (either case; spaces, tabs, newlines and colons between bytes are ignored). Returns
  * undefined when the text is not an even number of hex digits, so callers can report it their way.
+ *
+ * @example
+ * ```ts
+ * parseHex('0a:02 07'); // Uint8Array [ 10, 2, 7 ]
+ * parseHex('0a0'); // undefined
+ * ```
  */
 export function parseHex(text: string): Uint8Array | undefined {
   const clean = text.replace(/[\s:]/g, '');

@@ -75,7 +75,16 @@ function fieldFromJson(field: AnyField, v: unknown): unknown {
   }
 }
 
-/** A request's JSON form: `{ class, command, data }` with the command's numeric value. */
+/**
+ * A request's JSON form: `{ class, command, data }` with the command's numeric value.
+ *
+ * @example
+ * ```ts
+ * const request = decodeRequest(parseHex('0a02 07000000 00000000') as Uint8Array); // MAP_FREE of 7
+ * const json = requestToJson(request); // { class: 10, command: 2, data: { map_handle: 7 } }
+ * toHex(encodeRequest(requestFromJson(json))); // '0a020700000000000000'
+ * ```
+ */
 export function requestToJson(request: ControlRequest): { [key: string]: Json } {
   const layout = COMMAND_FRAMES[request.command].request;
   return {

@@ -59,6 +59,12 @@ export function vectorFiles(path: string): string[] {
 /**
  * Replays one file. An unreadable file or an unknown format is one failed outcome. Frames the
  * replay processes (XDP runs, scenario packets) go to `sink` when one is given.
+ *
+ * @example
+ * ```ts
+ * const file = replayFile('vectors/xdp/xdp1.json');
+ * console.log(file.format, file.outcomes.filter((o) => !o.passed).length); // ...xdp-runs/1 0
+ * ```
  */
 export function replayFile(path: string, root = path, sink?: PacketSink): FileOutcome {
   const file = relative(root, path) || path;
@@ -103,6 +109,12 @@ export function replayDocument(document: unknown, file: string, sink?: PacketSin
 /**
  * Replays every vector file under the given paths (frames to `sink`, if given), telling `onFile`
  * after each file how many of how many are done.
+ *
+ * @example
+ * ```ts
+ * const summary = replayPaths(['vectors/codec', 'vectors/scenarios']);
+ * console.log(`${summary.passed} passed, ${summary.failed} failed`);
+ * ```
  */
 export function replayPaths(
   paths: readonly string[],

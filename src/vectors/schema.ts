@@ -22,7 +22,15 @@ export function schemaValidator(schemaFile: string): ValidateFunction {
   return validate;
 }
 
-/** Schema errors of a document as readable lines (empty when valid). */
+/**
+ * Schema errors of a document as readable lines (empty when valid).
+ *
+ * @example
+ * ```ts
+ * schemaErrors('xdp-runs.schema.json', { format: 'virtio-xdp-offload/xdp-runs/1' });
+ * // [ "/ must have required property 'kernel'" ]
+ * ```
+ */
 export function schemaErrors(schemaFile: string, document: unknown): string[] {
   const validate = schemaValidator(schemaFile);
   if (validate(document)) return [];

@@ -1038,7 +1038,15 @@ export interface CampaignOptions {
   readonly progress?: (messages: number, elapsedMs: number) => void;
 }
 
-/** Runs sessions until the time or message budget is spent, or a check fails. */
+/**
+ * Runs sessions until the time or message budget is spent, or a check fails.
+ *
+ * @example
+ * ```ts
+ * const report = fuzzCampaign({ seed: 7, messages: 2000 });
+ * console.log(report.messages, report.failures.length); // 2000 0
+ * ```
+ */
 export function fuzzCampaign(options: CampaignOptions): CampaignReport {
   const corpus = loadCorpus();
   const start = Date.now();

@@ -426,7 +426,16 @@ export interface LyingCampaignReport {
   readonly failures: readonly LyingFailure[];
 }
 
-/** Runs lying-device sessions (500 calls each) until the time or call budget is spent, or a check fails. */
+/**
+ * Runs lying-device sessions (500 calls each) until the time or call budget is spent, or a check
+ * fails.
+ *
+ * @example
+ * ```ts
+ * const report = lyingCampaign({ seed: 7, calls: 2000 });
+ * console.log(Object.keys(report.lies).length, report.failures.length); // the lies told, 0 failures
+ * ```
+ */
 export function lyingCampaign(options: {
   readonly seed: number;
   readonly seconds?: number;

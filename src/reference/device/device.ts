@@ -117,6 +117,13 @@ export function helperBitmap(ids: Iterable<number>): Uint8Array {
  * The capabilities of the reference device on a tap whose hook takes frames up to `maxFrameLen`,
  * with `queues` queue pairs (the slots of its per-CPU maps). Programs are verified as a CAP_BPF
  * loader unless the host operator declares the guest trusted (`verify_mode`).
+ *
+ * @example
+ * ```ts
+ * const caps = { ...defaultCaps(3520, 2), verify_mode: 1 }; // two queue pairs, a trusted guest
+ * const t = new Topology({ caps, queues: 2 });
+ * console.log(t.driver.probe(), t.driver.caps?.percpu_slots); // true 2
+ * ```
  */
 export function defaultCaps(maxFrameLen: number, queues = 1): DeviceCaps {
   return {

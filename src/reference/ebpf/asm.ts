@@ -403,6 +403,11 @@ function immText(n: number): string {
  * Disassembles slots into the suite's syntax, one line per instruction (`ld_imm64` is one line for
  * two slots). Jumps are written as `+N`/`-N`. Undefined instructions are written as `.insn` lines
  * carrying the raw fields, so any slot array has a text form.
+ *
+ * @example
+ * ```ts
+ * disassemble(assemble('mov %r0, 2\nexit')); // [ 'mov %r0, 2', 'exit' ]
+ * ```
  */
 export function disassemble(insns: readonly BpfInsn[]): string[] {
   const out: string[] = [];

@@ -156,6 +156,13 @@ export function runConformanceTest(name: string, test: ConformanceTest): Conform
 /**
  * Runs a conformance test from its text. A test that cannot be assembled fails with the reason;
  * text that is not a conformance test at all throws {@link ConformanceFormatError}.
+ *
+ * @example
+ * ```ts
+ * const outcome = runConformanceSource('add', '-- asm\nmov %r0, 1\nadd %r0, 2\nexit\n-- result\n0x3\n');
+ * console.log(outcome.passed, outcome.detail); // true r0 = 0x3
+ * ```
+ * @throws ConformanceFormatError for text without the sections of a conformance test.
  */
 export function runConformanceSource(name: string, text: string): ConformanceOutcome {
   let test: ConformanceTest;

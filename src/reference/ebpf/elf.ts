@@ -512,6 +512,15 @@ function objectMaps(bytes: Uint8Array, { view, sections, bySection }: Parsed, op
 /**
  * Loads one program: the one named `select` (a function name, as xdp-loader's `--prog-name`
  * takes it, or a section name, whose first program it then is), or the object's first program.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * const elf = loadElfProgram(new Uint8Array(readFileSync('samples/tail_dispatch.o')), 'xdp_dispatch');
+ * console.log(elf.mapNames, elf.slots.length); // [ 'jmp_table', 'hits' ] 3
+ * ```
+ * @throws ElfError naming the section, the byte offset and (where one is at fault) the map, for
+ *   an object the loader cannot read or a program it cannot select.
  */
 export function loadElfProgram(bytes: Uint8Array, select?: string, options: ElfLoadOptions = {}): ElfProgram {
   const parsed = parse(bytes);

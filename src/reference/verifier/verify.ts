@@ -46,6 +46,7 @@ export interface Verdict {
  *
  * @example
  * ```ts
+ * import { assemble } from 'virtio-xdp-offload/ebpf';
  * const verdict = verify(assemble('mov %r0, 2\nexit'), { maps: new Map(), privileged: false });
  * // { accepted: true, errno: 0, log: [...], insnsProcessed: 2 }
  * ```
