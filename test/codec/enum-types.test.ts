@@ -17,7 +17,7 @@ test('map_type, status, verify_mode and log_level are unions of the values their
     Uint8Array.from([10, 1, 2, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
   );
   assert.equal(request.command, 'MAP_CREATE');
-  const type: BpfMapTypeValue = (request.data).map_type;
+  const type: BpfMapTypeValue = request.data.map_type;
   assert.equal(type, 2);
   // @ts-expect-error 4 is not a defined map type
   const undefinedType: MapCreateRequest['map_type'] = 4;
