@@ -1,12 +1,14 @@
 // The `@example` of each entry function runs: its code, taken from the doc comment the site shows,
 // is run with the names its entry point exports (its own `import` lines go first, a package import
 // path standing for its source), and must end without an exception or a line on standard error.
-// An example that goes stale fails here.
+// An example that goes stale fails here. And every exported function whose body throws an error
+// of its own documents it with @throws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 
 /** The entry functions, by the entry point a user imports them from. */
 const ENTRY_FUNCTIONS: Readonly<Record<string, readonly [file: string, name: string][]>> = {
@@ -97,3 +99,32 @@ for (const [entry, functions] of Object.entries(ENTRY_FUNCTIONS)) {
     assert.equal(run.stderr, '');
   });
 }
+
+test('every exported function of an entry point that throws an error of its own says so in @throws', () => {
+  const entries = [...Object.keys(ENTRY_FUNCTIONS), 'src/index.ts'];
+  const program = ts.createProgram(entries, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+  });
+  const checker = program.getTypeChecker();
+  const seen = new Set<ts.Symbol>();
+  const silent: string[] = [];
+  let throwing = 0;
+  for (const entry of entries) {
+    const source = program.getSourceFile(entry);
+    const module = source === undefined ? undefined : checker.getSymbolAtLocation(source);
+    assert.ok(module !== undefined, entry);
+    for (const exported of checker.getExportsOfModule(module)) {
+      const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      if (seen.has(symbol) || (symbol.flags & ts.SymbolFlags.Function) === 0) continue;
+      seen.add(symbol);
+      const body = (symbol.declarations?.[0] as ts.FunctionDeclaration | undefined)?.body?.getText() ?? '';
+      if (!/throw new \w+/.test(body)) continue;
+      throwing++;
+      if (!symbol.getJsDocTags(checker).some((t) => t.name === 'throws')) silent.push(symbol.name);
+    }
+  }
+  assert.ok(throwing >= 15, `${throwing} throwing functions found`);
+  assert.deepEqual(silent, [], 'functions that throw without @throws');
+});

@@ -396,6 +396,8 @@ function encodeWritable(
 /**
  * Encodes the device-writable part of a failure that has no decoded request to answer (a malformed
  * device-readable part): `VIRTIO_NET_ERR`, the status and a `result_len` of 0.
+ *
+ * @throws CodecError for OK or a status the table does not define ([dev-status-defined]).
  */
 export function encodeFailure(status: number): Uint8Array {
   if (status === XdpStatus.OK) throw new CodecError('range', 'status', 1, 'a failure cannot have status OK');

@@ -96,7 +96,11 @@ export function decodeRxFilterCommand(part: Uint8Array): RxFilterCommand {
   return command;
 }
 
-/** Encodes a receive-filter command as its device-readable part, header included. */
+/**
+ * Encodes a receive-filter command as its device-readable part, header included.
+ *
+ * @throws CodecError (`length`) for a MAC table address that is not 6 bytes.
+ */
 export function encodeRxFilterCommand(command: RxFilterCommand): Uint8Array {
   if (command.command !== 'MAC_TABLE_SET')
     return Uint8Array.of(VIRTIO_NET_CTRL_RX, RxModeCommand[command.command], command.on ? 1 : 0);
@@ -131,13 +135,22 @@ export interface TunFilter {
   readonly addresses: readonly Uint8Array[];
 }
 
-/** Encodes a TUNSETTXFILTER argument. */
+/**
+ * Encodes a TUNSETTXFILTER argument.
+ *
+ * @throws CodecError for an address that is not 6 bytes.
+ */
 export function encodeTunFilter(filter: TunFilter): Uint8Array {
   const out = new Uint8Array(4 + ETH_ALEN * filter.addresses.length);
   const view = new DataView(out.buffer);
   view.setUint16(0, filter.flags, true);
   view.setUint16(2, filter.addresses.length, true);
-  filter.addresses.forEach((mac, i) => out.set(mac.subarray(0, ETH_ALEN), 4 + i * ETH_ALEN));
+  filter.addresses.forEach((mac, i) => {
+    // an asserted writer: a short address would leave zero bytes in the filter unnoticed
+    if (mac.length !== ETH_ALEN)
+      throw new CodecError('length', `addresses[${i}]`, 4 + i * ETH_ALEN, `${mac.length} bytes`);
+    out.set(mac, 4 + i * ETH_ALEN);
+  });
   return out;
 }
 

@@ -333,6 +333,8 @@ export function isLdImm64SecondSlot(slot: BpfInsn | undefined): boolean {
  * The program-level framing rule: an `ld_imm64` occupies two slots, and its second slot carries only
  * the upper 32 bits of the immediate (code, registers and offset zero) ([dev-prog-wire]). Offsets
  * are of the first instruction byte in the buffer; `base` is where the instruction array starts.
+ *
+ * @throws CodecError (`truncated` or `reserved`) naming the slot and its byte offset.
  */
 export function checkInsnPairs(insns: readonly BpfInsn[], base: number, field = 'insns'): void {
   for (let i = 0; i < insns.length; i++) {

@@ -116,6 +116,7 @@ export interface DemoComparison<Side> {
  * const { offloaded, native } = runDemo('xdp1', demoTraffic(100, 1));
  * console.log(offloaded.crossedIntoGuest, native.crossedIntoGuest); // 0 100: xdp1 drops on the host
  * ```
+ * @throws Error when the reference itself fails (a map create, attach or read it must allow).
  */
 export function runDemo(
   name: DemoProgramName,

@@ -33,7 +33,9 @@ export class CapsError extends Error {
 /**
  * Checks a capability set against [dev-caps-defined-bits] (through the codec's encoder, which
  * refuses reserved fields, undefined bits and helper ids outside the offloadable table) and
- * [dev-caps-minimum] and [dev-caps-tail-call]. Throws {@link CapsError}.
+ * [dev-caps-minimum] and [dev-caps-tail-call].
+ *
+ * @throws CapsError naming the field at fault.
  */
 export function checkCaps(caps: DeviceCaps): void {
   try {

@@ -5,7 +5,11 @@
  */
 import { bpfInsn, CodecError, type BpfInsn } from '../../codec/index.js';
 
-/** Decodes a byte string of whole instruction slots; a partial slot is a {@link CodecError}. */
+/**
+ * Decodes a byte string of whole instruction slots.
+ *
+ * @throws CodecError (`truncated`) for a partial slot.
+ */
 export function slotsFromBytes(bytes: Uint8Array): BpfInsn[] {
   if (bytes.length % 8 !== 0) {
     throw new CodecError(

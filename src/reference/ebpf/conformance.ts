@@ -80,7 +80,11 @@ export function rawWords(lines: readonly string[]): BpfInsn[] {
   return out;
 }
 
-/** Parses a conformance file's text. */
+/**
+ * Parses a conformance file's text.
+ *
+ * @throws ConformanceFormatError for text without the sections of a conformance test.
+ */
 export function parseConformance(text: string): ConformanceTest {
   const s = sections(text);
   const asm = s.get('asm');

@@ -107,7 +107,11 @@ export function wireValueSize(def: MapDefinition, slots: number): number {
 
 const TYPES: ReadonlySet<number> = new Set(Object.values(BpfMapType));
 
-/** Validates a definition as Linux's map_create does for these types. */
+/**
+ * Validates a definition as Linux's map_create does for these types.
+ *
+ * @throws MapCreateError with the errno Linux's BPF_MAP_CREATE returns (EINVAL, E2BIG).
+ */
 export function checkDefinition(def: MapDefinition): void {
   const { type, keySize, valueSize, maxEntries } = def;
   if (!TYPES.has(type)) throw new MapCreateError(Errno.EINVAL, `map type ${type} is not offloadable`);
@@ -881,6 +885,9 @@ class LpmTrie implements BpfMap {
  * `slots` is the number of values each element of a per-CPU map holds (ignored for other types).
  * Each type is Linux 6.1's ([dev-map-types-linux]); a new array reads as zeros and a new hash is
  * empty ([dev-map-initial]).
+ *
+ * @throws MapCreateError for a definition Linux refuses, or ENOMEM beyond the host's budget.
+ * @throws RangeError for a slot count outside 1 to 65535 (a caller's error, not a guest's).
  */
 export function createMap(def: MapDefinition, space: AddressSpace, slots = 1): BpfMap {
   checkDefinition(def);

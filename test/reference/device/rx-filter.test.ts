@@ -8,8 +8,10 @@ import {
   LogLevel,
   TUNSETTXFILTER,
   decodeRxFilterCommand,
+  CodecError,
   decodeTunFilter,
   encodeRequest,
+  encodeTunFilter,
   encodeRxFilterCommand,
   resultOf,
   writableSize,
@@ -229,4 +231,14 @@ describe('receive-filter commands', () => {
     assert.equal(installTxFilter({ flags: 0, addresses: [...many, OTHER_UNICAST] }), undefined);
     assert.equal(installTxFilter({ flags: 0, addresses: [] }), undefined);
   });
+});
+
+test('the TUNSETTXFILTER writer refuses an address that is not 6 bytes, naming it and its offset', () => {
+  const mac = Uint8Array.of(2, 0, 0, 0, 0, 1);
+  const arg = encodeTunFilter({ flags: 0, addresses: [mac, mac] });
+  assert.deepEqual(decodeTunFilter(arg).addresses, [mac, mac]);
+  assert.throws(
+    () => encodeTunFilter({ flags: 0, addresses: [mac, mac.subarray(0, 5)] }),
+    (e: unknown) => e instanceof CodecError && e.field === 'addresses[1]' && e.offset === 10,
+  );
 });
