@@ -60,11 +60,15 @@ const frame = udpFrame();
 const counters = new Map<number, MapDefinition>([[1, PROTO_COUNTERS]]);
 const xdp1Insns = assemble(XDP1);
 const xdp2Insns = assemble(XDP2);
-/** A straight-line program of n instructions: register arithmetic, then r0 = 2; exit. */
+/**
+ * A straight-line program of n instructions: pairs of `rK = i; rK += i+1` over r1-r9 (each add
+ * reads the register its mov just wrote), then r0 = 2; exit. The verifier accepts it, so a row
+ * that verifies it times verification, not a refusal at the first instruction.
+ */
 const straight = (n: number): BpfInsn[] => [
   ...Array.from({ length: n - 2 }, (_, i) => ({
     code: i % 2 ? 0x07 : 0xb7,
-    dst_reg: (i % 9) + 1,
+    dst_reg: (Math.floor(i / 2) % 9) + 1,
     src_reg: 0,
     off: 0,
     imm: i,
@@ -73,6 +77,11 @@ const straight = (n: number): BpfInsn[] => [
   { code: 0x95, dst_reg: 0, src_reg: 0, off: 0, imm: 0 },
 ];
 const lines = [1024, 4096, 16384].map((n) => [n, straight(n)] as const);
+for (const [n, insns] of lines) {
+  const verdict = verify(insns, { maps: new Map(), privileged: false });
+  if (!verdict.accepted)
+    throw new Error(`the ${n}-instruction straight line is refused: ${verdict.log.join('; ')}`);
+}
 
 // The offload path: a frame from the host through the tap to the guest, offloaded and in driver mode,
 // and a control element served by the device.
@@ -198,6 +207,17 @@ const loadAt = (n: number) =>
   });
 const atLimit = loadAt(maxInsns);
 const pastLimit = loadAt(maxInsns + 1);
+/** Room for PROG_LOAD's answer without a log: ack, status header and the 12-byte result header. */
+const loadRoom = 9 + 12;
+// the rows time what they name: the load at the limit is verified and attached, the others refused
+for (const [bytes, want] of [
+  [atLimit, 0],
+  [pastLimit, 7],
+] as const) {
+  const status = served.device.serve(ControlElement.forRequest(bytes, loadRoom)).status;
+  if (status !== want)
+    throw new Error(`PROG_LOAD of ${bytes.length} bytes answered ${String(status)}, not ${want}`);
+}
 const eightMiB = new Uint8Array(8 << 20);
 eightMiB.set(pastLimit.subarray(0, 6));
 new DataView(eightMiB.buffer).setUint32(2, (eightMiB.length - 18) / 8, true);
@@ -236,7 +256,7 @@ hostile
     wide.t.device.serve(nextKey(wide, 256));
   })
   .add(`device PROG_LOAD at max_insns (${maxInsns} straight-line insns, verified, attached)`, () => {
-    served.device.serve(ControlElement.forRequest(atLimit, 9 + 8));
+    served.device.serve(ControlElement.forRequest(atLimit, loadRoom));
   })
   .add(`device PROG_LOAD of max_insns + 1 (E2BIG from the header)`, () => {
     served.device.serve(ControlElement.forRequest(pastLimit, 9 + 8));
