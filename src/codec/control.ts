@@ -97,6 +97,18 @@ export const COMMAND_FRAMES = {
   PROG_ARRAY_LOAD: frame('PROG_ARRAY_LOAD', xdpProgArrayLoad, xdpProgLoadResult, true),
 } as const satisfies Record<XdpCommandName, CommandFrame>;
 
+/**
+ * Where `insn_cnt` is in the device-readable part (header included) of each command that carries
+ * a program, by command value: what a device reads first to refuse a program above `max_insns`
+ * before reading it ([dev-prog-limit]).
+ */
+export const INSN_CNT_OFFSETS: ReadonlyMap<number, number> = new Map(
+  Object.values(COMMAND_FRAMES as Readonly<Record<string, CommandFrame>>).flatMap((f) => {
+    const at = f.request?.offsets.insn_cnt;
+    return at === undefined ? [] : [[f.value, 2 + at] as const];
+  }),
+);
+
 /** The decoded value of a layout, or null for a command part that has none. */
 export type DataOf<L> = L extends Layout ? ValueOf<L> : null;
 

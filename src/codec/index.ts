@@ -80,6 +80,7 @@ export {
 } from './json.js';
 export {
   COMMAND_FRAMES,
+  INSN_CNT_OFFSETS,
   type CommandFrame,
   commandName,
   type CommandTag,

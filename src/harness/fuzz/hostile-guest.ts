@@ -36,7 +36,7 @@ import {
   VIRTIO_NET_OK,
   isRxFilterHeader,
   WRITABLE_HEADER_SIZE,
-  XdpCommand,
+  INSN_CNT_OFFSETS,
   XdpStatus,
   decodeRequest,
   decodeResult,
@@ -172,10 +172,8 @@ const MAP_TYPES: readonly BpfMapTypeValue[] = Object.values(BpfMapType);
  * The pool's programs, and a dispatcher that tail-calls slot 0 of whatever map[1] is bound to (a
  * program array the guest holds, when the binding picks one; into its own slot, it loops 33 times).
  */
-const POOL_INSNS = [
-  ...Object.values(OFFLOAD_POOL),
-  'lddw %r2, map[1]\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit\n',
-].map((text) => assemble(text));
+const DISPATCHER = assemble('lddw %r2, map[1]\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit\n');
+const POOL_INSNS = [...Object.values(OFFLOAD_POOL).map((text) => assemble(text)), DISPATCHER];
 
 /** A program for PROG_LOAD: a pool program bound to live handles, mutated, or slot soup. */
 function randomProgram(rng: Rng, view: GuestView): BpfInsn[] {
@@ -246,9 +244,7 @@ function structuredRequest(rng: Rng, view: GuestView): ControlRequest {
       const array = arrays.length > 0 && rng.chance(0.8) ? rng.pick(arrays) : handle;
       const entries = view.handles.get(array)?.maxEntries ?? 4;
       // Half the time the dispatcher bound to this array: a slot that tail-calls into the array.
-      const insns = rng.chance(0.5)
-        ? rewriteMapRefs(POOL_INSNS[POOL_INSNS.length - 1] as BpfInsn[], () => array)
-        : randomProgram(rng, view);
+      const insns = rng.chance(0.5) ? rewriteMapRefs(DISPATCHER, () => array) : randomProgram(rng, view);
       const logSize = rng.pick([0, 64]);
       return {
         command: 'PROG_ARRAY_LOAD',
@@ -911,23 +907,17 @@ export function fuzzSession(
   return new HostileGuestSession(seed, length, corpus, options).run();
 }
 
-/** Where `insn_cnt` is in the device-readable part of each command that carries a program. */
-const INSN_CNT_AT: ReadonlyMap<number, number> = new Map([
-  [XdpCommand.PROG_LOAD, 2],
-  [XdpCommand.PROG_ARRAY_LOAD, 10],
-]);
-
 /**
  * Whether a device-readable part carries a program the device may verify (its time is the
  * verifier's): a PROG_LOAD or PROG_ARRAY_LOAD within `max_insns`.
  */
 function verifies(request: Uint8Array, maxInsns: number): boolean {
-  return INSN_CNT_AT.has(request[1] ?? -1) && !insnCntAboveLimit(request, maxInsns);
+  return INSN_CNT_OFFSETS.has(request[1] ?? -1) && !insnCntAboveLimit(request, maxInsns);
 }
 
 /** Whether a device-readable part is a PROG_LOAD or PROG_ARRAY_LOAD whose `insn_cnt` exceeds `maxInsns`. */
 function insnCntAboveLimit(request: Uint8Array, maxInsns: number): boolean {
-  const at = request[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD ? INSN_CNT_AT.get(request[1] ?? -1) : undefined;
+  const at = request[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD ? INSN_CNT_OFFSETS.get(request[1] ?? -1) : undefined;
   return (
     at !== undefined &&
     request.length >= at + 4 &&

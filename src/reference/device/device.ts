@@ -188,6 +188,9 @@ interface Attached {
 }
 
 /** Errno-valued statuses a verifier rejection may carry on the wire (section X.5). */
+/** No handle: what the map commands other than MAP_FREE are given as referenced. */
+const NOTHING: ReadonlySet<number> = new Set();
+
 const VERIFIER_STATUSES: ReadonlyMap<number, XdpStatusValue> = new Map(
   [XdpStatus.EACCES, XdpStatus.EINVAL, XdpStatus.E2BIG].map((s) => [s, s]),
 );
@@ -413,8 +416,9 @@ export class OffloadDevice {
     )
       return this.fail(request, XdpStatus.EAGAIN);
     if (isMapCommand(request)) {
-      const freeing = request.command === 'MAP_FREE' ? request.data.map_handle : 0;
-      return executeMapCommand(this.maps, request, this.referenced(freeing));
+      // only MAP_FREE asks what is referenced: the other element commands pay nothing for it
+      const referenced = request.command === 'MAP_FREE' ? this.referenced(request.data.map_handle) : NOTHING;
+      return executeMapCommand(this.maps, request, referenced);
     }
     switch (request.command) {
       case 'CAPS_GET':

@@ -10,7 +10,7 @@ import {
   CodecError,
   VIRTIO_NET_CTRL_XDP_OFFLOAD,
   VIRTIO_NET_ERR,
-  XdpCommand,
+  INSN_CNT_OFFSETS,
   WRITABLE_HEADER_SIZE,
   XdpStatus,
   decodeRequest,
@@ -85,13 +85,8 @@ const REQUEST_HEADER = 2 + 16;
 const BATCH_HEADER = 2 + 24;
 /** Header and fixed data before a PROG_ARRAY_LOAD's instructions. */
 const ARRAY_LOAD_HEADER = 2 + 24;
-/** Where `insn_cnt` is in the device-readable part of the commands that carry a program. */
-const INSN_CNT_AT: ReadonlyMap<number, number> = new Map([
-  [XdpCommand.PROG_LOAD, 2],
-  [XdpCommand.PROG_ARRAY_LOAD, 2 + 8],
-]);
-/** Bytes of the device-readable part up to and including the last `insn_cnt` of those. */
-const INSN_CNT_END = 2 + 8 + 4;
+/** Bytes of the device-readable part up to and including the last `insn_cnt` of a program command. */
+const INSN_CNT_END = Math.max(...INSN_CNT_OFFSETS.values()) + 4;
 
 /** The bounds a device with these capabilities applies. */
 export function requestBounds(caps: {
@@ -118,7 +113,7 @@ export function requestBounds(caps: {
  */
 function refusedUnread(element: ControlElement, bounds: RequestBounds): number | undefined {
   const head = element.readablePrefix(INSN_CNT_END);
-  const at = head[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD ? INSN_CNT_AT.get(head[1] ?? -1) : undefined;
+  const at = head[0] === VIRTIO_NET_CTRL_XDP_OFFLOAD ? INSN_CNT_OFFSETS.get(head[1] ?? -1) : undefined;
   if (
     at !== undefined &&
     head.length >= at + 4 &&

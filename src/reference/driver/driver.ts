@@ -359,17 +359,12 @@ export class VirtioNetDriver {
     }
     const fields = this.programFields(rewritten, options);
     if (typeof fields === 'number') return { errno: fields };
-    const answer = this.exchange({
+    const outcome = this.loadProgram({
       command: 'PROG_ARRAY_LOAD',
       data: { map_handle: map.handle, index, ...fields },
     });
-    if (typeof answer === 'number') return { errno: answer };
-    const result = answer.result;
-    if (answer.status === 0) this.tails.set(`${fd}/${index}`, { fd, index, insns, options });
-    return {
-      errno: answer.status,
-      ...(result === null ? {} : { log: result.log, insnsProcessed: result.insns_processed }),
-    };
+    if (outcome.errno === 0) this.tails.set(`${fd}/${index}`, { fd, index, insns, options });
+    return outcome;
   }
 
   /** `BPF_MAP_GET_NEXT_KEY`; `key` null for the first key. */
@@ -721,7 +716,11 @@ export class VirtioNetDriver {
   private offload(insns: readonly BpfInsn[], options: AttachOptions): AttachOutcome {
     const fields = this.programFields(insns, options);
     if (typeof fields === 'number') return { errno: fields };
-    const request: RequestOf<'PROG_LOAD'> = { command: 'PROG_LOAD', data: fields };
+    return this.loadProgram({ command: 'PROG_LOAD', data: fields });
+  }
+
+  /** PROG_LOAD or PROG_ARRAY_LOAD: the status, and the verifier's log and effort when it wrote them. */
+  private loadProgram(request: RequestOf<'PROG_LOAD'> | RequestOf<'PROG_ARRAY_LOAD'>): AttachOutcome {
     const answer = this.exchange(request);
     if (typeof answer === 'number') return { errno: answer };
     const result = answer.result;

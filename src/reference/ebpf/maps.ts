@@ -13,6 +13,7 @@
  * @module
  */
 import { BpfMapType, BpfUpdateFlag, Errno, toHex, type MapDefinition } from '../../codec/index.js';
+import { indexAt, indexKey, nextIndexKey } from './array-index.js';
 import type { AddressSpace, Region } from './memory.js';
 import { ProgArray } from './prog-array.js';
 
@@ -225,20 +226,6 @@ function releaseMap(space: AddressSpace, region: Region, regions: ValueRegions, 
   space.unreserve(footprint);
 }
 
-function indexAt(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) |
-      ((bytes[at + 1] as number) << 8) |
-      ((bytes[at + 2] as number) << 16) |
-      ((bytes[at + 3] as number) << 24)) >>>
-    0
-  );
-}
-
-function indexKey(i: number): Uint8Array {
-  return Uint8Array.of(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24);
-}
-
 /**
  * Element values over one slab: `slots` values of `valueSize` bytes per element, contiguous, and
  * their conversions to and from the syscall side's layout (each slot padded to 8 bytes).
@@ -364,10 +351,7 @@ class ArrayMap implements BpfMap {
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | number {
-    const n = this.definition.maxEntries;
-    const i = key === null ? n : indexAt(key, 0);
-    const next = i >= n ? 0 : i + 1;
-    return next >= n ? Errno.ENOENT : indexKey(next);
+    return nextIndexKey(key, this.definition.maxEntries);
   }
 
   entries(): [Uint8Array, Uint8Array][] {

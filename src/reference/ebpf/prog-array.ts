@@ -7,6 +7,7 @@
  * @module
  */
 import { Errno, type MapDefinition } from '../../codec/index.js';
+import { indexAt, indexKey, nextIndexKey } from './array-index.js';
 import type { BpfMap } from './maps.js';
 import type { AddressSpace, Region } from './memory.js';
 import type { DecodedProgram } from './program.js';
@@ -22,21 +23,6 @@ export interface TailProgram {
   readonly insnCnt: number;
   /** Handles of the maps it references (which may not be freed while it is held). */
   readonly handles: ReadonlySet<number>;
-}
-
-/** The index a 4-byte little-endian key names. */
-function indexOf(key: Uint8Array): number {
-  return (
-    ((key[0] as number) |
-      ((key[1] as number) << 8) |
-      ((key[2] as number) << 16) |
-      ((key[3] as number) << 24)) >>>
-    0
-  );
-}
-
-function keyOf(index: number): Uint8Array {
-  return Uint8Array.of(index & 0xff, (index >>> 8) & 0xff, (index >>> 16) & 0xff, index >>> 24);
 }
 
 /** A program array: `max_entries` slots, each empty or holding one program. */
@@ -68,11 +54,6 @@ export class ProgArray implements BpfMap {
   /** The program of a slot, for a tail call: undefined when the slot is empty or out of range. */
   program(index: number): DecodedProgram | undefined {
     return this.held[index]?.program;
-  }
-
-  /** The program a slot holds, with its references. */
-  slot(index: number): TailProgram | undefined {
-    return this.held[index];
   }
 
   /** Every held program, by slot. */
@@ -121,7 +102,7 @@ export class ProgArray implements BpfMap {
 
   /** Empties a slot: E2BIG beyond `max_entries`, ENOENT when it is empty (Linux's fd arrays; [dev-map-prog-array]). */
   delete(key: Uint8Array): number {
-    const index = indexOf(key);
+    const index = indexAt(key, 0);
     if (index >= this.definition.maxEntries) return Errno.E2BIG;
     if (this.held[index] === undefined) return Errno.ENOENT;
     this.held[index] = undefined;
@@ -131,10 +112,7 @@ export class ProgArray implements BpfMap {
 
   /** An array's iteration: the index after `key`, from 0 when `key` is null or out of range. */
   nextKey(key: Uint8Array | null): Uint8Array | number {
-    const max = this.definition.maxEntries;
-    const from = key === null ? max : indexOf(key);
-    const next = from >= max ? 0 : from + 1;
-    return next >= max ? Errno.ENOENT : keyOf(next);
+    return nextIndexKey(key, this.definition.maxEntries);
   }
 
   valueRegion(): Region | undefined {
@@ -149,7 +127,7 @@ export class ProgArray implements BpfMap {
   entries(): [Uint8Array, Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];
     this.loads.forEach((serial, i) => {
-      if (serial !== 0) out.push([keyOf(i), keyOf(serial)]);
+      if (serial !== 0) out.push([indexKey(i), indexKey(serial)]);
     });
     return out;
   }

@@ -423,12 +423,18 @@ export class Vm {
         case OPC.JA32:
           pc += imm[pc] as number;
           break;
-        case OPC.CALL: {
-          const s = src[pc] as number;
+        case OPC.CALL:
+        case OPC.CALLX: {
+          // callx: a helper whose id is in the destination register
+          const s = c === OPC.CALLX ? 0 : (src[pc] as number);
           if (s === 0) {
-            this.callHelper(imm[pc] as number, pc);
-            const tail = this.takeTail();
+            this.callHelper(c === OPC.CALLX ? (L[d] as number) : (imm[pc] as number), pc);
+            const tail = this.pendingTail;
             if (tail !== undefined) {
+              // a tail call: the run goes on in the slot's program with the registers and the
+              // stack frame as they are; from a bpf-to-bpf callee only the callee's frame is
+              // replaced, and the target's exit returns to the caller (Linux's x86-64 JIT)
+              this.pendingTail = undefined;
               current = tail;
               ({ code, dst, src, off, imm, wideHi, wideLo } = tail);
               pc = -1; // the increment below starts the target at its first slot
@@ -456,18 +462,6 @@ export class Vm {
           }
           break;
         }
-        case OPC.CALLX:
-          // callx: the helper id is in the destination register
-          this.callHelper(L[d] as number, pc);
-          {
-            const tail = this.takeTail();
-            if (tail !== undefined) {
-              current = tail;
-              ({ code, dst, src, off, imm, wideHi, wideLo } = tail);
-              pc = -1;
-            }
-          }
-          break;
         case OPC.EXIT:
           if (depth === 0) {
             this.steps = budget - left;
@@ -583,17 +577,6 @@ export class Vm {
       }
     }
     throw invalidInstruction(program, pc, c);
-  }
-
-  /**
-   * The program a tail call just chose, if any: the run goes on in it with the registers and the
-   * stack frame as they are, r1 still the context. From a bpf-to-bpf callee the target replaces
-   * the callee's frame only, and its exit returns to the caller, as Linux's x86-64 JIT does.
-   */
-  private takeTail(): DecodedProgram | undefined {
-    const tail = this.pendingTail;
-    this.pendingTail = undefined;
-    return tail;
   }
 
   private callHelper(id: number, pc: number): void {

@@ -3,11 +3,9 @@
  *
  * @module
  */
-import { Errno, type BpfInsn } from '../../codec/index.js';
-
-/** `call` (BPF_JMP | BPF_CALL). */
-const BPF_CALL = 0x85;
+import { Errno, OffloadHelper, type BpfInsn } from '../../codec/index.js';
 import type { MapDefinition } from '../ebpf/maps.js';
+import { Op } from '../ebpf/opcodes.js';
 import { interpret } from './check.js';
 import { checkStructure } from './structure.js';
 
@@ -68,11 +66,9 @@ export function verify(insns: readonly BpfInsn[], options: VerifyOptions): Verdi
   }
   // Linux 6.1's interpreter (the JIT off, as the kernel oracle runs it) refuses the mix after the
   // walk, in fixup_call_args: a tail call out of a callee has no caller frame to return to there.
-  const call = (i: BpfInsn) => i.code === BPF_CALL;
-  if (
-    insns.some((i) => call(i) && i.src_reg === 1) &&
-    insns.some((i) => call(i) && i.src_reg === 0 && i.imm === 12)
-  ) {
+  const call = (i: BpfInsn) => i.code === Op.CALL;
+  const tailCall = (i: BpfInsn) => call(i) && i.src_reg === 0 && i.imm === OffloadHelper.tail_call;
+  if (insns.some((i) => call(i) && i.src_reg === 1) && insns.some(tailCall)) {
     return {
       accepted: false,
       errno: Errno.EINVAL,
