@@ -141,7 +141,6 @@ export {
 export {
   actionName,
   canonicalJson,
-  type CapsOverrides,
   CODEC_VECTORS_FORMAT,
   type CodecVector,
   type CodecVectorFile,

@@ -4,9 +4,12 @@ import {
   fuzzCampaign,
   fuzzSession,
   loadCorpus,
+  type CampaignReport,
   type FuzzFailure,
   type FuzzMode,
+  type FuzzTwins,
 } from '../harness/fuzz/hostile-guest.js';
+import { spawnDevice } from '../harness/kit/device-under-test.js';
 import { lyingCampaign, lyingDeviceSession, type LyingFailure } from '../harness/fuzz/lying-device.js';
 import {
   EXIT,
@@ -26,10 +29,11 @@ const COUNT = { min: 0, max: 1_000_000_000 };
 const SECONDS = { min: 0, max: 7 * 24 * 3600 };
 const MODES = ['mixed', 'limits', 'lying'] as const;
 
-function describeFailure(f: FuzzFailure, mode: FuzzMode): string[] {
-  const flag = mode === 'mixed' ? '' : ` --mode ${mode}`;
+function describeFailure(f: FuzzFailure, mode: FuzzMode, target = ''): string[] {
+  const flag = (mode === 'mixed' ? '' : ` --mode ${mode}`) + target;
+  const requirements = f.requirements.map((id) => `[${id}]`).join(' ');
   return [
-    `FAIL ${f.check} at message ${f.message} of session ${f.session}`,
+    `FAIL ${f.check} at message ${f.message} of session ${f.session}${requirements === '' ? '' : ` ${requirements}`}`,
     `  ${f.detail}`,
     `  request ${f.request.length > 200 ? `${f.request.slice(0, 200)}...` : f.request}`,
     `  replay: xdp-offload fuzz${flag} --replay ${f.session} --messages ${f.message + 1}`,
@@ -78,6 +82,7 @@ export const fuzz: Subcommand = {
   summary: 'a hostile guest against the reference device, or a lying device against the driver',
   help: `usage: xdp-offload fuzz [--mode mixed|limits|lying] [--seconds N | --messages N] [--seed S] [--json] [--progress]
        xdp-offload fuzz [--mode M] --replay SESSION [--messages N]
+       xdp-offload fuzz --device CMD [--wire-only] [--timeout MS] [options]
 
 --mode mixed (the default): mutants of the golden vectors, structured requests
 with wrong sizes, unknown handles and huge values, framing errors, frames and
@@ -104,12 +109,21 @@ fail with EIO. --messages counts driver calls.
   --seed S       campaign seed (default 1); each session's seed derives from it
   --replay S     replay one session by its seed (printed with any failure)
   --json         print the report as JSON
+  --device CMD   fuzz the device CMD starts (twice: two instances side by side),
+                 speaking the device-under-test protocol (docs/testing.md)
+                 instead of the reference; with its introspect extension every
+                 check runs, without it the checks on the wire alone
+  --wire-only    the checks on the wire alone, even with introspect
+  --timeout MS   longest wait for one reply of the device (default 30000)
 
 Progress goes to standard error once a second on runs longer than that.
 
 exit: 0 no failure, 1 a check failed, 2 bad usage`,
-  run(args: string[], out: Output): number {
+  run(args: string[], out: Output): number | Promise<number> {
     const parsed = parse(args, {
+      device: { type: 'string' },
+      'wire-only': { type: 'boolean' },
+      timeout: { type: 'string' },
       mode: { type: 'string' },
       seconds: { type: 'string' },
       messages: { type: 'string' },
@@ -122,51 +136,104 @@ exit: 0 no failure, 1 a check failed, 2 bad usage`,
     const mode = stringOption(parsed, 'mode') ?? 'mixed';
     if (!(MODES as readonly string[]).includes(mode))
       throw new UsageError(`--mode must be mixed, limits or lying, got '${mode}'`);
-    if (mode === 'lying') return runLying(parsed, out);
+    const command = stringOption(parsed, 'device');
+    if (mode === 'lying') {
+      if (command !== undefined)
+        throw new UsageError('--device fuzzes a device; --mode lying fuzzes the driver');
+      return runLying(parsed, out);
+    }
     const fuzzMode = mode as FuzzMode;
-    if (stringOption(parsed, 'replay') !== undefined) {
-      const session = integerOption(parsed, 'replay', SEED, 0);
-      const length = integerOption(parsed, 'messages', COUNT, fuzzMode === 'limits' ? 30_000 : 500);
-      const report = fuzzSession(session, length, loadCorpus(), { mode: fuzzMode });
-      const headline = `session ${session}: ${report.messages} messages, ${report.frames} frames`;
-      return printSession(parsed, out, report, headline, (f) => describeFailure(f, fuzzMode));
-    }
+    const timeoutMs = integerOption(parsed, 'timeout', TIMEOUT, 30_000);
+    const wireOnly = parsed.values['wire-only'] === true;
+    const target = command === undefined ? '' : ` --device ${JSON.stringify(command)}`;
+    const describe = (f: FuzzFailure) =>
+      describeFailure(f, fuzzMode, target + (wireOnly ? ' --wire-only' : ''));
+    // The arguments are all checked before any device starts.
+    const replay =
+      stringOption(parsed, 'replay') === undefined ? undefined : integerOption(parsed, 'replay', SEED, 0);
+    const length = integerOption(parsed, 'messages', COUNT, fuzzMode === 'limits' ? 30_000 : 500);
     const { count, seconds } = budget(parsed);
+    const seed = integerOption(parsed, 'seed', SEED, 1);
     const progress = progressReporter(out, parsed);
-    const report = fuzzCampaign({
-      mode: fuzzMode,
-      seed: integerOption(parsed, 'seed', SEED, 1),
-      ...(count === undefined ? {} : { messages: count }),
-      ...(seconds === undefined ? {} : { seconds }),
-      progress: (messages, ms) =>
-        progress?.(`fuzz: ${messages} messages, ${Math.round((messages * 1000) / Math.max(ms, 1))}/s`),
-    });
-    if (parsed.values.json) {
-      out.stdout(jsonText(report));
-    } else {
-      const seconds = report.elapsedMs / 1000;
-      const rate = Math.round(report.messages / Math.max(seconds, 0.001));
-      // The counts are the seed's; the time is the machine's, on a line of its own.
-      out.stdout(`${report.messages} messages (${report.frames} frames, ${report.sessions} sessions)`);
-      out.stdout(`time: ${seconds.toFixed(1)} s, ${rate} messages/s`);
-      const statuses = Object.entries(report.statuses)
-        .sort(([, a], [, b]) => b - a)
-        .map(([k, v]) => `${k} ${v}`);
-      out.stdout(`answers: ${statuses.join(', ')}`);
-      if (report.heapPeak !== undefined)
-        out.stdout(`peak heap held beyond a session's start: ${MB(report.heapPeak)}`);
-      if (report.slowestMs !== undefined) {
-        const slowest = Object.entries(report.slowestMs)
-          .sort(([, a], [, b]) => b - a)
-          .map(([k, v]) => `${k} ${v.toFixed(1)}`);
-        out.stdout(`slowest command, ms: ${slowest.join(', ')}`);
+    return withTwins(command, timeoutMs, async (twins) => {
+      if (replay !== undefined) {
+        const report = await fuzzSession(replay, length, loadCorpus(), {
+          mode: fuzzMode,
+          wireOnly,
+          ...twins,
+        });
+        const headline = `session ${replay}: ${report.messages} messages, ${report.frames} frames`;
+        return printSession(parsed, out, report, headline, describe);
       }
-      for (const f of report.failures) for (const line of describeFailure(f, fuzzMode)) out.stdout(line);
-      out.stdout(`${report.failures.length} failures`);
-    }
-    return report.failures.length === 0 ? EXIT.ok : EXIT.failed;
+      const report = await fuzzCampaign({
+        mode: fuzzMode,
+        seed,
+        wireOnly,
+        ...twins,
+        ...(count === undefined ? {} : { messages: count }),
+        ...(seconds === undefined ? {} : { seconds }),
+        progress: (messages, ms) =>
+          progress?.(`fuzz: ${messages} messages, ${Math.round((messages * 1000) / Math.max(ms, 1))}/s`),
+      });
+      return printCampaign(parsed, out, report, describe);
+    });
   },
 };
+
+const TIMEOUT = { min: 1, max: 3_600_000 };
+
+/** Runs `body` on two instances of the device `command` starts (or on the reference when none), then stops them. */
+async function withTwins(
+  command: string | undefined,
+  timeoutMs: number,
+  body: (twins: { twins?: FuzzTwins }) => Promise<number>,
+): Promise<number> {
+  if (command === undefined) return body({});
+  const a = await spawnDevice(command, { timeoutMs });
+  try {
+    const b = await spawnDevice(command, { timeoutMs });
+    try {
+      return await body({ twins: { a, b, inProcess: false } });
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+  }
+}
+
+/** Prints a campaign's report and returns its exit code. */
+function printCampaign(
+  parsed: Parsed,
+  out: Output,
+  report: CampaignReport,
+  describe: (f: FuzzFailure) => string[],
+): number {
+  if (parsed.values.json) {
+    out.stdout(jsonText(report));
+  } else {
+    const seconds = report.elapsedMs / 1000;
+    const rate = Math.round(report.messages / Math.max(seconds, 0.001));
+    // The counts are the seed's; the time is the machine's, on a line of its own.
+    out.stdout(`${report.messages} messages (${report.frames} frames, ${report.sessions} sessions)`);
+    out.stdout(`time: ${seconds.toFixed(1)} s, ${rate} messages/s`);
+    const statuses = Object.entries(report.statuses)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `${k} ${v}`);
+    out.stdout(`answers: ${statuses.join(', ')}`);
+    if (report.heapPeak !== undefined)
+      out.stdout(`peak heap held beyond a session's start: ${MB(report.heapPeak)}`);
+    if (report.slowestMs !== undefined) {
+      const slowest = Object.entries(report.slowestMs)
+        .sort(([, a], [, b]) => b - a)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`);
+      out.stdout(`slowest command, ms: ${slowest.join(', ')}`);
+    }
+    for (const f of report.failures) for (const line of describe(f)) out.stdout(line);
+    out.stdout(`${report.failures.length} failures`);
+  }
+  return report.failures.length === 0 ? EXIT.ok : EXIT.failed;
+}
 
 /** `--mode lying`: the lying device against the driver. */
 function runLying(parsed: ReturnType<typeof parse>, out: Output): number {

@@ -19,7 +19,8 @@ export interface Subcommand {
   readonly name: string;
   readonly summary: string;
   readonly help: string;
-  run(args: string[], out: Output): number;
+  /** Runs the subcommand: its exit code, or a promise of it for one that waits on another process. */
+  run(args: string[], out: Output): number | Promise<number>;
 }
 
 /** Where a subcommand writes. */

@@ -15,4 +15,6 @@ const console_: Output = {
   interactive: process.stderr.isTTY,
 };
 
-process.exitCode = main(process.argv.slice(2), console_);
+const code = main(process.argv.slice(2), console_);
+if (typeof code === 'number') process.exitCode = code;
+else void code.then((c) => (process.exitCode = c));

@@ -17,6 +17,8 @@ import { BtfError } from '../reference/ebpf/btf.js';
 import { ConformanceFormatError } from '../reference/ebpf/conformance.js';
 import { CapsError } from '../reference/device/caps.js';
 import { FramingError } from '../reference/virtqueue/element.js';
+import { DeviceFailure } from '../harness/kit/device-under-test.js';
+import { deviceServe } from './device-serve.js';
 
 /** Errors that mean the input was refused (exit 2); anything else is a defect of the CLI (exit 70). */
 const INPUT_ERRORS = [
@@ -31,6 +33,7 @@ const INPUT_ERRORS = [
   CapsError,
   ConformanceFormatError,
   SyntaxError, // JSON.parse of a document given on the command line
+  DeviceFailure, // a device under test that broke its protocol
 ] as const;
 
 /** Every subcommand, in the order the usage lists them. */
@@ -45,6 +48,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   fuzz,
   demo,
   disasm,
+  deviceServe,
 ];
 
 function usage(): string {
@@ -69,7 +73,7 @@ function version(): string {
 }
 
 /** Runs the CLI with arguments and returns the exit code (exported for tests). */
-export function main(argv: string[], out: Output): number {
+export function main(argv: string[], out: Output): number | Promise<number> {
   const [name, ...rest] = argv;
   if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help'], out);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -90,13 +94,17 @@ export function main(argv: string[], out: Output): number {
     out.stdout(sub.help);
     return EXIT.ok;
   }
-  try {
-    return sub.run(rest, out);
-  } catch (error) {
+  const report = (error: unknown): number => {
     // Never a stack trace: one line on stderr, or under --json an {"error": ...} object on stdout.
     const refused = INPUT_ERRORS.some((type) => error instanceof type);
     if (rest.includes('--json')) out.stdout(jsonText(errorJson(error)));
     else out.stderr(refused ? oneLine(error) : `internal error: ${oneLine(error).replace(/^error: /, '')}`);
     return refused ? EXIT.usage : EXIT.internal;
+  };
+  try {
+    const code = sub.run(rest, out);
+    return typeof code === 'number' ? code : code.catch(report);
+  } catch (error) {
+    return report(error);
   }
 }

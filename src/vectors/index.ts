@@ -45,8 +45,9 @@ export {
 export { schemaErrors, schemaValidator, VECTORS_DIR } from './schema.js';
 export {
   canonicalJson,
-  type CapsOverrides,
+  capsToScenario,
   type ControlExpect,
+  type DeviceExchange,
   type ControlStep,
   executeStep,
   type MapExpect,
@@ -55,18 +56,32 @@ export {
   type PacketExpect,
   type PacketStep,
   replayScenarioFile,
+  replayScenarioFileOn,
   type ResetStep,
+  runOnDevice,
+  runOnReference,
   type Scenario,
   SCENARIO_FORMAT,
   scenarioCaps,
+  type ScenarioCaps,
   type ScenarioFile,
+  type ScenarioOutcome,
   type ScenarioSession,
   type ScenarioSetup,
   type ScenarioStep,
   type SegmentSpec,
   startSession,
+  type StepFailure,
+  type UnfixedField,
 } from './scenario-vectors.js';
-export { type ControlOptions, ScenarioAssertionError, ScenarioWriter } from './scenario-writer.js';
+export {
+  capsWith,
+  type CapsOverrides,
+  type ControlOptions,
+  ScenarioAssertionError,
+  ScenarioWriter,
+  type WriterSetup,
+} from './scenario-writer.js';
 export {
   loadStatus,
   type LoadStatus,

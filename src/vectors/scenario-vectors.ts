@@ -14,23 +14,27 @@ import {
   NextKeyFlag,
   XdpStatus,
   decodeRequest,
+  decodeResult,
+  encodeRequest,
   nameOf,
   parseHex,
+  structFromJson,
+  structToJson,
   toHex,
+  writableSize,
+  xdpCaps,
+  type Caps,
   type ControlRequest,
-  resultOf,
+  type ProgLoadResult,
   type ResultOf,
+  resultOf,
 } from '../codec/index.js';
-import { defaultCaps, helperBitmap, MigrationBlockedError } from '../reference/device/device.js';
-import type { DeviceCaps } from '../reference/device/caps.js';
 import type { HookFate } from '../reference/tun/tap.js';
-import { Topology } from '../reference/topology.js';
-import {
-  ControlElement,
-  FramingError,
-  writableRoomFor,
-  type Segment,
-} from '../reference/virtqueue/element.js';
+import { Bridge } from '../reference/tun/bridge.js';
+import { FramingError, writableRoomFor } from '../reference/virtqueue/element.js';
+import type { ElementSegment, DeviceOp, DeviceReply, DeviceRequest } from '../harness/kit/device-protocol.js';
+import { ReferenceDevice } from '../harness/kit/reference-device.js';
+import { DeviceError, type DeviceUnderTest } from '../harness/kit/device-under-test.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../harness/pcapng.js';
@@ -38,35 +42,55 @@ import type { PacketSink } from '../harness/pcapng.js';
 /** The format tag of scenario files. */
 export const SCENARIO_FORMAT = 'virtio-xdp-offload/scenarios/1';
 
-/** Capability changes from the reference device's defaults. */
-export interface CapsOverrides {
+/**
+ * The device's whole capability set, in the JSON form of the CAPS_GET result (section X.6): what the
+ * device under test is started with and what its CAPS_GET must return, byte for byte.
+ */
+export interface ScenarioCaps {
   /** `max_maps`. */
-  readonly max_maps?: number;
+  readonly max_maps: number;
   /** `max_entries`. */
-  readonly max_entries?: number;
+  readonly max_entries: number;
   /** `max_map_memory`, decimal. */
-  readonly max_map_memory?: string;
+  readonly max_map_memory: string;
+  /** `max_key_size`. */
+  readonly max_key_size: number;
+  /** `max_value_size`. */
+  readonly max_value_size: number;
   /** `max_insns`. */
-  readonly max_insns?: number;
+  readonly max_insns: number;
   /** `max_log_size`. */
-  readonly max_log_size?: number;
-  /** `max_batch`. */
-  readonly max_batch?: number;
+  readonly max_log_size: number;
+  /** `map_types`, the bitmap as a decimal string. */
+  readonly map_types: string;
+  /** `isa_groups`. */
+  readonly isa_groups: number;
   /** `prog_features`. */
-  readonly prog_features?: number;
-  /** The helper ids advertised (replaces the default list). */
-  readonly helpers?: readonly number[];
-  /** The map types offered (replaces the default list). */
-  readonly map_types?: readonly number[];
+  readonly prog_features: number;
+  /** `xdp_headroom`. */
+  readonly xdp_headroom: number;
+  /** `max_frame_len`. */
+  readonly max_frame_len: number;
+  /** `max_batch`. */
+  readonly max_batch: number;
+  /** `helpers`, the bitmap as hex. */
+  readonly helpers: string;
+  /** `percpu_slots`. */
+  readonly percpu_slots: number;
+  /** `verify_mode`. */
+  readonly verify_mode: number;
 }
 
 /** The setting of a scenario. */
 export interface ScenarioSetup {
-  /** Capability changes. */
-  readonly caps?: CapsOverrides;
+  /** The device's capabilities. */
+  readonly caps: ScenarioCaps;
   /** Receive queues (default 1). */
   readonly queues?: number;
-  /** Frames arrive through a learning bridge from an uplink (the RFC's second topology). */
+  /**
+   * Frames arrive through a learning bridge from an uplink (the RFC's second topology). The bridge
+   * is the host's, not the device's: the kit runs it in front of the device under test.
+   */
   readonly bridge?: boolean;
 }
 
@@ -169,7 +193,17 @@ export interface ControlExpect {
    * DEVICE_NEEDS_RESET ([dev-wire-broken]); it then answers nothing until a reset step.
    */
   readonly needs_reset?: true;
+  /**
+   * Fields of the result the spec does not fix, compared by the rule the spec gives instead of
+   * byte for byte (present on PROG_LOAD and PROG_ARRAY_LOAD answers that carry a result):
+   * `insns_processed` is the verifier's own measure, and `log` any text of printable ASCII, tab and
+   * newline of at most `min(log_size, max_log_size)` bytes ([dev-prog-log]).
+   */
+  readonly unfixed?: readonly UnfixedField[];
 }
+
+/** A result field the spec does not fix. */
+export type UnfixedField = 'insns_processed' | 'log';
 
 /** What a packet step produced. */
 export interface PacketExpect {
@@ -214,42 +248,69 @@ export interface ScenarioFile {
   readonly scenarios: readonly Scenario[];
 }
 
-/** A running scenario: the topology (negotiated, with its bridge when the setup has one). */
+/**
+ * One exchange with a device under test: it yields the protocol's requests, receives their
+ * replies, and returns what it produced. Written once, it runs on the reference in this process
+ * ({@link runOnReference}, synchronously, as the vector writer needs) and on any device through
+ * the protocol ({@link runOnDevice}).
+ */
+export type DeviceExchange<T> = Generator<DeviceRequest, T, DeviceReply>;
+
+function* ask<O extends DeviceOp>(request: DeviceRequest<O>): DeviceExchange<DeviceReply<O>> {
+  return (yield request) as DeviceReply<O>;
+}
+
+/** Runs an exchange on a reference device in this process. */
+export function runOnReference<T>(exchange: DeviceExchange<T>, device: ReferenceDevice): T {
+  for (let next = exchange.next(); ;) {
+    if (next.done === true) return next.value;
+    const answer = device.handle(next.value);
+    if (answer.error !== undefined) throw new DeviceError(next.value.op, answer.error);
+    next = exchange.next(answer.reply);
+  }
+}
+
+/** Runs an exchange on a device under test. */
+export async function runOnDevice<T>(exchange: DeviceExchange<T>, device: DeviceUnderTest): Promise<T> {
+  for (let next = exchange.next(); ;) {
+    if (next.done === true) return next.value;
+    next = exchange.next(await device.request(next.value));
+  }
+}
+
+/** The capability set of a scenario's setup, decoded (and so checked) as CAPS_GET's result. */
+export function scenarioCaps(setup: ScenarioSetup): Caps {
+  return xdpCaps.decode(xdpCaps.encode(structFromJson(xdpCaps, setup.caps) as Caps));
+}
+
+/** A capability set in the JSON form a scenario's setup holds. */
+export function capsToScenario(caps: Caps): ScenarioCaps {
+  return structToJson(xdpCaps, caps) as unknown as ScenarioCaps;
+}
+
+/** What the kit keeps while a scenario runs: the capabilities, the offered features, the host's bridge. */
 export interface ScenarioSession {
-  /** Host, device and guest. */
-  readonly topology: Topology;
+  /** The capabilities the device was started with. */
+  readonly caps: Caps;
+  /** The features it offers (all of them are negotiated, after the start and after each reset). */
+  readonly offered: bigint;
+  /** The host's bridge in front of the device, when the setup has one. */
+  readonly bridge: Bridge | undefined;
 }
 
-/** The capabilities a setup gives. */
-export function scenarioCaps(setup: ScenarioSetup): DeviceCaps {
-  const c = setup.caps ?? {};
-  const base = defaultCaps(3520);
-  return {
-    ...base,
-    ...(c.max_maps === undefined ? {} : { max_maps: c.max_maps }),
-    ...(c.max_entries === undefined ? {} : { max_entries: c.max_entries }),
-    ...(c.max_map_memory === undefined ? {} : { max_map_memory: BigInt(c.max_map_memory) }),
-    ...(c.max_insns === undefined ? {} : { max_insns: c.max_insns }),
-    ...(c.max_log_size === undefined ? {} : { max_log_size: c.max_log_size }),
-    ...(c.max_batch === undefined ? {} : { max_batch: c.max_batch }),
-    ...(c.prog_features === undefined ? {} : { prog_features: c.prog_features }),
-    ...(c.helpers === undefined ? {} : { helpers: helperBitmap(c.helpers) }),
-    ...(c.map_types === undefined
-      ? {}
-      : { map_types: c.map_types.reduce((bits, type) => bits | (1n << BigInt(type)), 0n) }),
-  };
-}
-
-/** Starts a session: the topology with the device's offered features negotiated. */
-export function startSession(setup: ScenarioSetup): ScenarioSession {
-  const topology = new Topology({
-    caps: scenarioCaps(setup),
+/** Starts a scenario on a device: an instance with the setup's capabilities, every offered feature negotiated. */
+export function* startSession(setup: ScenarioSetup, hostVariant = 0): DeviceExchange<ScenarioSession> {
+  const caps = scenarioCaps(setup);
+  const { features } = yield* ask({
+    op: 'start',
+    caps,
     queues: setup.queues ?? 1,
-    bridge: setup.bridge === true,
+    host_variant: hostVariant,
   });
-  const { device } = topology;
-  device.setFeatures(device.offeredFeatures());
-  return { topology };
+  const { accepted } = yield* ask({ op: 'negotiate', features });
+  if (!accepted)
+    throw new DeviceError('negotiate', { code: 'unsupported', message: 'it refused its own offer' });
+  return { caps, offered: features, bridge: setup.bridge === true ? new Bridge() : undefined };
 }
 
 const statusName = (status: number): string => String(nameOf(XdpStatus, status) ?? status);
@@ -260,32 +321,55 @@ function bytesOf(hex: string, what: string): Uint8Array {
   return bytes;
 }
 
-/** Builds the element of a control step. */
-function elementOf(step: ControlStep): ControlElement {
-  if (step.segments !== undefined) {
-    return new ControlElement(
-      step.segments.map((s): Segment =>
-        'readable' in s
-          ? { bytes: bytesOf(s.readable, 'segment'), deviceWritable: false }
-          : { bytes: new Uint8Array(s.writable), deviceWritable: true },
-      ),
+/** The descriptors of a control step. */
+function segmentsOf(step: ControlStep): ElementSegment[] {
+  if (step.segments !== undefined)
+    return step.segments.map((s): ElementSegment =>
+      'readable' in s ? { readable: bytesOf(s.readable, 'segment') } : { writable: s.writable },
     );
-  }
   const request = bytesOf(step.request ?? '', 'request');
-  return ControlElement.forRequest(request, step.writable ?? writableRoomFor(request));
+  return [{ readable: request }, { writable: step.writable ?? writableRoomFor(request) }];
+}
+
+/** The device-readable part of an element as the device sees it, or undefined when a readable segment follows a writable one. */
+function readablePart(segments: readonly ElementSegment[]): Uint8Array | undefined {
+  const firstWritable = segments.findIndex((s) => 'writable' in s);
+  const readable = segments.flatMap((s) => ('readable' in s ? [s.readable] : []));
+  if (firstWritable >= 0 && segments.slice(firstWritable).some((s) => 'readable' in s)) return undefined;
+  const out = new Uint8Array(readable.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of readable) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}
+
+function decodedOf(readable: Uint8Array | undefined): ControlRequest | undefined {
+  if (readable === undefined) return undefined;
+  try {
+    return decodeRequest(readable);
+  } catch (error) {
+    if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
+    return undefined;
+  }
+}
+
+/** Sends one well-formed request as a conforming driver frames it and decodes the answer strictly. */
+function* send<R extends ControlRequest>(request: R): DeviceExchange<ResultOf<R['command']>> {
+  const { written } = yield* ask({
+    op: 'control',
+    segments: [{ readable: encodeRequest(request) }, { writable: writableSize(request) }],
+  });
+  return decodeResult(request, written);
 }
 
 /** Reads a map over the wire: GET_NEXT_KEY from FIRST, MAP_LOOKUP of each key. */
-function readMap(session: ScenarioSession, handle: number, keySize: number, valueSize: number): MapExpect {
-  const { device } = session.topology;
-  const send = <R extends ControlRequest>(request: R): ResultOf<R['command']> => {
-    const element = ControlElement.forControlRequest(request);
-    return element.readResult(request, device.serve(element).used);
-  };
+function* readMap(handle: number, keySize: number, valueSize: number): DeviceExchange<MapExpect> {
   const entries: [string, string][] = [];
   let key: Uint8Array | null = null;
   for (;;) {
-    const next: ResultOf<'MAP_GET_NEXT_KEY'> = send({
+    const next: ResultOf<'MAP_GET_NEXT_KEY'> = yield* send({
       command: 'MAP_GET_NEXT_KEY',
       data: {
         map_handle: handle,
@@ -297,7 +381,7 @@ function readMap(session: ScenarioSession, handle: number, keySize: number, valu
     if (next.status === XdpStatus.ENOENT) break;
     if (next.status !== XdpStatus.OK) return { status: statusName(next.status) };
     key = resultOf(next).next_key;
-    const value: ResultOf<'MAP_LOOKUP'> = send({
+    const value: ResultOf<'MAP_LOOKUP'> = yield* send({
       command: 'MAP_LOOKUP',
       data: { map_handle: handle, key_size: keySize, value_size: valueSize, key },
     });
@@ -307,48 +391,50 @@ function readMap(session: ScenarioSession, handle: number, keySize: number, valu
   return { entries: entries.sort(([a], [b]) => a.localeCompare(b)) };
 }
 
+/** The status in an answer's header, or undefined when fewer than 9 bytes were written. */
+function answerStatus(written: Uint8Array): number | undefined {
+  return written.length < 9 ? undefined : (written[1] as number) | ((written[2] as number) << 8);
+}
+
 /** Executes one step and returns what it produced, in the shape of its `expect`. */
-export function executeStep(session: ScenarioSession, step: ScenarioStep): object {
-  const { topology } = session;
+export function* executeStep(session: ScenarioSession, step: ScenarioStep): DeviceExchange<object> {
   switch (step.do) {
     case 'control': {
-      const element = elementOf(step);
-      let command: string | null = null;
-      try {
-        command = decodeRequest(element.readablePart()).command;
-      } catch (error) {
-        if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
-      }
-      const served = topology.device.serve(element);
-      const answer = toHex(element.readAnswer(served.used));
-      const status = served.status === undefined ? null : statusName(served.status);
-      return { command, status, answer, ...(served.broken === undefined ? {} : { needs_reset: true }) };
+      const segments = segmentsOf(step);
+      const decoded = decodedOf(readablePart(segments));
+      const served = yield* ask({ op: 'control', segments });
+      const status = answerStatus(served.written);
+      const carriesLog =
+        (decoded?.command === 'PROG_LOAD' || decoded?.command === 'PROG_ARRAY_LOAD') &&
+        served.written.length > 9;
+      return {
+        command: decoded?.command ?? null,
+        status: status === undefined ? null : statusName(status),
+        answer: toHex(served.written),
+        ...(served.needs_reset ? { needs_reset: true } : {}),
+        ...(carriesLog ? { unfixed: ['insns_processed', 'log'] } : {}),
+      };
     }
     case 'packet': {
-      const fate = topology.fromUplink(bytesOf(step.frame, 'frame'), step.queue ?? 0);
-      const guest = fate.guest.flatMap((g) => (g.toStack === undefined ? [] : [toHex(g.toStack)]));
-      return { offload: fate.offload, guest, host: fate.toHost.map(toHex) };
+      const frame = bytesOf(step.frame, 'frame');
+      const bridge = session.bridge;
+      // The host's bridge forwards from the uplink to the tap (or filters: nothing runs), and
+      // sends out of the uplink what the tap gives back for it.
+      if (bridge !== undefined && bridge.forward('uplink', frame) !== 'tap')
+        return { offload: 'bypass', guest: [], host: [] };
+      const fate = yield* ask({ op: 'frame', queue: step.queue ?? 0, frame });
+      const host =
+        bridge === undefined ? fate.host : fate.host.filter((f) => bridge.forward('tap', f) === 'uplink');
+      return { offload: fate.offload, guest: fate.guest.map(toHex), host: host.map(toHex) };
     }
     case 'map':
-      return readMap(session, step.handle, step.key_size, step.value_size);
-    case 'reset': {
-      topology.device.reset();
-      topology.device.setFeatures(topology.device.offeredFeatures());
+      return yield* readMap(step.handle, step.key_size, step.value_size);
+    case 'reset':
+      yield* ask({ op: 'reset' });
+      yield* ask({ op: 'negotiate', features: session.offered });
       return {};
-    }
     case 'migrate':
-      if (step.phase === 'end') {
-        topology.device.finishMigration();
-        return { blocked: false };
-      }
-      try {
-        topology.device.startMigration();
-        if (step.phase === undefined) topology.device.finishMigration();
-        return { blocked: false };
-      } catch (error) {
-        if (error instanceof MigrationBlockedError) return { blocked: true };
-        throw error;
-      }
+      return yield* ask({ op: 'migrate', phase: step.phase ?? 'both' });
   }
 }
 
@@ -361,37 +447,154 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Schema-checks and replays a scenario file: one outcome per scenario; frames to `sink`, if given. */
-export function replayScenarioFile(document: unknown, sink?: PacketSink): VectorOutcome[] {
-  const errors = schemaErrors('scenarios.schema.json', document);
-  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
-  const file = document as ScenarioFile;
-  return file.scenarios.map((scenario) => {
-    const session = startSession(scenario.setup);
-    for (const [i, step] of scenario.steps.entries()) {
-      const produced = executeStep(session, step);
-      if (sink !== undefined && step.do === 'packet') {
-        const fate = produced as PacketExpect;
-        const where = `${scenario.name} step ${i}`;
-        sink.record(
-          'from-host',
-          parseHex(step.frame) ?? new Uint8Array(0),
-          `${where}: ${step.note} (offloaded program: ${fate.offload})`,
-        );
-        for (const f of fate.guest)
-          sink.record('to-guest', parseHex(f) ?? new Uint8Array(0), `${where}: delivered to the guest`);
-        for (const f of fate.host)
-          sink.record('to-host', parseHex(f) ?? new Uint8Array(0), `${where}: sent back toward the host`);
-      }
-      const got = canonicalJson(produced);
-      const want = canonicalJson(step.expect);
-      if (got !== want)
-        return {
-          name: scenario.name,
-          passed: false,
-          detail: `step ${i} (${step.do}: ${step.note}):\n   got  ${got}\n   want ${want}`,
-        };
+/** Printable ASCII, tab and newline ([dev-prog-log]). */
+const isLogText = (log: string) => /^[\t\n\x20-\x7e]*$/.test(log);
+
+/**
+ * Compares a PROG_LOAD or PROG_ARRAY_LOAD answer whose `insns_processed` and `log` the spec does
+ * not fix: every other byte must be as stated, the answer must decode strictly, and the log must
+ * follow [dev-prog-log]. Returns what is wrong, or undefined.
+ */
+function unfixedDifference(step: ControlStep, got: ControlExpect, caps: Caps): string | undefined {
+  const request = decodedOf(readablePart(segmentsOf(step)));
+  if (request === undefined || (request.command !== 'PROG_LOAD' && request.command !== 'PROG_ARRAY_LOAD'))
+    return 'unfixed fields on an answer that is not a program load';
+  const parse = (hex: string): ProgLoadResult | string => {
+    try {
+      const answer = decodeResult(request, bytesOf(hex, 'answer'));
+      const result = (answer as { result?: ProgLoadResult }).result;
+      return result ?? 'no result';
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
     }
-    return { name: scenario.name, passed: true, detail: `${scenario.steps.length} steps` };
-  });
+  };
+  const want = parse(step.expect.answer);
+  const have = parse(got.answer);
+  if (typeof have === 'string') return `the answer does not decode: ${have}`;
+  if (typeof want === 'string') return `the stated answer does not decode: ${want}`;
+  const fixed = (r: ProgLoadResult) => canonicalJson({ ...r, insns_processed: 0, log_len: 0, log: '' });
+  if (fixed(have) !== fixed(want)) return `result ${fixed(have)}, stated ${fixed(want)}`;
+  const room = Math.min(request.data.log_size, caps.max_log_size);
+  if (have.log.length > room)
+    return `log of ${have.log.length} bytes, at most ${room} allowed [dev-prog-log]`;
+  if (!isLogText(have.log))
+    return 'log holds bytes other than printable ASCII, tab and newline [dev-prog-log]';
+  return undefined;
+}
+
+/** Whether a step produced what its `expect` states (by the spec's rule for unfixed fields); what differs, if not. */
+function stepDifference(step: ScenarioStep, produced: object, caps: Caps): string | undefined {
+  if (step.do === 'control' && step.expect.unfixed !== undefined) {
+    const got = produced as ControlExpect;
+    const head = (e: ControlExpect) =>
+      canonicalJson({
+        command: e.command,
+        status: e.status,
+        needs_reset: e.needs_reset === true,
+        unfixed: e.unfixed,
+      });
+    if (head(got) !== head(step.expect)) return `got  ${head(got)}\n   want ${head(step.expect)}`;
+    return unfixedDifference(step, got, caps);
+  }
+  const got = canonicalJson(produced);
+  const want = canonicalJson(step.expect);
+  return got === want ? undefined : `got  ${got}\n   want ${want}`;
+}
+
+/** A step that did not produce what its vector states. */
+export interface StepFailure {
+  /** Its index in the scenario. */
+  readonly index: number;
+  /** Its kind. */
+  readonly do: ScenarioStep['do'];
+  /** Its note. */
+  readonly note: string;
+  /** The requirements it checks. */
+  readonly spec: readonly string[];
+  /** What differed. */
+  readonly detail: string;
+}
+
+/** The outcome of one scenario, with every step that failed (a scenario runs to its end). */
+export interface ScenarioOutcome extends VectorOutcome {
+  /** The failed steps, in order. */
+  readonly failures: readonly StepFailure[];
+  /** Why the scenario could not run at all (the device refused its setup), if it could not. */
+  readonly unsupported?: string;
+}
+
+/** Runs a scenario: every step, noting each that differs from the vector (and frames to `sink`). */
+function* runScenario(scenario: Scenario, sink: PacketSink | undefined): DeviceExchange<ScenarioOutcome> {
+  let session: ScenarioSession;
+  try {
+    session = yield* startSession(scenario.setup);
+  } catch (error) {
+    if (!(error instanceof DeviceError)) throw error;
+    const detail = `the device cannot take this setup: ${error.message}`;
+    return { name: scenario.name, passed: false, detail, failures: [], unsupported: detail };
+  }
+  const failures: StepFailure[] = [];
+  for (const [i, step] of scenario.steps.entries()) {
+    const produced = yield* executeStep(session, step);
+    if (sink !== undefined && step.do === 'packet')
+      recordFrames(sink, `${scenario.name} step ${i}`, step, produced);
+    const detail = stepDifference(step, produced, session.caps);
+    if (detail !== undefined)
+      failures.push({ index: i, do: step.do, note: step.note, spec: step.spec ?? [], detail });
+  }
+  const first = failures[0];
+  return {
+    name: scenario.name,
+    passed: first === undefined,
+    detail:
+      first === undefined
+        ? `${scenario.steps.length} steps`
+        : `step ${first.index} (${first.do}: ${first.note}):\n   ${first.detail}` +
+          (failures.length > 1 ? `\n   (and ${failures.length - 1} later steps)` : ''),
+    failures,
+  };
+}
+
+function recordFrames(sink: PacketSink, where: string, step: PacketStep, produced: object): void {
+  const fate = produced as PacketExpect;
+  sink.record(
+    'from-host',
+    parseHex(step.frame) ?? new Uint8Array(0),
+    `${where}: ${step.note} (offloaded program: ${fate.offload})`,
+  );
+  for (const f of fate.guest)
+    sink.record('to-guest', parseHex(f) ?? new Uint8Array(0), `${where}: delivered to the guest`);
+  for (const f of fate.host)
+    sink.record('to-host', parseHex(f) ?? new Uint8Array(0), `${where}: sent back toward the host`);
+}
+
+function checked(document: unknown): ScenarioFile | ScenarioOutcome[] {
+  const errors = schemaErrors('scenarios.schema.json', document);
+  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; '), failures: [] }];
+  return document as ScenarioFile;
+}
+
+/** Schema-checks and replays a scenario file on the reference: one outcome per scenario; frames to `sink`, if given. */
+export function replayScenarioFile(document: unknown, sink?: PacketSink): ScenarioOutcome[] {
+  const file = checked(document);
+  if (Array.isArray(file)) return file;
+  return file.scenarios.map((scenario) => runOnReference(runScenario(scenario, sink), new ReferenceDevice()));
+}
+
+/**
+ * Schema-checks and replays a scenario file on a device under test: one outcome per scenario, each
+ * listing every step that differs from the vector.
+ *
+ * @throws DeviceFailure when the device breaks the protocol (no reply in time, a malformed line).
+ */
+export async function replayScenarioFileOn(
+  document: unknown,
+  device: DeviceUnderTest,
+): Promise<ScenarioOutcome[]> {
+  const file = checked(document);
+  if (Array.isArray(file)) return file;
+  const outcomes: ScenarioOutcome[] = [];
+  for (const scenario of file.scenarios)
+    outcomes.push(await runOnDevice(runScenario(scenario, undefined), device));
+  return outcomes;
 }

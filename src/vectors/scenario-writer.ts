@@ -5,10 +5,15 @@
  *
  * @module
  */
-import { encodeRequest, toHex, type ControlRequest } from '../codec/index.js';
+import { encodeRequest, toHex, type Caps, type ControlRequest } from '../codec/index.js';
+import { defaultCaps, helperBitmap } from '../reference/device/device.js';
 import type { HookFate } from '../reference/tun/tap.js';
+import { ReferenceDevice } from '../harness/kit/reference-device.js';
+import type { DeviceReply, DeviceRequest } from '../harness/kit/device-protocol.js';
 import {
+  capsToScenario,
   executeStep,
+  runOnReference,
   startSession,
   type ControlExpect,
   type MapExpect,
@@ -19,6 +24,57 @@ import {
   type ScenarioStep,
   type SegmentSpec,
 } from './scenario-vectors.js';
+
+/** Capability changes from the reference device's defaults, as a scenario's author writes them. */
+export interface CapsOverrides {
+  /** `max_maps`. */
+  readonly max_maps?: number;
+  /** `max_entries`. */
+  readonly max_entries?: number;
+  /** `max_map_memory`, decimal. */
+  readonly max_map_memory?: string;
+  /** `max_insns`. */
+  readonly max_insns?: number;
+  /** `max_log_size`. */
+  readonly max_log_size?: number;
+  /** `max_batch`. */
+  readonly max_batch?: number;
+  /** `prog_features`. */
+  readonly prog_features?: number;
+  /** The helper ids advertised (replaces the default list). */
+  readonly helpers?: readonly number[];
+  /** The map types offered (replaces the default list). */
+  readonly map_types?: readonly number[];
+}
+
+/** The setting a scenario's author gives: changes to the defaults, which the file then holds whole. */
+export interface WriterSetup {
+  /** Capability changes. */
+  readonly caps?: CapsOverrides;
+  /** Receive queues (default 1). */
+  readonly queues?: number;
+  /** Frames arrive through the host's learning bridge from an uplink. */
+  readonly bridge?: boolean;
+}
+
+/** The reference device's default capabilities with an author's changes. */
+export function capsWith(overrides: CapsOverrides = {}, queues = 1): Caps {
+  const c = overrides;
+  return {
+    ...defaultCaps(3520, queues),
+    ...(c.max_maps === undefined ? {} : { max_maps: c.max_maps }),
+    ...(c.max_entries === undefined ? {} : { max_entries: c.max_entries }),
+    ...(c.max_map_memory === undefined ? {} : { max_map_memory: BigInt(c.max_map_memory) }),
+    ...(c.max_insns === undefined ? {} : { max_insns: c.max_insns }),
+    ...(c.max_log_size === undefined ? {} : { max_log_size: c.max_log_size }),
+    ...(c.max_batch === undefined ? {} : { max_batch: c.max_batch }),
+    ...(c.prog_features === undefined ? {} : { prog_features: c.prog_features }),
+    ...(c.helpers === undefined ? {} : { helpers: helperBitmap(c.helpers) }),
+    ...(c.map_types === undefined
+      ? {}
+      : { map_types: c.map_types.reduce((bits, type) => bits | (1n << BigInt(type)), 0n) }),
+  };
+}
 
 /** Thrown when a step's outcome is not what its author stated. */
 export class ScenarioAssertionError extends Error {
@@ -42,23 +98,34 @@ export interface ControlOptions {
 
 /** Builds one scenario step by step. */
 export class ScenarioWriter {
+  private readonly device = new ReferenceDevice();
   private readonly session: ScenarioSession;
   private readonly steps: ScenarioStep[] = [];
+  /** The setting the file holds: the whole capability set. */
+  readonly setup: ScenarioSetup;
 
   /**
    * @param name - the scenario's name
    * @param description - what it shows
-   * @param setup - the setting it starts from
+   * @param authored - the setting it starts from, as changes to the reference's defaults
    */
   constructor(
     /** The scenario's name. */
     readonly name: string,
     /** What it shows. */
     readonly description: string,
-    /** The setting it starts from. */
-    readonly setup: ScenarioSetup = {},
+    authored: WriterSetup = {},
   ) {
-    this.session = startSession(setup);
+    this.setup = {
+      caps: capsToScenario(capsWith(authored.caps, authored.queues)),
+      ...(authored.queues === undefined ? {} : { queues: authored.queues }),
+      ...(authored.bridge === undefined ? {} : { bridge: authored.bridge }),
+    };
+    this.session = this.run(startSession(this.setup));
+  }
+
+  private run<T>(exchange: Generator<DeviceRequest, T, DeviceReply>): T {
+    return runOnReference(exchange, this.device);
   }
 
   /**
@@ -82,7 +149,7 @@ export class ScenarioWriter {
       ...(options.segments === undefined ? {} : { segments: options.segments }),
       expect: { command: null, status: null, answer: '' } as ControlExpect,
     };
-    const got = executeStep(this.session, step) as ControlExpect;
+    const got = this.run(executeStep(this.session, step)) as ControlExpect;
     if (got.status !== status)
       throw new ScenarioAssertionError(
         this.name,
@@ -110,7 +177,7 @@ export class ScenarioWriter {
       ...(options.queue === undefined ? {} : { queue: options.queue }),
       expect: { offload: 'bypass', guest: [], host: [] } as PacketExpect,
     };
-    const got = executeStep(this.session, step) as PacketExpect;
+    const got = this.run(executeStep(this.session, step)) as PacketExpect;
     if (got.offload !== offload)
       throw new ScenarioAssertionError(this.name, note, `verdict ${got.offload}, stated ${offload}`);
     this.steps.push({ ...step, expect: got });
@@ -135,7 +202,7 @@ export class ScenarioWriter {
       value_size: valueSize,
       expect: { entries: [] } as MapExpect,
     };
-    const got = executeStep(this.session, step) as MapExpect;
+    const got = this.run(executeStep(this.session, step)) as MapExpect;
     const problem = check(got);
     if (problem !== undefined) throw new ScenarioAssertionError(this.name, note, problem);
     this.steps.push({ ...step, expect: got });
@@ -145,7 +212,7 @@ export class ScenarioWriter {
   /** A device reset (and renegotiation). */
   reset(note: string, spec?: readonly string[]): void {
     const step = { do: 'reset' as const, note, ...(spec === undefined ? {} : { spec }), expect: {} };
-    executeStep(this.session, step);
+    this.run(executeStep(this.session, step));
     this.steps.push(step);
   }
 
@@ -158,7 +225,7 @@ export class ScenarioWriter {
       ...(phase === undefined ? {} : { phase }),
       expect: { blocked },
     };
-    const got = executeStep(this.session, step) as { blocked: boolean };
+    const got = this.run(executeStep(this.session, step)) as { blocked: boolean };
     if (got.blocked !== blocked)
       throw new ScenarioAssertionError(this.name, note, `blocked ${got.blocked}, stated ${blocked}`);
     this.steps.push(step);

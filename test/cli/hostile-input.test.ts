@@ -13,6 +13,7 @@ function run(...argv: string[]): { code: number; stdout: string; stderr: string 
   let stdout = '';
   let stderr = '';
   const code = main(argv, { stdout: (t) => (stdout += t + '\n'), stderr: (t) => (stderr += t + '\n') });
+  if (typeof code !== 'number') throw new Error('an asynchronous subcommand: await its exit code');
   return { code, stdout, stderr };
 }
 

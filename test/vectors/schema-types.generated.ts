@@ -65,9 +65,13 @@ export namespace SchemaScenarioFileTypes {
           status: StatusName | null;
           answer: Hex;
           /**
-           * The element broke the virtqueue's rules: the device set DEVICE_NEEDS_RESET and answers nothing until reset ([dev-wire-broken]).
+           * The device status has DEVICE_NEEDS_RESET set after this element: it broke the virtqueue's rules, or came after one that did, and the device answers nothing until reset ([dev-wire-broken]).
            */
           needs_reset?: true;
+          /**
+           * Fields of a PROG_LOAD or PROG_ARRAY_LOAD result the spec does not fix, compared by the spec's rule instead of byte for byte: insns_processed (any value) and log (printable ASCII, tab and newline, at most min(log_size, max_log_size) bytes, [dev-prog-log]); every other byte of the answer is compared exactly, and the answer must decode strictly.
+           */
+          unfixed?: ('insns_processed' | 'log')[];
         };
       }
     | {
@@ -157,18 +161,25 @@ export namespace SchemaScenarioFileTypes {
        */
       bridge?: boolean;
       /**
-       * Changes to the reference device's default capabilities.
+       * The device's whole capability set, in the JSON form of the CAPS_GET result (section X.6; le64 fields as decimal strings, the helper bitmap as hex): what the device under test is started with and what its CAPS_GET returns, byte for byte. The codec's strict decoder checks the rest (defined bits, minimums).
        */
-      caps?: {
-        max_maps?: number;
-        max_entries?: number;
-        max_map_memory?: string;
-        max_insns?: number;
-        max_log_size?: number;
-        max_batch?: number;
-        prog_features?: number;
-        helpers?: number[];
-        map_types?: number[];
+      caps: {
+        max_maps: number;
+        max_entries: number;
+        max_map_memory: string;
+        max_key_size: number;
+        max_value_size: number;
+        max_insns: number;
+        max_log_size: number;
+        map_types: string;
+        isa_groups: number;
+        prog_features: number;
+        xdp_headroom: number;
+        max_frame_len: number;
+        max_batch: number;
+        helpers: string;
+        percpu_slots: number;
+        verify_mode: number;
       };
     };
     /**

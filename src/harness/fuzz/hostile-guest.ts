@@ -41,6 +41,7 @@ import {
   decodeRequest,
   decodeResult,
   encodeRequest,
+  writableSize,
   nameOf,
   parseHex,
   toHex,
@@ -56,15 +57,16 @@ import {
 } from '../../codec/index.js';
 import type { DeviceCaps } from '../../reference/device/caps.js';
 import { defaultCaps } from '../../reference/device/device.js';
+import { referenceUnderTest, type DeviceUnderTest } from '../kit/device-under-test.js';
+import type { DeviceReply, ElementSegment } from '../kit/device-protocol.js';
 import { assemble } from '../../reference/ebpf/asm.js';
 import { OFFLOAD_POOL } from '../../reference/ebpf/samples.js';
 import { programNeeds, rewriteMapRefs } from '../../reference/ebpf/needs.js';
 import { wireValueSize } from '../../reference/ebpf/maps.js';
-import { Topology } from '../../reference/topology.js';
 import { LIMITS_CAPS, LimitsAttack, RESOURCE_BOUNDS, heldBytes } from './limits-attack.js';
 import { randomFrame } from '../packets.js';
 import { Rng, sessionSeed } from '../rng.js';
-import { ControlElement, FramingError, writableRoomFor } from '../../reference/virtqueue/element.js';
+import { FramingError, writableRoomFor } from '../../reference/virtqueue/element.js';
 import { VECTORS_DIR } from '../../vectors/schema.js';
 
 /** One failed check. */
@@ -79,6 +81,8 @@ export interface FuzzFailure {
   readonly detail: string;
   /** The device-readable bytes of the element, hex. */
   readonly request: string;
+  /** The requirements the failed check stands for. */
+  readonly requirements: readonly string[];
 }
 
 /** What one session did. */
@@ -141,16 +145,14 @@ interface Framing {
   readonly trailingReadable?: Uint8Array;
 }
 
-function elementOf(f: Framing): ControlElement {
-  const writable = f.writable.map((n) => ({ bytes: new Uint8Array(n), deviceWritable: true }));
-  return new ControlElement([
-    ...f.readable.map((b) => ({ bytes: b.slice(), deviceWritable: false })),
+function segmentsOf(f: Framing): ElementSegment[] {
+  const writable = f.writable.map((n): ElementSegment => ({ writable: n }));
+  return [
+    ...f.readable.map((b): ElementSegment => ({ readable: b })),
     ...writable.slice(0, 1),
-    ...(f.trailingReadable === undefined
-      ? []
-      : [{ bytes: f.trailingReadable.slice(), deviceWritable: false }]),
+    ...(f.trailingReadable === undefined ? [] : [{ readable: f.trailingReadable }]),
     ...writable.slice(1),
-  ]);
+  ];
 }
 
 /** The guest's view: handles it was given, with sizes, and what it wrote. */
@@ -472,12 +474,35 @@ const STATUS_VALUES = new Set<number>(Object.values(XdpStatus));
  */
 export type FuzzMode = 'mixed' | 'limits';
 
+/**
+ * The two instances a session drives, started afresh by each session: the reference in this
+ * process unless given (the conformance kit gives two processes of the device under test).
+ */
+export interface FuzzTwins {
+  /** The first instance: its state is what the deeper checks inspect. */
+  readonly a: DeviceUnderTest;
+  /** The second, started with another host-identifier variant. */
+  readonly b: DeviceUnderTest;
+  /**
+   * Whether the instances run in this process, so that the heap check measures them (the limits
+   * mode's `heap`; a device in another process is checked by time alone).
+   */
+  readonly inProcess: boolean;
+}
+
 /** Options of a session. */
 export interface SessionOptions {
   /** What the session aims at (default `mixed`). */
   readonly mode?: FuzzMode;
   /** Stop early, between messages, once `Date.now()` passes this (a campaign's time budget). */
   readonly deadline?: number;
+  /** The instances to drive (default: two reference devices in this process). */
+  readonly twins?: FuzzTwins;
+  /**
+   * Check on the wire alone, without the `introspect` extension (the default when instance `a`
+   * does not offer it): `reject-unchanged` and `limits` are then not checked.
+   */
+  readonly wireOnly?: boolean;
 }
 
 /**
@@ -502,6 +527,26 @@ export type FuzzCheck =
   | 'command-time'
   | 'harness';
 
+/** The requirements each check stands for, which a failure names. */
+export const FUZZ_CHECK_REQUIREMENTS: Readonly<Record<FuzzCheck, readonly string[]>> = {
+  exception: ['dev-status-internal'],
+  'twin-frame': ['dev-dp-hook', 'dev-map-handle'],
+  'twin-answer': ['dev-map-handle', 'dev-caps-static'],
+  'status-defined': ['dev-status-defined'],
+  ack: ['dev-wire-ack-status'],
+  'prog-limit': ['dev-prog-limit'],
+  'answer-decodes': ['dev-wire-result-len', 'dev-wire-reserved-result'],
+  'malformed-status': ['dev-wire-malformed'],
+  'short-answer': ['dev-wire-writable-short'],
+  'broken-element': ['dev-wire-broken'],
+  'reject-unchanged': ['dev-wire-reject-unchanged'],
+  limits: ['dev-caps-enforced'],
+  'update-lost': ['dev-map-types-linux'],
+  heap: ['dev-resource-bounded'],
+  'command-time': ['dev-resource-bounded'],
+  harness: [],
+};
+
 /** Thrown by a check inside a session: ends the session with this failure. */
 class CheckFailed extends Error {
   constructor(
@@ -516,6 +561,9 @@ class CheckFailed extends Error {
 interface Served {
   readonly answerA: Uint8Array;
   readonly answerB: Uint8Array;
+  /** Whether each needs a reset after it. */
+  readonly needsResetA: boolean;
+  readonly needsResetB: boolean;
   /** The faster of the twins' times, in ms. */
   readonly elapsedMs: number;
 }
@@ -535,10 +583,14 @@ class HostileGuestSession {
   private readonly rng: Rng;
   private readonly limits: boolean;
   private readonly caps: DeviceCaps;
-  private readonly a: Topology;
-  private readonly b: Topology;
+  private readonly a: DeviceUnderTest;
+  private readonly b: DeviceUnderTest;
+  /** Whether the `introspect` checks run. */
+  private readonly introspect: boolean;
+  private readonly inProcess: boolean;
+  private offered = 0n;
   private readonly attack: LimitsAttack | undefined;
-  private readonly heapBase: number;
+  private heapBase = 0;
   private heapPeak = 0;
   private readonly slowestMs: Record<string, number> = {};
   private readonly view: GuestView;
@@ -565,27 +617,43 @@ class HostileGuestSession {
       tainted: new Set(),
       entries: new Map(),
     };
-    this.a = new Topology({ caps: this.caps, seed: 1 });
-    this.b = new Topology({ caps: this.caps, seed: 1, hostOffset: 1000 + (seed % 97) });
-    for (const t of [this.a, this.b]) t.device.setFeatures(t.device.offeredFeatures());
+    const twins = options.twins ?? { a: referenceUnderTest(), b: referenceUnderTest(), inProcess: true };
+    this.a = twins.a;
+    this.b = twins.b;
+    this.inProcess = twins.inProcess;
+    this.introspect = options.wireOnly !== true && twins.a.hello.extensions.includes('introspect');
     this.attack = this.limits ? new LimitsAttack(this.caps) : undefined;
-    this.heapBase = this.limits ? heldBytes() : 0;
+  }
+
+  /** Both twins afresh with the session's capabilities, their offer negotiated. */
+  private async start(): Promise<void> {
+    const variants: [DeviceUnderTest, number][] = [
+      [this.a, 0],
+      [this.b, 1 + (this.seed % 97)],
+    ];
+    for (const [twin, host_variant] of variants) {
+      const { features } = await twin.request({ op: 'start', caps: this.caps, queues: 1, host_variant });
+      this.offered = features;
+      await twin.request({ op: 'negotiate', features });
+    }
+    if (this.limits && this.inProcess) this.heapBase = heldBytes();
   }
 
   /** Runs the session to its end or its first failure. */
-  run(): SessionReport {
+  async run(): Promise<SessionReport> {
     try {
+      await this.start();
       for (; this.index < this.messages; this.index++) {
         if (this.pastDeadline()) {
           this.messages = this.index;
           break;
         }
         // Frames and resets are steps between messages: they do not count as one.
-        if (!this.step()) this.index--;
+        if (!(await this.step())) this.index--;
       }
       this.index = this.messages - 1;
-      this.checkUpdatesKept();
-      if (this.limits) this.checkHeap();
+      await this.checkUpdatesKept();
+      if (this.limits) await this.checkHeap();
     } catch (error) {
       if (error instanceof CheckFailed) return this.failure(error.check, error.detail);
       // A fault of the generator or of a check, not of the device: still reported with its seed.
@@ -603,7 +671,14 @@ class HostileGuestSession {
       messages: this.index + 1,
       frames: this.frames,
       statuses: this.statuses,
-      failure: { session: this.seed, message: this.index, check, detail, request: toHex(this.request) },
+      failure: {
+        session: this.seed,
+        message: this.index,
+        check,
+        detail,
+        request: toHex(this.request),
+        requirements: FUZZ_CHECK_REQUIREMENTS[check],
+      },
     };
   }
 
@@ -613,7 +688,7 @@ class HostileGuestSession {
   }
 
   /** One step, drawn from the session's Rng; whether it was a control element (a message). */
-  private step(): boolean {
+  private async step(): Promise<boolean> {
     const rng = this.rng;
     const roll = this.limits
       ? rng.chance(0.03)
@@ -623,33 +698,33 @@ class HostileGuestSession {
           : 10 + rng.int(90)
       : rng.int(100);
     if (roll < 8) {
-      this.frameStep();
+      await this.frameStep();
       return false;
     }
     if (roll === 8 && rng.chance(0.2)) {
-      this.resetStep();
+      await this.resetStep();
       return false;
     }
-    this.controlStep(roll);
+    await this.controlStep(roll);
     return true;
   }
 
   /** A frame from the host through both twins: they must treat it alike. */
-  private frameStep(): void {
-    const f = randomFrame(this.rng);
-    const fa = this.a.fromHost(f.slice());
-    const fb = this.b.fromHost(f.slice());
+  private async frameStep(): Promise<void> {
+    const frame = randomFrame(this.rng);
+    const fa = await this.a.request({ op: 'frame', queue: 0, frame });
+    const fb = await this.b.request({ op: 'frame', queue: 0, frame });
     this.frames++;
-    const show = (x: typeof fa) =>
-      `${x.offload} ${x.guest.map((g) => toHex(g.delivered)).join(',')} ${x.toHost.map(toHex).join(',')}`;
+    const show = (x: DeviceReply<'frame'>) =>
+      `${x.offload} ${x.guest.map(toHex).join(',')} ${x.host.map(toHex).join(',')}`;
     if (show(fa) !== show(fb)) throw new CheckFailed('twin-frame', `${show(fa)} vs ${show(fb)}`);
   }
 
   /** A device reset of both twins (and renegotiation): the guest forgets what it knew. */
-  private resetStep(): void {
-    for (const t of [this.a, this.b]) {
-      t.device.reset();
-      t.device.setFeatures(t.device.offeredFeatures());
+  private async resetStep(): Promise<void> {
+    for (const twin of [this.a, this.b]) {
+      await twin.request({ op: 'reset' });
+      await twin.request({ op: 'negotiate', features: this.offered });
     }
     this.view.handles.clear();
     this.view.written.clear();
@@ -658,7 +733,7 @@ class HostileGuestSession {
   }
 
   /** One control element served by both twins, and every check of its answer. */
-  private controlStep(roll: number): void {
+  private async controlStep(roll: number): Promise<void> {
     const { request, decoded, structured } = this.draw(roll);
     this.request = request;
     // The attack's frames are mostly what a driver gives: its point is the limits, not framing.
@@ -666,11 +741,11 @@ class HostileGuestSession {
       this.limits && this.rng.chance(0.9)
         ? { readable: [request], writable: [Math.min(writableRoomFor(request), MAX_WRITABLE)] }
         : frame(this.rng, request, !this.limits);
-    const before = this.sampledSnapshot();
-    const served = this.serveOnTwins(framing);
+    const before = await this.sampledSnapshot();
+    const served = await this.serveOnTwins(framing);
     if (this.checkBroken(framing, served)) {
-      this.checkRefusedUnchanged(before);
-      this.resetStep();
+      await this.checkRefusedUnchanged(before);
+      await this.resetStep();
       return;
     }
     this.checkCommandTime(decoded, served.elapsedMs);
@@ -681,13 +756,14 @@ class HostileGuestSession {
     // A receive-filter command accepted (ack OK alone, which checkWellFormed allows only for
     // that class) changed the filter as it should.
     const filterSet = served.answerA.length === 1 && served.answerA[0] === VIRTIO_NET_OK;
-    if (status !== XdpStatus.OK && !filterSet) this.checkRefusedUnchanged(before);
+    if (status !== XdpStatus.OK && !filterSet) await this.checkRefusedUnchanged(before);
     else if (decoded !== undefined && result !== undefined)
       track(decoded, result, this.view, this.limits ? 64 : Infinity);
-    if (structured && decoded !== undefined) this.informAttack(decoded, status, result);
-    this.checkWithinLimits();
-    if (this.index % 64 === 63) this.checkUpdatesKept();
-    if (this.limits && this.index % 1024 === 1023) this.checkHeap();
+    const usage = this.introspect ? await this.a.request({ op: 'usage' }) : undefined;
+    if (structured && decoded !== undefined) this.informAttack(decoded, status, result, usage);
+    if (usage !== undefined) this.checkWithinLimits(usage);
+    if (this.index % 64 === 63) await this.checkUpdatesKept();
+    if (this.limits && this.index % 1024 === 1023) await this.checkHeap();
   }
 
   /** The next element: the attack's, a structured request, or a mutant of a golden vector. */
@@ -715,32 +791,38 @@ class HostileGuestSession {
    * snapshot lists every element: with the attack's large maps it is taken now and then, the less
    * often the more the maps hold (on average some 16 KiB of text per message).
    */
-  private sampledSnapshot(): string | undefined {
-    const mapMemory = Number(this.a.device.usage().mapMemory);
+  private async sampledSnapshot(): Promise<string | undefined> {
+    if (!this.introspect) return undefined;
+    const mapMemory = this.limits ? Number((await this.a.request({ op: 'usage' })).map_memory) : 0;
     const sampled = !this.limits || mapMemory < 65536 || this.rng.chance(Math.min(1 / 64, 8192 / mapMemory));
-    return sampled ? this.a.device.snapshot() : undefined;
+    return sampled ? (await this.a.request({ op: 'snapshot' })).state : undefined;
   }
 
   /** Check `exception`: both twins serve the element without throwing. */
-  private serveOnTwins(framing: Framing): Served {
-    const ea = elementOf(framing);
-    const eb = elementOf(framing);
-    let usedA: number;
-    let usedB: number;
+  private async serveOnTwins(framing: Framing): Promise<Served> {
+    const segments = segmentsOf(framing);
+    let ra: DeviceReply<'control'>;
+    let rb: DeviceReply<'control'>;
     let elapsedMs: number;
     try {
       // Both twins serve the same element on the same state: the faster of the two is the
       // command's time, so one collector pause cannot make a command look slow.
       const start = performance.now();
-      usedA = this.a.device.serve(ea).used;
+      ra = await this.a.request({ op: 'control', segments });
       const between = performance.now();
-      usedB = this.b.device.serve(eb).used;
+      rb = await this.b.request({ op: 'control', segments });
       elapsedMs = Math.min(between - start, performance.now() - between);
     } catch (error) {
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       throw new CheckFailed('exception', detail);
     }
-    return { answerA: ea.readAnswer(usedA), answerB: eb.readAnswer(usedB), elapsedMs };
+    return {
+      answerA: ra.written,
+      answerB: rb.written,
+      needsResetA: ra.needs_reset,
+      needsResetB: rb.needs_reset,
+      elapsedMs,
+    };
   }
 
   /**
@@ -749,12 +831,13 @@ class HostileGuestSession {
    */
   private checkBroken(framing: Framing, served: Served): boolean {
     const expected = isBroken(framing);
-    for (const t of [this.a, this.b]) {
-      const reason = t.device.needsReset;
-      if ((reason !== undefined) !== expected)
+    for (const needsReset of [served.needsResetA, served.needsResetB]) {
+      if (needsReset !== expected)
         throw new CheckFailed(
           'broken-element',
-          expected ? 'a broken element did not set DEVICE_NEEDS_RESET' : `a good element did: ${reason}`,
+          expected
+            ? 'a broken element did not set DEVICE_NEEDS_RESET'
+            : 'a good element set DEVICE_NEEDS_RESET',
         );
     }
     if (expected && served.answerA.length > 0)
@@ -824,9 +907,9 @@ class HostileGuestSession {
   }
 
   /** Check `reject-unchanged`: a refused command (or one without a status) changed nothing. */
-  private checkRefusedUnchanged(before: string | undefined): void {
+  private async checkRefusedUnchanged(before: string | undefined): Promise<void> {
     if (before === undefined) return;
-    const after = this.a.device.snapshot();
+    const after = (await this.a.request({ op: 'snapshot' })).state;
     if (after !== before) throw new CheckFailed('reject-unchanged', firstDifference(before, after));
   }
 
@@ -835,6 +918,7 @@ class HostileGuestSession {
     decoded: ControlRequest,
     status: number | undefined,
     result: ControlResult | undefined,
+    usage: DeviceReply<'usage'> | undefined,
   ): void {
     const attack = this.attack;
     if (attack === undefined) return;
@@ -844,22 +928,25 @@ class HostileGuestSession {
     if (decoded.command === 'MAP_UPDATE') attack.updated(status);
     if (decoded.command === 'MAP_GET_NEXT_KEY')
       attack.walked(ok && isAnswerTo(result, 'MAP_GET_NEXT_KEY') ? resultOf(result).next_key : undefined);
-    attack.usage(this.a.device.usage().mapMemory);
+    if (usage !== undefined) attack.usage(usage.map_memory);
   }
 
   /** Check `limits`: the offloaded state stays within the advertised limits. */
-  private checkWithinLimits(): void {
-    const usage = this.a.device.usage();
+  private checkWithinLimits(usage: DeviceReply<'usage'>): void {
     const caps = this.caps;
-    if (usage.maps > caps.max_maps || usage.mapMemory > caps.max_map_memory || usage.insnCnt > caps.max_insns)
-      throw new CheckFailed('limits', JSON.stringify({ ...usage, mapMemory: String(usage.mapMemory) }));
+    if (
+      usage.maps > caps.max_maps ||
+      usage.map_memory > caps.max_map_memory ||
+      usage.insn_cnt > caps.max_insns
+    )
+      throw new CheckFailed('limits', JSON.stringify({ ...usage, map_memory: String(usage.map_memory) }));
   }
 
   /**
    * Check `update-lost`: every acknowledged update the guest still expects, read back over the
    * wire (in the limits attack, whose maps are large, the 64 latest of each map: all it keeps).
    */
-  private checkUpdatesKept(): void {
+  private async checkUpdatesKept(): Promise<void> {
     for (const [handle, entries] of this.view.written) {
       const sizes = this.view.handles.get(handle);
       if (sizes === undefined || this.view.tainted.has(handle)) continue;
@@ -873,8 +960,11 @@ class HostileGuestSession {
             key: parseHex(keyHex) as Uint8Array,
           },
         };
-        const element = ControlElement.forControlRequest(lookup);
-        const answer = element.readResult(lookup, this.a.device.serve(element).used);
+        const { written } = await this.a.request({
+          op: 'control',
+          segments: [{ readable: encodeRequest(lookup) }, { writable: writableSize(lookup) }],
+        });
+        const answer = decodeResult(lookup, written);
         const got =
           answer.status === XdpStatus.OK ? toHex(resultOf(answer).value) : `status ${answer.status}`;
         if (got !== valueHex)
@@ -887,10 +977,13 @@ class HostileGuestSession {
   }
 
   /** Check `heap` (limits mode): heap held beyond the start, against twice both twins' accounted memory. */
-  private checkHeap(): void {
+  private async checkHeap(): Promise<void> {
+    if (!this.inProcess || !this.introspect) return;
     const held = heldBytes() - this.heapBase;
     this.heapPeak = Math.max(this.heapPeak, held);
-    const accounted = Number(this.a.device.usage().mapMemory + this.b.device.usage().mapMemory);
+    const ua = await this.a.request({ op: 'usage' });
+    const ub = await this.b.request({ op: 'usage' });
+    const accounted = Number(ua.map_memory + ub.map_memory);
     const bound = RESOURCE_BOUNDS.heapPerAccountedByte * accounted + RESOURCE_BOUNDS.heapConstant;
     if (held > bound)
       throw new CheckFailed('heap', `${held} bytes held for ${accounted} accounted (bound ${bound})`);
@@ -903,7 +996,7 @@ export function fuzzSession(
   length: number,
   corpus: readonly Uint8Array[],
   options: SessionOptions = {},
-): SessionReport {
+): Promise<SessionReport> {
   return new HostileGuestSession(seed, length, corpus, options).run();
 }
 
@@ -1024,6 +1117,10 @@ export interface CampaignOptions {
   readonly sessionLength?: number;
   /** What the sessions aim at (default `mixed`). */
   readonly mode?: FuzzMode;
+  /** The instances every session drives (default: two reference devices in this process). */
+  readonly twins?: FuzzTwins;
+  /** Check on the wire alone (see {@link SessionOptions.wireOnly}). */
+  readonly wireOnly?: boolean;
   /** Called after each session with the running totals (the caller decides how often to show them). */
   readonly progress?: (messages: number, elapsedMs: number) => void;
 }
@@ -1033,11 +1130,11 @@ export interface CampaignOptions {
  *
  * @example
  * ```ts
- * const report = fuzzCampaign({ seed: 7, messages: 2000 });
+ * const report = await fuzzCampaign({ seed: 7, messages: 2000 });
  * console.log(report.messages, report.failures.length); // 2000 0
  * ```
  */
-export function fuzzCampaign(options: CampaignOptions): CampaignReport {
+export async function fuzzCampaign(options: CampaignOptions): Promise<CampaignReport> {
   const corpus = loadCorpus();
   const start = Date.now();
   const mode = options.mode ?? 'mixed';
@@ -1048,13 +1145,16 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
   let messages = 0;
   let frames = 0;
   let sessions = 0;
+  const failures: FuzzFailure[] = [];
   const timeUp = () => options.seconds !== undefined && Date.now() - start >= options.seconds * 1000;
   const enough = () => options.messages !== undefined && messages >= options.messages;
   while (!timeUp() && !enough()) {
     const want = options.messages === undefined ? length : Math.min(length, options.messages - messages);
-    const report = fuzzSession(sessionSeed(options.seed, sessions), want, corpus, {
+    const report = await fuzzSession(sessionSeed(options.seed, sessions), want, corpus, {
       mode,
       ...(options.seconds === undefined ? {} : { deadline: start + options.seconds * 1000 }),
+      ...(options.twins === undefined ? {} : { twins: options.twins }),
+      ...(options.wireOnly === undefined ? {} : { wireOnly: options.wireOnly }),
     });
     heapPeak = Math.max(heapPeak, report.heapPeak ?? 0);
     for (const [k, v] of Object.entries(report.slowestMs ?? {}))
@@ -1063,16 +1163,10 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
     messages += report.messages;
     frames += report.frames;
     for (const [k, v] of Object.entries(report.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-    if (report.failure !== undefined)
-      return {
-        messages,
-        frames,
-        sessions,
-        elapsedMs: Date.now() - start,
-        statuses,
-        failures: [report.failure],
-        ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
-      };
+    if (report.failure !== undefined) {
+      failures.push(report.failure);
+      break;
+    }
     options.progress?.(messages, Date.now() - start);
     if (options.seconds === undefined && options.messages === undefined) break;
   }
@@ -1082,7 +1176,7 @@ export function fuzzCampaign(options: CampaignOptions): CampaignReport {
     sessions,
     elapsedMs: Date.now() - start,
     statuses,
-    failures: [],
+    failures,
     ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
   };
 }

@@ -12,8 +12,8 @@ import { encodeFailure, XdpStatus } from '../../../src/codec/index.js';
 
 const FUZZ_MESSAGES = Number(process.env.FUZZ_MESSAGES ?? '20000');
 
-test('a short hostile-guest campaign finds nothing [dev-wire-reject-unchanged] [dev-caps-enforced] [dev-map-handle]', () => {
-  const report = fuzzCampaign({ seed: Number(process.env.FUZZ_SEED ?? '1'), messages: FUZZ_MESSAGES });
+test('a short hostile-guest campaign finds nothing [dev-wire-reject-unchanged] [dev-caps-enforced] [dev-map-handle]', async () => {
+  const report = await fuzzCampaign({ seed: Number(process.env.FUZZ_SEED ?? '1'), messages: FUZZ_MESSAGES });
   assert.deepEqual(report.failures, []);
   assert.equal(report.messages, FUZZ_MESSAGES);
   // The campaign reaches the device's refusals, not only its decoder.
@@ -31,14 +31,14 @@ test('a short hostile-guest campaign finds nothing [dev-wire-reject-unchanged] [
     assert.ok((report.statuses[status] ?? 0) > 0, `no ${status} answer in the campaign`);
 });
 
-test('a session replays exactly from its seed', () => {
+test('a session replays exactly from its seed', async () => {
   const corpus = loadCorpus();
   const seed = sessionSeed(42, 3);
-  assert.deepEqual(fuzzSession(seed, 300, corpus), fuzzSession(seed, 300, corpus));
+  assert.deepEqual(await fuzzSession(seed, 300, corpus), await fuzzSession(seed, 300, corpus));
   assert.notEqual(sessionSeed(42, 3), sessionSeed(42, 4));
 });
 
-test('a device whose refusal changes state is caught, and the failure names a replayable session', (t) => {
+test('a device whose refusal changes state is caught, and the failure names a replayable session', async (t) => {
   // A table that consumes a handle when it refuses a map for the count limit.
   const original = Object.getOwnPropertyDescriptor(DeviceMaps.prototype, 'create');
   assert.ok(original?.value !== undefined);
@@ -52,17 +52,17 @@ test('a device whose refusal changes state is caught, and the failure names a re
       return outcome;
     },
   });
-  const report = fuzzCampaign({ seed: 5, messages: 20000 });
+  const report = await fuzzCampaign({ seed: 5, messages: 20000 });
   const failure = report.failures[0];
   assert.ok(failure !== undefined, 'the broken device went unnoticed');
   assert.match(failure.check, /reject-unchanged|limits/);
-  const replayed = fuzzSession(failure.session, failure.message + 1, loadCorpus());
+  const replayed = await fuzzSession(failure.session, failure.message + 1, loadCorpus());
   assert.deepEqual(replayed.failure, failure);
 });
 
-test('xdp-offload fuzz prints the rate and "0 failures"', () => {
+test('xdp-offload fuzz prints the rate and "0 failures"', async () => {
   let stdout = '';
-  const code = main(['fuzz', '--messages', '1500', '--seed', '3'], {
+  const code = await main(['fuzz', '--messages', '1500', '--seed', '3'], {
     stdout: (s) => (stdout += `${s}\n`),
     stderr: () => undefined,
   });
@@ -72,7 +72,7 @@ test('xdp-offload fuzz prints the rate and "0 failures"', () => {
   assert.equal(main(['fuzz', '--seed', 'x'], { stdout: () => undefined, stderr: () => undefined }), 2);
 });
 
-test('a device that answers a broken element instead of needing a reset is caught [dev-wire-broken]', (t) => {
+test('a device that answers a broken element instead of needing a reset is caught [dev-wire-broken]', async (t) => {
   // The device as it was before [dev-wire-broken]: a readable buffer after a writable one is
   // answered EINVAL, like a malformed part.
   const original = Object.getOwnPropertyDescriptor(OffloadDevice.prototype, 'serve');
@@ -90,6 +90,6 @@ test('a device that answers a broken element instead of needing a reset is caugh
       return serve.call(this, element);
     },
   });
-  const report = fuzzCampaign({ seed: 1, messages: 20000 });
+  const report = await fuzzCampaign({ seed: 1, messages: 20000 });
   assert.equal(report.failures[0]?.check, 'broken-element');
 });

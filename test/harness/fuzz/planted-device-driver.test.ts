@@ -13,8 +13,8 @@ import { LIES, lyingCampaign, type LyingFailure } from '../../../src/harness/fuz
 import { RESOURCE_BOUNDS } from '../../../src/harness/fuzz/limits-attack.js';
 import { DEVICE_BUGS, DRIVER_BUGS, plant } from '../../../scripts/planted-bugs.js';
 
-test('a limits-attack session finds nothing and stays within the heap bound [dev-resource-bounded] [dev-caps-enforced]', () => {
-  const report = fuzzSession(7, 6000, loadCorpus(), { mode: 'limits' });
+test('a limits-attack session finds nothing and stays within the heap bound [dev-resource-bounded] [dev-caps-enforced]', async () => {
+  const report = await fuzzSession(7, 6000, loadCorpus(), { mode: 'limits' });
   assert.equal(report.failure, undefined, report.failure?.detail);
   assert.equal(report.messages, 6000);
   assert.ok(report.heapPeak !== undefined && report.heapPeak < RESOURCE_BOUNDS.heapConstant + 32 * 2 ** 20);
@@ -36,7 +36,7 @@ for (const [name, bug] of Object.entries(DEVICE_BUGS)) {
   test(`the ${bug.mode} campaign finds the planted device bug ${name} (${bug.rule})`, async () => {
     const url = plant(name, bug, 'harness/fuzz/hostile-guest.ts');
     const planted = (await import(url)) as typeof import('../../../src/harness/fuzz/hostile-guest.js');
-    const report = planted.fuzzCampaign({ seed: 1, mode: bug.mode, messages: 30_000 });
+    const report = await planted.fuzzCampaign({ seed: 1, mode: bug.mode, messages: 30_000 });
     const failure = report.failures[0];
     assert.ok(failure !== undefined, `not found in ${report.messages} messages`);
     // Values kept past their element show as heap held, or, once the collector labours under
@@ -63,8 +63,8 @@ for (const [name, bug] of Object.entries(DRIVER_BUGS)) {
   });
 }
 
-test('the mixed campaign is unchanged by the modes: its default sessions still run 500 messages', () => {
-  const report = fuzzCampaign({ seed: 3, messages: 1000 });
+test('the mixed campaign is unchanged by the modes: its default sessions still run 500 messages', async () => {
+  const report = await fuzzCampaign({ seed: 3, messages: 1000 });
   assert.equal(report.sessions, 2);
   assert.equal(report.heapPeak, undefined);
 });

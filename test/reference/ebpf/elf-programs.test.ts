@@ -40,6 +40,7 @@ function cli(args: string[]): { code: number; stdout: string; stderr: string } {
   let stdout = '';
   let stderr = '';
   const code = main(args, { stdout: (s) => (stdout += `${s}\n`), stderr: (s) => (stderr += `${s}\n`) });
+  if (typeof code !== 'number') throw new Error('an asynchronous subcommand: await its exit code');
   return { code, stdout, stderr };
 }
 
