@@ -132,6 +132,20 @@ export const DEVICE_BUGS: Readonly<Record<string, PlantedBug & { readonly mode: 
   },
 };
 
+/**
+ * Bugs planted in the device for the conformance kit, which must find each through a real process
+ * boundary (the planted copy's `device-serve`), naming the requirement.
+ */
+export const KIT_BUGS: Readonly<Record<string, PlantedBug & { readonly requirement: string }>> = {
+  'unload-none-ok': {
+    rule: '[dev-prog-unload-none]: PROG_UNLOAD with no program attached is ENOENT (here OK)',
+    requirement: 'dev-prog-unload-none',
+    file: 'reference/device/device.ts',
+    find: 'if (this.attached === undefined) return this.fail(request, XdpStatus.ENOENT); // [dev-prog-unload-none]',
+    replace: 'if (this.attached === undefined) return this.ok(request, null);',
+  },
+};
+
 /** Bugs planted in the guest driver, each of a class the lying-device campaign must find. */
 export const DRIVER_BUGS: Readonly<Record<string, PlantedBug>> = {
   'dump-follows-device': {

@@ -35,6 +35,7 @@ const TIERS = {
     'test/harness/fuzz/planted-device-driver.test.ts',
     'test/reference/topology.test.ts',
     'test/examples.test.ts',
+    'test/harness/kit/device-kit.test.ts',
   ],
   docs: ['test/docs.test.ts'],
 };
@@ -45,6 +46,7 @@ const LONGEST = [
   'test/package/package.test.ts',
   'test/readme.test.ts',
   'test/harness/fuzz/planted-device-driver.test.ts',
+  'test/harness/kit/device-kit.test.ts',
   'test/reference/verifier/verify.test.ts',
   'test/reference/verifier/domain.test.ts',
   'test/reference/verifier/soundness-rules.test.ts',

@@ -3,11 +3,23 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { PcapngWriter } from '../harness/pcapng.js';
-import { replayDocument, replayPaths, summarize, VECTORS_DIR, type FileOutcome } from '../vectors/index.js';
+import {
+  replayDocument,
+  replayPaths,
+  replayPathsOnDevice,
+  summarize,
+  VECTORS_DIR,
+  type FileOutcome,
+  type ReplaySummary,
+  type ScenarioOutcome,
+} from '../vectors/index.js';
+import { spawnDevice } from '../harness/kit/device-under-test.js';
 import {
   EXIT,
   UsageError,
+  integerOption,
   jsonText,
+  stringOption,
   parse,
   progressReporter,
   readArgument,
@@ -19,6 +31,7 @@ export const replay: Subcommand = {
   name: 'replay',
   summary: 'replay golden vector files through the reference and print N passed, N failed',
   help: `usage: xdp-offload replay [<file|dir|->...] [--json] [--verbose] [--pcap <file>] [--progress]
+       xdp-offload replay --device CMD [--timeout MS] [<file|dir>...] [--json] [--verbose]
 
 Validates every vector file against its JSON Schema and replays it. With no
 path, replays the vectors shipped with the package. Ends with the line
@@ -28,10 +41,17 @@ path, replays the vectors shipped with the package. Ends with the line
   --verbose  list every vector, not only failures
   --pcap F   write the frames the replay processes to F (pcapng): each XDP run's
              and scenario's input, with its verdict as comment, and its outputs
+  --device CMD  replay the scenario files on the device CMD starts, speaking the
+             device-under-test protocol (docs/testing.md), instead of the
+             reference; every step that differs is listed with the
+             requirements it checks (other formats are left out)
+  --timeout MS  longest wait for one reply of the device (default 30000)
 
 exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
-  run(args: string[], out: Output): number {
+  run(args: string[], out: Output): number | Promise<number> {
     const parsed = parse(args, {
+      device: { type: 'string' },
+      timeout: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       pcap: { type: 'string' },
@@ -47,6 +67,50 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
     const progress = progressReporter(out, parsed);
     const onFile = (done: number, total: number, file: FileOutcome) =>
       progress?.(`replay: ${done}/${total} files (${file.file})`);
+    const print = (summary: ReplaySummary, onDevice = false): number => {
+      if (values.json) {
+        out.stdout(jsonText(summary));
+      } else {
+        for (const file of summary.files) {
+          const failed = file.outcomes.filter((o) => !o.passed).length;
+          out.stdout(
+            `${file.file}: ${file.outcomes.length - failed}/${file.outcomes.length} passed (${file.format})`,
+          );
+          for (const o of file.outcomes) {
+            if (!o.passed) {
+              const steps = (o as Partial<ScenarioOutcome>).failures ?? [];
+              if (!onDevice || steps.length === 0) out.stdout(`  FAIL ${o.name}: ${o.detail}`);
+              else {
+                out.stdout(`  FAIL ${o.name}: ${steps.length} steps differ`);
+                for (const f of steps) {
+                  const ids = f.spec.map((id) => `[${id}]`).join(' ');
+                  out.stdout(`    step ${f.index} (${f.do}: ${f.note})${ids === '' ? '' : ` ${ids}`}`);
+                  out.stdout(`      ${f.detail.replace(/\n\s*/g, '\n      ')}`);
+                }
+              }
+            } else if (values.verbose) out.stdout(`  ok   ${o.name}`);
+          }
+        }
+        out.stdout(`${summary.passed} passed, ${summary.failed} failed`);
+      }
+      return summary.failed === 0 ? EXIT.ok : EXIT.failed;
+    };
+    const command = stringOption(parsed, 'device');
+    if (command !== undefined) {
+      if (pcapFile !== undefined || paths.includes('-'))
+        throw new UsageError('--device replays files: neither --pcap nor - goes with it');
+      const timeoutMs = integerOption(parsed, 'timeout', { min: 1, max: 3_600_000 }, 30_000);
+      return (async () => {
+        const device = await spawnDevice(command, { timeoutMs });
+        try {
+          const summary = await replayPathsOnDevice(paths, device, onFile);
+          if (values.json !== true) out.stdout(`device: ${device.hello.implementation}`);
+          return print(summary, true);
+        } finally {
+          await device.close();
+        }
+      })();
+    }
     const summary = summarize(
       paths.flatMap((p) =>
         p === '-'
@@ -55,21 +119,6 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
       ),
     );
     if (pcapFile !== undefined && pcap !== undefined) writeFileSync(pcapFile, pcap.bytes());
-    if (values.json) {
-      out.stdout(jsonText(summary));
-    } else {
-      for (const file of summary.files) {
-        const failed = file.outcomes.filter((o) => !o.passed).length;
-        out.stdout(
-          `${file.file}: ${file.outcomes.length - failed}/${file.outcomes.length} passed (${file.format})`,
-        );
-        for (const o of file.outcomes) {
-          if (!o.passed) out.stdout(`  FAIL ${o.name}: ${o.detail}`);
-          else if (values.verbose) out.stdout(`  ok   ${o.name}`);
-        }
-      }
-      out.stdout(`${summary.passed} passed, ${summary.failed} failed`);
-    }
-    return summary.failed === 0 ? EXIT.ok : EXIT.failed;
+    return print(summary);
   },
 };

@@ -16,6 +16,7 @@ export {
   replayDocument,
   replayFile,
   replayPaths,
+  replayPathsOnDevice,
   summarize,
   type ReplaySummary,
   VECTOR_FILE_LIMIT,

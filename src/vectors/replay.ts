@@ -8,7 +8,8 @@ import { join, relative } from 'node:path';
 import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './codec-vectors.js';
 import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
 import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
-import { SCENARIO_FORMAT, replayScenarioFile } from './scenario-vectors.js';
+import { SCENARIO_FORMAT, replayScenarioFile, replayScenarioFileOn } from './scenario-vectors.js';
+import type { DeviceUnderTest } from '../harness/kit/device-under-test.js';
 import { PROGRAM_CONFORMANCE_FORMAT, replayProgramConformanceFile } from './program-vectors.js';
 import type { PacketSink } from '../harness/pcapng.js';
 
@@ -68,25 +69,27 @@ export function vectorFiles(path: string): string[] {
  */
 export function replayFile(path: string, root = path, sink?: PacketSink): FileOutcome {
   const file = relative(root, path) || path;
+  const read = readVectorDocument(path, file);
+  return 'refused' in read ? read.refused : replayDocument(read.document, file, sink);
+}
+
+/** A vector file's parsed document, or the failed outcome of a file that cannot be read. */
+function readVectorDocument(path: string, file: string): { document: unknown } | { refused: FileOutcome } {
   const refuse = (detail: string) => ({
-    file,
-    format: '?',
-    outcomes: [{ name: 'read', passed: false, detail }],
+    refused: { file, format: '?', outcomes: [{ name: 'read', passed: false, detail }] },
   });
-  let document: unknown;
   try {
     const info = statSync(path);
     if (!info.isFile()) return refuse('not a regular file');
     const size = info.size;
     if (size > VECTOR_FILE_LIMIT)
       return refuse(`${size} bytes: more than the ${VECTOR_FILE_LIMIT} a vector file may hold`);
-    document = JSON.parse(readFileSync(path, 'utf8'));
+    return { document: JSON.parse(readFileSync(path, 'utf8')) };
   } catch (error) {
     return refuse(
       error instanceof Error ? `${error.name}: ${error.message.split('\n')[0] ?? ''}` : String(error),
     );
   }
-  return replayDocument(document, file, sink);
 }
 
 /**
@@ -121,14 +124,47 @@ export function replayPaths(
   sink?: PacketSink,
   onFile?: (done: number, total: number, outcome: FileOutcome) => void,
 ): ReplaySummary {
-  const jobs = paths.flatMap((root) => {
-    const isDir = statSync(root).isDirectory();
-    return vectorFiles(root).map((path) => ({ path, root: isDir ? root : path }));
-  });
+  const jobs = replayJobs(paths);
   const files: FileOutcome[] = [];
   for (const { path, root } of jobs) {
     files.push(replayFile(path, root, sink));
     onFile?.(files.length, jobs.length, files[files.length - 1] as FileOutcome);
+  }
+  return summarize(files);
+}
+
+/** Every vector file under the paths, with the root its name is relative to. */
+function replayJobs(paths: readonly string[]): { path: string; root: string }[] {
+  return paths.flatMap((root) => {
+    const isDir = statSync(root).isDirectory();
+    return vectorFiles(root).map((path) => ({ path, root: isDir ? root : path }));
+  });
+}
+
+/**
+ * Replays the scenario files under the given paths on a device under test (files of other formats
+ * are left out: they are not a device's). Each scenario's outcome lists every step that differs.
+ *
+ * @throws DeviceFailure when the device breaks the protocol.
+ */
+export async function replayPathsOnDevice(
+  paths: readonly string[],
+  device: DeviceUnderTest,
+  onFile?: (done: number, total: number, outcome: FileOutcome) => void,
+): Promise<ReplaySummary> {
+  const files: FileOutcome[] = [];
+  const jobs = replayJobs(paths);
+  for (const [i, { path, root }] of jobs.entries()) {
+    const file = relative(root, path) || path;
+    const read = readVectorDocument(path, file);
+    const outcome =
+      'refused' in read
+        ? read.refused
+        : (read.document as { format?: unknown } | null)?.format === SCENARIO_FORMAT
+          ? { file, format: SCENARIO_FORMAT, outcomes: await replayScenarioFileOn(read.document, device) }
+          : undefined;
+    if (outcome !== undefined) files.push(outcome);
+    if (outcome !== undefined) onFile?.(i + 1, jobs.length, outcome);
   }
   return summarize(files);
 }

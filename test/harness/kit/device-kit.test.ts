@@ -1,0 +1,206 @@
+// The conformance kit against devices in other processes: the reference's device-serve passes
+// every scenario and the fuzzer through a real process boundary; a device with a planted bug is
+// caught with the requirement named; a device that breaks the protocol is reported, never waited on
+// without end; every line either side writes is one the protocol's schema allows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { readFileSync } from 'node:fs';
+import {
+  DeviceFailure,
+  spawnDevice,
+  type DeviceUnderTest,
+} from '../../../src/harness/kit/device-under-test.js';
+import {
+  DEVICE_OPS,
+  DEVICE_PROTOCOL,
+  replyFromJson,
+  requestToJson,
+  type DeviceOp,
+  type DeviceReply,
+  type DeviceRequest,
+} from '../../../src/harness/kit/device-protocol.js';
+import { ReferenceDevice } from '../../../src/harness/kit/reference-device.js';
+import { serveLine } from '../../../src/harness/kit/serve-lines.js';
+import { replayPathsOnDevice } from '../../../src/vectors/replay.js';
+import { fuzzCampaign } from '../../../src/harness/fuzz/hostile-guest.js';
+import { DEVICE_BUGS, KIT_BUGS, plant } from '../../../scripts/planted-bugs.js';
+import { main } from '../../../src/cli/run.js';
+
+const SERVE = 'node dist/cli/main.js device-serve';
+
+const schema = JSON.parse(readFileSync('vectors/schema/device-protocol.schema.json', 'utf8')) as object;
+const ajv = new Ajv2020({ strict: true });
+ajv.addSchema(schema);
+const validate = (def: string, line: unknown): string | undefined => {
+  const check = ajv.getSchema(`urn:virtio-xdp-offload:device-protocol:1#/$defs/${def}`);
+  assert.ok(check !== undefined, def);
+  return check(line) ? undefined : ajv.errorsText(check.errors);
+};
+
+/** The reference behind the protocol's JSON lines in this process, every line checked against the schema. */
+function schemaCheckedReference(lines: { sent: number; checked: Set<DeviceOp> }): DeviceUnderTest {
+  const device = new ReferenceDevice();
+  let id = 0;
+  const request = <O extends DeviceOp>(req: DeviceRequest<O>): Promise<DeviceReply<O>> => {
+    const line = { id: ++id, ...requestToJson(req) };
+    assert.equal(validate('request', line), undefined, JSON.stringify(line).slice(0, 200));
+    const { reply } = serveLine(device, JSON.stringify(line));
+    const json = JSON.parse(reply) as Record<string, unknown>;
+    const problem = json.error === undefined ? validate(`reply-${req.op}`, json) : validate('error', json);
+    assert.equal(problem, undefined, reply.slice(0, 200));
+    lines.sent++;
+    lines.checked.add(req.op);
+    if (json.error !== undefined) return Promise.reject(new Error(JSON.stringify(json.error)));
+    return Promise.resolve(replyFromJson(req.op as O, json));
+  };
+  return {
+    hello: { protocol: DEVICE_PROTOCOL, implementation: 'loopback', extensions: ['introspect'] },
+    request,
+    close: () => Promise.resolve(),
+  };
+}
+
+test('every line the kit sends and the reference answers is one the protocol schema allows', async () => {
+  const lines = { sent: 0, checked: new Set<DeviceOp>() };
+  const a = schemaCheckedReference(lines);
+  const summary = await replayPathsOnDevice(['vectors/scenarios'], a);
+  assert.equal(summary.failed, 0);
+  const report = await fuzzCampaign({
+    seed: 2,
+    messages: 600,
+    twins: { a, b: schemaCheckedReference(lines), inProcess: true },
+  });
+  assert.deepEqual(report.failures, []);
+  for (const op of ['hello', 'quit'] as const) {
+    const { reply } = serveLine(
+      new ReferenceDevice(),
+      JSON.stringify({ id: 7, op, protocol: DEVICE_PROTOCOL }),
+    );
+    assert.equal(validate(`reply-${op}`, JSON.parse(reply)), undefined, reply);
+    lines.checked.add(op);
+  }
+  assert.deepEqual([...lines.checked].sort(), [...DEVICE_OPS].sort());
+  assert.ok(lines.sent > 3000, `${lines.sent} lines`);
+});
+
+test('a line the device cannot carry out is answered with an error naming why, never with silence', () => {
+  const device = new ReferenceDevice();
+  const answer = (line: string) =>
+    JSON.parse(serveLine(device, line).reply) as { id: unknown; error?: { code: string } };
+  assert.equal(answer('{"id":1,"op":"teleport"}').error?.code, 'unknown-op');
+  assert.equal(answer('not json').error?.code, 'bad-request');
+  assert.equal(answer('{"op":"reset"}').error?.code, 'bad-request');
+  assert.equal(answer('{"id":2,"op":"frame","queue":0,"frame":"xyz"}').error?.code, 'bad-request');
+  assert.equal(answer('{"id":3,"op":"reset"}').error?.code, 'not-started');
+  const caps = '00'.repeat(96);
+  assert.equal(
+    answer(`{"id":4,"op":"start","caps":"${caps}","queues":1,"host_variant":0}`).error?.code,
+    'bad-request',
+  );
+});
+
+test('replay --device passes every shipped scenario on device-serve, through a real process', async () => {
+  const device = await spawnDevice(SERVE);
+  try {
+    assert.deepEqual(device.hello.extensions, ['introspect']);
+    const summary = await replayPathsOnDevice(['vectors/scenarios'], device);
+    assert.equal(
+      summary.failed,
+      0,
+      JSON.stringify(summary.files.flatMap((f) => f.outcomes.filter((o) => !o.passed))),
+    );
+    assert.equal(summary.passed, 11);
+  } finally {
+    await device.close();
+  }
+});
+
+test('fuzz --device against two device-serve processes finds nothing, with introspection and on the wire alone', async () => {
+  for (const wireOnly of [false, true]) {
+    let out = '';
+    const code = await main(
+      ['fuzz', '--device', SERVE, '--messages', '1000', '--seed', '4', ...(wireOnly ? ['--wire-only'] : [])],
+      { stdout: (s) => (out += `${s}\n`), stderr: () => undefined },
+    );
+    assert.equal(code, 0, out);
+    assert.match(out, /^1000 messages/m);
+    assert.match(out, /^0 failures$/m);
+  }
+});
+
+test('a device with a planted bug is caught by replay --device, naming the requirement', async () => {
+  for (const [name, bug] of Object.entries(KIT_BUGS)) {
+    const main_ = plant(name, bug, 'cli/main.ts');
+    let out = '';
+    const code = await main(
+      [
+        'replay',
+        '--device',
+        `node --import tsx ${new URL(main_).pathname} device-serve`,
+        'vectors/scenarios',
+      ],
+      {
+        stdout: (s) => (out += `${s}\n`),
+        stderr: () => undefined,
+      },
+    );
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`^    step \\d+ \\(control: .*\\[${bug.requirement}\\]`, 'm'), out);
+  }
+});
+
+test('a device with a planted wire bug is caught by fuzz --device --wire-only, naming the requirement', async () => {
+  const bug = DEVICE_BUGS['insn-cnt-after-decode'];
+  assert.ok(bug !== undefined);
+  const main_ = plant('insn-cnt-after-decode', bug, 'cli/main.ts');
+  let out = '';
+  const code = await main(
+    [
+      'fuzz',
+      '--device',
+      `node --import tsx ${new URL(main_).pathname} device-serve`,
+      '--wire-only',
+      '--messages',
+      '20000',
+      '--seed',
+      '1',
+    ],
+    { stdout: (s) => (out += `${s}\n`), stderr: () => undefined },
+  );
+  assert.equal(code, 1, out);
+  assert.match(out, /^FAIL prog-limit at message \d+ of session \d+ \[dev-prog-limit\]$/m);
+  assert.match(out, /replay: xdp-offload fuzz --device ".*" --wire-only --replay \d+ --messages \d+/);
+});
+
+test('a device that breaks the protocol is reported at once, never waited on without end', async () => {
+  const fake = (script: string) => `node -e ${JSON.stringify(script)}`;
+  const cases: [string, RegExp][] = [
+    [fake("process.stdin.once('data', () => console.log('hello there'))"), /not JSON/],
+    [fake("process.stdin.on('data', () => undefined)"), /no reply to hello within 500 ms/],
+    [fake('process.exit(3)'), /exited \(status 3\)/],
+    [
+      fake("process.stdin.once('data', () => console.log(JSON.stringify({ id: 9 })))"),
+      /an id it was not asked/,
+    ],
+    [
+      fake(
+        "process.stdin.once('data', () => console.log(JSON.stringify({ id: 1, protocol: 'other/9', implementation: 'x', extensions: [] })))",
+      ),
+      /speaks other\/9/,
+    ],
+    [
+      fake("process.stdin.once('data', () => console.log(JSON.stringify({ id: 1, protocol: 1 })))"),
+      /reply to hello is malformed: protocol/,
+    ],
+  ];
+  for (const [command, message] of cases) {
+    const started = Date.now();
+    await assert.rejects(spawnDevice(command, { timeoutMs: 500 }), (error: unknown) => {
+      assert.ok(error instanceof DeviceFailure, String(error));
+      assert.match(error.message, message);
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000);
+  }
+});
