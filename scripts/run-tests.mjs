@@ -36,6 +36,7 @@ const TIERS = {
     'test/reference/topology.test.ts',
     'test/examples.test.ts',
     'test/harness/kit/device-kit.test.ts',
+    'test/harness/kit/c-device.test.ts',
   ],
   docs: ['test/docs.test.ts'],
 };

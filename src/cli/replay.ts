@@ -27,6 +27,10 @@ import {
   type Subcommand,
 } from './io.js';
 
+/** A line of a step's difference, shortened: a map read can be kilobytes of hex. */
+const cut = (line: string) =>
+  line.length > 300 ? `${line.slice(0, 300)}... (${line.length} characters)` : line;
+
 export const replay: Subcommand = {
   name: 'replay',
   summary: 'replay golden vector files through the reference and print N passed, N failed',
@@ -85,7 +89,7 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
                 for (const f of steps) {
                   const ids = f.spec.map((id) => `[${id}]`).join(' ');
                   out.stdout(`    step ${f.index} (${f.do}: ${f.note})${ids === '' ? '' : ` ${ids}`}`);
-                  out.stdout(`      ${f.detail.replace(/\n\s*/g, '\n      ')}`);
+                  for (const line of f.detail.split(/\n\s*/)) out.stdout(`      ${cut(line)}`);
                 }
               }
             } else if (values.verbose) out.stdout(`  ok   ${o.name}`);
