@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runConformanceSource, type ConformanceOutcome } from '../reference/ebpf/conformance.js';
+import { pluginRunner } from '../harness/kit/conformance-plugin.js';
 import {
   EXIT,
   UsageError,
@@ -9,6 +10,7 @@ import {
   parse,
   progressReporter,
   readInputFile,
+  stringOption,
   type Output,
   type Subcommand,
 } from './io.js';
@@ -24,13 +26,17 @@ function dataFiles(path: string): string[] {
 export const conformance: Subcommand = {
   name: 'conformance',
   summary: 'run bpf_conformance test files through the eBPF engine',
-  help: `usage: xdp-offload conformance <file.data|dir|->... [--json] [--verbose] [--progress]
+  help: `usage: xdp-offload conformance <file.data|dir|->... [--engine CMD] [--json] [--verbose] [--progress]
 
 Runs bpf_conformance-format files (sections -- asm or -- raw, -- mem, -- result
 or -- error) in one process: r1 points at the memory, r2 holds its length, r10
 is the top of a 512-byte stack, helper 5 returns r1. Ends with the line
 'N passed, N failed'.
 
+  --engine CMD  run each test on the engine CMD starts instead, as a
+              bpf_conformance plugin (memory hex as its argument, program hex
+              on standard input, r0 hex on standard output; nonzero exit: the
+              program did not finish), as the suite's own runner does
   --json      print per-test outcomes as JSON
   --verbose   list passing tests too
   --progress  a line on standard error once a second (unasked on a terminal)
@@ -39,6 +45,7 @@ exit: 0 all passed, 1 a test failed, 2 bad usage, a missing path or a file that 
 not a conformance test`,
   run(args: string[], out: Output): number {
     const parsed = parse(args, {
+      engine: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       progress: { type: 'boolean' },
@@ -49,9 +56,15 @@ not a conformance test`,
       if (p !== '-' && !existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
     const progress = progressReporter(out, parsed);
     const paths = positionals.flatMap(dataFiles);
+    const command = stringOption(parsed, 'engine');
+    const runner = command === undefined ? undefined : pluginRunner(command);
     const outcomes: ConformanceOutcome[] = paths.map((path, i) => {
       progress?.(`conformance: ${i}/${paths.length} files (${path})`);
-      return runConformanceSource(path, Buffer.from(readInputFile(path, 'conformance')).toString('utf8'));
+      return runConformanceSource(
+        path,
+        Buffer.from(readInputFile(path, 'conformance')).toString('utf8'),
+        runner,
+      );
     });
     const passed = outcomes.filter((o) => o.passed).length;
     const failed = outcomes.length - passed;

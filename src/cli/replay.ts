@@ -6,14 +6,16 @@ import { PcapngWriter } from '../harness/pcapng.js';
 import {
   replayDocument,
   replayPaths,
-  replayPathsOnDevice,
+  replayPathsOn,
   summarize,
   VECTORS_DIR,
   type FileOutcome,
   type ReplaySummary,
   type ScenarioOutcome,
 } from '../vectors/index.js';
-import { spawnDevice } from '../harness/kit/device-under-test.js';
+import { spawnDevice, type DeviceUnderTest } from '../harness/kit/device-under-test.js';
+import { spawnEngine, type EngineUnderTest } from '../harness/kit/engine-protocol.js';
+import { spawnVerifier, type VerifierUnderTest } from '../harness/kit/verifier-protocol.js';
 import {
   EXIT,
   UsageError,
@@ -35,7 +37,8 @@ export const replay: Subcommand = {
   name: 'replay',
   summary: 'replay golden vector files through the reference and print N passed, N failed',
   help: `usage: xdp-offload replay [<file|dir|->...] [--json] [--verbose] [--pcap <file>] [--progress]
-       xdp-offload replay --device CMD [--timeout MS] [<file|dir>...] [--json] [--verbose]
+       xdp-offload replay [--device CMD] [--engine CMD] [--verifier CMD] [--timeout MS]
+                          [<file|dir>...] [--json] [--verbose]
 
 Validates every vector file against its JSON Schema and replays it. With no
 path, replays the vectors shipped with the package. Ends with the line
@@ -48,13 +51,20 @@ path, replays the vectors shipped with the package. Ends with the line
   --device CMD  replay the scenario files on the device CMD starts, speaking the
              device-under-test protocol (docs/testing.md), instead of the
              reference; every step that differs is listed with the
-             requirements it checks (other formats are left out)
+             requirements it checks
+  --engine CMD  replay the XDP run files on the eBPF engine CMD starts (the engine
+             protocol)
+  --verifier CMD  replay the verifier vectors on the verifier CMD starts (the
+             verifier protocol)
+             With any of the three, only the formats they replay are read.
   --timeout MS  longest wait for one reply of the device (default 30000)
 
 exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
   run(args: string[], out: Output): number | Promise<number> {
     const parsed = parse(args, {
       device: { type: 'string' },
+      engine: { type: 'string' },
+      verifier: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
@@ -99,19 +109,36 @@ exit: 0 all passed, 1 a vector failed, 2 bad usage or a missing path`,
       }
       return summary.failed === 0 ? EXIT.ok : EXIT.failed;
     };
-    const command = stringOption(parsed, 'device');
-    if (command !== undefined) {
+    const commands = {
+      device: stringOption(parsed, 'device'),
+      engine: stringOption(parsed, 'engine'),
+      verifier: stringOption(parsed, 'verifier'),
+    };
+    if (Object.values(commands).some((c) => c !== undefined)) {
       if (pcapFile !== undefined || paths.includes('-'))
-        throw new UsageError('--device replays files: neither --pcap nor - goes with it');
+        throw new UsageError(
+          '--device, --engine and --verifier replay files: neither --pcap nor - goes with them',
+        );
       const timeoutMs = integerOption(parsed, 'timeout', { min: 1, max: 3_600_000 }, 30_000);
       return (async () => {
-        const device = await spawnDevice(command, { timeoutMs });
+        const targets: { device?: DeviceUnderTest; engine?: EngineUnderTest; verifier?: VerifierUnderTest } =
+          {};
         try {
-          const summary = await replayPathsOnDevice(paths, device, onFile);
-          if (values.json !== true) out.stdout(`device: ${device.hello.implementation}`);
+          if (commands.device !== undefined)
+            targets.device = await spawnDevice(commands.device, { timeoutMs });
+          if (commands.engine !== undefined)
+            targets.engine = await spawnEngine(commands.engine, { timeoutMs });
+          if (commands.verifier !== undefined)
+            targets.verifier = await spawnVerifier(commands.verifier, { timeoutMs });
+          const summary = await replayPathsOn(paths, targets, onFile);
+          if (values.json !== true) {
+            if (targets.device !== undefined) out.stdout(`device: ${targets.device.hello.implementation}`);
+            if (targets.engine !== undefined) out.stdout(`engine: ${targets.engine.implementation}`);
+            if (targets.verifier !== undefined) out.stdout(`verifier: ${targets.verifier.implementation}`);
+          }
           return print(summary, true);
         } finally {
-          await device.close();
+          await Promise.all(Object.values(targets).map((t: { close(): Promise<void> }) => t.close()));
         }
       })();
     }

@@ -17,8 +17,8 @@ import { BtfError } from '../reference/ebpf/btf.js';
 import { ConformanceFormatError } from '../reference/ebpf/conformance.js';
 import { CapsError } from '../reference/device/caps.js';
 import { FramingError } from '../reference/virtqueue/element.js';
-import { DeviceFailure } from '../harness/kit/device-under-test.js';
-import { deviceServe } from './device-serve.js';
+import { ProtocolFailure } from '../harness/kit/line-protocol.js';
+import { deviceServe, engineServe, verifierServe } from './serve.js';
 
 /** Errors that mean the input was refused (exit 2); anything else is a defect of the CLI (exit 70). */
 const INPUT_ERRORS = [
@@ -33,7 +33,7 @@ const INPUT_ERRORS = [
   CapsError,
   ConformanceFormatError,
   SyntaxError, // JSON.parse of a document given on the command line
-  DeviceFailure, // a device under test that broke its protocol
+  ProtocolFailure, // a device under test that broke its protocol
 ] as const;
 
 /** Every subcommand, in the order the usage lists them. */
@@ -49,6 +49,8 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   demo,
   disasm,
   deviceServe,
+  engineServe,
+  verifierServe,
 ];
 
 function usage(): string {

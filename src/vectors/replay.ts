@@ -6,10 +6,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CODEC_VECTORS_FORMAT, replayCodecFile, type VectorOutcome } from './codec-vectors.js';
-import { XDP_RUNS_FORMAT, replayXdpRunFile } from './xdp-vectors.js';
-import { VERIFIER_FORMAT, replayVerifierFile } from './verifier-vectors.js';
+import { XDP_RUNS_FORMAT, replayXdpRunFile, replayXdpRunFileOn } from './xdp-vectors.js';
+import { VERIFIER_FORMAT, replayVerifierFile, replayVerifierFileOn } from './verifier-vectors.js';
 import { SCENARIO_FORMAT, replayScenarioFile, replayScenarioFileOn } from './scenario-vectors.js';
 import type { DeviceUnderTest } from '../harness/kit/device-under-test.js';
+import type { EngineUnderTest } from '../harness/kit/engine-protocol.js';
+import type { VerifierUnderTest } from '../harness/kit/verifier-protocol.js';
 import { PROGRAM_CONFORMANCE_FORMAT, replayProgramConformanceFile } from './program-vectors.js';
 import type { PacketSink } from '../harness/pcapng.js';
 
@@ -141,15 +143,38 @@ function replayJobs(paths: readonly string[]): { path: string; root: string }[] 
   });
 }
 
+/** The implementations under test a replay drives: each replays the vector formats that are its own. */
+export interface ReplayTargets {
+  /** Replays the scenario files. */
+  readonly device?: DeviceUnderTest;
+  /** Replays the XDP run files. */
+  readonly engine?: EngineUnderTest;
+  /** Replays the verifier vector files. */
+  readonly verifier?: VerifierUnderTest;
+}
+
+/** The replayer of a format on the targets, or undefined when no target replays it. */
+function targetReplayer(format: unknown, targets: ReplayTargets) {
+  const { device, engine, verifier } = targets;
+  if (format === SCENARIO_FORMAT && device !== undefined)
+    return (document: unknown) => replayScenarioFileOn(document, device);
+  if (format === XDP_RUNS_FORMAT && engine !== undefined)
+    return (document: unknown) => replayXdpRunFileOn(document, engine);
+  if (format === VERIFIER_FORMAT && verifier !== undefined)
+    return (document: unknown) => replayVerifierFileOn(document, verifier);
+  return undefined;
+}
+
 /**
- * Replays the scenario files under the given paths on a device under test (files of other formats
- * are left out: they are not a device's). Each scenario's outcome lists every step that differs.
+ * Replays the vector files under the given paths on implementations under test: scenario files on
+ * the device, XDP run files on the engine, verifier files on the verifier (files no target
+ * replays are left out). A scenario's outcome lists every step that differs.
  *
- * @throws DeviceFailure when the device breaks the protocol.
+ * @throws ProtocolFailure when an implementation breaks its protocol.
  */
-export async function replayPathsOnDevice(
+export async function replayPathsOn(
   paths: readonly string[],
-  device: DeviceUnderTest,
+  targets: ReplayTargets,
   onFile?: (done: number, total: number, outcome: FileOutcome) => void,
 ): Promise<ReplaySummary> {
   const files: FileOutcome[] = [];
@@ -157,14 +182,17 @@ export async function replayPathsOnDevice(
   for (const [i, { path, root }] of jobs.entries()) {
     const file = relative(root, path) || path;
     const read = readVectorDocument(path, file);
+    const format = 'refused' in read ? undefined : (read.document as { format?: unknown } | null)?.format;
+    const replay = 'refused' in read ? undefined : targetReplayer(format, targets);
     const outcome =
       'refused' in read
         ? read.refused
-        : (read.document as { format?: unknown } | null)?.format === SCENARIO_FORMAT
-          ? { file, format: SCENARIO_FORMAT, outcomes: await replayScenarioFileOn(read.document, device) }
-          : undefined;
-    if (outcome !== undefined) files.push(outcome);
-    if (outcome !== undefined) onFile?.(i + 1, jobs.length, outcome);
+        : replay === undefined
+          ? undefined
+          : { file, format: String(format), outcomes: await replay(read.document) };
+    if (outcome === undefined) continue;
+    files.push(outcome);
+    onFile?.(i + 1, jobs.length, outcome);
   }
   return summarize(files);
 }

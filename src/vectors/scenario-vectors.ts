@@ -34,7 +34,8 @@ import { Bridge } from '../reference/tun/bridge.js';
 import { FramingError, writableRoomFor } from '../reference/virtqueue/element.js';
 import type { ElementSegment, DeviceOp, DeviceReply, DeviceRequest } from '../harness/kit/device-protocol.js';
 import { ReferenceDevice } from '../harness/kit/reference-device.js';
-import { DeviceError, type DeviceUnderTest } from '../harness/kit/device-under-test.js';
+import type { DeviceUnderTest } from '../harness/kit/device-under-test.js';
+import { ErrorReply, runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../harness/pcapng.js';
@@ -262,20 +263,16 @@ function* ask<O extends DeviceOp>(request: DeviceRequest<O>): DeviceExchange<Dev
 
 /** Runs an exchange on a reference device in this process. */
 export function runOnReference<T>(exchange: DeviceExchange<T>, device: ReferenceDevice): T {
-  for (let next = exchange.next(); ;) {
-    if (next.done === true) return next.value;
-    const answer = device.handle(next.value);
-    if (answer.error !== undefined) throw new DeviceError(next.value.op, answer.error);
-    next = exchange.next(answer.reply);
-  }
+  return runExchange(exchange, (request: DeviceRequest) => {
+    const answer = device.handle(request);
+    if (answer.error !== undefined) throw new ErrorReply(request.op, answer.error.code, answer.error.message);
+    return answer.reply;
+  });
 }
 
 /** Runs an exchange on a device under test. */
-export async function runOnDevice<T>(exchange: DeviceExchange<T>, device: DeviceUnderTest): Promise<T> {
-  for (let next = exchange.next(); ;) {
-    if (next.done === true) return next.value;
-    next = exchange.next(await device.request(next.value));
-  }
+export function runOnDevice<T>(exchange: DeviceExchange<T>, device: DeviceUnderTest): Promise<T> {
+  return runExchangeAsync(exchange, (request: DeviceRequest) => device.request(request));
 }
 
 /** The capability set of a scenario's setup, decoded (and so checked) as CAPS_GET's result. */
@@ -308,8 +305,7 @@ export function* startSession(setup: ScenarioSetup, hostVariant = 0): DeviceExch
     host_variant: hostVariant,
   });
   const { accepted } = yield* ask({ op: 'negotiate', features });
-  if (!accepted)
-    throw new DeviceError('negotiate', { code: 'unsupported', message: 'it refused its own offer' });
+  if (!accepted) throw new ErrorReply('negotiate', 'unsupported', 'it refused its own offer');
   return { caps, offered: features, bridge: setup.bridge === true ? new Bridge() : undefined };
 }
 
@@ -529,7 +525,7 @@ function* runScenario(scenario: Scenario, sink: PacketSink | undefined): DeviceE
   try {
     session = yield* startSession(scenario.setup);
   } catch (error) {
-    if (!(error instanceof DeviceError)) throw error;
+    if (!(error instanceof ErrorReply)) throw error;
     const detail = `the device cannot take this setup: ${error.message}`;
     return { name: scenario.name, passed: false, detail, failures: [], unsupported: detail };
   }
@@ -585,7 +581,7 @@ export function replayScenarioFile(document: unknown, sink?: PacketSink): Scenar
  * Schema-checks and replays a scenario file on a device under test: one outcome per scenario, each
  * listing every step that differs from the vector.
  *
- * @throws DeviceFailure when the device breaks the protocol (no reply in time, a malformed line).
+ * @throws ProtocolFailure when the device breaks the protocol (no reply in time, a malformed line).
  */
 export async function replayScenarioFileOn(
   document: unknown,

@@ -4,12 +4,16 @@
  *
  * @module
  */
-import { parseHex } from '../codec/index.js';
-import { slotsFromBytes } from '../reference/ebpf/index.js';
-import { verify } from '../reference/verifier/index.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
-import { vectorMapTable, type VectorMapDefinition } from './xdp-vectors.js';
+import type { VectorMapDefinition } from './xdp-vectors.js';
+import {
+  referenceVerdict,
+  type Verdict,
+  type VerifierUnderTest,
+  type VerifyRequest,
+} from '../harness/kit/verifier-protocol.js';
+import { runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
 
 /** The format tag of verifier vector files. */
 export const VERIFIER_FORMAT = 'virtio-xdp-offload/verifier/1';
@@ -59,23 +63,17 @@ export interface VerifierVector {
   };
 }
 
-/** Schema-checks and replays a verifier vector file. */
-export function replayVerifierFile(document: unknown): VectorOutcome[] {
-  const errors = schemaErrors('verifier.schema.json', document);
-  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
-  const programs = (document as { programs: readonly VerifierVector[] }).programs;
-  return programs.map((p) => {
-    const insns = slotsFromBytes(parseHex(p.insns) ?? new Uint8Array(0));
-    const maps = vectorMapTable(p.maps);
+type VerifierExchange<T> = Generator<VerifyRequest, T, Verdict>;
+
+/** Every program of a file in every mode the kernel judged, compared with the kernel's verdicts. */
+function* judgeAll(programs: readonly VerifierVector[]): VerifierExchange<VectorOutcome[]> {
+  const outcomes: VectorOutcome[] = [];
+  for (const p of programs) {
     const problems: string[] = [];
     for (const mode of ['privileged', 'unprivileged', 'strict'] as const) {
       const kernel = p[mode];
       if (kernel === undefined) continue;
-      const ours = verify(insns, {
-        maps,
-        privileged: mode !== 'unprivileged',
-        strictAlignment: mode === 'strict',
-      });
+      const ours: Verdict = yield { insns: p.insns, maps: p.maps, mode };
       // a documented deviation allows a refusal (where the kernel accepted, or with another
       // errno), never an acceptance
       if (p.deviation !== undefined && !ours.accepted) continue;
@@ -85,6 +83,37 @@ export function replayVerifierFile(document: unknown): VectorOutcome[] {
         );
       }
     }
-    return { name: p.name, passed: problems.length === 0, detail: problems.join('; ') };
-  });
+    outcomes.push({ name: p.name, passed: problems.length === 0, detail: problems.join('; ') });
+  }
+  return outcomes;
+}
+
+function checkedPrograms(document: unknown): readonly VerifierVector[] | VectorOutcome[] {
+  const errors = schemaErrors('verifier.schema.json', document);
+  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
+  return (document as { programs: readonly VerifierVector[] }).programs;
+}
+
+const isOutcomes = (x: readonly VerifierVector[] | VectorOutcome[]): x is VectorOutcome[] =>
+  x.length > 0 && 'passed' in (x[0] as object);
+
+/** Schema-checks and replays a verifier vector file on the reference verifier. */
+export function replayVerifierFile(document: unknown): VectorOutcome[] {
+  const programs = checkedPrograms(document);
+  return isOutcomes(programs) ? programs : runExchange(judgeAll(programs), referenceVerdict);
+}
+
+/**
+ * Schema-checks and replays a verifier vector file on a verifier under test.
+ *
+ * @throws ProtocolFailure when the verifier breaks the protocol.
+ */
+export function replayVerifierFileOn(
+  document: unknown,
+  verifier: VerifierUnderTest,
+): Promise<VectorOutcome[]> {
+  const programs = checkedPrograms(document);
+  return isOutcomes(programs)
+    ? Promise.resolve(programs)
+    : runExchangeAsync(judgeAll(programs), (request) => verifier.verify(request));
 }

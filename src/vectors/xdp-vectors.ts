@@ -5,14 +5,15 @@
  * @module
  */
 import { XdpAction, nameOf, parseHex, toHex, type MapDefinition } from '../codec/index.js';
+import { isArrayType, type BpfMap } from '../reference/ebpf/index.js';
 import {
-  TestRunError,
-  XdpEngine,
-  isArrayType,
-  isProgArray,
-  slotsFromBytes,
-  type BpfMap,
-} from '../reference/ebpf/index.js';
+  ReferenceEngine,
+  type EngineDump,
+  type EngineRequest,
+  type EngineRun,
+  type EngineUnderTest,
+} from '../harness/kit/engine-protocol.js';
+import { ErrorReply, runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../harness/pcapng.js';
@@ -143,71 +144,104 @@ export function mapContents(map: BpfMap): [string, string][] {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** Schema-checks and replays an XDP run file (each run's frame in and out to `sink`, if given). */
-export function replayXdpRunFile(document: unknown, sink?: PacketSink): VectorOutcome[] {
-  const errors = schemaErrors('xdp-runs.schema.json', document);
-  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
-  const file = document as XdpRunFile;
-  const engine = new XdpEngine();
-  for (const m of file.maps) {
-    const handle = engine.createMap(definitionOfVectorMap(m));
-    if (handle !== m.handle)
-      return [{ name: 'maps', passed: false, detail: `map ${m.handle} got handle ${handle}` }];
-    const data = m.data === undefined ? undefined : parseHex(m.data);
-    if (data !== undefined && engine.map(handle)?.update(new Uint8Array(4), data, 0) !== 0)
-      return [{ name: 'maps', passed: false, detail: `map ${m.handle}: its data does not fit element 0` }];
-  }
-  for (const slot of file.slots ?? []) {
-    const array = engine.map(slot.map);
-    const insns = slotsFromBytes(parseHex(slot.program.insns) ?? new Uint8Array(0));
-    const placed = isProgArray(array)
-      ? array.set(slot.index, { program: engine.load(insns), insnCnt: insns.length, handles: new Set() })
-      : -1;
-    if (placed !== 0)
-      return [
-        {
-          name: 'slots',
-          passed: false,
-          detail: `${slot.program.name} does not go into slot ${slot.index} of map ${slot.map}`,
-        },
-      ];
-  }
+type EngineReply = EngineRun | EngineDump | Record<string, never>;
+type EngineExchange<T> = Generator<EngineRequest, T, EngineReply>;
+
+function* askEngine<R extends EngineReply>(request: EngineRequest): EngineExchange<R> {
+  return (yield request) as R;
+}
+
+/** The runs of a file on an engine: loaded, then each run compared with the kernel's answer. */
+function* replayRuns(file: XdpRunFile, sink: PacketSink | undefined): EngineExchange<VectorOutcome[]> {
   if (!file.load.accepted)
     return [{ name: 'load', passed: true, detail: 'the kernel refused the program; no runs' }];
-  const program = engine.load(slotsFromBytes(parseHex(file.program.insns) ?? new Uint8Array(0)));
-  return file.runs.map((run, i) => {
+  try {
+    yield* askEngine({
+      op: 'load',
+      maps: file.maps,
+      slots: (file.slots ?? []).map((s) => ({ map: s.map, index: s.index, insns: s.program.insns })),
+      insns: file.program.insns,
+    });
+  } catch (error) {
+    if (!(error instanceof ErrorReply)) throw error;
+    return [{ name: 'load', passed: false, detail: error.message }];
+  }
+  const outcomes: VectorOutcome[] = [];
+  for (const [i, run] of file.runs.entries()) {
     const name = `${file.program.name}/${i}:${run.name}`;
     const fail = (detail: string): VectorOutcome => ({ name, passed: false, detail });
-    let result;
     const packet = parseHex(run.packet) ?? new Uint8Array(0);
-    try {
-      result = engine.run(program, packet);
-      sink?.record('from-host', packet, `${name}: ${actionName(result.retval)}`);
-      if (result.action === XdpAction.PASS)
-        sink?.record('to-guest', result.output, `${name}: output of XDP_PASS`);
-      if (result.action === XdpAction.TX) sink?.record('to-host', result.output, `${name}: output of XDP_TX`);
-    } catch (error) {
-      if (!(error instanceof TestRunError)) throw error;
-      sink?.record('from-host', packet, `${name}: refused with errno ${error.errno}`);
-      return error.errno === run.errno
-        ? { name, passed: true, detail: '' }
-        : fail(`refused with errno ${error.errno}, kernel ${run.errno}`);
-    }
-    if (run.errno !== 0)
-      return fail(`ran (retval ${result.retval}); the kernel refused with errno ${run.errno}`);
-    if (result.retval !== run.retval)
-      return fail(
-        `retval ${result.retval}, kernel ${String(run.retval)}${result.fault ? ` (${result.fault.message})` : ''}`,
+    const result = yield* askEngine<EngineRun & { fault?: string }>({ op: 'run', packet: run.packet });
+    if (result.errno !== 0 || result.retval === null || result.output === null) {
+      sink?.record('from-host', packet, `${name}: refused with errno ${result.errno}`);
+      outcomes.push(
+        result.errno === run.errno
+          ? { name, passed: true, detail: '' }
+          : fail(`refused with errno ${result.errno}, kernel ${run.errno}`),
       );
-    const output = toHex(result.output);
-    if (output !== run.output) return fail(`output ${output}\n   kernel ${String(run.output)}`);
-    for (const m of run.maps) {
-      const map = engine.map(m.handle);
-      const got = map === undefined ? [] : mapContents(map);
-      if (JSON.stringify(got) !== JSON.stringify(m.entries)) {
-        return fail(`map ${m.handle}: ${JSON.stringify(got)}, kernel ${JSON.stringify(m.entries)}`);
-      }
+      continue;
     }
-    return { name, passed: true, detail: '' };
+    const output = parseHex(result.output) ?? new Uint8Array(0);
+    sink?.record('from-host', packet, `${name}: ${actionName(result.retval)}`);
+    if (result.retval === XdpAction.PASS) sink?.record('to-guest', output, `${name}: output of XDP_PASS`);
+    if (result.retval === XdpAction.TX) sink?.record('to-host', output, `${name}: output of XDP_TX`);
+    if (run.errno !== 0) {
+      outcomes.push(fail(`ran (retval ${result.retval}); the kernel refused with errno ${run.errno}`));
+      continue;
+    }
+    if (result.retval !== run.retval) {
+      const why = result.fault === undefined ? '' : ` (${result.fault})`;
+      outcomes.push(fail(`retval ${result.retval}, kernel ${String(run.retval)}${why}`));
+      continue;
+    }
+    if (result.output !== run.output) {
+      outcomes.push(fail(`output ${result.output}\n   kernel ${String(run.output)}`));
+      continue;
+    }
+    let mismatch: string | undefined;
+    for (const m of run.maps) {
+      const got = (yield* askEngine<EngineDump>({ op: 'dump', handle: m.handle })).entries;
+      if (mismatch === undefined && JSON.stringify(got) !== JSON.stringify(m.entries))
+        mismatch = `map ${m.handle}: ${JSON.stringify(got)}, kernel ${JSON.stringify(m.entries)}`;
+    }
+    outcomes.push(mismatch === undefined ? { name, passed: true, detail: '' } : fail(mismatch));
+  }
+  return outcomes;
+}
+
+function checkedRuns(document: unknown): XdpRunFile | VectorOutcome[] {
+  const errors = schemaErrors('xdp-runs.schema.json', document);
+  if (errors.length > 0) return [{ name: 'schema', passed: false, detail: errors.join('; ') }];
+  return document as XdpRunFile;
+}
+
+/** Schema-checks and replays an XDP run file on the reference engine (each run's frame in and out to `sink`, if given). */
+export function replayXdpRunFile(document: unknown, sink?: PacketSink): VectorOutcome[] {
+  const file = checkedRuns(document);
+  if (Array.isArray(file)) return file;
+  const engine = new ReferenceEngine();
+  return runExchange(replayRuns(file, sink), (request): EngineReply => {
+    if (request.op === 'load') {
+      engine.load(request);
+      return {};
+    }
+    return request.op === 'run' ? engine.run(request.packet) : engine.dump(request.handle);
+  });
+}
+
+/**
+ * Schema-checks and replays an XDP run file on an engine under test.
+ *
+ * @throws ProtocolFailure when the engine breaks the protocol.
+ */
+export function replayXdpRunFileOn(document: unknown, engine: EngineUnderTest): Promise<VectorOutcome[]> {
+  const file = checkedRuns(document);
+  if (Array.isArray(file)) return Promise.resolve(file);
+  return runExchangeAsync(replayRuns(file, undefined), async (request): Promise<EngineReply> => {
+    if (request.op === 'load') {
+      await engine.load(request);
+      return {};
+    }
+    return request.op === 'run' ? engine.run(request.packet) : engine.dump(request.handle);
   });
 }

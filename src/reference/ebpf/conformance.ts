@@ -137,10 +137,23 @@ export function runConformanceProgram(insns: readonly BpfInsn[], memory: Uint8Ar
   }
 }
 
-/** Runs one conformance test. */
-export function runConformanceTest(name: string, test: ConformanceTest): ConformanceOutcome {
-  const outcome = runConformanceProgram(test.insns, Uint8Array.from(test.memory));
-  if (outcome instanceof EngineFault) {
+/**
+ * What runs a conformance program: r0, or why it did not finish (this engine's {@link EngineFault},
+ * or an external engine's refusal).
+ */
+export type ConformanceRunner = (
+  insns: readonly BpfInsn[],
+  memory: Uint8Array,
+) => bigint | { readonly message: string };
+
+/** Runs one conformance test (on this engine unless another runner is given). */
+export function runConformanceTest(
+  name: string,
+  test: ConformanceTest,
+  runner: ConformanceRunner = runConformanceProgram,
+): ConformanceOutcome {
+  const outcome = runner(test.insns, Uint8Array.from(test.memory));
+  if (typeof outcome !== 'bigint') {
     if (test.error !== undefined)
       return { name, passed: true, detail: `failed as expected: ${outcome.message}` };
     return { name, passed: false, detail: outcome.message };
@@ -168,7 +181,11 @@ export function runConformanceTest(name: string, test: ConformanceTest): Conform
  * ```
  * @throws ConformanceFormatError for text without the sections of a conformance test.
  */
-export function runConformanceSource(name: string, text: string): ConformanceOutcome {
+export function runConformanceSource(
+  name: string,
+  text: string,
+  runner: ConformanceRunner = runConformanceProgram,
+): ConformanceOutcome {
   let test: ConformanceTest;
   try {
     test = parseConformance(text);
@@ -180,5 +197,5 @@ export function runConformanceSource(name: string, text: string): ConformanceOut
       detail: `cannot load: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  return runConformanceTest(name, test);
+  return runConformanceTest(name, test, runner);
 }

@@ -39,6 +39,7 @@ export {
   runConformanceProgram,
   runConformanceSource,
   runConformanceTest,
+  type ConformanceRunner,
 } from './conformance.js';
 export {
   ELF_LIMITS,

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnDevice } from '../../../src/harness/kit/device-under-test.js';
-import { replayPathsOnDevice, vectorFiles } from '../../../src/vectors/replay.js';
+import { replayPathsOn, vectorFiles } from '../../../src/vectors/replay.js';
 import type { ScenarioFile, ScenarioOutcome, ScenarioStep } from '../../../src/vectors/scenario-vectors.js';
 import { fuzzCampaign } from '../../../src/harness/fuzz/hostile-guest.js';
 import { BpfMapType, decodeRequest, parseHex } from '../../../src/codec/index.js';
@@ -43,7 +43,7 @@ test('the C device passes every scenario step it claims, and the kit lists each 
   let outcomes: ScenarioOutcome[];
   try {
     assert.deepEqual(device.hello.extensions, []);
-    const summary = await replayPathsOnDevice(['vectors/scenarios'], device);
+    const summary = await replayPathsOn(['vectors/scenarios'], { device: device });
     outcomes = summary.files.flatMap((f) => f.outcomes as ScenarioOutcome[]);
   } finally {
     await device.close();

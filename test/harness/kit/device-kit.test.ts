@@ -6,11 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
-import {
-  DeviceFailure,
-  spawnDevice,
-  type DeviceUnderTest,
-} from '../../../src/harness/kit/device-under-test.js';
+import { ProtocolFailure } from '../../../src/harness/kit/line-protocol.js';
+import { spawnDevice, type DeviceUnderTest } from '../../../src/harness/kit/device-under-test.js';
 import {
   DEVICE_OPS,
   DEVICE_PROTOCOL,
@@ -22,7 +19,7 @@ import {
 } from '../../../src/harness/kit/device-protocol.js';
 import { ReferenceDevice } from '../../../src/harness/kit/reference-device.js';
 import { serveLine } from '../../../src/harness/kit/serve-lines.js';
-import { replayPathsOnDevice } from '../../../src/vectors/replay.js';
+import { replayPathsOn } from '../../../src/vectors/replay.js';
 import { fuzzCampaign } from '../../../src/harness/fuzz/hostile-guest.js';
 import { DEVICE_BUGS, KIT_BUGS, plant } from '../../../scripts/planted-bugs.js';
 import { main } from '../../../src/cli/run.js';
@@ -64,7 +61,7 @@ function schemaCheckedReference(lines: { sent: number; checked: Set<DeviceOp> })
 test('every line the kit sends and the reference answers is one the protocol schema allows', async () => {
   const lines = { sent: 0, checked: new Set<DeviceOp>() };
   const a = schemaCheckedReference(lines);
-  const summary = await replayPathsOnDevice(['vectors/scenarios'], a);
+  const summary = await replayPathsOn(['vectors/scenarios'], { device: a });
   assert.equal(summary.failed, 0);
   const report = await fuzzCampaign({
     seed: 2,
@@ -104,7 +101,7 @@ test('replay --device passes every shipped scenario on device-serve, through a r
   const device = await spawnDevice(SERVE);
   try {
     assert.deepEqual(device.hello.extensions, ['introspect']);
-    const summary = await replayPathsOnDevice(['vectors/scenarios'], device);
+    const summary = await replayPathsOn(['vectors/scenarios'], { device: device });
     assert.equal(
       summary.failed,
       0,
@@ -197,7 +194,7 @@ test('a device that breaks the protocol is reported at once, never waited on wit
   for (const [command, message] of cases) {
     const started = Date.now();
     await assert.rejects(spawnDevice(command, { timeoutMs: 500 }), (error: unknown) => {
-      assert.ok(error instanceof DeviceFailure, String(error));
+      assert.ok(error instanceof ProtocolFailure, String(error));
       assert.match(error.message, message);
       return true;
     });

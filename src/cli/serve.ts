@@ -1,0 +1,96 @@
+// `xdp-offload device-serve`, `engine-serve` and `verifier-serve`: the reference's device, eBPF
+// engine and verifier behind the kit's three line protocols, on standard input and output, so that
+// the kit drives them through a real process boundary.
+import { createInterface } from 'node:readline';
+import { ReferenceDevice } from '../harness/kit/reference-device.js';
+import { serveLine } from '../harness/kit/serve-lines.js';
+import { ReferenceEngine } from '../harness/kit/engine-protocol.js';
+import { referenceVerifierLine } from '../harness/kit/verifier-protocol.js';
+import { ErrorReply } from '../harness/kit/line-protocol.js';
+import { EXIT, parse, type Output, type Subcommand } from './io.js';
+
+/** Answers lines until `quit` or the end of input. */
+function serveStdin(
+  out: Output,
+  answer: (line: string) => { reply: string; quit: boolean },
+): Promise<number> {
+  const lines = createInterface({ input: process.stdin });
+  return new Promise((resolve) => {
+    lines.on('line', (line) => {
+      const { reply, quit } = answer(line);
+      out.stdout(reply);
+      if (quit) lines.close();
+    });
+    lines.on('close', () => resolve(EXIT.ok));
+  });
+}
+
+/** A line answered by a handler of plain fields (the engine and verifier protocols). */
+function fieldsLine(handle: (request: Record<string, unknown>) => Record<string, unknown>, line: string) {
+  let request: unknown;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    return {
+      reply: JSON.stringify({ id: null, error: { code: 'bad-request', message: 'the line is not JSON' } }),
+      quit: false,
+    };
+  }
+  const fields = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
+  const id = typeof fields.id === 'number' ? fields.id : null;
+  try {
+    return { reply: JSON.stringify({ id, ...handle(fields) }), quit: fields.op === 'quit' };
+  } catch (error) {
+    // never silence and never a crash: a request the reference cannot take is answered as such
+    const body =
+      error instanceof ErrorReply
+        ? { code: error.code, message: error.message }
+        : { code: 'bad-request', message: error instanceof Error ? error.message : String(error) };
+    return {
+      reply: JSON.stringify({ id, error: body }),
+      quit: false,
+    };
+  }
+}
+
+const serveHelp = (what: string, protocol: string, flag: string) => `usage: xdp-offload ${what}-serve
+
+Reads requests of the ${protocol} protocol, one JSON object per line on
+standard input, and answers each with one line on standard output, until
+'quit' or the end of input. The protocols are described in docs/testing.md.
+Point the kit at it with: xdp-offload replay ${flag} 'xdp-offload ${what}-serve'
+
+exit: 0 at quit or end of input`;
+
+export const deviceServe: Subcommand = {
+  name: 'device-serve',
+  summary: 'serve the reference device over the device-under-test protocol (JSON lines on stdio)',
+  help: `${serveHelp('device', 'device-under-test (virtio-xdp-offload/device/1)', '--device')}
+Its schema is vectors/schema/device-protocol.schema.json.`,
+  run(args: string[], out: Output): Promise<number> {
+    parse(args, {});
+    const device = new ReferenceDevice();
+    return serveStdin(out, (line) => serveLine(device, line));
+  },
+};
+
+export const engineServe: Subcommand = {
+  name: 'engine-serve',
+  summary: 'serve the reference eBPF engine over the engine protocol (JSON lines on stdio)',
+  help: serveHelp('engine', 'engine (virtio-xdp-offload/engine/1)', '--engine'),
+  run(args: string[], out: Output): Promise<number> {
+    parse(args, {});
+    const engine = new ReferenceEngine();
+    return serveStdin(out, (line) => fieldsLine((request) => engine.handle(request), line));
+  },
+};
+
+export const verifierServe: Subcommand = {
+  name: 'verifier-serve',
+  summary: 'serve the reference verifier over the verifier protocol (JSON lines on stdio)',
+  help: serveHelp('verifier', 'verifier (virtio-xdp-offload/verifier/1)', '--verifier'),
+  run(args: string[], out: Output): Promise<number> {
+    parse(args, {});
+    return serveStdin(out, (line) => fieldsLine(referenceVerifierLine, line));
+  },
+};
