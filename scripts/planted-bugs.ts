@@ -133,16 +133,32 @@ export const DEVICE_BUGS: Readonly<Record<string, PlantedBug & { readonly mode: 
 };
 
 /**
- * Bugs planted in the device for the conformance kit, which must find each through a real process
- * boundary (the planted copy's `device-serve`), naming the requirement.
+ * Bugs planted for the conformance kit, which must find each through a real process boundary (the
+ * planted copy's `<serves>-serve`), and say so in a line matching `finds`.
  */
-export const KIT_BUGS: Readonly<Record<string, PlantedBug & { readonly requirement: string }>> = {
+export const KIT_BUGS: Readonly<
+  Record<string, PlantedBug & { readonly serves: 'device' | 'engine' | 'verifier'; readonly finds: RegExp }>
+> = {
   'unload-none-ok': {
     rule: '[dev-prog-unload-none]: PROG_UNLOAD with no program attached is ENOENT (here OK)',
-    requirement: 'dev-prog-unload-none',
+    serves: 'device',
+    finds: /^ {4}step \d+ \(control: .*\[dev-prog-unload-none\]/m,
     file: 'reference/device/device.ts',
     find: 'if (this.attached === undefined) return this.fail(request, XdpStatus.ENOENT); // [dev-prog-unload-none]',
     replace: 'if (this.attached === undefined) return this.ok(request, null);',
+  },
+  'adjust-tail-ignored': {
+    rule: 'bpf_xdp_adjust_tail moves data_end (here it returns 0 and moves nothing)',
+    serves: 'engine',
+    finds: /^ {2}FAIL encap_trim\/\d+:.*: output /m,
+    file: 'reference/ebpf/helpers.ts',
+    find: '    setR0(vm, xdp.adjustTail(vm.lo[2] as number));',
+    replace: '    setR0(vm, 0);',
+  },
+  'packet-range': {
+    ...(VERIFIER_BUGS['packet-range'] as PlantedBug),
+    serves: 'verifier',
+    finds: /^ {2}FAIL .*: (privileged|unprivileged|strict): accepted, kernel errno 13/m,
   },
 };
 

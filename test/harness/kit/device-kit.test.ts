@@ -126,24 +126,21 @@ test('fuzz --device against two device-serve processes finds nothing, with intro
   }
 });
 
-test('a device with a planted bug is caught by replay --device, naming the requirement', async () => {
+test('a planted bug in the device, the engine or the verifier is caught by replay through its protocol', async () => {
+  const vectors = {
+    device: 'vectors/scenarios',
+    engine: 'vectors/xdp',
+    verifier: 'vectors/verifier/linux-6.1.json',
+  };
   for (const [name, bug] of Object.entries(KIT_BUGS)) {
-    const main_ = plant(name, bug, 'cli/main.ts');
+    const planted = new URL(plant(name, bug, 'cli/main.ts')).pathname;
     let out = '';
     const code = await main(
-      [
-        'replay',
-        '--device',
-        `node --import tsx ${new URL(main_).pathname} device-serve`,
-        'vectors/scenarios',
-      ],
-      {
-        stdout: (s) => (out += `${s}\n`),
-        stderr: () => undefined,
-      },
+      ['replay', `--${bug.serves}`, `node --import tsx ${planted} ${bug.serves}-serve`, vectors[bug.serves]],
+      { stdout: (s) => (out += `${s}\n`), stderr: () => undefined },
     );
-    assert.equal(code, 1, out);
-    assert.match(out, new RegExp(`^    step \\d+ \\(control: .*\\[${bug.requirement}\\]`, 'm'), out);
+    assert.equal(code, 1, `${name}: ${out.slice(0, 2000)}`);
+    assert.match(out, bug.finds, `${name}: ${out.slice(0, 2000)}`);
   }
 });
 
@@ -200,4 +197,41 @@ test('a device that breaks the protocol is reported at once, never waited on wit
     });
     assert.ok(Date.now() - started < 10_000);
   }
+});
+
+test('replay --engine and --verifier pass every XDP run and verdict on engine-serve and verifier-serve', async () => {
+  for (const [flag, serve, path, count] of [
+    ['--engine', 'engine-serve', 'vectors/xdp', /^1783 passed, 0 failed$/m],
+    ['--verifier', 'verifier-serve', 'vectors/verifier/generated-6.1.json', /^5000 passed, 0 failed$/m],
+  ] as const) {
+    let out = '';
+    const code = await main(['replay', flag, `node dist/cli/main.js ${serve}`, path], {
+      stdout: (s) => (out += `${s}\n`),
+      stderr: () => undefined,
+    });
+    assert.equal(code, 0, out.slice(0, 2000));
+    assert.match(out, count);
+  }
+});
+
+test('conformance --engine runs each test on a bpf_conformance plugin and catches a wrong one', () => {
+  const files = ['alu-arith.data', 'div32-by-zero-reg.data', 'lddw.data', 'call_unwind_fail.data'].map(
+    (f) => `../shared/conformance/bpf_conformance/tests/${f}`,
+  );
+  const run = (engine: string) => {
+    let out = '';
+    const code = main(['conformance', ...files, '--engine', engine], {
+      stdout: (s) => (out += `${s}\n`),
+      stderr: () => undefined,
+    });
+    assert.equal(typeof code, 'number');
+    return { code, out };
+  };
+  const good = run('node dist/cli/main.js bpf-plugin');
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /^4 passed, 0 failed$/m);
+  // A plugin whose every program returns 0: each test with another result fails, named.
+  const bad = run(`node -e "process.stdin.resume(); process.stdin.on('end', () => console.log('0'))"`);
+  assert.equal(bad.code, 1, bad.out);
+  assert.match(bad.out, /^FAIL .*alu-arith\.data: r0 = 0x0, expected 0x2a$/m);
 });
