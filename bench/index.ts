@@ -6,7 +6,16 @@ import { ControlElement } from '../src/reference/virtqueue/element.js';
 import { rewriteMapRefs } from '../src/reference/ebpf/needs.js';
 import { writableSize } from '../src/codec/index.js';
 import { XdpEngine, assemble, loadElfProgram, type MapDefinition } from '../src/reference/ebpf/index.js';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  referenceUnderTest,
+  spawnDevice,
+  type DeviceUnderTest,
+} from '../src/harness/kit/device-under-test.js';
+import { defaultCaps } from '../src/reference/device/device.js';
 import { verify } from '../src/reference/verifier/index.js';
 import type { BpfInsn } from '../src/codec/index.js';
 import { XDP1, XDP2, PROTO_COUNTERS, udpFrame } from '../src/reference/ebpf/samples.js';
@@ -315,3 +324,48 @@ console.table([
   verifierRun('loop of 100,000 iterations (CAP_PERFMON)', loopTo(100_000), true),
   verifierRun('loop of 1,000 iterations (CAP_BPF only)', loopTo(1_000), false),
 ]);
+
+// ---- the conformance kit: round trips per second through a child process ----
+
+/** Round trips per second of `rounds` runs of `n` QUERY elements, one after another: min, median, max. */
+async function roundTrips(
+  device: DeviceUnderTest,
+  n: number,
+  rounds: number,
+): Promise<Record<string, string>> {
+  const { features } = await device.request({
+    op: 'start',
+    caps: defaultCaps(3520),
+    queues: 1,
+    host_variant: 0,
+  });
+  await device.request({ op: 'negotiate', features });
+  const query = encodeRequest({ command: 'QUERY', data: null });
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
+    for (let i = 0; i < n; i++)
+      await device.request({ op: 'control', segments: [{ readable: query }, { writable: 9 + 72 }] });
+    rates.push(n / ((performance.now() - started) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  const f = (x: number) => Math.round(x).toLocaleString('en-US');
+  return {
+    device: device.hello.implementation,
+    'round trips/s min': f(rates[0] as number),
+    median: f(rates[Math.floor(rates.length / 2)] as number),
+    max: f(rates[rates.length - 1] as number),
+  };
+}
+
+const kitRows = [await roundTrips(referenceUnderTest(), 20_000, 5)];
+const serve = await spawnDevice(`${process.execPath} --import tsx src/cli/main.ts device-serve`);
+kitRows.push({ ...(await roundTrips(serve, 2000, 5)), device: 'device-serve (reference, child process)' });
+await serve.close();
+const cDevice = join(mkdtempSync(join(tmpdir(), 'bench-c-device-')), 'xdp-device');
+if (spawnSync('make', ['-s', '-C', 'examples/c-device', `OUT=${cDevice}`]).status === 0) {
+  const c = await spawnDevice(cDevice);
+  kitRows.push({ ...(await roundTrips(c, 5000, 5)), device: 'examples/c-device (child process)' });
+  await c.close();
+}
+console.table(kitRows);
