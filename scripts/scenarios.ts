@@ -743,7 +743,10 @@ function batches(): Scenario {
     { spec },
   );
   w.map('the hash holds keys 1 and 2, unchanged', 2, 4, 8, counts({ 1: 1, 2: 2 }), spec);
-  w.control('the whole hash in one lookup batch', lookupBatch(2, null, 3), 'OK', { spec: read });
+  w.control('the whole hash in one lookup batch (in the device\'s order)', lookupBatch(2, null, 3), 'OK', {
+    spec: read,
+    orderFree: true,
+  });
   w.control('a batch on an unknown handle: EBADF', lookupBatch(9, null, 1), 'EBADF', {
     spec: ['dev-map-handle-scope'],
   });

@@ -42,7 +42,7 @@ const ENTRY_FUNCTIONS: Readonly<Record<string, readonly [file: string, name: str
 /** The code of the `@example` in the doc comment right before `export function name`. */
 function exampleOf(file: string, name: string): string {
   const text = readFileSync(file, 'utf8');
-  const at = text.search(new RegExp(`\\nexport function ${name}[<(]`));
+  const at = text.search(new RegExp(`\\nexport (async )?function ${name}[<(]`));
   assert.ok(at > 0, `${file}: no export function ${name}`);
   const comment = text.slice(text.lastIndexOf('/**', at), at);
   const block = /@example\s*\n\s*\* ```ts\n([\s\S]*?)\n\s*\* ```/.exec(comment);

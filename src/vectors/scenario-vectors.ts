@@ -196,15 +196,17 @@ export interface ControlExpect {
   readonly needs_reset?: true;
   /**
    * Fields of the result the spec does not fix, compared by the rule the spec gives instead of
-   * byte for byte (present on PROG_LOAD and PROG_ARRAY_LOAD answers that carry a result):
+   * byte for byte. On PROG_LOAD and PROG_ARRAY_LOAD answers that carry a result:
    * `insns_processed` is the verifier's own measure, and `log` any text of printable ASCII, tab and
-   * newline of at most `min(log_size, max_log_size)` bytes ([dev-prog-log]).
+   * newline of at most `min(log_size, max_log_size)` bytes ([dev-prog-log]). On a MAP_LOOKUP_BATCH
+   * answer that holds a whole hash: `order`, the device's own ([dev-map-next-key]), so the elements
+   * are compared as a set.
    */
   readonly unfixed?: readonly UnfixedField[];
 }
 
 /** A result field the spec does not fix. */
-export type UnfixedField = 'insns_processed' | 'log';
+export type UnfixedField = 'insns_processed' | 'log' | 'order';
 
 /** What a packet step produced. */
 export interface PacketExpect {
@@ -261,7 +263,11 @@ function* ask<O extends DeviceOp>(request: DeviceRequest<O>): DeviceExchange<Dev
   return (yield request) as DeviceReply<O>;
 }
 
-/** Runs an exchange on a reference device in this process. */
+/**
+ * Runs an exchange on a reference device in this process.
+ *
+ * @throws ErrorReply when the reference refuses a request (a setup it cannot take).
+ */
 export function runOnReference<T>(exchange: DeviceExchange<T>, device: ReferenceDevice): T {
   return runExchange(exchange, (request: DeviceRequest) => {
     const answer = device.handle(request);
@@ -295,7 +301,13 @@ export interface ScenarioSession {
   readonly bridge: Bridge | undefined;
 }
 
-/** Starts a scenario on a device: an instance with the setup's capabilities, every offered feature negotiated. */
+/**
+ * Starts a scenario on a device: an instance with the setup's capabilities, every offered feature
+ * negotiated.
+ *
+ * @throws ErrorReply when the device refuses its own offer (and CodecError for capabilities the
+ *   spec does not allow).
+ */
 export function* startSession(setup: ScenarioSetup, hostVariant = 0): DeviceExchange<ScenarioSession> {
   const caps = scenarioCaps(setup);
   const { features } = yield* ask({
@@ -453,8 +465,9 @@ const isLogText = (log: string) => /^[\t\n\x20-\x7e]*$/.test(log);
  */
 function unfixedDifference(step: ControlStep, got: ControlExpect, caps: Caps): string | undefined {
   const request = decodedOf(readablePart(segmentsOf(step)));
+  if (request?.command === 'MAP_LOOKUP_BATCH') return orderFreeDifference(request, step.expect.answer, got.answer);
   if (request === undefined || (request.command !== 'PROG_LOAD' && request.command !== 'PROG_ARRAY_LOAD'))
-    return 'unfixed fields on an answer that is not a program load';
+    return 'unfixed fields on an answer that is neither a program load nor a lookup batch';
   const parse = (hex: string): ProgLoadResult | string => {
     try {
       const answer = decodeResult(request, bytesOf(hex, 'answer'));
@@ -476,6 +489,33 @@ function unfixedDifference(step: ControlStep, got: ControlExpect, caps: Caps): s
   if (!isLogText(have.log))
     return 'log holds bytes other than printable ASCII, tab and newline [dev-prog-log]';
   return undefined;
+}
+
+/**
+ * Compares two MAP_LOOKUP_BATCH answers whose order the spec leaves to the device: the same header
+ * and count, and the same elements as a set. Returns what is wrong, or undefined.
+ */
+function orderFreeDifference(
+  request: Extract<ControlRequest, { command: 'MAP_LOOKUP_BATCH' }>,
+  want: string,
+  have: string,
+): string | undefined {
+  const stride = request.data.key_size + request.data.value_size;
+  const elements = (hex: string): string[] | string => {
+    try {
+      const answer = decodeResult(request, bytesOf(hex, 'answer'));
+      if (answer.status !== XdpStatus.OK) return `status ${answer.status}`;
+      const { count, elements: bytes } = resultOf(answer);
+      return Array.from({ length: count }, (_, i) => toHex(bytes.subarray(i * stride, (i + 1) * stride))).sort();
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+  const a = elements(have);
+  const b = elements(want);
+  if (typeof a === 'string') return `the answer does not decode: ${a}`;
+  if (typeof b === 'string') return `the stated answer does not decode: ${b}`;
+  return canonicalJson(a) === canonicalJson(b) ? undefined : `elements ${a.join(',')}, stated ${b.join(',')} (in any order)`;
 }
 
 /** Whether a step produced what its `expect` states (by the spec's rule for unfixed fields); what differs, if not. */
@@ -519,6 +559,13 @@ export interface ScenarioOutcome extends VectorOutcome {
   readonly unsupported?: string;
 }
 
+/** What a step produced, with the unfixed fields its author marked (`order`) that execution cannot know. */
+function withAuthorMarks(step: ScenarioStep, produced: object): object {
+  if (step.do !== 'control' || !(step.expect.unfixed ?? []).includes('order')) return produced;
+  const got = produced as ControlExpect;
+  return { ...got, unfixed: [...(got.unfixed ?? []), 'order'] };
+}
+
 /** Runs a scenario: every step, noting each that differs from the vector (and frames to `sink`). */
 function* runScenario(scenario: Scenario, sink: PacketSink | undefined): DeviceExchange<ScenarioOutcome> {
   let session: ScenarioSession;
@@ -534,7 +581,7 @@ function* runScenario(scenario: Scenario, sink: PacketSink | undefined): DeviceE
     const produced = yield* executeStep(session, step);
     if (sink !== undefined && step.do === 'packet')
       recordFrames(sink, `${scenario.name} step ${i}`, step, produced);
-    const detail = stepDifference(step, produced, session.caps);
+    const detail = stepDifference(step, withAuthorMarks(step, produced), session.caps);
     if (detail !== undefined)
       failures.push({ index: i, do: step.do, note: step.note, spec: step.spec ?? [], detail });
   }

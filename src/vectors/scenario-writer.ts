@@ -94,6 +94,11 @@ export interface ControlOptions {
   readonly segments?: readonly SegmentSpec[];
   /** The author expects the element to set DEVICE_NEEDS_RESET. */
   readonly needsReset?: boolean;
+  /**
+   * The answer is a MAP_LOOKUP_BATCH of a whole hash, whose order is the device's: its elements
+   * are compared as a set (`unfixed: ['order']`).
+   */
+  readonly orderFree?: boolean;
 }
 
 /** Builds one scenario step by step. */
@@ -158,8 +163,10 @@ export class ScenarioWriter {
       );
     if ((got.needs_reset === true) !== (options.needsReset === true))
       throw new ScenarioAssertionError(this.name, note, `needs_reset ${String(got.needs_reset === true)}`);
-    this.steps.push({ ...step, expect: got });
-    return got;
+    const expect: ControlExpect =
+      options.orderFree === true ? { ...got, unfixed: [...(got.unfixed ?? []), 'order'] } : got;
+    this.steps.push({ ...step, expect });
+    return expect;
   }
 
   /** A frame from the host; `offload` is the verdict the author expects. */

@@ -171,7 +171,7 @@ function* replayRuns(file: XdpRunFile, sink: PacketSink | undefined): EngineExch
     const name = `${file.program.name}/${i}:${run.name}`;
     const fail = (detail: string): VectorOutcome => ({ name, passed: false, detail });
     const packet = parseHex(run.packet) ?? new Uint8Array(0);
-    const result = yield* askEngine<EngineRun & { fault?: string }>({ op: 'run', packet: run.packet });
+    const result = yield* askEngine<EngineRun>({ op: 'run', packet: run.packet });
     if (result.errno !== 0 || result.retval === null || result.output === null) {
       sink?.record('from-host', packet, `${name}: refused with errno ${result.errno}`);
       outcomes.push(

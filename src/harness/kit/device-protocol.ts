@@ -159,9 +159,15 @@ export interface DeviceReplies {
 /** An operation of the protocol. */
 export type DeviceOp = keyof DeviceRequests;
 
+/** What names a request's operation. */
+export interface OpOf<O extends DeviceOp> {
+  /** The operation. */
+  readonly op: O;
+}
+
 /** A request, typed by its operation. */
 export type DeviceRequest<O extends DeviceOp = DeviceOp> = O extends DeviceOp
-  ? { readonly op: O } & DeviceRequests[O]
+  ? OpOf<O> & DeviceRequests[O]
   : never;
 
 /** A reply to an operation. */
@@ -211,7 +217,8 @@ export class DeviceProtocolError extends Error {
   }
 }
 
-type JsonObject = Record<string, unknown>;
+/** A line's JSON object. */
+export type JsonObject = Record<string, unknown>;
 
 const hexOf = (value: unknown, field: string): Uint8Array => {
   const bytes = typeof value === 'string' ? parseHex(value) : undefined;
@@ -279,7 +286,11 @@ export function requestToJson(request: DeviceRequest): JsonObject {
   }
 }
 
-/** A request from its JSON form; throws {@link DeviceProtocolError} naming the field at fault. */
+/**
+ * A request from its JSON form.
+ *
+ * @throws DeviceProtocolError naming the field at fault.
+ */
 export function requestFromJson(json: JsonObject): DeviceRequest {
   const op = json.op;
   switch (op) {
@@ -353,7 +364,11 @@ export function replyToJson<O extends DeviceOp>(op: O, reply: DeviceReply<O>): J
   }
 }
 
-/** A reply from its JSON form; throws {@link DeviceProtocolError} naming the field at fault. */
+/**
+ * A reply from its JSON form.
+ *
+ * @throws DeviceProtocolError naming the field at fault.
+ */
 export function replyFromJson<O extends DeviceOp>(op: O, json: JsonObject): DeviceReply<O> {
   const reply = ((): DeviceReply => {
     switch (op) {

@@ -72,6 +72,8 @@ export interface EngineRun {
   readonly retval: number | null;
   /** The bytes from data_meta to data_end after the run, hex (null when refused). */
   readonly output: string | null;
+  /** Why the program stopped, when it faulted (informative: not compared). */
+  readonly fault?: string;
 }
 
 /** A map's elements: [key, value] in hex, sorted by key. */
@@ -123,7 +125,7 @@ export class ReferenceEngine {
   }
 
   /** Runs the loaded program. */
-  run(packet: string): EngineRun & { readonly fault?: string } {
+  run(packet: string): EngineRun {
     if (this.program === undefined) throw new ErrorReply('run', 'not-started', 'no program: send load first');
     try {
       const result = this.engine.run(this.program, parseHex(packet) ?? new Uint8Array(0));
@@ -145,7 +147,11 @@ export class ReferenceEngine {
     return { entries: map === undefined ? [] : mapContents(map) };
   }
 
-  /** One request of the protocol, as a line's fields. */
+  /**
+   * One request of the protocol, as a line's fields.
+   *
+   * @throws ErrorReply for a request the engine cannot carry out.
+   */
   handle(request: Record<string, unknown>): Record<string, unknown> {
     switch (request.op) {
       case 'hello':

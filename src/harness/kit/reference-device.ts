@@ -21,8 +21,18 @@ import {
 
 /** A reply or an error, as {@link ReferenceDevice.handle} returns it. */
 export type DeviceAnswer<O extends DeviceOp = DeviceOp> =
-  | { readonly reply: DeviceReply<O>; readonly error?: undefined }
-  | { readonly error: DeviceErrorBody; readonly reply?: undefined };
+  | {
+      /** The reply. */
+      readonly reply: DeviceReply<O>;
+      /** Absent. */
+      readonly error?: undefined;
+    }
+  | {
+      /** Why the request was not carried out. */
+      readonly error: DeviceErrorBody;
+      /** Absent. */
+      readonly reply?: undefined;
+    };
 
 /** The implementation name the reference gives in `hello`. */
 export const REFERENCE_IMPLEMENTATION = 'virtio-xdp-offload reference device';

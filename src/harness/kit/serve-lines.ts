@@ -8,11 +8,16 @@
 import { DeviceProtocolError, replyToJson, requestFromJson } from './device-protocol.js';
 import type { ReferenceDevice } from './reference-device.js';
 
+/** A reply line, and whether it answered `quit`. */
+export interface ServedLine {
+  /** The reply (no newline). */
+  readonly reply: string;
+  /** True after `quit`: the server stops reading. */
+  readonly quit: boolean;
+}
+
 /** Answers one line of the protocol with one line (no newline); `quit` is true after a quit. */
-export function serveLine(
-  device: ReferenceDevice,
-  line: string,
-): { readonly reply: string; readonly quit: boolean } {
+export function serveLine(device: ReferenceDevice, line: string): ServedLine {
   let json: unknown;
   try {
     json = JSON.parse(line);
@@ -41,6 +46,6 @@ export function serveLine(
   };
 }
 
-function answer(id: number | null, error: { code: string; message: string }) {
+function answer(id: number | null, error: { code: string; message: string }): ServedLine {
   return { reply: JSON.stringify({ id, error }), quit: false };
 }

@@ -61,7 +61,11 @@ export function referenceVerdict(request: VerifyRequest): Verdict {
   return { accepted: result.accepted, errno: result.errno, log: result.log };
 }
 
-/** One request of the protocol for the reference, as a line's fields. */
+/**
+ * One request of the protocol for the reference, as a line's fields.
+ *
+ * @throws ErrorReply for a request the protocol does not define (unknown-op, bad-request).
+ */
 export function referenceVerifierLine(request: Record<string, unknown>): Record<string, unknown> {
   switch (request.op) {
     case 'hello':

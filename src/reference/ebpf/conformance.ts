@@ -144,7 +144,13 @@ export function runConformanceProgram(insns: readonly BpfInsn[], memory: Uint8Ar
 export type ConformanceRunner = (
   insns: readonly BpfInsn[],
   memory: Uint8Array,
-) => bigint | { readonly message: string };
+) => bigint | ConformanceFailure;
+
+/** Why a conformance program did not finish. */
+export interface ConformanceFailure {
+  /** The reason, for the report. */
+  readonly message: string;
+}
 
 /** Runs one conformance test (on this engine unless another runner is given). */
 export function runConformanceTest(

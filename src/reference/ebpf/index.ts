@@ -39,6 +39,7 @@ export {
   runConformanceProgram,
   runConformanceSource,
   runConformanceTest,
+  type ConformanceFailure,
   type ConformanceRunner,
 } from './conformance.js';
 export {
