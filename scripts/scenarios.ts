@@ -743,7 +743,7 @@ function batches(): Scenario {
     { spec },
   );
   w.map('the hash holds keys 1 and 2, unchanged', 2, 4, 8, counts({ 1: 1, 2: 2 }), spec);
-  w.control('the whole hash in one lookup batch (in the device\'s order)', lookupBatch(2, null, 3), 'OK', {
+  w.control("the whole hash in one lookup batch (in the device's order)", lookupBatch(2, null, 3), 'OK', {
     spec: read,
     orderFree: true,
   });

@@ -465,7 +465,8 @@ const isLogText = (log: string) => /^[\t\n\x20-\x7e]*$/.test(log);
  */
 function unfixedDifference(step: ControlStep, got: ControlExpect, caps: Caps): string | undefined {
   const request = decodedOf(readablePart(segmentsOf(step)));
-  if (request?.command === 'MAP_LOOKUP_BATCH') return orderFreeDifference(request, step.expect.answer, got.answer);
+  if (request?.command === 'MAP_LOOKUP_BATCH')
+    return orderFreeDifference(request, step.expect.answer, got.answer);
   if (request === undefined || (request.command !== 'PROG_LOAD' && request.command !== 'PROG_ARRAY_LOAD'))
     return 'unfixed fields on an answer that is neither a program load nor a lookup batch';
   const parse = (hex: string): ProgLoadResult | string => {
@@ -506,7 +507,9 @@ function orderFreeDifference(
       const answer = decodeResult(request, bytesOf(hex, 'answer'));
       if (answer.status !== XdpStatus.OK) return `status ${answer.status}`;
       const { count, elements: bytes } = resultOf(answer);
-      return Array.from({ length: count }, (_, i) => toHex(bytes.subarray(i * stride, (i + 1) * stride))).sort();
+      return Array.from({ length: count }, (_, i) =>
+        toHex(bytes.subarray(i * stride, (i + 1) * stride)),
+      ).sort();
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
@@ -515,7 +518,9 @@ function orderFreeDifference(
   const b = elements(want);
   if (typeof a === 'string') return `the answer does not decode: ${a}`;
   if (typeof b === 'string') return `the stated answer does not decode: ${b}`;
-  return canonicalJson(a) === canonicalJson(b) ? undefined : `elements ${a.join(',')}, stated ${b.join(',')} (in any order)`;
+  return canonicalJson(a) === canonicalJson(b)
+    ? undefined
+    : `elements ${a.join(',')}, stated ${b.join(',')} (in any order)`;
 }
 
 /** Whether a step produced what its `expect` states (by the spec's rule for unfixed fields); what differs, if not. */

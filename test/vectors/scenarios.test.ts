@@ -4,8 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { XdpCommand, XdpStatus } from '../../src/codec/index.js';
-import { replayScenarioFile, type ScenarioFile } from '../../src/vectors/scenario-vectors.js';
+import { XdpCommand, XdpStatus, parseHex, toHex } from '../../src/codec/index.js';
+import {
+  replayScenarioFile,
+  type ControlExpect,
+  type ScenarioFile,
+} from '../../src/vectors/scenario-vectors.js';
 
 const FILES = ['rfc-experiments', 'errors', 'lifecycle'].map((n) => `vectors/scenarios/${n}.json`);
 const load = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as ScenarioFile;
@@ -73,4 +77,50 @@ test('a changed answer byte or verdict fails the replay', () => {
     scenarios: [{ ...first, steps: [{ do: 'fly', note: '', expect: {} }] }],
   });
   assert.equal(schema[0]?.name, 'schema');
+});
+
+test('an unfixed field is compared by the spec’s rule: another log and insns_processed pass, a whole hash in another order passes, another element fails', () => {
+  const file = load('vectors/scenarios/errors.json');
+  const replayWith = (name: string, change: (steps: Record<string, unknown>[]) => void) => {
+    const scenario = structuredClone(file.scenarios.find((s) => s.name === name)) as unknown as {
+      steps: Record<string, unknown>[];
+    };
+    change(scenario.steps);
+    return replayScenarioFile({ ...file, scenarios: [scenario] as unknown as ScenarioFile['scenarios'] })[0];
+  };
+  const expectOf = (steps: Record<string, unknown>[], unfixed: string) => {
+    const step = steps.find((s) => ((s.expect as ControlExpect).unfixed ?? []).includes(unfixed as never));
+    assert.ok(step !== undefined, `a step with ${unfixed} unfixed`);
+    return step.expect as { answer: string; unfixed: string[] };
+  };
+  // A stated log of other printable text, as long, and another insns_processed: the same verdict.
+  const otherLog = replayWith('prog-load-errors', (steps) => {
+    const e = expectOf(steps, 'log');
+    const bytes = parseHex(e.answer) as Uint8Array;
+    bytes[9] = (bytes[9] as number) ^ 0x5a; // insns_processed
+    for (let i = 21; i < bytes.length; i++) bytes[i] = 0x41; // 'A'
+    e.answer = toHex(bytes);
+  });
+  assert.equal(otherLog?.passed, true, otherLog?.detail);
+  // The whole hash with its two elements stated in the other order: the same set.
+  const swapped = replayWith('map-batches', (steps) => {
+    const e = expectOf(steps, 'order');
+    const bytes = parseHex(e.answer) as Uint8Array;
+    const head = 9 + 8;
+    const stride = (bytes.length - head) / 2;
+    const a = bytes.slice(head, head + stride);
+    bytes.copyWithin(head, head + stride);
+    bytes.set(a, head + stride);
+    e.answer = toHex(bytes);
+  });
+  assert.equal(swapped?.passed, true, swapped?.detail);
+  // Another element is another set, in any order.
+  const changed = replayWith('map-batches', (steps) => {
+    const e = expectOf(steps, 'order');
+    const bytes = parseHex(e.answer) as Uint8Array;
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    e.answer = toHex(bytes);
+  });
+  assert.equal(changed?.passed, false);
+  assert.match(changed?.detail ?? '', /in any order/);
 });

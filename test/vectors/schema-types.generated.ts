@@ -69,9 +69,9 @@ export namespace SchemaScenarioFileTypes {
            */
           needs_reset?: true;
           /**
-           * Fields of a PROG_LOAD or PROG_ARRAY_LOAD result the spec does not fix, compared by the spec's rule instead of byte for byte: insns_processed (any value) and log (printable ASCII, tab and newline, at most min(log_size, max_log_size) bytes, [dev-prog-log]); every other byte of the answer is compared exactly, and the answer must decode strictly.
+           * Fields of a PROG_LOAD or PROG_ARRAY_LOAD result the spec does not fix, compared by the spec's rule instead of byte for byte: insns_processed (any value) and log (printable ASCII, tab and newline, at most min(log_size, max_log_size) bytes, [dev-prog-log]); every other byte of the answer is compared exactly, and the answer must decode strictly. On a MAP_LOOKUP_BATCH answer holding a whole hash: order, the device's own ([dev-map-next-key]), so the elements are compared as a set.
            */
-          unfixed?: ('insns_processed' | 'log')[];
+          unfixed?: ('insns_processed' | 'log' | 'order')[];
         };
       }
     | {
