@@ -95,7 +95,7 @@ export interface SessionReport {
   readonly statuses: Readonly<Record<string, number>>;
   /** The first failure, if any (a session stops at its first failure). */
   readonly failure?: FuzzFailure;
-  /** In the limits attack: the most heap held beyond the session's start, in bytes. */
+  /** In the limits attack on devices in this process: the most heap held beyond the start, in bytes. */
   readonly heapPeak?: number;
   /** In the limits attack: the longest each command took, in ms (a verified PROG_LOAD apart). */
   readonly slowestMs?: Readonly<Record<string, number>>;
@@ -663,7 +663,9 @@ class HostileGuestSession {
       );
     }
     const { messages, frames, statuses, heapPeak, slowestMs } = this;
-    return { messages, frames, statuses, ...(this.limits ? { heapPeak, slowestMs } : {}) };
+    // The heap is this process's: measured only when the devices run in it.
+    const heap = this.limits && this.inProcess && this.introspect ? { heapPeak } : {};
+    return { messages, frames, statuses, ...heap, ...(this.limits ? { slowestMs } : {}) };
   }
 
   private failure(check: FuzzCheck, detail: string): SessionReport {
@@ -1139,7 +1141,7 @@ export async function fuzzCampaign(options: CampaignOptions): Promise<CampaignRe
   const start = Date.now();
   const mode = options.mode ?? 'mixed';
   const length = options.sessionLength ?? (mode === 'limits' ? 30_000 : 500);
-  let heapPeak = 0;
+  let heapPeak: number | undefined;
   const slowestMs: Record<string, number> = {};
   const statuses: Record<string, number> = {};
   let messages = 0;
@@ -1156,7 +1158,7 @@ export async function fuzzCampaign(options: CampaignOptions): Promise<CampaignRe
       ...(options.twins === undefined ? {} : { twins: options.twins }),
       ...(options.wireOnly === undefined ? {} : { wireOnly: options.wireOnly }),
     });
-    heapPeak = Math.max(heapPeak, report.heapPeak ?? 0);
+    if (report.heapPeak !== undefined) heapPeak = Math.max(heapPeak ?? 0, report.heapPeak);
     for (const [k, v] of Object.entries(report.slowestMs ?? {}))
       slowestMs[k] = Math.max(slowestMs[k] ?? 0, v);
     sessions++;
@@ -1177,6 +1179,7 @@ export async function fuzzCampaign(options: CampaignOptions): Promise<CampaignRe
     elapsedMs: Date.now() - start,
     statuses,
     failures,
-    ...(mode === 'limits' ? { heapPeak, slowestMs } : {}),
+    ...(heapPeak === undefined ? {} : { heapPeak }),
+    ...(mode === 'limits' ? { slowestMs } : {}),
   };
 }
