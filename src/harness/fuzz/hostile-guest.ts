@@ -13,6 +13,7 @@
  *   malformed request is EINVAL or EOPNOTSUPP, a PROG_LOAD above max_insns is E2BIG;
  * - `broken-element`: an element that breaks the virtqueue's rules, and only such an element, makes the
  *   device need a reset, with nothing written ([dev-wire-broken]); the session then resets both;
+ * - `used-past-room`: no used length beyond the element's writable bytes ([dev-wire-no-readable-write]);
  * - `reject-unchanged`: a refused command (or an answer without a status) changed nothing;
  * - `limits`: the offloaded state stays within the advertised limits;
  * - `update-lost`: every acknowledged MAP_UPDATE is still there, unless the guest deleted or freed
@@ -520,6 +521,7 @@ export type FuzzCheck =
   | 'malformed-status'
   | 'short-answer'
   | 'broken-element'
+  | 'used-past-room'
   | 'reject-unchanged'
   | 'limits'
   | 'update-lost'
@@ -539,6 +541,7 @@ export const FUZZ_CHECK_REQUIREMENTS: Readonly<Record<FuzzCheck, readonly string
   'malformed-status': ['dev-wire-malformed'],
   'short-answer': ['dev-wire-writable-short'],
   'broken-element': ['dev-wire-broken'],
+  'used-past-room': ['dev-wire-no-readable-write'],
   'reject-unchanged': ['dev-wire-reject-unchanged'],
   limits: ['dev-caps-enforced'],
   'update-lost': ['dev-map-types-linux'],
@@ -818,6 +821,11 @@ class HostileGuestSession {
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       throw new CheckFailed('exception', detail);
     }
+    // [dev-wire-no-readable-write]: the used length counts bytes written into the writable part only
+    const room = framing.writable.reduce((n, w) => n + w, 0);
+    for (const used of [ra.used, rb.used])
+      if (used > room)
+        throw new CheckFailed('used-past-room', `used length ${used} for ${room} writable bytes`);
     return {
       answerA: ra.written,
       answerB: rb.written,

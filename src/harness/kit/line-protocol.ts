@@ -56,6 +56,8 @@ export interface LineClient {
 export interface LineOptions {
   /** The longest wait for one reply, in ms (default 30,000). */
   readonly timeoutMs?: number;
+  /** The longest reply line, in characters (default 64 Mi: a 16 MiB writable part in hex, twice). */
+  readonly maxLineLength?: number;
 }
 
 /** The last lines a child wrote on standard error, for a failure's message. */
@@ -103,6 +105,17 @@ export async function spawnLines(
     failAll(exited);
   });
   child.stdin.on('error', () => undefined); // a child that exits early: reported by 'exit'
+  // A child that writes without end must not exhaust the kit: a line past the bound ends the run.
+  const maxLine = options.maxLineLength ?? 64 << 20;
+  let partial = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    const newline = chunk.lastIndexOf(10);
+    partial = newline < 0 ? partial + chunk.length : chunk.length - newline - 1;
+    if (partial > maxLine) {
+      failAll(`the child wrote a line longer than ${maxLine} characters`);
+      child.kill();
+    }
+  });
   createInterface({ input: child.stdout }).on('line', (line) => {
     let json: unknown;
     try {
