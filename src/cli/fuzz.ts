@@ -96,7 +96,8 @@ max_entries or max_map_memory, freed and refilled, handle churn, one value
 replaced with the largest allowed, GET_NEXT_KEY walks of full maps, programs at
 max_insns), plus the resource bounds: heap held at most 2x the accounted map
 memory plus 16 MiB, and no command other than a verified PROG_LOAD over 20 ms
-(on both twin devices, so one collector pause is not a failure).
+of CPU time (on both twin devices, so one collector pause is not a failure;
+with --device, 20 ms of round trip and no heap bound).
 
 --mode lying: a device that lies (used lengths, ack, statuses, result lengths,
 reserved bytes, repeated handles, capabilities below the minimum, QUERY counters,

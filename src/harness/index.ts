@@ -61,6 +61,8 @@ export {
   type DeviceRequests,
   type ElementSegment,
   INTROSPECT_OPS,
+  MAX_SEGMENTS,
+  MAX_WRITABLE,
   type JsonObject,
   type OpOf,
   type MigrationPhase,

@@ -18,7 +18,8 @@
  * - `limits`: the offloaded state stays within the advertised limits;
  * - `update-lost`: every acknowledged MAP_UPDATE is still there, unless the guest deleted or freed
  *   it or an attached program could have written that map;
- * - in the limits mode, `heap` and `command-time`: the resource bounds of `RESOURCE_BOUNDS`.
+ * - in the limits mode, `heap` and `command-time`: the resource bounds of `RESOURCE_BOUNDS` (a
+ *   command's time is the CPU time it took, for devices in this process; the round trip otherwise).
  *
  * A campaign is a sequence of sessions, each with its own seed; a failure names its session seed,
  * which {@link fuzzSession} replays exactly.
@@ -811,12 +812,16 @@ class HostileGuestSession {
     let elapsedMs: number;
     try {
       // Both twins serve the same element on the same state: the faster of the two is the
-      // command's time, so one collector pause cannot make a command look slow.
-      const start = performance.now();
+      // command's time, so one collector pause cannot make a command look slow. Devices in this
+      // process are timed by the CPU time it spent, so that a loaded machine, which takes the CPU
+      // away from a command, does not make it look slow either; a device in another process by
+      // the round trip.
+      const clock = this.inProcess ? cpuMs : wallMs;
+      const start = clock();
       ra = await this.a.request({ op: 'control', segments });
-      const between = performance.now();
+      const between = clock();
       rb = await this.b.request({ op: 'control', segments });
-      elapsedMs = Math.min(between - start, performance.now() - between);
+      elapsedMs = Math.min(between - start, clock() - between);
     } catch (error) {
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       throw new CheckFailed('exception', detail);
@@ -999,6 +1004,15 @@ class HostileGuestSession {
       throw new CheckFailed('heap', `${held} bytes held for ${accounted} accounted (bound ${bound})`);
   }
 }
+
+/** The CPU time this process has spent, in ms (every thread: the collector's helpers included). */
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Wall-clock time, in ms. */
+const wallMs = (): number => performance.now();
 
 /** Runs one session; stops at its first failure. */
 export function fuzzSession(

@@ -192,6 +192,12 @@ export interface DeviceErrorBody {
   readonly message: string;
 }
 
+/** Most descriptors in one element (a split virtqueue's largest queue holds 32,768). */
+export const MAX_SEGMENTS = 32768;
+
+/** Most device-writable bytes in one element, in all its buffers. */
+export const MAX_WRITABLE = 1 << 24;
+
 /** Every operation, in the order the protocol document lists them. */
 export const DEVICE_OPS: readonly DeviceOp[] = [
   'hello',
@@ -316,10 +322,19 @@ export function requestFromJson(json: JsonObject): DeviceRequest {
       return { op, features: bigHexOf(json.features, 'features') };
     case 'control': {
       if (!Array.isArray(json.segments)) throw new DeviceProtocolError('segments: not an array');
+      if (json.segments.length > MAX_SEGMENTS)
+        throw new DeviceProtocolError(`segments: more than ${MAX_SEGMENTS} descriptors`);
+      let room = 0;
       const segments = (json.segments as unknown[]).map((s, i): ElementSegment => {
         const seg = (s ?? {}) as JsonObject;
         if ('readable' in seg) return { readable: hexOf(seg.readable, `segments[${i}].readable`) };
-        return { writable: uintOf(seg.writable, `segments[${i}].writable`, 1 << 24) };
+        const writable = uintOf(seg.writable, `segments[${i}].writable`, MAX_WRITABLE);
+        // the bound is the element's, not each buffer's: a thousand 16 MiB buffers are refused
+        if ((room += writable) > MAX_WRITABLE)
+          throw new DeviceProtocolError(
+            `segments[${i}].writable: more than ${MAX_WRITABLE} writable bytes in all`,
+          );
+        return { writable };
       });
       return { op, segments };
     }

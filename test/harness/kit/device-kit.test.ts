@@ -96,6 +96,9 @@ test('a line the device cannot carry out is answered with an error naming why, n
   assert.equal(answer('{"op":"reset"}').error?.code, 'bad-request');
   assert.equal(answer('{"id":2,"op":"frame","queue":0,"frame":"xyz"}').error?.code, 'bad-request');
   assert.equal(answer('{"id":3,"op":"reset"}').error?.code, 'not-started');
+  const huge =
+    '{"id":5,"op":"control","segments":[{"readable":"0a09"},{"writable":16777216},{"writable":1}]}';
+  assert.match(JSON.stringify(answer(huge).error), /bad-request.*more than 16777216 writable bytes in all/);
   const caps = '00'.repeat(96);
   assert.equal(
     answer(`{"id":4,"op":"start","caps":"${caps}","queues":1,"host_variant":0}`).error?.code,
