@@ -24,6 +24,19 @@ import {
   type DeviceRequest,
 } from '../../../src/harness/kit/device-protocol.js';
 import { ReferenceDevice } from '../../../src/harness/kit/reference-device.js';
+import {
+  ENGINE_PROTOCOL,
+  ReferenceEngine,
+  type EngineDump,
+  type EngineRun,
+  type EngineUnderTest,
+} from '../../../src/harness/kit/engine-protocol.js';
+import {
+  VERIFIER_PROTOCOL,
+  referenceVerifierLine,
+  type Verdict,
+  type VerifierUnderTest,
+} from '../../../src/harness/kit/verifier-protocol.js';
 import { serveLine } from '../../../src/harness/kit/serve-lines.js';
 import { replayPathsOn } from '../../../src/vectors/replay.js';
 import { fuzzCampaign } from '../../../src/harness/fuzz/hostile-guest.js';
@@ -286,4 +299,59 @@ test('a device that writes a line without end is stopped at the bound', async ()
     spawnDevice(endless, { timeoutMs: 5000, maxLineLength: 1000 }),
     /longer than 1000 characters/,
   );
+});
+
+test('every line of the engine and verifier protocols, both ways, is one their schemas allow', async () => {
+  const checker = (file: string, urn: string) => {
+    const ajv2 = new Ajv2020({ strict: true });
+    ajv2.addSchema(JSON.parse(readFileSync(`vectors/schema/${file}`, 'utf8')) as object);
+    return (def: string, line: unknown) => {
+      const check = ajv2.getSchema(`${urn}#/$defs/${def}`);
+      assert.ok(check !== undefined, def);
+      assert.ok(
+        check(line),
+        `${def}: ${ajv2.errorsText(check.errors)}: ${JSON.stringify(line).slice(0, 200)}`,
+      );
+    };
+  };
+  let id = 0;
+  const exchange =
+    (check: ReturnType<typeof checker>, handle: (r: Record<string, unknown>) => Record<string, unknown>) =>
+    (request: Record<string, unknown> & { op: string }) => {
+      const line = { id: ++id, ...request };
+      check('request', line);
+      const reply = { id: line.id, ...handle(line) };
+      check(`reply-${request.op}`, reply);
+      return reply;
+    };
+  const engineCheck = checker('engine-protocol.schema.json', 'urn:virtio-xdp-offload:engine-protocol:1');
+  const reference = new ReferenceEngine();
+  const call = exchange(engineCheck, (r) => reference.handle(r));
+  call({ op: 'hello', protocol: ENGINE_PROTOCOL });
+  const engine: EngineUnderTest = {
+    implementation: 'schema-checked reference engine',
+    load: (request) => Promise.resolve(void call({ ...request })),
+    run: (packet) => Promise.resolve(call({ op: 'run', packet }) as unknown as EngineRun),
+    dump: (handle) => Promise.resolve(call({ op: 'dump', handle }) as unknown as EngineDump),
+    close: () => Promise.resolve(void call({ op: 'quit' })),
+  };
+  const xdp = await replayPathsOn(['vectors/xdp'], { engine });
+  assert.equal(xdp.failed, 0);
+  assert.ok(xdp.passed > 1000);
+  await engine.close();
+  const verifierCheck = checker(
+    'verifier-protocol.schema.json',
+    'urn:virtio-xdp-offload:verifier-protocol:1',
+  );
+  const ask = exchange(verifierCheck, referenceVerifierLine);
+  ask({ op: 'hello', protocol: VERIFIER_PROTOCOL });
+  const verifier: VerifierUnderTest = {
+    implementation: 'schema-checked reference verifier',
+    verify: (request) => Promise.resolve(ask({ op: 'verify', ...request }) as unknown as Verdict),
+    close: () => Promise.resolve(void ask({ op: 'quit' })),
+  };
+  const verdicts = await replayPathsOn(['vectors/verifier/generated-6.1.json'], { verifier });
+  assert.equal(verdicts.failed, 0);
+  assert.equal(verdicts.passed, 5000);
+  await verifier.close();
 });
