@@ -15,8 +15,8 @@ import {
   type DeviceReply,
   type DeviceRequest,
 } from './device-protocol.js';
-import { ReferenceDevice, type DeviceAnswer } from './reference-device.js';
-import { ErrorReply, ProtocolFailure, spawnLines, type LineOptions } from './line-protocol.js';
+import { ReferenceDevice } from './reference-device.js';
+import { ProtocolFailure, spawnLines, type LineOptions } from './line-protocol.js';
 
 /** A device the kit drives. */
 export interface DeviceUnderTest {
@@ -33,11 +33,6 @@ export interface DeviceUnderTest {
   close(): Promise<void>;
 }
 
-function unwrap<O extends DeviceOp>(op: O, answer: DeviceAnswer<O>): DeviceReply<O> {
-  if (answer.error !== undefined) throw new ErrorReply(op, answer.error.code, answer.error.message);
-  return answer.reply;
-}
-
 /**
  * The reference device in this process: the same requests as across a process boundary, without
  * the JSON.
@@ -50,11 +45,11 @@ function unwrap<O extends DeviceOp>(op: O, answer: DeviceAnswer<O>): DeviceReply
  */
 export function referenceUnderTest(): DeviceUnderTest {
   const device = new ReferenceDevice();
-  const hello = unwrap('hello', device.handle({ op: 'hello', protocol: DEVICE_PROTOCOL }));
+  const hello = device.reply({ op: 'hello', protocol: DEVICE_PROTOCOL });
   return {
     hello,
     request: <O extends DeviceOp>(request: DeviceRequest<O>) =>
-      Promise.resolve().then(() => unwrap(request.op as O, device.handle(request))),
+      Promise.resolve().then(() => device.reply(request)),
     close: () => Promise.resolve(),
   };
 }

@@ -10,6 +10,7 @@ import { MigrationBlockedError } from '../../reference/device/device.js';
 import { CapsError } from '../../reference/device/caps.js';
 import { Topology } from '../../reference/topology.js';
 import { ControlElement, type Segment } from '../../reference/virtqueue/element.js';
+import { ErrorReply } from './line-protocol.js';
 import {
   DEVICE_PROTOCOL,
   DeviceProtocolError,
@@ -41,10 +42,21 @@ export const REFERENCE_IMPLEMENTATION = 'virtio-xdp-offload reference device';
 export class ReferenceDevice {
   private topology: Topology | undefined;
 
-  /** Carries out one request. */
+  /**
+   * Carries out one request and returns its reply.
+   *
+   * @throws ErrorReply for a request the device does not carry out (its error reply).
+   */
+  reply<O extends DeviceOp>(request: DeviceRequest<O>): DeviceReply<O> {
+    const answer = this.handle(request);
+    if (answer.error !== undefined) throw new ErrorReply(request.op, answer.error.code, answer.error.message);
+    return answer.reply;
+  }
+
+  /** Carries out one request: its reply, or the error reply's body. */
   handle<O extends DeviceOp>(request: DeviceRequest<O>): DeviceAnswer<O> {
     try {
-      return { reply: this.reply(request) as DeviceReply<O> };
+      return { reply: this.carryOut(request) as DeviceReply<O> };
     } catch (error) {
       if (error instanceof CapsError || error instanceof RangeError)
         return { error: { code: 'unsupported', message: error.message } };
@@ -59,7 +71,7 @@ export class ReferenceDevice {
     return this.topology;
   }
 
-  private reply(request: DeviceRequest): DeviceReply {
+  private carryOut(request: DeviceRequest): DeviceReply {
     switch (request.op) {
       case 'hello':
         return {
