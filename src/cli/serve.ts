@@ -3,10 +3,9 @@
 // the kit drives them through a real process boundary.
 import { createInterface } from 'node:readline';
 import { ReferenceDevice } from '../harness/kit/reference-device.js';
-import { serveLine } from '../harness/kit/serve-lines.js';
+import { answerLine, serveLine } from '../harness/kit/serve-lines.js';
 import { ReferenceEngine } from '../harness/kit/engine-protocol.js';
 import { referenceVerifierLine } from '../harness/kit/verifier-protocol.js';
-import { ErrorReply } from '../harness/kit/line-protocol.js';
 import { EXIT, parse, type Output, type Subcommand } from './io.js';
 
 /** Answers lines until `quit` or the end of input. */
@@ -23,34 +22,6 @@ function serveStdin(
     });
     lines.on('close', () => resolve(EXIT.ok));
   });
-}
-
-/** A line answered by a handler of plain fields (the engine and verifier protocols). */
-function fieldsLine(handle: (request: Record<string, unknown>) => Record<string, unknown>, line: string) {
-  let request: unknown;
-  try {
-    request = JSON.parse(line);
-  } catch {
-    return {
-      reply: JSON.stringify({ id: null, error: { code: 'bad-request', message: 'the line is not JSON' } }),
-      quit: false,
-    };
-  }
-  const fields = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
-  const id = typeof fields.id === 'number' ? fields.id : null;
-  try {
-    return { reply: JSON.stringify({ id, ...handle(fields) }), quit: fields.op === 'quit' };
-  } catch (error) {
-    // never silence and never a crash: a request the reference cannot take is answered as such
-    const body =
-      error instanceof ErrorReply
-        ? { code: error.code, message: error.message }
-        : { code: 'bad-request', message: error instanceof Error ? error.message : String(error) };
-    return {
-      reply: JSON.stringify({ id, error: body }),
-      quit: false,
-    };
-  }
 }
 
 const serveHelp = (what: string, protocol: string, flag: string) => `usage: xdp-offload ${what}-serve
@@ -81,7 +52,7 @@ export const engineServe: Subcommand = {
   run(args: string[], out: Output): Promise<number> {
     parse(args, {});
     const engine = new ReferenceEngine();
-    return serveStdin(out, (line) => fieldsLine((request) => engine.handle(request), line));
+    return serveStdin(out, (line) => answerLine(line, (request) => engine.handle(request)));
   },
 };
 
@@ -91,6 +62,6 @@ export const verifierServe: Subcommand = {
   help: serveHelp('verifier', 'verifier (virtio-xdp-offload/verifier/1)', '--verifier'),
   run(args: string[], out: Output): Promise<number> {
     parse(args, {});
-    return serveStdin(out, (line) => fieldsLine(referenceVerifierLine, line));
+    return serveStdin(out, (line) => answerLine(line, referenceVerifierLine));
   },
 };

@@ -73,7 +73,7 @@ export {
 } from './kit/device-protocol.js';
 export { type DeviceUnderTest, referenceUnderTest, spawnDevice } from './kit/device-under-test.js';
 export { type DeviceAnswer, REFERENCE_IMPLEMENTATION, ReferenceDevice } from './kit/reference-device.js';
-export { serveLine, type ServedLine } from './kit/serve-lines.js';
+export { answerLine, serveLine, type ServedLine } from './kit/serve-lines.js';
 export {
   ErrorReply,
   type JsonLine,

@@ -157,10 +157,11 @@ export class ReferenceEngine {
       case 'hello':
         return { protocol: ENGINE_PROTOCOL, implementation: 'virtio-xdp-offload reference engine' };
       case 'load':
-        this.load(request as Extract<EngineRequest, { op: 'load' }>);
+        this.load(checkedLoad(request));
         return {};
       case 'run': {
-        const { errno, retval, output } = this.run(String(request.packet));
+        if (!isHex(request.packet)) throw new ErrorReply('run', 'bad-request', 'packet: not hex');
+        const { errno, retval, output } = this.run(request.packet);
         return { errno, retval, output };
       }
       case 'dump':
@@ -173,7 +174,29 @@ export class ReferenceEngine {
   }
 }
 
-const isHexOrNull = (v: unknown) => v === null || (typeof v === 'string' && parseHex(v) !== undefined);
+const isHex = (v: unknown): v is string => typeof v === 'string' && parseHex(v) !== undefined;
+const isHexOrNull = (v: unknown) => v === null || isHex(v);
+/** Whole instruction slots in hex. */
+const isSlots = (v: unknown): v is string => isHex(v) && v.length % 16 === 0;
+
+/** A `load` request's fields, checked enough that the reference never loads what was not sent. */
+function checkedLoad(request: Record<string, unknown>): Extract<EngineRequest, { op: 'load' }> {
+  const bad = (what: string) => new ErrorReply('load', 'bad-request', what);
+  if (!isSlots(request.insns)) throw bad('insns: not whole instruction slots in hex');
+  if (!Array.isArray(request.maps)) throw bad('maps: not an array');
+  if (!Array.isArray(request.slots)) throw bad('slots: not an array');
+  for (const [i, m] of (request.maps as unknown[]).entries()) {
+    const map = (m ?? {}) as Record<string, unknown>;
+    for (const field of ['handle', 'type', 'key_size', 'value_size', 'max_entries'])
+      if (typeof map[field] !== 'number' || !Number.isInteger(map[field]) || map[field] < 0)
+        throw bad(`maps[${i}].${field}: not an integer`);
+    if (map.data !== undefined && !isHex(map.data)) throw bad(`maps[${i}].data: not hex`);
+  }
+  for (const [i, s] of (request.slots as unknown[]).entries())
+    if (!isSlots(((s ?? {}) as Record<string, unknown>).insns))
+      throw bad(`slots[${i}].insns: not instruction slots`);
+  return request as unknown as Extract<EngineRequest, { op: 'load' }>;
+}
 
 /**
  * Starts `command` as an engine under test.
@@ -196,7 +219,7 @@ export async function spawnEngine(command: string, options: LineOptions = {}): P
       if (r.retval !== null && (typeof r.retval !== 'number' || !Number.isInteger(r.retval)))
         throw malformed('run', 'retval');
       if (!isHexOrNull(r.output)) throw malformed('run', 'output: not hex');
-      return { errno: r.errno, retval: r.retval, output: r.output as string | null };
+      return { errno: r.errno, retval: r.retval, output: r.output };
     },
     dump: async (handle) => {
       const r = await client.call({ op: 'dump', handle });

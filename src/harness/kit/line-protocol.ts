@@ -29,12 +29,15 @@ export class ErrorReply extends Error {
   readonly code: string;
   /** The operation refused. */
   readonly op: string;
+  /** The reply's own message (without the operation and code). */
+  readonly detail: string;
 
-  constructor(op: string, code: string, message: string) {
-    super(`${op}: ${code}: ${message}`);
+  constructor(op: string, code: string, detail: string) {
+    super(`${op}: ${code}: ${detail}`);
     this.name = 'ErrorReply';
     this.code = code;
     this.op = op;
+    this.detail = detail;
   }
 }
 

@@ -1,11 +1,14 @@
 /**
- * The device side of the protocol's framing: one request line in, one reply line out. A line that
- * is not a request the protocol defines is answered with an error naming what is wrong (never a
- * hang, never silence), so a kit that sends a later version's request learns it at once.
+ * The server side of the line framing, for all three protocols: one request line in, one reply
+ * line out, with the request's `id`. A line that is not a JSON object with an integer `id` is
+ * answered `bad-request` with a null id; a request the handler does not carry out is answered
+ * with its error (never a hang, never silence), so a kit that sends a later version's request
+ * learns it at once.
  *
  * @module
  */
 import { DeviceProtocolError, replyToJson, requestFromJson } from './device-protocol.js';
+import { ErrorReply } from './line-protocol.js';
 import type { ReferenceDevice } from './reference-device.js';
 
 /** A reply line, and whether it answered `quit`. */
@@ -16,36 +19,51 @@ export interface ServedLine {
   readonly quit: boolean;
 }
 
-/** Answers one line of the protocol with one line (no newline); `quit` is true after a quit. */
-export function serveLine(device: ReferenceDevice, line: string): ServedLine {
+/**
+ * Answers one line with `handle`, which takes the request's fields and returns the reply's, or
+ * throws {@link ErrorReply} for a request it does not carry out. Any other error is the request's
+ * fault as far as the server can tell, and is answered `bad-request` with its message.
+ */
+export function answerLine(
+  line: string,
+  handle: (request: Record<string, unknown>) => Record<string, unknown>,
+): ServedLine {
   let json: unknown;
   try {
     json = JSON.parse(line);
   } catch {
-    return answer(null, { code: 'bad-request', message: 'the line is not JSON' });
+    return refusal(null, 'bad-request', 'the line is not JSON');
   }
-  const object = (typeof json === 'object' && json !== null && !Array.isArray(json) ? json : {}) as Record<
+  const request = (typeof json === 'object' && json !== null && !Array.isArray(json) ? json : {}) as Record<
     string,
     unknown
   >;
-  const id = typeof object.id === 'number' && Number.isInteger(object.id) ? object.id : null;
-  if (id === null) return answer(null, { code: 'bad-request', message: 'id: not an integer' });
-  let request;
+  const id = typeof request.id === 'number' && Number.isInteger(request.id) ? request.id : null;
+  if (id === null) return refusal(null, 'bad-request', 'id: not an integer');
   try {
-    request = requestFromJson(object);
+    return { reply: JSON.stringify({ id, ...handle(request) }), quit: request.op === 'quit' };
   } catch (error) {
-    if (!(error instanceof DeviceProtocolError)) throw error;
-    const unknown = typeof object.op !== 'string' || error.message.startsWith('op:');
-    return answer(id, { code: unknown ? 'unknown-op' : 'bad-request', message: error.message });
+    if (error instanceof ErrorReply)
+      return refusal(id, error.code, error.message.replace(/^[^:]*: [^:]*: /, ''));
+    return refusal(id, 'bad-request', error instanceof Error ? error.message : String(error));
   }
-  const result = device.handle(request);
-  if (result.error !== undefined) return answer(id, result.error);
-  return {
-    reply: JSON.stringify({ id, ...replyToJson(request.op, result.reply) }),
-    quit: request.op === 'quit',
-  };
 }
 
-function answer(id: number | null, error: { code: string; message: string }): ServedLine {
-  return { reply: JSON.stringify({ id, error }), quit: false };
+function refusal(id: number | null, code: string, message: string): ServedLine {
+  return { reply: JSON.stringify({ id, error: { code, message } }), quit: false };
+}
+
+/** Answers one line of the device protocol for the reference device. */
+export function serveLine(device: ReferenceDevice, line: string): ServedLine {
+  return answerLine(line, (fields) => {
+    let request;
+    try {
+      request = requestFromJson(fields);
+    } catch (error) {
+      if (!(error instanceof DeviceProtocolError)) throw error;
+      const unknown = typeof fields.op !== 'string' || error.message.startsWith('op:');
+      throw new ErrorReply(String(fields.op), unknown ? 'unknown-op' : 'bad-request', error.message);
+    }
+    return replyToJson(request.op, device.reply(request));
+  });
 }

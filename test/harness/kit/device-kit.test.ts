@@ -37,7 +37,7 @@ import {
   type Verdict,
   type VerifierUnderTest,
 } from '../../../src/harness/kit/verifier-protocol.js';
-import { serveLine } from '../../../src/harness/kit/serve-lines.js';
+import { answerLine, serveLine } from '../../../src/harness/kit/serve-lines.js';
 import { replayPathsOn } from '../../../src/vectors/replay.js';
 import { fuzzCampaign } from '../../../src/harness/fuzz/hostile-guest.js';
 import { DEVICE_BUGS, KIT_BUGS, plant } from '../../../scripts/planted-bugs.js';
@@ -109,6 +109,28 @@ test('a line the device cannot carry out is answered with an error naming why, n
   assert.equal(answer('{"op":"reset"}').error?.code, 'bad-request');
   assert.equal(answer('{"id":2,"op":"frame","queue":0,"frame":"xyz"}').error?.code, 'bad-request');
   assert.equal(answer('{"id":3,"op":"reset"}').error?.code, 'not-started');
+  // The engine and verifier servers answer the same way.
+  const engine = new ReferenceEngine();
+  const engineAnswer = (line: string) =>
+    (
+      JSON.parse(answerLine(line, (r) => engine.handle(r)).reply) as {
+        error?: { code: string; message: string };
+      }
+    ).error;
+  assert.equal(engineAnswer('{"id":1,"op":"teleport"}')?.code, 'unknown-op');
+  assert.equal(engineAnswer('{"id":2,"op":"run","packet":"00"}')?.code, 'not-started');
+  assert.match(
+    engineAnswer('{"id":3,"op":"load","maps":[],"slots":[],"insns":"zz"}')?.message ?? '',
+    /insns/,
+  );
+  assert.match(
+    engineAnswer('{"id":4,"op":"load","maps":[{"handle":1}],"slots":[],"insns":""}')?.message ?? '',
+    /maps\[0\]\.type/,
+  );
+  const verdict = (line: string) =>
+    (JSON.parse(answerLine(line, referenceVerifierLine).reply) as { error?: { code: string } }).error?.code;
+  assert.equal(verdict('{"id":1,"op":"verify","insns":"","maps":[],"mode":"root"}'), 'bad-request');
+  assert.equal(verdict('{"op":"verify"}'), 'bad-request');
   const huge =
     '{"id":5,"op":"control","segments":[{"readable":"0a09"},{"writable":16777216},{"writable":1}]}';
   assert.match(JSON.stringify(answer(huge).error), /bad-request.*more than 16777216 writable bytes in all/);
