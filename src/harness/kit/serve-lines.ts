@@ -53,17 +53,24 @@ function refusal(id: number | null, code: string, message: string): ServedLine {
   return { reply: JSON.stringify({ id, error: { code, message } }), quit: false };
 }
 
-/** Answers one line of the device protocol for the reference device. */
+/**
+ * One device-protocol request's fields for the reference device: the reply's fields.
+ *
+ * @throws ErrorReply for a request the protocol does not define or the device does not carry out.
+ */
+function deviceFields(device: ReferenceDevice, fields: Record<string, unknown>): Record<string, unknown> {
+  let request;
+  try {
+    request = requestFromJson(fields);
+  } catch (error) {
+    if (!(error instanceof DeviceProtocolError)) throw error;
+    const unknown = typeof fields.op !== 'string' || error.message.startsWith('op:');
+    throw new ErrorReply(String(fields.op), unknown ? 'unknown-op' : 'bad-request', error.message);
+  }
+  return replyToJson(request.op, device.reply(request));
+}
+
+/** Answers one line of the device protocol for the reference device (errors as error replies). */
 export function serveLine(device: ReferenceDevice, line: string): ServedLine {
-  return answerLine(line, (fields) => {
-    let request;
-    try {
-      request = requestFromJson(fields);
-    } catch (error) {
-      if (!(error instanceof DeviceProtocolError)) throw error;
-      const unknown = typeof fields.op !== 'string' || error.message.startsWith('op:');
-      throw new ErrorReply(String(fields.op), unknown ? 'unknown-op' : 'bad-request', error.message);
-    }
-    return replyToJson(request.op, device.reply(request));
-  });
+  return answerLine(line, (fields) => deviceFields(device, fields));
 }
