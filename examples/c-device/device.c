@@ -2,6 +2,7 @@
  * structures), every rule from the spec's requirements, whose identifiers the comments cite. */
 #include "device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,87 @@ int device_migrate(struct device *d, int phase)
 		return 1;
 	d->migrating = phase == 0;
 	return 0;
+}
+
+/* ---- introspection ---- */
+
+/* A growing text buffer; on allocation failure it stays NULL and every append is dropped. */
+struct text {
+	char *s;
+	size_t n, cap;
+};
+
+static void append(struct text *t, const char *piece, size_t k)
+{
+	if (t->s == NULL)
+		return;
+	if (t->n + k + 1 > t->cap) {
+		size_t cap = t->cap * 2 > t->n + k + 1 ? t->cap * 2 : t->n + k + 1;
+		char *grown = realloc(t->s, cap);
+		if (grown == NULL) {
+			free(t->s);
+			t->s = NULL;
+			return;
+		}
+		t->s = grown;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->n, piece, k);
+	t->n += k;
+	t->s[t->n] = '\0';
+}
+
+static void append_hex(struct text *t, const uint8_t *bytes, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		char pair[2] = { digits[bytes[i] >> 4], digits[bytes[i] & 15] };
+		append(t, pair, 2);
+	}
+}
+
+char *device_snapshot(const struct device *d)
+{
+	struct text t = { malloc(256), 0, 256 };
+	if (t.s == NULL)
+		return NULL;
+	t.s[0] = '\0';
+	char line[160];
+	int k = snprintf(line, sizeof line, "next %u migrating %d\n", d->next_handle, d->migrating);
+	append(&t, line, (size_t)k);
+	/* every map in handle order (the list is newest first, handles ascending with age) */
+	uint32_t last = 0;
+	for (;;) {
+		const struct map *m = NULL;
+		for (const struct map *c = d->maps; c != NULL; c = c->next)
+			if (c->handle > last && (m == NULL || c->handle < m->handle))
+				m = c;
+		if (m == NULL)
+			break;
+		last = m->handle;
+		k = snprintf(line, sizeof line, "map %u type %u key %u value %u entries %u\n", m->handle, m->type,
+			     m->key_size, m->value_size, m->max_entries);
+		append(&t, line, (size_t)k);
+		uint32_t count = m->type == VIRTIO_NET_XDP_MAP_TYPE_ARRAY ? m->max_entries : m->count;
+		for (uint32_t i = 0; i < count; i++) {
+			if (m->type == VIRTIO_NET_XDP_MAP_TYPE_ARRAY) {
+				uint8_t index[4];
+				wr32(index, i);
+				append_hex(&t, index, 4);
+			} else
+				append_hex(&t, m->keys + (size_t)i * m->key_size, m->key_size);
+			append(&t, " ", 1);
+			append_hex(&t, m->values + (size_t)i * m->value_size, m->value_size);
+			append(&t, "\n", 1);
+		}
+	}
+	return t.s;
+}
+
+void device_usage(const struct device *d, uint32_t *maps, uint64_t *memory)
+{
+	*maps = d->map_count;
+	*memory = d->memory;
 }
 
 /* ---- decoding: the first malformed field in byte order ([dev-wire-malformed]) ---- */

@@ -35,4 +35,10 @@ int device_needs_reset(const struct device *d);
 /* A migration attempt: 1 when blocked (offloaded state exists). phase: 0 start, 1 end, 2 both. */
 int device_migrate(struct device *d, int phase);
 
+/* Extension introspect: the offloaded state as text (malloc'd, NUL-terminated; NULL when out of
+ * memory). Equal texts mean equal state: the next handle, every map and every element. */
+char *device_snapshot(const struct device *d);
+/* Extension introspect: maps that exist and their accounted memory. */
+void device_usage(const struct device *d, uint32_t *maps, uint64_t *memory);
+
 #endif

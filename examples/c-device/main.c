@@ -1,6 +1,6 @@
 /* The device-under-test protocol (virtio-xdp-offload/device/1) on standard input and output: one
- * JSON request per line in, one JSON reply per line out, for the device of device.h. No extension
- * is implemented, so the kit checks this device on the wire alone. */
+ * JSON request per line in, one JSON reply per line out, for the device of device.h, with the
+ * introspect extension (snapshot, usage) unless started with --wire-only. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #define MAX_WRITABLE (16u << 20)
 
 static struct device *instance;
+static int introspect = 1;
 
 static int hex_digit(char c)
 {
@@ -161,8 +162,8 @@ static int serve(const char *line)
 	int quit = 0, bad = 0;
 	if (strcmp(op, "hello") == 0) {
 		printf("{\"id\":%s,\"protocol\":\"" PROTOCOL "\",\"implementation\":\"c-device example (stub verifier)\","
-		       "\"extensions\":[]}\n",
-		       id);
+		       "\"extensions\":[%s]}\n",
+		       id, introspect ? "\"introspect\"" : "");
 	} else if (strcmp(op, "start") == 0) {
 		size_t n = 0;
 		long long queues, variant;
@@ -186,7 +187,8 @@ static int serve(const char *line)
 		printf("{\"id\":%s}\n", id);
 		quit = 1;
 	} else if (strcmp(op, "negotiate") != 0 && strcmp(op, "control") != 0 && strcmp(op, "frame") != 0 &&
-		   strcmp(op, "reset") != 0 && strcmp(op, "migrate") != 0) {
+		   strcmp(op, "reset") != 0 && strcmp(op, "migrate") != 0 &&
+		   !(introspect && (strcmp(op, "snapshot") == 0 || strcmp(op, "usage") == 0))) {
 		reply_error(id, "unknown-op", "an operation this device does not know");
 	} else if (instance == NULL) {
 		reply_error(id, "not-started", "no instance: send start first");
@@ -214,6 +216,28 @@ static int serve(const char *line)
 	} else if (strcmp(op, "reset") == 0) {
 		device_reset(instance);
 		printf("{\"id\":%s}\n", id);
+	} else if (strcmp(op, "snapshot") == 0) {
+		char *state = device_snapshot(instance);
+		if (state == NULL)
+			reply_error(id, "unsupported", "out of memory");
+		else {
+			/* only digits, letters, spaces and newlines: a newline is the one character to escape */
+			printf("{\"id\":%s,\"state\":\"", id);
+			for (const char *c = state; *c != '\0'; c++)
+				if (*c == '\n')
+					fputs("\\n", stdout);
+				else
+					putchar(*c);
+			printf("\"}\n");
+			free(state);
+		}
+	} else if (strcmp(op, "usage") == 0) {
+		uint32_t maps;
+		uint64_t memory;
+		device_usage(instance, &maps, &memory);
+		/* no program ever attaches here, so insn_cnt is 0 */
+		printf("{\"id\":%s,\"maps\":%u,\"map_memory\":\"%llu\",\"insn_cnt\":0}\n", id, maps,
+		       (unsigned long long)memory);
 	} else { /* migrate */
 		const struct json *phase = json_get(&request, "phase");
 		const char *p = phase != NULL && phase->kind == JSON_STRING ? phase->string : "";
@@ -230,8 +254,11 @@ static int serve(const char *line)
 	return quit;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--wire-only") == 0)
+			introspect = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnDevice } from '../../../src/harness/kit/device-under-test.js';
@@ -45,7 +45,7 @@ test('the C device passes every scenario step it claims, and the kit lists each 
   const device = await spawnDevice(binary, { timeoutMs: 5000 });
   let outcomes: ScenarioOutcome[];
   try {
-    assert.deepEqual(device.hello.extensions, []);
+    assert.deepEqual(device.hello.extensions, ['introspect']);
     const summary = await replayPathsOn(['vectors/scenarios'], { device: device });
     outcomes = summary.files.flatMap((f) => f.outcomes as ScenarioOutcome[]);
   } finally {
@@ -74,8 +74,8 @@ test('the C device passes every scenario step it claims, and the kit lists each 
 });
 
 test('the C device passes the hostile-guest fuzzer on the wire alone', async () => {
-  const a = await spawnDevice(binary, { timeoutMs: 5000 });
-  const b = await spawnDevice(binary, { timeoutMs: 5000 });
+  const a = await spawnDevice(`${binary} --wire-only`, { timeoutMs: 5000 });
+  const b = await spawnDevice(`${binary} --wire-only`, { timeoutMs: 5000 });
   try {
     const report = await fuzzCampaign({ seed: 3, messages: 6000, twins: { a, b, inProcess: false } });
     assert.deepEqual(report.failures, []);
@@ -86,4 +86,43 @@ test('the C device passes the hostile-guest fuzzer on the wire alone', async () 
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
+});
+
+/** Builds a copy of the C device with one textual edit (a bug planted on purpose). */
+function plantedDevice(find: string, replace: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'c-device-planted-'));
+  cpSync('examples/c-device', dir, { recursive: true, filter: (src) => !src.endsWith('xdp-device') });
+  const file = join(dir, 'device.c');
+  const text = readFileSync(file, 'utf8');
+  assert.equal(text.split(find).length, 2, `the planted edit's text occurs once: ${find}`);
+  writeFileSync(file, text.replace(find, replace));
+  const out = join(dir, 'xdp-device');
+  execFileSync('make', ['-s', '-C', dir, `OUT=${out}`, `SPEC=${join(process.cwd(), 'spec/include')}`], {
+    stdio: 'pipe',
+  });
+  return out;
+}
+
+test('with its introspect extension the C device passes every check, and a refusal that changes state is caught only so [dev-wire-reject-unchanged]', async () => {
+  const campaign = async (command: string) => {
+    const a = await spawnDevice(command, { timeoutMs: 5000 });
+    const b = await spawnDevice(command, { timeoutMs: 5000 });
+    try {
+      assert.deepEqual(a.hello.extensions, command.endsWith('--wire-only') ? [] : ['introspect']);
+      return await fuzzCampaign({ seed: 4, messages: 4000, twins: { a, b, inProcess: false } });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  };
+  assert.deepEqual((await campaign(binary)).failures, []);
+  // A device that spends a handle before it refuses MAP_CREATE for the map count: nothing on the
+  // wire shows it (handles are the device's to choose), the state does.
+  const planted = plantedDevice(
+    '\tif (d->map_count >= d->max_maps) {',
+    '\td->next_handle++;\n\tif (d->map_count >= d->max_maps) {',
+  );
+  const caught = await campaign(planted);
+  assert.equal(caught.failures[0]?.check, 'reject-unchanged', JSON.stringify(caught.failures[0]));
+  assert.deepEqual(caught.failures[0]?.requirements, ['dev-wire-reject-unchanged']);
+  assert.deepEqual((await campaign(`${planted} --wire-only`)).failures, []);
 });
