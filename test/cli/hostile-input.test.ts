@@ -64,6 +64,8 @@ test('numbers are checked against their option range; negative numbers get the o
   refused(['demo', '--frames', '-1'], /--frames must be an integer from 1/);
   refused(['fuzz', '--seconds', '-3'], /--seconds must be an integer from 0/);
   refused(['fuzz', '--replay', 'x'], /--replay must be an integer/);
+  refused(['device-serve', 'x'], /unexpected argument 'x'/);
+  refused(['fuzz', '--device', 'cat', '--mode', 'lying'], /--mode lying fuzzes the driver/);
 });
 
 test('conformance refuses (exit 2) a file that is not a bpf_conformance test', () => {
