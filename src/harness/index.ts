@@ -92,12 +92,10 @@ export {
   type EngineSlot,
   type EngineUnderTest,
   ReferenceEngine,
-  referenceEngine,
   spawnEngine,
 } from './kit/engine-protocol.js';
 export {
   referenceVerdict,
-  referenceVerifier,
   referenceVerifierLine,
   spawnVerifier,
   type Verdict,

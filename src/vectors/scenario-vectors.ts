@@ -33,9 +33,9 @@ import type { HookFate } from '../reference/tun/tap.js';
 import { Bridge } from '../reference/tun/bridge.js';
 import { FramingError, writableRoomFor } from '../reference/virtqueue/element.js';
 import type { ElementSegment, DeviceOp, DeviceReply, DeviceRequest } from '../harness/kit/device-protocol.js';
-import { ReferenceDevice } from '../harness/kit/reference-device.js';
+import { ReferenceDevice, elementOfSegments } from '../harness/kit/reference-device.js';
 import type { DeviceUnderTest } from '../harness/kit/device-under-test.js';
-import { ErrorReply, runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
+import { ErrorReply, exchangeRequest, runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../harness/pcapng.js';
@@ -259,9 +259,9 @@ export interface ScenarioFile {
  */
 export type DeviceExchange<T> = Generator<DeviceRequest, T, DeviceReply>;
 
-function* ask<O extends DeviceOp>(request: DeviceRequest<O>): DeviceExchange<DeviceReply<O>> {
-  return (yield request) as DeviceReply<O>;
-}
+/** Asks the device one request within an exchange. */
+const ask = <O extends DeviceOp>(request: DeviceRequest<O>) =>
+  exchangeRequest<DeviceRequest, DeviceReply<O>, DeviceReply>(request);
 
 /**
  * Runs an exchange on a reference device in this process.
@@ -335,24 +335,10 @@ function segmentsOf(step: ControlStep): ElementSegment[] {
   return [{ readable: request }, { writable: step.writable ?? writableRoomFor(request) }];
 }
 
-/** The device-readable part of an element as the device sees it, or undefined when a readable segment follows a writable one. */
-function readablePart(segments: readonly ElementSegment[]): Uint8Array | undefined {
-  const firstWritable = segments.findIndex((s) => 'writable' in s);
-  const readable = segments.flatMap((s) => ('readable' in s ? [s.readable] : []));
-  if (firstWritable >= 0 && segments.slice(firstWritable).some((s) => 'readable' in s)) return undefined;
-  const out = new Uint8Array(readable.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of readable) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
-
-function decodedOf(readable: Uint8Array | undefined): ControlRequest | undefined {
-  if (readable === undefined) return undefined;
+/** The request an element carries, decoded as the device reads it, or undefined when malformed or broken. */
+function decodedOf(segments: readonly ElementSegment[]): ControlRequest | undefined {
   try {
-    return decodeRequest(readable);
+    return decodeRequest(elementOfSegments(segments).readablePart());
   } catch (error) {
     if (!(error instanceof CodecError || error instanceof FramingError)) throw error;
     return undefined;
@@ -405,7 +391,7 @@ export function* executeStep(session: ScenarioSession, step: ScenarioStep): Devi
   switch (step.do) {
     case 'control': {
       const segments = segmentsOf(step);
-      const decoded = decodedOf(readablePart(segments));
+      const decoded = decodedOf(segments);
       const served = yield* ask({ op: 'control', segments });
       const status = answerStatus(served.written);
       const carriesLog =
@@ -460,7 +446,7 @@ const isLogText = (log: string) => /^[\t\n\x20-\x7e]*$/.test(log);
  * follow [dev-prog-log]. Returns what is wrong, or undefined.
  */
 function unfixedDifference(step: ControlStep, got: ControlExpect, caps: Caps): string | undefined {
-  const request = decodedOf(readablePart(segmentsOf(step)));
+  const request = decodedOf(segmentsOf(step));
   if (request?.command === 'MAP_LOOKUP_BATCH')
     return orderFreeDifference(request, step.expect.answer, got.answer);
   if (request === undefined || (request.command !== 'PROG_LOAD' && request.command !== 'PROG_ARRAY_LOAD'))

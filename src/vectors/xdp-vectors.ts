@@ -13,7 +13,7 @@ import {
   type EngineRun,
   type EngineUnderTest,
 } from '../harness/kit/engine-protocol.js';
-import { ErrorReply, runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
+import { ErrorReply, exchangeRequest, runExchange, runExchangeAsync } from '../harness/kit/line-protocol.js';
 import type { VectorOutcome } from './codec-vectors.js';
 import { schemaErrors } from './schema.js';
 import type { PacketSink } from '../harness/pcapng.js';
@@ -147,9 +147,9 @@ export function mapContents(map: BpfMap): [string, string][] {
 type EngineReply = EngineRun | EngineDump | Record<string, never>;
 type EngineExchange<T> = Generator<EngineRequest, T, EngineReply>;
 
-function* askEngine<R extends EngineReply>(request: EngineRequest): EngineExchange<R> {
-  return (yield request) as R;
-}
+/** Asks the engine one request within an exchange. */
+const askEngine = <R extends EngineReply>(request: EngineRequest) =>
+  exchangeRequest<EngineRequest, R, EngineReply>(request);
 
 /** The runs of a file on an engine: loaded, then each run compared with the kernel's answer. */
 function* replayRuns(file: XdpRunFile, sink: PacketSink | undefined): EngineExchange<VectorOutcome[]> {

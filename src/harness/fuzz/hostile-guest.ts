@@ -593,6 +593,11 @@ class HostileGuestSession {
   private readonly introspect: boolean;
   private readonly inProcess: boolean;
   private offered = 0n;
+  /**
+   * Instance a's accounted map memory after the last element (what `usage` said; 0 after a reset,
+   * and frames leave it as it is), so that sampling a snapshot costs no request of its own.
+   */
+  private mapMemory = 0n;
   private readonly attack: LimitsAttack | undefined;
   private heapBase = 0;
   private heapPeak = 0;
@@ -732,6 +737,7 @@ class HostileGuestSession {
       await twin.request({ op: 'reset' });
       await twin.request({ op: 'negotiate', features: this.offered });
     }
+    this.mapMemory = 0n;
     this.view.handles.clear();
     this.view.written.clear();
     this.view.tainted.clear();
@@ -766,6 +772,7 @@ class HostileGuestSession {
     else if (decoded !== undefined && result !== undefined)
       track(decoded, result, this.view, this.limits ? 64 : Infinity);
     const usage = this.introspect ? await this.a.request({ op: 'usage' }) : undefined;
+    if (usage !== undefined) this.mapMemory = usage.map_memory;
     if (structured && decoded !== undefined) this.informAttack(decoded, status, result, usage);
     if (usage !== undefined) this.checkWithinLimits(usage);
     if (this.index % 64 === 63) await this.checkUpdatesKept();
@@ -799,7 +806,7 @@ class HostileGuestSession {
    */
   private async sampledSnapshot(): Promise<string | undefined> {
     if (!this.introspect) return undefined;
-    const mapMemory = this.limits ? Number((await this.a.request({ op: 'usage' })).map_memory) : 0;
+    const mapMemory = Number(this.mapMemory);
     const sampled = !this.limits || mapMemory < 65536 || this.rng.chance(Math.min(1 / 64, 8192 / mapMemory));
     return sampled ? (await this.a.request({ op: 'snapshot' })).state : undefined;
   }

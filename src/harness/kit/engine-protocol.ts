@@ -236,15 +236,3 @@ export async function spawnEngine(command: string, options: LineOptions = {}): P
     close: () => client.close(),
   };
 }
-
-/** The reference engine in this process, as an engine under test. */
-export function referenceEngine(): EngineUnderTest {
-  const engine = new ReferenceEngine();
-  return {
-    implementation: 'virtio-xdp-offload reference engine',
-    load: (request) => Promise.resolve().then(() => engine.load(request)),
-    run: (packet) => Promise.resolve().then(() => engine.run(packet)),
-    dump: (handle) => Promise.resolve().then(() => engine.dump(handle)),
-    close: () => Promise.resolve(),
-  };
-}

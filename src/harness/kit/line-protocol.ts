@@ -199,6 +199,14 @@ export async function spawnLines(
 }
 
 /**
+ * One request within an exchange: yields it and returns its reply as the type the request
+ * expects (`yield*` it from the exchange).
+ */
+export function* exchangeRequest<Q, R extends A, A>(request: Q): Generator<Q, R, A> {
+  return (yield request) as R;
+}
+
+/**
  * Runs an exchange (a generator that yields requests and receives their replies) against a
  * synchronous handler: how a vector replay written once runs on the reference in process.
  */

@@ -18,6 +18,7 @@ import {
   type DeviceOp,
   type DeviceReply,
   type DeviceRequest,
+  type ElementSegment,
 } from './device-protocol.js';
 
 /** A reply or an error, as {@link ReferenceDevice.handle} returns it. */
@@ -34,6 +35,17 @@ export type DeviceAnswer<O extends DeviceOp = DeviceOp> =
       /** Absent. */
       readonly reply?: undefined;
     };
+
+/** The control element a `control` request's segments describe (readable bytes copied, writable zeroed). */
+export function elementOfSegments(segments: readonly ElementSegment[]): ControlElement {
+  return new ControlElement(
+    segments.map((s): Segment =>
+      'readable' in s
+        ? { bytes: s.readable.slice(), deviceWritable: false }
+        : { bytes: new Uint8Array(s.writable), deviceWritable: true },
+    ),
+  );
+}
 
 /** The implementation name the reference gives in `hello`. */
 export const REFERENCE_IMPLEMENTATION = 'virtio-xdp-offload reference device';
@@ -92,13 +104,7 @@ export class ReferenceDevice {
         return { accepted: this.started().device.setFeatures(request.features) };
       case 'control': {
         const { device } = this.started();
-        const element = new ControlElement(
-          request.segments.map((s): Segment =>
-            'readable' in s
-              ? { bytes: s.readable.slice(), deviceWritable: false }
-              : { bytes: new Uint8Array(s.writable), deviceWritable: true },
-          ),
-        );
+        const element = elementOfSegments(request.segments);
         const used = device.serve(element).used;
         return { used, written: element.readAnswer(used), needs_reset: device.needsReset !== undefined };
       }

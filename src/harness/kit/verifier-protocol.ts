@@ -86,15 +86,6 @@ export function referenceVerifierLine(request: Record<string, unknown>): Record<
   }
 }
 
-/** The reference verifier in this process, as a verifier under test. */
-export function referenceVerifier(): VerifierUnderTest {
-  return {
-    implementation: 'virtio-xdp-offload reference verifier',
-    verify: (request) => Promise.resolve().then(() => referenceVerdict(request)),
-    close: () => Promise.resolve(),
-  };
-}
-
 /**
  * Starts `command` as a verifier under test.
  *
